@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# shipyard's task runner: ./run.sh <task> [args]. Each task makes or reuses .venv and installs
+# what it needs (re-installing only when pyproject.toml changed).
+set -euo pipefail
+DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+VENV="$DIR/.venv"
+PYTHON="${PYTHON:-python3}"
+
+ensure_venv() {  # ensure_venv EXTRAS  (e.g. "test,lint"; "" for shipyard alone)
+    local extras="$1" stamp want
+    [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+    stamp="$VENV/.shipyard-installed"
+    want="$(sha256sum "$DIR/pyproject.toml" | cut -c1-16) [$extras]"
+    if ! grep -qxF "$want" "$stamp" 2>/dev/null; then
+        echo "==> installing shipyard${extras:+ with [$extras]} into .venv"
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e "$DIR${extras:+[$extras]}"
+        echo "$want" >> "$stamp"
+    fi
+}
+
+help() {
+    cat <<'TXT'
+usage: ./run.sh <task>
+
+  demo    install shipyard, release the bundled example (examples/hello-shipyard) into the
+          local file index, release it again (nothing re-uploaded), install it from the index
+  test    install the test requirements and run the whole test suite (real servers, venvs, git)
+  lint    ruff and mypy --strict
+  bench   release speed against build+twine and uv, --help start-up, upload memory
+  help    this text
+TXT
+}
+
+demo() {
+    ensure_venv ""
+    local work="$DIR/.demo" sy="$VENV/bin/shipyard"
+    rm -rf "$work" && mkdir -p "$work"
+    cp -r "$DIR/examples/hello-shipyard" "$work/"
+    cd "$work/hello-shipyard"
+    # its own repository, so the build is reproducible from its own commit time
+    git init -q . && git add -A
+    git -c user.name=demo -c user.email=demo@example.invalid commit -qm "hello-shipyard 1.0.0"
+    echo "==> shipyard release (to the local file index in $work/hello-shipyard/.shipyard/index)"
+    "$sy" release
+    echo "==> shipyard release, again: recognised as published and verified, nothing re-uploaded"
+    "$sy" release --no-test-install
+    echo "==> installing hello-shipyard from the local index alone, into a fresh venv"
+    "$PYTHON" -m venv "$work/venv"
+    PIP_CONFIG_FILE=/dev/null env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL \
+        "$work/venv/bin/python" -m pip install --isolated --quiet --disable-pip-version-check \
+        --index-url "file://$work/hello-shipyard/.shipyard/index/simple" hello-shipyard
+    echo "==> running the installed command"
+    "$work/venv/bin/hello-shipyard"
+}
+
+test() {
+    ensure_venv "test,lint"
+    cd "$DIR"
+    SHIPYARD_REQUIRE_SERVERS=1 "$VENV/bin/python" -m pytest "$@"
+}
+
+lint() {
+    ensure_venv "test,lint,bench"
+    cd "$DIR"
+    "$VENV/bin/ruff" check .
+    "$VENV/bin/ruff" format --check .
+    "$VENV/bin/mypy"
+}
+
+bench() {
+    ensure_venv "test,bench"
+    cd "$DIR"
+    "$VENV/bin/python" benchmarks/bench_release.py "$@"
+}
+
+task="${1:-help}"
+shift || true
+case "$task" in
+    demo|test|lint|bench|help) "$task" "$@" ;;
+    *) echo "unknown task '$task'" >&2; help >&2; exit 2 ;;
+esac

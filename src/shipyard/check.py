@@ -1,0 +1,129 @@
+"""Are the dists fit for the target index? Metadata valid, README renders, names and versions right.
+
+Every problem is collected, then reported together: one round trip to fix them all.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from shipyard import events
+from shipyard.dists import Dist, member_names, metadata_text
+from shipyard.errors import CheckError
+
+
+@dataclass
+class Report:
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _metadata(dist: Dist, report: Report) -> object | None:
+    from packaging.metadata import ExceptionGroup, Metadata
+
+    try:
+        return Metadata.from_email(metadata_text(dist), validate=True)
+    except ExceptionGroup as group:
+        for exc in group.exceptions:
+            report.problems.append(f"{dist.filename}: invalid metadata: {exc}")
+    except ValueError as exc:
+        report.problems.append(f"{dist.filename}: unreadable metadata: {exc}")
+    return None
+
+
+def _readme(dist: Dist, meta: object, report: Report) -> None:
+    text = getattr(meta, "description", None)
+    kind = getattr(meta, "description_content_type", None)
+    if not text:
+        report.warnings.append(f"{dist.filename}: no long description (README): the index page will be empty")
+        return
+    content_type = (kind or "text/x-rst").split(";", 1)[0].strip().lower()
+    if content_type == "text/x-rst":
+        from readme_renderer.rst import render
+
+        stream = io.StringIO()
+        if render(text, stream=stream) is None:
+            lines = [line for line in stream.getvalue().splitlines() if line.strip()]
+            detail = lines[0] if lines else "reStructuredText errors"
+            where = "" if kind else " (no content type was given, so it was read as reStructuredText)"
+            report.problems.append(f"{dist.filename}: the README does not render{where}: {detail}")
+
+
+def _names(dist: Dist, meta: object, public: bool, report: Report) -> None:
+    name = str(getattr(meta, "name", ""))
+    version = str(getattr(meta, "version", ""))
+    if canonicalize_name(name) != dist.name:
+        report.problems.append(f"{dist.filename}: the file name says {dist.name}, the metadata says {name}")
+    try:
+        parsed = Version(version)
+    except InvalidVersion:
+        report.problems.append(f"{dist.filename}: version '{version}' is not PEP 440")
+        return
+    if str(parsed) != dist.version:
+        report.problems.append(
+            f"{dist.filename}: the file name says {dist.version}, the metadata says {version}"
+        )
+    if public and parsed.local is not None:
+        report.problems.append(
+            f"{dist.filename}: local version '{version}' (+{parsed.local}) cannot go to a public index"
+        )
+    normalized = canonicalize_name(name).replace("-", "_")
+    if not dist.filename.startswith(f"{normalized}-"):
+        report.problems.append(
+            f"{dist.filename}: the file name is not normalized (expected it to start with '{normalized}-')"
+        )
+
+
+# what must never ship: credentials, repositories, shipyard's own state and earlier builds
+_FORBIDDEN = {
+    ".env": "a .env file (credentials)",
+    ".pypirc": "a .pypirc (credentials)",
+    ".git": "a git repository",
+    ".shipyard": "shipyard's state and local index",
+}
+
+
+def _contents(dist: Dist, report: Report) -> None:
+    found: dict[str, str] = {}
+    for name in member_names(dist):
+        for part in name.split("/"):
+            if part in _FORBIDDEN:
+                found.setdefault(part, name)
+    for part, example in found.items():
+        report.problems.append(
+            f"{dist.filename} contains {_FORBIDDEN[part]} ({example}): add {part} to .gitignore "
+            "or to the build backend's excludes, then build again"
+        )
+
+
+def check(dists: list[Dist], *, public: bool, emit: events.Emit = events.ignore) -> Report:
+    """Check every dist; CheckError listing every problem found (warnings are only reported)."""
+    events.step(emit, f"checking {len(dists)} files" + (" for a public index" if public else ""))
+    report = Report()
+    sdists = [d for d in dists if d.kind == "sdist"]
+    if len(sdists) != 1:
+        report.problems.append(f"a release has exactly one sdist, this one has {len(sdists)}")
+    for dist in dists:
+        _contents(dist, report)
+        meta = _metadata(dist, report)
+        if meta is not None:
+            _names(dist, meta, public, report)
+            _readme(dist, meta, report)
+    for text in report.warnings:
+        events.warning(emit, text)
+    if report.problems:
+        first = report.problems[0]
+        more = (
+            f" (and {len(report.problems) - 1} more problem(s), listed above)"
+            if len(report.problems) > 1
+            else ""
+        )
+        for text in report.problems[1:]:
+            events.warning(emit, text)
+        raise CheckError(first + more, detail="\n".join(report.problems))
+    events.info(emit, f"{len(dists)} files pass the checks")
+    return report

@@ -1,0 +1,482 @@
+"""The command line: parse arguments, call the library, render its events and results.
+
+The one place that prints and exits. Imports of the library happen inside the commands, so that
+`shipyard --help` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shipyard import __version__
+
+if TYPE_CHECKING:
+    from shipyard.config import Config, Repository
+    from shipyard.dists import Dist
+    from shipyard.events import Event
+
+EPILOG = """\
+exit codes: 0 done (also: already published, identical), 1 a release step failed,
+            2 usage or configuration error, 3 nothing to release
+configuration: [tool.shipyard] in pyproject.toml; every option also has a SHIPYARD_* variable
+credentials: SHIPYARD_<REPO>_TOKEN or SHIPYARD_<REPO>_USERNAME/_PASSWORD, TWINE_USERNAME/
+             TWINE_PASSWORD, .env (never tracked by git), keyring, ~/.pypirc
+"""
+
+
+def _env(option: str) -> str:
+    return "SHIPYARD_" + option.upper().replace("-", "_")
+
+
+def _flag(parser: argparse.ArgumentParser, name: str, text: str, env: str = "", **kw: Any) -> None:
+    """An option with a SHIPYARD_* variable (shown in --help; config.load reads it)."""
+    parser.add_argument(name, help=f"{text} [env: {env or _env(name.lstrip('-'))}]", **kw)
+
+
+class Renderer:
+    """Turns library events into terminal lines (or collects them for --json)."""
+
+    def __init__(self, as_json: bool, verbose: bool) -> None:
+        self.as_json = as_json
+        self.verbose = verbose
+        self.warnings: list[str] = []
+        self._bar: Any = None
+        self._tty = sys.stderr.isatty()
+
+    def __call__(self, event: Event) -> None:
+        from shipyard.secrets import redact
+
+        message = redact(event.message)
+        if event.kind == "warning":
+            self.warnings.append(message)
+        if self.as_json:
+            return
+        if event.kind == "progress":
+            self._progress(message, event.data["done"], event.data["total"])
+        elif event.kind == "step":
+            self._close_bar()
+            print(f"==> {message}", flush=True)
+        elif event.kind == "warning":
+            print(f"warning: {message}", file=sys.stderr, flush=True)
+        else:
+            print(f"    {message}", flush=True)
+
+    def _progress(self, name: str, done: int, total: int) -> None:
+        if not self._tty:
+            return
+        if self._bar is None:
+            from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+            self._bar = Progress(
+                "    {task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), transient=True
+            )
+            self._bar.start()
+            self._task = self._bar.add_task(name, total=total)
+        self._bar.update(self._task, completed=done)
+        if done >= total:
+            self._close_bar()
+
+    def _close_bar(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    def result(self, command: str, data: dict[str, Any], summary: str) -> None:
+        from shipyard.secrets import redact
+
+        self._close_bar()
+        if self.as_json:
+            doc = {"ok": True, "command": command, **data, "warnings": self.warnings}
+            print(redact(json.dumps(doc, indent=2)))
+        else:
+            print(redact(summary))
+
+
+# ---------------------------------------------------------------- helpers shared by commands
+
+
+def _config(args: argparse.Namespace, **flags: Any) -> Config:
+    from shipyard import config
+
+    return config.load(Path(args.project), environ=os.environ, flags=flags)
+
+
+def _dists(args: argparse.Namespace, cfg: Config) -> list[Dist]:
+    from shipyard.dists import identify, read_manifest
+
+    if getattr(args, "files", None):
+        return [identify(Path(f)) for f in args.files]
+    return read_manifest(cfg.dist_dir)
+
+
+def _repository(args: argparse.Namespace, cfg: Config, name: str | None) -> Repository:
+    from shipyard.config import repository_for_url
+
+    if args.repository_url:
+        return repository_for_url(name or "custom", args.repository_url, args.simple_url)
+    return cfg.repository(name or cfg.stages[0])
+
+
+def _python(args: argparse.Namespace) -> str:
+    return str(getattr(args, "python", None) or sys.executable)
+
+
+# ---------------------------------------------------------------- commands
+
+
+def cmd_build(args: argparse.Namespace, out: Renderer) -> int:
+    import tempfile
+
+    from shipyard.build import build
+
+    cfg = _config(args, **{"dist-dir": args.out})
+    with tempfile.TemporaryDirectory(prefix="shipyard-dry-") as tmp:
+        target = Path(tmp) if args.dry_run else cfg.dist_dir
+        dists = build(cfg.root, target, isolated=not args.no_isolation, emit=out)
+        lines = [f"{d.filename}  sha256:{d.sha256}" for d in dists]
+        where = "(dry run: nothing written)" if args.dry_run else f"in {cfg.dist_dir}"
+        out.result(
+            "build",
+            {"dists": [d.as_json() for d in dists], "dry_run": args.dry_run},
+            f"built {len(dists)} files {where}:\n  " + "\n  ".join(lines),
+        )
+    return 0
+
+
+def cmd_check(args: argparse.Namespace, out: Renderer) -> int:
+    from shipyard.check import check
+
+    cfg = _config(args, **{"dist-dir": args.dist_dir})
+    dists = _dists(args, cfg)
+    public = any(cfg.repository(s).public for s in ([args.to] if args.to else cfg.stages))
+    report = check(dists, public=public, emit=out)
+    out.result(
+        "check",
+        {"files": [d.filename for d in dists], "warnings_found": report.warnings},
+        f"{len(dists)} files are fit to publish",
+    )
+    return 0
+
+
+def cmd_test_install(args: argparse.Namespace, out: Renderer) -> int:
+    from shipyard.testinstall import test_install
+
+    cfg = _config(args, **{"dist-dir": args.dist_dir})
+    result = test_install(
+        _dists(args, cfg),
+        cfg.root,
+        python=_python(args),
+        deps=not args.no_deps,
+        run_tests=not args.no_tests,
+        emit=out,
+    )
+    tests = {"passed": "its tests pass", "none": "no tests to run"}[result.tests]
+    out.result("test-install", result.as_json(), f"{result.wheel} installs and imports; {tests}")
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
+    from shipyard.index import credentials
+    from shipyard.publish import publish
+
+    cfg = _config(args, **{"dist-dir": args.dist_dir, "allow-unverified": args.allow_unverified or None})
+    repo = _repository(args, cfg, args.to)
+    cred = credentials.resolve(repo, cfg.root, os.environ)
+    dists = _dists(args, cfg)
+    outcomes = publish(
+        dists, repo, cred, dry_run=args.dry_run, allow_unverified=cfg.allow_unverified, emit=out
+    )
+    counts = {
+        a: sum(o.action == a for o in outcomes) for a in ("uploaded", "landed", "skipped", "would-upload")
+    }
+    said = ", ".join(f"{n} {a}" for a, n in counts.items() if n)
+    out.result(
+        "publish",
+        {"repository": repo.name, "files": [o.as_json() for o in outcomes], "dry_run": args.dry_run},
+        f"{repo.name}: {said}",
+    )
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace, out: Renderer) -> int:
+    from shipyard.dists import release_of
+    from shipyard.errors import UsageError
+    from shipyard.index import credentials
+    from shipyard.verify import verify
+
+    cfg = _config(args, **{"dist-dir": args.dist_dir, "verify-timeout": args.timeout})
+    repo = _repository(args, cfg, args.on)
+    cred = credentials.resolve(repo, cfg.root, os.environ)
+    dists = _dists(args, cfg)
+    name, version = release_of(dists)
+    if args.version and args.version != version:
+        raise UsageError(
+            f"the build in {cfg.dist_dir} is {name} {version}, not {args.version}: build it first"
+        )
+    verify(
+        dists,
+        repo,
+        cred,
+        timeout=cfg.verify_timeout,
+        install=not args.no_install,
+        python=_python(args),
+        emit=out,
+    )
+    out.result(
+        "verify",
+        {
+            "repository": repo.name,
+            "name": name,
+            "version": version,
+            "files": {d.filename: d.sha256 for d in dists},
+            "installed": not args.no_install,
+        },
+        f"{repo.name} serves {name} {version} exactly as built"
+        + ("" if args.no_install else ", and it installs from there"),
+    )
+    return 0
+
+
+def cmd_release(args: argparse.Namespace, out: Renderer) -> int:
+    from shipyard.release import Options, release
+
+    cfg = _config(
+        args,
+        stages=args.stages,
+        **{
+            "test-install": False if args.no_test_install else None,
+            "verify-install": False if args.no_verify_install else None,
+            "allow-unverified": args.allow_unverified or None,
+            "verify-timeout": args.timeout,
+        },
+    )
+    options = Options(python=_python(args), dry_run=args.dry_run, isolated=not args.no_isolation)
+    result = release(cfg, os.environ, options, emit=out)
+    done = "would release" if args.dry_run else "released"
+    stages = " -> ".join(s.repository + (" (already there)" if s.resumed else "") for s in result.stages)
+    out.result(
+        "release",
+        {**result.as_json(), "dry_run": args.dry_run},
+        f"{done} {result.name} {result.version} to {stages}",
+    )
+    return 0
+
+
+# ---------------------------------------------------------------- parser
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--json",
+        action="store_true",
+        default=bool(os.environ.get("SHIPYARD_JSON")),
+        help="print one JSON document on stdout instead of progress lines [env: SHIPYARD_JSON]",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="show the full output of a failed step")
+    p.add_argument("--debug", action="store_true", help="show a traceback for every error")
+    p.add_argument("-C", "--project", default=".", metavar="PATH", help="the project folder (default: .)")
+
+
+def _dist_options(p: argparse.ArgumentParser) -> None:
+    _flag(p, "--dist-dir", "folder holding the last build (default: dist)", metavar="DIR")
+    p.add_argument("files", nargs="*", metavar="FILE", help="dists to use instead of the last build's")
+
+
+def _repo_options(p: argparse.ArgumentParser, name: str, text: str) -> None:
+    p.add_argument(
+        name,
+        metavar="NAME",
+        default=os.environ.get(_env(name.lstrip("-"))),
+        help=f"{text} (default: the first stage) [env: {_env(name.lstrip('-'))}]",
+    )
+    _flag(
+        p,
+        "--repository-url",
+        "a one-off upload URL instead of a named repository",
+        metavar="URL",
+        default=os.environ.get("SHIPYARD_REPOSITORY_URL"),
+    )
+    _flag(
+        p,
+        "--simple-url",
+        "the simple index URL that goes with --repository-url",
+        metavar="URL",
+        default=os.environ.get("SHIPYARD_SIMPLE_URL"),
+    )
+
+
+def _python_option(p: argparse.ArgumentParser) -> None:
+    _flag(
+        p,
+        "--python",
+        "interpreter for the fresh venvs (default: the one running shipyard)",
+        metavar="PATH",
+        default=os.environ.get("SHIPYARD_PYTHON"),
+    )
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="shipyard",
+        description="Release Python packages as simply and as safely as pushing a tag.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    top.add_argument("--version", action="version", version=f"shipyard {__version__}")
+    sub = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(
+        name: str, func: Callable[[argparse.Namespace, Renderer], int], text: str
+    ) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name,
+            help=text,
+            description=text,
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.set_defaults(func=func)
+        _common(p)
+        return p
+
+    p = command("build", cmd_build, "build the sdist and wheel (PEP 517, isolated, reproducible)")
+    p.add_argument("path", nargs="?", help="the project folder (default: --project or .)")
+    _flag(p, "--out", "output folder (default: dist)", env="SHIPYARD_DIST_DIR", metavar="DIR", dest="out")
+    p.add_argument(
+        "--no-isolation", action="store_true", help="build in this environment, not an isolated one"
+    )
+    p.add_argument("--dry-run", action="store_true", help="build in a temporary folder, leave dist/ alone")
+
+    p = command("check", cmd_check, "check the built files are fit for the target index")
+    p.add_argument("--to", metavar="NAME", help="the repository the files are for (default: every stage)")
+    _dist_options(p)
+
+    p = command(
+        "test-install", cmd_test_install, "install the wheel in a fresh venv, import it, run the tests"
+    )
+    p.add_argument("--no-deps", action="store_true", help="install the wheel without its dependencies")
+    p.add_argument("--no-tests", action="store_true", help="only install and import, do not run the tests")
+    _python_option(p)
+    _dist_options(p)
+
+    p = command("publish", cmd_publish, "upload the build to a repository, idempotently, never overwriting")
+    _repo_options(p, "--to", "the repository to upload to")
+    p.add_argument(
+        "--allow-unverified",
+        action="store_true",
+        help="upload even when the index cannot be read first [env: SHIPYARD_ALLOW_UNVERIFIED]",
+    )
+    p.add_argument("--dry-run", action="store_true", help="read the index and say what would be uploaded")
+    _dist_options(p)
+
+    p = command(
+        "verify", cmd_verify, "prove the index serves the build exactly, and that it installs from there"
+    )
+    _repo_options(p, "--on", "the repository to verify")
+    p.add_argument("--version", metavar="V", help="the version expected (default: the last build's)")
+    _flag(
+        p,
+        "--timeout",
+        "seconds to wait for the index to list the files (default: 120)",
+        "SHIPYARD_VERIFY_TIMEOUT",
+        type=float,
+        metavar="S",
+        default=None,
+    )
+    p.add_argument(
+        "--no-install", action="store_true", help="check the files only, skip the install from the index"
+    )
+    _python_option(p)
+    _dist_options(p)
+
+    p = command("release", cmd_release, "build, check, test-install, then publish and verify stage by stage")
+    p.add_argument("--stages", metavar="A,B", help="repositories in release order [env: SHIPYARD_STAGES]")
+    p.add_argument(
+        "--no-test-install",
+        action="store_true",
+        help="skip the test-install step [env: SHIPYARD_TEST_INSTALL=0]",
+    )
+    p.add_argument(
+        "--no-verify-install",
+        action="store_true",
+        help="verify hashes only, skip the install from each index [env: SHIPYARD_VERIFY_INSTALL=0]",
+    )
+    p.add_argument(
+        "--allow-unverified", action="store_true", help="upload even when an index cannot be read first"
+    )
+    _flag(
+        p,
+        "--timeout",
+        "seconds to wait for each index to list the files (default: 120)",
+        "SHIPYARD_VERIFY_TIMEOUT",
+        type=float,
+        metavar="S",
+        default=None,
+        dest="timeout",
+    )
+    p.add_argument(
+        "--no-isolation", action="store_true", help="build in this environment, not an isolated one"
+    )
+    p.add_argument("--dry-run", action="store_true", help="build and check, then say what would be published")
+    _python_option(p)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "path", None):
+        args.project = args.path
+    out = Renderer(args.json, args.verbose)
+    try:
+        code: int = args.func(args, out)
+        return code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        return _fail(exc, args, out)
+
+
+def _fail(exc: Exception, args: argparse.Namespace, out: Renderer) -> int:
+    import traceback
+
+    from shipyard.errors import ShipyardError
+    from shipyard.secrets import redact
+
+    out._close_bar()
+    if isinstance(exc, ShipyardError):
+        message, code = exc.message, exc.exit_code
+        detail = exc.detail
+    else:
+        message, code = (
+            f"internal error: {type(exc).__name__}: {exc} (run with --debug, and please report it)",
+            1,
+        )
+        detail = ""
+    if args.debug:
+        print(redact("".join(traceback.format_exception(exc))), file=sys.stderr)
+    if detail and (args.verbose or args.debug):
+        print(redact(detail.rstrip()), file=sys.stderr)
+    if args.json:
+        print(
+            redact(
+                json.dumps(
+                    {
+                        "ok": False,
+                        "command": args.command,
+                        "error": message,
+                        "exit_code": code,
+                        "warnings": out.warnings,
+                    },
+                    indent=2,
+                )
+            )
+        )
+    print(redact(f"error: {' '.join(message.split())}"), file=sys.stderr)
+    return code

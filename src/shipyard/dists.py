@@ -1,0 +1,166 @@
+"""Built distributions: the files, their hashes, and the manifest that says which files one build made.
+
+The manifest (`.shipyard-build.json` in the dist folder) is what check, publish and verify read:
+they never glob `dist/`, so a stale wheel from an old build is never uploaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tarfile
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from packaging.utils import (
+    InvalidSdistFilename,
+    InvalidWheelFilename,
+    canonicalize_name,
+    parse_sdist_filename,
+    parse_wheel_filename,
+)
+
+from shipyard.errors import UsageError
+
+MANIFEST = ".shipyard-build.json"
+_CHUNK = 1 << 20
+
+DistKind = Literal["sdist", "wheel"]
+
+
+@dataclass(frozen=True)
+class Dist:
+    path: Path
+    sha256: str
+    kind: DistKind
+    name: str  # canonical project name
+    version: str
+
+    @property
+    def filename(self) -> str:
+        return self.path.name
+
+    @property
+    def size(self) -> int:
+        return self.path.stat().st_size
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "filename": self.filename,
+            "path": str(self.path),
+            "sha256": self.sha256,
+            "kind": self.kind,
+            "name": self.name,
+            "version": self.version,
+        }
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def identify(path: Path, sha256: str | None = None) -> Dist:
+    """A Dist for a file, from its name (wheel or sdist); UsageError for anything else."""
+    name = path.name
+    try:
+        if name.endswith(".whl"):
+            project, version, _, _ = parse_wheel_filename(name)
+            kind: DistKind = "wheel"
+        elif name.endswith(".tar.gz"):
+            project, version = parse_sdist_filename(name)
+            kind = "sdist"
+        else:
+            raise UsageError(f"{path} is not a wheel (.whl) or an sdist (.tar.gz)")
+    except (InvalidWheelFilename, InvalidSdistFilename) as exc:
+        raise UsageError(f"{path}: {exc}") from None
+    if not path.is_file():
+        raise UsageError(f"{path} does not exist")
+    return Dist(path, sha256 or sha256_of(path), kind, canonicalize_name(project), str(version))
+
+
+def metadata_text(dist: Dist) -> str:
+    """The core metadata file inside a dist (METADATA of a wheel, PKG-INFO of an sdist)."""
+    if dist.kind == "wheel":
+        with zipfile.ZipFile(dist.path) as zf:
+            names = [n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]
+            if len(names) != 1:
+                raise UsageError(f"{dist.filename} has no single .dist-info/METADATA")
+            return zf.read(names[0]).decode("utf-8")
+    with tarfile.open(dist.path) as tf:
+        members = [m for m in tf.getmembers() if m.name.count("/") == 1 and m.name.endswith("/PKG-INFO")]
+        handle = tf.extractfile(members[0]) if members else None
+        if handle is None:
+            raise UsageError(f"{dist.filename} has no top-level PKG-INFO")
+        return handle.read().decode("utf-8")
+
+
+def member_names(dist: Dist) -> list[str]:
+    """Paths inside the archive, without the sdist's top-level folder."""
+    if dist.kind == "wheel":
+        with zipfile.ZipFile(dist.path) as zf:
+            return zf.namelist()
+    with tarfile.open(dist.path) as tf:
+        return [m.name.partition("/")[2] for m in tf.getmembers()]
+
+
+def wheel_top_level(dist: Dist) -> list[str]:
+    """Importable top-level names in a wheel (packages and modules), for the import check."""
+    names: set[str] = set()
+    with zipfile.ZipFile(dist.path) as zf:
+        for entry in zf.namelist():
+            first, _, rest = entry.partition("/")
+            if first.endswith((".dist-info", ".data")):
+                continue
+            if rest and first.isidentifier():
+                names.add(first)
+            elif not rest and first.endswith(".py") and first[:-3].isidentifier():
+                names.add(first[:-3])
+            elif not rest and first.endswith((".so", ".pyd")):
+                names.add(first.split(".", 1)[0])
+    return sorted(names)
+
+
+def write_manifest(dist_dir: Path, dists: Iterable[Dist]) -> Path:
+    """Record which files the last build made (atomically: a crash leaves the old manifest)."""
+    path = dist_dir / MANIFEST
+    entries = [{"filename": d.filename, "sha256": d.sha256} for d in dists]
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"files": entries}, indent=2) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def read_manifest(dist_dir: Path) -> list[Dist]:
+    """The dists of the last build in `dist_dir`, each checked against its recorded sha256."""
+    path = dist_dir / MANIFEST
+    try:
+        data = json.loads(path.read_text())
+        entries = [(str(e["filename"]), str(e["sha256"])) for e in data["files"]]
+    except FileNotFoundError:
+        raise UsageError(f"no build found in {dist_dir}: run `shipyard build` first") from None
+    except (ValueError, KeyError, TypeError):
+        raise UsageError(f"{path} is damaged: run `shipyard build` again") from None
+    dists = []
+    for filename, sha256 in entries:
+        dist = identify(dist_dir / filename)
+        if dist.sha256 != sha256:
+            raise UsageError(f"{dist.path} changed since it was built: run `shipyard build` again")
+        dists.append(dist)
+    return dists
+
+
+def release_of(dists: list[Dist]) -> tuple[str, str]:
+    """The one (name, version) that a set of dists belongs to."""
+    pairs = {(d.name, d.version) for d in dists}
+    if len(pairs) != 1:
+        listed = ", ".join(f"{n} {v}" for n, v in sorted(pairs)) or "none"
+        raise UsageError(f"the files must be one release of one project, found: {listed}")
+    return pairs.pop()

@@ -1,0 +1,74 @@
+"""Errors that end a command: each carries its one-line message and its exit code.
+
+Exit codes are a contract (README): 0 done, 1 a release step failed, 2 usage or configuration
+error, 3 nothing to release.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_NOTHING = 3
+
+
+class ShipyardError(Exception):
+    """An expected failure: `cli` prints `error: <message>` and exits with `exit_code`."""
+
+    exit_code = EXIT_FAILED
+
+    def __init__(self, message: str, *, detail: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail  # longer context (backend output...), shown with --verbose
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(ShipyardError):
+    exit_code = EXIT_USAGE
+
+
+class ConfigError(UsageError):
+    """Invalid or missing configuration: fix the config, then re-run."""
+
+
+class CredentialError(UsageError):
+    """No credential for a repository that needs one (found before anything is built)."""
+
+
+class ConflictError(UsageError):
+    """The index holds a file of the same name with other content: only a new version helps."""
+
+
+class StepFailed(ShipyardError):
+    exit_code = EXIT_FAILED
+
+
+class BuildError(StepFailed):
+    pass
+
+
+class CheckError(StepFailed):
+    pass
+
+
+class InstallError(StepFailed):
+    pass
+
+
+class IndexError_(StepFailed):
+    """The index could not be read or refused an upload (network, auth, server error)."""
+
+
+class AuthError(IndexError_):
+    """The index rejected our credential (401/403)."""
+
+
+class VerifyError(StepFailed):
+    pass
+
+
+class NothingToRelease(ShipyardError):
+    exit_code = EXIT_NOTHING

@@ -1,0 +1,38 @@
+"""What the library tells its caller while it works: events handed to a callback, never printed.
+
+`cli` renders them for humans (rich) or collects them for --json.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Kind = Literal["step", "info", "warning", "file", "progress"]
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: Kind
+    message: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+Emit = Callable[[Event], None]
+
+
+def ignore(event: Event) -> None:
+    """An `Emit` for callers that do not listen."""
+
+
+def step(emit: Emit, message: str, **data: Any) -> None:
+    emit(Event("step", message, data))
+
+
+def info(emit: Emit, message: str, **data: Any) -> None:
+    emit(Event("info", message, data))
+
+
+def warning(emit: Emit, message: str, **data: Any) -> None:
+    emit(Event("warning", message, data))

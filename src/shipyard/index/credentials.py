@@ -1,0 +1,112 @@
+"""Where the credential for a repository comes from, in DESIGN.md's order:
+
+SHIPYARD_<NAME>_TOKEN or SHIPYARD_<NAME>_USERNAME/_PASSWORD, TWINE_USERNAME/TWINE_PASSWORD, the
+project's `.env` (refused if git tracks it), keyring, ~/.pypirc. A token means username __token__.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from shipyard import git
+from shipyard.config import Repository
+from shipyard.errors import CredentialError
+from shipyard.secrets import Secret
+
+TOKEN_USER = "__token__"  # noqa: S105 - the user name that goes with API tokens, not a secret
+
+
+@dataclass(frozen=True)
+class Credential:
+    username: str
+    password: Secret
+    source: str  # where it came from, for messages ("SHIPYARD_PYPI_TOKEN", "~/.pypirc"...)
+
+
+def env_prefix(repository: str) -> str:
+    return "SHIPYARD_" + repository.upper().replace("-", "_").replace(".", "_") + "_"
+
+
+def _from_mapping(values: Mapping[str, str | None], repo: str, where: str) -> Credential | None:
+    prefix = env_prefix(repo)
+    if token := values.get(prefix + "TOKEN"):
+        return Credential(TOKEN_USER, Secret(token), f"{prefix}TOKEN{where}")
+    user, password = values.get(prefix + "USERNAME"), values.get(prefix + "PASSWORD")
+    if user and password:
+        return Credential(user, Secret(password), f"{prefix}USERNAME/PASSWORD{where}")
+    if bool(user) != bool(password):
+        missing = prefix + ("PASSWORD" if user else "USERNAME")
+        raise CredentialError(
+            f"{missing}{where} is not set (it goes with {prefix}{'USERNAME' if user else 'PASSWORD'})"
+        )
+    if password := values.get("TWINE_PASSWORD"):
+        return Credential(
+            values.get("TWINE_USERNAME") or TOKEN_USER, Secret(password), f"TWINE_PASSWORD{where}"
+        )
+    return None
+
+
+def _from_dotenv(root: Path, repo: str) -> Credential | None:
+    path = root / ".env"
+    if not path.is_file():
+        return None
+    if git.is_tracked(path):
+        raise CredentialError(
+            f"{path} is tracked by git: remove it (git rm --cached .env), add it to .gitignore, "
+            "and rotate the credentials it holds"
+        )
+    from dotenv import dotenv_values
+
+    return _from_mapping(dotenv_values(path), repo, " in .env")
+
+
+def _from_keyring(repository: Repository) -> Credential | None:
+    try:
+        import keyring
+
+        found = keyring.get_credential(repository.upload_url, None)
+    except Exception:
+        return None
+    if found is None or not found.password:
+        return None
+    return Credential(found.username or TOKEN_USER, Secret(found.password), "keyring")
+
+
+def _from_pypirc(repository: Repository) -> Credential | None:
+    path = Path(os.environ.get("SHIPYARD_PYPIRC", Path.home() / ".pypirc"))
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read(path)
+    except configparser.Error:
+        raise CredentialError(f"{path} cannot be parsed: fix or remove it") from None
+    for section in parser.sections():
+        url = parser.get(section, "repository", fallback="")
+        if section == repository.name or url.rstrip("/") == repository.upload_url.rstrip("/"):
+            password = parser.get(section, "password", fallback="")
+            if password:
+                user = parser.get(section, "username", fallback=TOKEN_USER)
+                return Credential(user, Secret(password), f"{path} [{section}]")
+    return None
+
+
+def resolve(repository: Repository, root: Path, environ: Mapping[str, str]) -> Credential | None:
+    """The credential for `repository`, None if it needs none; CredentialError if it is missing."""
+    if not repository.needs_auth:
+        return None
+    found = (
+        _from_mapping(environ, repository.name, "")
+        or _from_dotenv(root, repository.name)
+        or _from_keyring(repository)
+        or _from_pypirc(repository)
+    )
+    if found is None:
+        prefix = env_prefix(repository.name)
+        raise CredentialError(
+            f"no credential for repository '{repository.name}': set {prefix}TOKEN "
+            f"(or {prefix}USERNAME and {prefix}PASSWORD) in the environment or in .env"
+        )
+    return found

@@ -1,0 +1,132 @@
+"""The embedded default index: a folder holding a static PEP 503 + PEP 691 simple index.
+
+pip and uv install from it with `--index-url file://<folder>/simple`: no server, no account.
+Files are added under a lock and written atomically; a filename is never replaced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import email.parser
+import fcntl
+import html
+import json
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+from packaging.utils import canonicalize_name
+
+from shipyard import workdirs
+from shipyard.dists import Dist, metadata_text
+from shipyard.errors import ConflictError
+from shipyard.index.listing import Listing, json_page, parse_json
+
+
+@contextlib.contextmanager
+def _locked(root: Path) -> Iterator[None]:
+    workdirs.ensure(root)
+    with (root / ".lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _project_dir(root: Path, project: str) -> Path:
+    return root / "simple" / canonicalize_name(project)
+
+
+def read(root: Path, project: str) -> Listing:
+    page = _project_dir(root, project) / "index.json"
+    try:
+        text = page.read_text()
+    except FileNotFoundError:
+        return Listing()
+    return parse_json(text, page.parent.as_uri() + "/")
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def conflict_message(filename: str, served: str | None, ours: str, where: str) -> str:
+    return (
+        f"{where} already has {filename} with sha256 {served}, but this build's is {ours}: "
+        "a published file can never be replaced, bump the version"
+    )
+
+
+def add(root: Path, dist: Dist) -> bool:
+    """Publish `dist`; False if the identical file is already there. ConflictError if another is."""
+    with _locked(root):
+        folder = _project_dir(root, dist.name)
+        existing = read(root, dist.name).get(dist.filename)
+        if existing is not None:
+            if existing.sha256 == dist.sha256:
+                return False
+            raise ConflictError(
+                conflict_message(dist.filename, existing.sha256, dist.sha256, "the local index")
+            )
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".{dist.filename}.tmp"
+        shutil.copyfile(dist.path, tmp)
+        os.replace(tmp, folder / dist.filename)
+        _write_project_pages(root, folder, dist)
+        _write_root_pages(root)
+    return True
+
+
+def _requires_python(dist: Dist) -> str | None:
+    headers = email.parser.HeaderParser().parsestr(metadata_text(dist))
+    value = headers.get("Requires-Python")
+    return str(value) if value else None
+
+
+def _write_project_pages(root: Path, folder: Path, added: Dist) -> None:
+    previous = json.loads((folder / "index.json").read_text()) if (folder / "index.json").exists() else {}
+    files = [f for f in previous.get("files", []) if f["filename"] != added.filename]
+    entry: dict[str, object] = {
+        "filename": added.filename,
+        "url": quote(added.filename),
+        "hashes": {"sha256": added.sha256},
+        "size": added.size,
+        "yanked": False,
+    }
+    if requires := _requires_python(added):
+        entry["requires-python"] = requires
+    files = sorted([*files, entry], key=lambda f: str(f["filename"]))
+    _atomic_write(folder / "index.json", json_page(folder.name, files))
+    links = []
+    for f in files:
+        attrs = (
+            f' data-requires-python="{html.escape(str(f["requires-python"]))}"'
+            if "requires-python" in f
+            else ""
+        )
+        href = f"{f['url']}#sha256={f['hashes']['sha256']}"
+        links.append(f'<a href="{html.escape(href)}"{attrs}>{html.escape(str(f["filename"]))}</a><br/>')
+    _atomic_write(folder / "index.html", _html(f"Links for {folder.name}", links))
+
+
+def _write_root_pages(root: Path) -> None:
+    simple = root / "simple"
+    names = sorted(p.name for p in simple.iterdir() if (p / "index.json").exists())
+    _atomic_write(
+        simple / "index.html", _html("Simple index", [f'<a href="{n}/">{n}</a><br/>' for n in names])
+    )
+    page = {"meta": {"api-version": "1.1"}, "projects": [{"name": n} for n in names]}
+    _atomic_write(simple / "index.json", json.dumps(page, indent=1) + "\n")
+
+
+def _html(title: str, lines: list[str]) -> str:
+    body = "\n".join(lines)
+    return (
+        '<!DOCTYPE html>\n<html><head><meta name="pypi:repository-version" content="1.1">'
+        f"<title>{title}</title></head>\n<body><h1>{title}</h1>\n{body}\n</body></html>\n"
+    )

@@ -1,0 +1,113 @@
+"""Talking to index servers over HTTP (requests): reading project pages, uploading files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import requests
+
+from shipyard import __version__
+from shipyard.config import Repository
+from shipyard.dists import Dist
+from shipyard.errors import AuthError, IndexError_
+from shipyard.index.credentials import Credential
+from shipyard.index.listing import ACCEPT, Listing, NotAnIndex, parse
+
+READ_TIMEOUT = (10.0, 60.0)
+UPLOAD_TIMEOUT = (10.0, 600.0)
+Progress = Callable[[int, int], None]
+
+
+def session() -> requests.Session:
+    s = requests.Session()
+    s.headers["User-Agent"] = f"shipyard/{__version__}"
+    s.trust_env = False  # no .netrc credentials or proxies for other hosts sneaking in
+    return s
+
+
+def _auth_for(url: str, repo: Repository, cred: Credential | None) -> tuple[str, str] | None:
+    """Send the credential only to the host it is for (the upload host)."""
+    if cred is None or urlsplit(url).netloc != urlsplit(repo.upload_url).netloc:
+        return None
+    return (cred.username, cred.password.reveal())
+
+
+def read_listing(
+    http: requests.Session, repo: Repository, project: str, cred: Credential | None = None
+) -> Listing:
+    """What `repo` serves for `project`; IndexError_ if it cannot be read or is not an index."""
+    from packaging.utils import canonicalize_name
+
+    url = f"{repo.simple_url}{canonicalize_name(project)}/"
+    try:
+        resp = http.get(
+            url, headers={"Accept": ACCEPT}, auth=_auth_for(url, repo, cred), timeout=READ_TIMEOUT
+        )
+    except requests.RequestException as exc:
+        raise IndexError_(f"cannot read {url}: {_reason(exc)}") from None
+    if resp.status_code == 404:
+        return Listing()
+    if resp.status_code in (401, 403):
+        raise AuthError(
+            f"{repo.name} refused to list {project} (HTTP {resp.status_code}): check its credential"
+        )
+    if resp.status_code != 200:
+        raise IndexError_(f"cannot read {url}: HTTP {resp.status_code} {resp.reason}")
+    try:
+        return parse(resp.text, resp.headers.get("Content-Type", ""), resp.url)
+    except NotAnIndex as exc:
+        raise IndexError_(f"{url} is not a package index page: {exc}") from None
+
+
+def _reason(exc: requests.RequestException) -> str:
+    if isinstance(exc, requests.ConnectionError):
+        return "connection failed (is the index running and the URL right?)"
+    if isinstance(exc, requests.Timeout):
+        return "timed out"
+    return type(exc).__name__
+
+
+def upload(
+    http: requests.Session, repo: Repository, dist: Dist, cred: Credential | None, progress: Progress
+) -> None:
+    """POST `dist` to the legacy upload API, streamed. Raises AuthError / IndexError_ on failure."""
+    from requests_toolbelt import MultipartEncoder, MultipartEncoderMonitor
+    from twine.package import PackageFile
+    from twine.repository import Repository as TwineRepository
+
+    package = PackageFile.from_filename(str(dist.path), comment=None)
+    fields = TwineRepository._convert_metadata_to_list_of_tuples(package.metadata_dictionary())
+    fields += [(":action", "file_upload"), ("protocol_version", "1")]
+    with dist.path.open("rb") as content:
+        fields.append(("content", (dist.filename, content, "application/octet-stream")))
+        encoder = MultipartEncoder(fields)
+        monitor = MultipartEncoderMonitor(encoder, lambda m: progress(m.bytes_read, encoder.len))
+        try:
+            resp = http.post(
+                repo.upload_url,
+                data=monitor,
+                headers={"Content-Type": monitor.content_type},
+                auth=_auth_for(repo.upload_url, repo, cred),
+                allow_redirects=False,
+                timeout=UPLOAD_TIMEOUT,
+            )
+        except requests.RequestException as exc:
+            raise IndexError_(f"uploading {dist.filename} to {repo.name} failed: {_reason(exc)}") from None
+    _raise_for_upload(resp, repo, dist, cred)
+
+
+def _raise_for_upload(resp: requests.Response, repo: Repository, dist: Dist, cred: Credential | None) -> None:
+    code = resp.status_code
+    if 200 <= code < 300:
+        return
+    if 300 <= code < 400:
+        target = resp.headers.get("Location", "elsewhere")
+        raise IndexError_(
+            f"{repo.name} redirects uploads (HTTP {code} to {target}): "
+            "set its upload-url to the final address"
+        )
+    if code in (401, 403):
+        who = f" for user {cred.username} from {cred.source}" if cred else ""
+        raise AuthError(f"{repo.name} rejected the credential{who} (HTTP {code} {resp.reason})")
+    raise IndexError_(f"{repo.name} refused {dist.filename}: HTTP {code} {resp.reason}")
