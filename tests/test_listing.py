@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import pytest
+
+from shipyard.index.listing import NotAnIndex, parse
+
+HTML = """<!DOCTYPE html><html><head><base href="https://files.example/base/"></head><body>
+<a href="../pkg/demo-1.0.tar.gz#sha256=AAAA">demo-1.0.tar.gz</a>
+<a href="demo-1.0-py3-none-any.whl#md5=bb" data-yanked="broken build">demo-1.0-py3-none-any.whl</a>
+<a href="demo-0.9-py3-none-any.whl#sha256=cc" data-yanked>demo-0.9-py3-none-any.whl</a>
+</body></html>"""
+
+
+def test_pep503_html_with_base_hashes_and_yanked() -> None:
+    listing = parse(HTML, "text/html; charset=utf-8", "https://index.example/simple/demo/")
+    sdist = listing.files["demo-1.0.tar.gz"]
+    assert sdist.url == "https://files.example/pkg/demo-1.0.tar.gz" and sdist.sha256 == "aaaa"
+    wheel = listing.files["demo-1.0-py3-none-any.whl"]
+    assert wheel.sha256 is None and wheel.yanked and wheel.yanked_reason == "broken build"
+    old = listing.files["demo-0.9-py3-none-any.whl"]
+    assert old.yanked and old.yanked_reason == ""
+
+
+def test_pep691_json() -> None:
+    page = """{"meta": {"api-version": "1.1"}, "name": "demo", "files": [
+      {"filename": "demo-1.0.tar.gz", "url": "/f/demo-1.0.tar.gz", "hashes": {"sha256": "ab"}, "yanked": false},
+      {"filename": "demo-1.0-py3-none-any.whl", "url": "x.whl", "hashes": {}, "yanked": "security hole"}]}"""
+    listing = parse(page, "application/vnd.pypi.simple.v1+json", "https://i.example/simple/demo/")
+    assert listing.files["demo-1.0.tar.gz"].url == "https://i.example/f/demo-1.0.tar.gz"
+    assert listing.files["demo-1.0.tar.gz"].sha256 == "ab"
+    assert listing.files["demo-1.0-py3-none-any.whl"].yanked_reason == "security hole"
+
+
+@pytest.mark.parametrize(
+    ("text", "content_type"),
+    [("{}", "application/vnd.pypi.simple.v1+json"), ("plain words", "text/html"), ("<a>", "application/pdf")],
+)
+def test_not_an_index(text: str, content_type: str) -> None:
+    with pytest.raises(NotAnIndex):
+        parse(text, content_type, "https://i.example/simple/demo/")
