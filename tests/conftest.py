@@ -59,7 +59,11 @@ def shipyard(home: Path) -> ShipyardCLI:
     """Run the real `shipyard` command (python -m shipyard) with a controlled environment."""
 
     def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
-        full = {k: v for k, v in client_env().items() if not k.startswith("SHIPYARD_") or k == "SHIPYARD_CACHE_DIR"}
+        full = {
+            k: v
+            for k, v in client_env().items()
+            if not k.startswith("SHIPYARD_") or k == "SHIPYARD_CACHE_DIR"
+        }
         full.update(HOME=str(home), PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
         full.update(env or {})
         proc = subprocess.run(
@@ -109,7 +113,7 @@ def make_project(
         "setuptools": '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n',
     }[backend]
     (root / "pyproject.toml").write_text(
-        f"{build_system}\n[project]\nname = \"{name}\"\nversion = \"{version}\"\n"
+        f'{build_system}\n[project]\nname = "{name}"\nversion = "{version}"\n'
         f'description = "A test package"\nreadme = "README.md"\nrequires-python = ">=3.9"\n\n{tool}\n'
     )
     (root / "README.md").write_text(f"# {name}\n\nA package made by the tests.\n")

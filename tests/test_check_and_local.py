@@ -63,7 +63,10 @@ def test_release_to_local_index_installs_with_isolated_pip(shipyard: ShipyardCLI
     index = root / ".shipyard" / "index" / "simple"
     page = json.loads((index / "tiny-pkg" / "index.json").read_text())
     assert page["meta"] == {"api-version": "1.1"}
-    assert {f["filename"] for f in page["files"]} == {"tiny_pkg-1.0.0.tar.gz", "tiny_pkg-1.0.0-py3-none-any.whl"}
+    assert {f["filename"] for f in page["files"]} == {
+        "tiny_pkg-1.0.0.tar.gz",
+        "tiny_pkg-1.0.0-py3-none-any.whl",
+    }
     assert all(f["requires-python"] == ">=3.9" for f in page["files"])
     target = tmp_path / "target"
     pip = subprocess.run(
@@ -95,7 +98,10 @@ def test_commands_without_a_build_say_what_to_do(shipyard: ShipyardCLI, tmp_path
         assert run.code == 2, (command, run.text)
         assert run.err == f"error: no build found in {root / 'dist'}: run `shipyard build` first\n"
     run = shipyard("publish", "-C", str(root), str(root / "README.md"))
-    assert (run.code, run.err) == (2, f"error: {root / 'README.md'} is not a wheel (.whl) or an sdist (.tar.gz)\n")
+    assert (run.code, run.err) == (
+        2,
+        f"error: {root / 'README.md'} is not a wheel (.whl) or an sdist (.tar.gz)\n",
+    )
 
 
 def test_build_dry_run_leaves_dist_alone(shipyard: ShipyardCLI, tmp_path: Path) -> None:
@@ -119,7 +125,9 @@ def test_broken_build_is_one_line_with_the_backend_reason(shipyard: ShipyardCLI,
     assert not (root / "dist").exists()
 
 
-def test_test_install_runs_the_tests_against_the_installed_wheel(shipyard: ShipyardCLI, tmp_path: Path) -> None:
+def test_test_install_runs_the_tests_against_the_installed_wheel(
+    shipyard: ShipyardCLI, tmp_path: Path
+) -> None:
     root = make_project(tmp_path / "proj")
     (root / "tests" / "test_where.py").write_text(
         "import tiny_pkg\n\n\ndef test_imported_from_the_venv():\n    assert 'site-packages' in tiny_pkg.__file__\n"

@@ -28,9 +28,15 @@ def test_declared_repository_and_precedence_flag_over_env_over_file() -> None:
     table = {
         "stages": ["staging", "pypi"],
         "verify-timeout": 5,
-        "repositories": {"staging": {"upload-url": "http://127.0.0.1:8080/", "simple-url": "http://127.0.0.1:8080/simple"}},
+        "repositories": {
+            "staging": {"upload-url": "http://127.0.0.1:8080/", "simple-url": "http://127.0.0.1:8080/simple"}
+        },
     }
-    c = cfg(table, environ={"SHIPYARD_VERIFY_TIMEOUT": "7", "SHIPYARD_STAGES": "local"}, flags={"stages": "staging"})
+    c = cfg(
+        table,
+        environ={"SHIPYARD_VERIFY_TIMEOUT": "7", "SHIPYARD_STAGES": "local"},
+        flags={"stages": "staging"},
+    )
     assert c.stages == ("staging",)  # type: ignore[attr-defined]
     assert c.verify_timeout == 7.0  # type: ignore[attr-defined]
     staging = c.repository("staging")  # type: ignore[attr-defined]
@@ -75,7 +81,7 @@ def test_unknown_repository_names_the_known_ones() -> None:
 
 def test_malformed_toml(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text("[tool.shipyard\n")
-    with pytest.raises(ConfigError, match="is not valid TOML"):
+    with pytest.raises(ConfigError, match=r"is not valid TOML"):
         load(tmp_path)
-    with pytest.raises(ConfigError, match="no pyproject.toml"):
+    with pytest.raises(ConfigError, match=r"no pyproject\.toml"):
         load(tmp_path / "nowhere")

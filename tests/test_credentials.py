@@ -26,7 +26,9 @@ def test_token_beats_everything(tmp_path: Path) -> None:
 
 
 def test_username_password_then_twine(tmp_path: Path) -> None:
-    cred = resolve(REPO, tmp_path, {"SHIPYARD_CORP_INDEX_USERNAME": "me", "SHIPYARD_CORP_INDEX_PASSWORD": "pw"})
+    cred = resolve(
+        REPO, tmp_path, {"SHIPYARD_CORP_INDEX_USERNAME": "me", "SHIPYARD_CORP_INDEX_PASSWORD": "pw"}
+    )
     assert cred is not None and (cred.username, cred.password.reveal()) == ("me", "pw")
     cred = resolve(REPO, tmp_path, {"TWINE_USERNAME": "tu", "TWINE_PASSWORD": "tp"})
     assert cred is not None and (cred.username, cred.password.reveal()) == ("tu", "tp")

@@ -37,7 +37,11 @@ def download_sdist(requirement: str, dest: Path) -> Path:
 
 @pytest.mark.parametrize("project", sorted(SDISTS))
 def test_release_a_real_sdist_to_both_servers(
-    project: str, shipyard: ShipyardCLI, tmp_path: Path, fresh_pypiserver: TestIndex, fresh_devpi_index: TestIndex
+    project: str,
+    shipyard: ShipyardCLI,
+    tmp_path: Path,
+    fresh_pypiserver: TestIndex,
+    fresh_devpi_index: TestIndex,
 ) -> None:
     requirement, backend = SDISTS[project]
     tree = download_sdist(requirement, tmp_path / "download")

@@ -22,7 +22,9 @@ def creds(**indexes: TestIndex) -> dict[str, str]:
 
 
 @pytest.fixture
-def staged(tmp_path: Path, fresh_pypiserver: TestIndex, fresh_devpi_index: TestIndex) -> tuple[Path, dict[str, str]]:
+def staged(
+    tmp_path: Path, fresh_pypiserver: TestIndex, fresh_devpi_index: TestIndex
+) -> tuple[Path, dict[str, str]]:
     tool = '[tool.shipyard]\nstages = ["staging", "production"]\n\n' + repositories_toml(
         staging=fresh_pypiserver, production=fresh_devpi_index
     )

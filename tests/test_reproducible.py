@@ -15,12 +15,15 @@ from tests.conftest import git
 
 def make_sdist(path: Path, when: float) -> None:
     """An archive written the way setuptools does: current times everywhere, owners set."""
-    with path.open("wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=when) as gz:
-        with tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tf:
-            for name, data in [("demo-1.0/PKG-INFO", b"Name: demo\n"), ("demo-1.0/demo.py", b"x = 1\n")]:
-                info = tarfile.TarInfo(name)
-                info.size, info.mtime, info.uid, info.uname = len(data), when, 1000, "dev"
-                tf.addfile(info, io.BytesIO(data))
+    with (
+        path.open("wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", mtime=when) as gz,
+        tarfile.open(fileobj=gz, mode="w", format=tarfile.GNU_FORMAT) as tf,
+    ):
+        for name, data in [("demo-1.0/PKG-INFO", b"Name: demo\n"), ("demo-1.0/demo.py", b"x = 1\n")]:
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime, info.uid, info.uname = len(data), when, 1000, "dev"
+            tf.addfile(info, io.BytesIO(data))
 
 
 def test_sdists_built_at_different_times_become_identical(tmp_path: Path) -> None:

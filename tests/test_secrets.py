@@ -29,7 +29,9 @@ def assert_clean(run: Run, what: str) -> None:
         assert secret[5:] not in run.text, f"{what} leaked the body of a token"
 
 
-def test_no_command_ever_shows_a_token(shipyard: ShipyardCLI, tmp_path: Path, fresh_pypiserver: TestIndex) -> None:
+def test_no_command_ever_shows_a_token(
+    shipyard: ShipyardCLI, tmp_path: Path, fresh_pypiserver: TestIndex
+) -> None:
     # the server accepts TOKEN as __token__'s password, as PyPI does with API tokens
     htpasswd = HtpasswdFile(str(fresh_pypiserver.root.parent / "htpasswd"))
     htpasswd.set_password("__token__", TOKEN)

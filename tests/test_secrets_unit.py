@@ -11,7 +11,9 @@ def test_secret_never_prints() -> None:
 
 def test_redact_masks_known_values_url_passwords_and_pypi_tokens() -> None:
     Secret("s3cr3t-value")
-    text = redact("auth s3cr3t-value at https://user:p4ss@host/x and pypi-AgEIcHlwaS5vcmcCJDAx0123456789abcdef")
+    text = redact(
+        "auth s3cr3t-value at https://user:p4ss@host/x and pypi-AgEIcHlwaS5vcmcCJDAx0123456789abcdef"
+    )
     assert "s3cr3t-value" not in text and "p4ss" not in text and "AgEIcHlwaS5vcmc" not in text
     assert "https://user:***@host/x" in text
 

@@ -22,6 +22,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from shipyard import venvs
 from shipyard.errors import BuildError, InstallError
+from shipyard.tomlread import tomllib
 
 _READY = ".shipyard-ready"
 
@@ -98,10 +99,24 @@ def environment(requires: Iterable[str]) -> CachedEnv:
 def remembered_requires(kind: str, srcdir: Path, backend: str, requires: Iterable[str]) -> Path:
     """Where the answer of `get_requires_for_build_<kind>` is kept for this project configuration.
 
-    The answer depends on the backend and on the files that configure it, so they make the key.
+    The answer depends on the backend and on the files that configure it, so they make the key;
+    the project's version is left out, as every release changes it and no backend asks for more
+    because of it.
     """
-    parts = [kind, backend, *sorted(requires)]
-    for name in ("pyproject.toml", "setup.py", "setup.cfg"):
+    parts = [kind, backend, *sorted(requires), _configuration(srcdir / "pyproject.toml")]
+    for name in ("setup.py", "setup.cfg"):
         file = srcdir / name
         parts.append(hashlib.sha256(file.read_bytes()).hexdigest() if file.is_file() else "-")
     return cache_dir() / "build-requires" / (_key(*parts) + ".json")
+
+
+def _configuration(pyproject: Path) -> str:
+    try:
+        with pyproject.open("rb") as f:
+            data = tomllib.load(f)
+    except (OSError, tomllib.TOMLDecodeError):
+        return "-"
+    project = data.get("project")
+    if isinstance(project, dict):
+        project.pop("version", None)
+    return json.dumps(data, sort_keys=True, default=str)

@@ -6,7 +6,6 @@ Precedence: flag > environment > file > default. Every option has an environment
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,11 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from shipyard.errors import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
+from shipyard.tomlread import tomllib
 
 PUBLIC_HOSTS = frozenset({"pypi.org", "upload.pypi.org", "test.pypi.org"})
 
