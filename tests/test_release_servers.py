@@ -161,3 +161,32 @@ def test_separate_commands_build_check_publish_verify(
         assert run.code == 0, (args, run.text)
     publish_again = shipyard("publish", "--json", "-C", str(root), env=env)
     assert [f["action"] for f in json.loads(publish_again.out)["files"]] == ["skipped", "skipped"]
+
+
+def test_verify_an_earlier_version_from_the_index_alone(
+    shipyard: ShipyardCLI, tmp_path: Path, fresh_pypiserver: TestIndex
+) -> None:
+    tool = '[tool.shipyard]\nstages = ["staging"]\n\n' + repositories_toml(staging=fresh_pypiserver)
+    root = make_project(tmp_path / "proj", tool=tool, with_tests=False)
+    env = creds(staging=fresh_pypiserver)
+    release_json(shipyard, root, env, "--no-test-install", "--no-verify-install")
+    set_version(root, "1.0.0", "1.1.0")
+    assert shipyard("build", str(root)).code == 0
+    run = shipyard("verify", "--on", "staging", "--version", "1.0.0", "--json", "-C", str(root), env=env)
+    assert run.code == 0, run.text
+    doc = json.loads(run.out)
+    assert doc["version"] == "1.0.0" and doc["installed"] is True
+    assert doc["files"] == fresh_pypiserver.served_files("tiny-pkg")
+    missing = shipyard(
+        "verify", "--on", "staging", "--version", "9.9", "--timeout", "0", "-C", str(root), env=env
+    )
+    assert missing.code == 1
+    assert missing.err == "error: staging has no file of tiny-pkg 9.9 (waited 0 s)\n"
+
+
+def test_release_warns_when_its_state_folder_is_not_ignored(shipyard: ShipyardCLI, tmp_path: Path) -> None:
+    root = make_project(tmp_path / "proj", with_tests=False)
+    (root / ".gitignore").write_text("dist/\n")
+    run = shipyard("release", "--no-test-install", "-C", str(root))
+    assert run.code == 0, run.text
+    assert "warning: add .shipyard/ to .gitignore" in run.err

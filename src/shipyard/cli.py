@@ -205,42 +205,55 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
 
 
 def cmd_verify(args: argparse.Namespace, out: Renderer) -> int:
-    from shipyard.dists import release_of
-    from shipyard.errors import UsageError
     from shipyard.index import credentials
-    from shipyard.verify import verify
+    from shipyard.verify import Verified, verify, verify_published
 
     cfg = _config(args, **{"dist-dir": args.dist_dir, "verify-timeout": args.timeout})
     repo = _repository(args, cfg, args.on)
     cred = credentials.resolve(repo, cfg.root, os.environ)
-    dists = _dists(args, cfg)
-    name, version = release_of(dists)
-    if args.version and args.version != version:
-        raise UsageError(
-            f"the build in {cfg.dist_dir} is {name} {version}, not {args.version}: build it first"
+    install, python = not args.no_install, _python(args)
+    build = _last_build(args, cfg)
+    result: Verified
+    if build is not None and args.version in (None, build[1][1]):
+        dists, (name, version) = build
+        result = verify(
+            dists, repo, cred, timeout=cfg.verify_timeout, install=install, python=python, emit=out
         )
-    verify(
-        dists,
-        repo,
-        cred,
-        timeout=cfg.verify_timeout,
-        install=not args.no_install,
-        python=_python(args),
-        emit=out,
-    )
-    out.result(
-        "verify",
-        {
-            "repository": repo.name,
-            "name": name,
-            "version": version,
-            "files": {d.filename: d.sha256 for d in dists},
-            "installed": not args.no_install,
-        },
-        f"{repo.name} serves {name} {version} exactly as built"
-        + ("" if args.no_install else ", and it installs from there"),
-    )
+        said = "exactly as built"
+    else:
+        name, version = _project_name(cfg), args.version
+        result = verify_published(
+            repo, name, version, cred, timeout=cfg.verify_timeout, install=install, python=python, emit=out
+        )
+        said = "with the hashes it lists"
+    data = {"repository": repo.name, "name": name, "version": version, "files": dict(result.files)}
+    tail = ", and it installs from there" if install else ""
+    out.result("verify", {**data, "installed": install}, f"{repo.name} serves {name} {version} {said}{tail}")
     return 0
+
+
+def _last_build(args: argparse.Namespace, cfg: Config) -> tuple[list[Dist], tuple[str, str]] | None:
+    """The dists to verify and their release; None when only --version names what to verify."""
+    from shipyard.dists import release_of
+    from shipyard.errors import UsageError
+
+    try:
+        dists = _dists(args, cfg)
+    except UsageError:
+        if args.version and not args.files:
+            return None
+        raise
+    return dists, release_of(dists)
+
+
+def _project_name(cfg: Config) -> str:
+    from shipyard.config import read_pyproject
+    from shipyard.errors import UsageError
+
+    name = read_pyproject(cfg.root).get("project", {}).get("name")
+    if not isinstance(name, str) or not name:
+        raise UsageError(f"{cfg.root / 'pyproject.toml'} declares no [project] name to verify")
+    return name
 
 
 def cmd_release(args: argparse.Namespace, out: Renderer) -> int:
@@ -379,7 +392,12 @@ def parser() -> argparse.ArgumentParser:
         "verify", cmd_verify, "prove the index serves the build exactly, and that it installs from there"
     )
     _repo_options(p, "--on", "the repository to verify")
-    p.add_argument("--version", metavar="V", help="the version expected (default: the last build's)")
+    p.add_argument(
+        "--version",
+        metavar="V",
+        help="the version to verify (default: the last build's; another version is "
+        "verified against the hashes the index lists)",
+    )
     _flag(
         p,
         "--timeout",

@@ -67,23 +67,29 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def parse_filename(filename: str) -> tuple[DistKind, str, str]:
+    """(kind, canonical project name, version) of a wheel or sdist file name; ValueError otherwise."""
+    try:
+        if filename.endswith(".whl"):
+            project, version, _, _ = parse_wheel_filename(filename)
+            return "wheel", canonicalize_name(project), str(version)
+        if filename.endswith(".tar.gz"):
+            project, version = parse_sdist_filename(filename)
+            return "sdist", canonicalize_name(project), str(version)
+    except (InvalidWheelFilename, InvalidSdistFilename) as exc:
+        raise ValueError(str(exc)) from None
+    raise ValueError("not a wheel (.whl) or an sdist (.tar.gz)")
+
+
 def identify(path: Path, sha256: str | None = None) -> Dist:
     """A Dist for a file, from its name (wheel or sdist); UsageError for anything else."""
-    name = path.name
     try:
-        if name.endswith(".whl"):
-            project, version, _, _ = parse_wheel_filename(name)
-            kind: DistKind = "wheel"
-        elif name.endswith(".tar.gz"):
-            project, version = parse_sdist_filename(name)
-            kind = "sdist"
-        else:
-            raise UsageError(f"{path} is not a wheel (.whl) or an sdist (.tar.gz)")
-    except (InvalidWheelFilename, InvalidSdistFilename) as exc:
-        raise UsageError(f"{path}: {exc}") from None
+        kind, project, version = parse_filename(path.name)
+    except ValueError as exc:
+        raise UsageError(f"{path} is {exc}" if "not a wheel" in str(exc) else f"{path}: {exc}") from None
     if not path.is_file():
         raise UsageError(f"{path} does not exist")
-    return Dist(path, sha256 or sha256_of(path), kind, canonicalize_name(project), str(version))
+    return Dist(path, sha256 or sha256_of(path), kind, project, version)
 
 
 def metadata_text(dist: Dist) -> str:

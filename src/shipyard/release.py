@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from shipyard import events
+from shipyard import events, workdirs
 from shipyard.build import build
 from shipyard.config import Config
 from shipyard.dists import Dist, release_of
@@ -144,4 +144,10 @@ def release(
         )
         state.record(repo.name, hashes, installed=config.verify_install)
         stage.verified = True
+    if workdirs.unignored_state(config.root):
+        events.warning(
+            emit,
+            f"add {workdirs.STATE}/ to .gitignore: shipyard keeps its state and local index there, and backends "
+            "such as hatchling would pack it into the next sdist (which check then refuses)",
+        )
     return result

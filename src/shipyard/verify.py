@@ -7,18 +7,22 @@ whose served bytes differ from ours, fails at once: waiting will not fix either.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 import requests
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
 
 from shipyard import events, venvs
 from shipyard.config import Repository
-from shipyard.dists import Dist, wheel_top_level
+from shipyard.dists import Dist, identify, parse_filename, release_of, wheel_top_level
 from shipyard.errors import IndexError_, ShipyardError, VerifyError
 from shipyard.index.credentials import Credential
 from shipyard.index.listing import IndexFile, Listing
@@ -69,41 +73,57 @@ def wait_for_files(
         delay = min(delay * 2, _MAX_DELAY)
 
 
-def _judge(served: IndexFile, sha256: str, repo: Repository) -> None:
+def _refuse_yanked(served: IndexFile, repo: Repository) -> None:
     if served.yanked:
         reason = f": {served.yanked_reason}" if served.yanked_reason else " (no reason given)"
         raise VerifyError(f"{served.filename} is yanked on {repo.name}{reason}")
+
+
+def _judge(served: IndexFile, sha256: str, repo: Repository) -> None:
+    _refuse_yanked(served, repo)
     if served.sha256 is not None and served.sha256 != sha256:
         raise VerifyError(
             f"{repo.name} serves {served.filename} with sha256 {served.sha256}, but we built {sha256}"
         )
 
 
-def download_sha256(
-    http: requests.Session, repo: Repository, served: IndexFile, cred: Credential | None
+def download(
+    http: requests.Session,
+    repo: Repository,
+    served: IndexFile,
+    cred: Credential | None,
+    dest: Path | None = None,
 ) -> str:
-    """The sha256 of the bytes the index actually serves for a file."""
+    """The sha256 of the bytes the index actually serves for a file (kept in `dest` if given)."""
     digest = hashlib.sha256()
+    with dest.open("wb") if dest is not None else contextlib.nullcontext() as sink:
+        for chunk in _chunks(http, repo, served, cred):
+            digest.update(chunk)
+            if sink is not None:
+                sink.write(chunk)
+    return digest.hexdigest()
+
+
+def _chunks(
+    http: requests.Session, repo: Repository, served: IndexFile, cred: Credential | None
+) -> Iterator[bytes]:
     if served.url.startswith("file:"):
         from urllib.request import url2pathname
 
-        with Path(url2pathname(served.url[len("file:") :])).open("rb") as f:
-            while chunk := f.read(1 << 20):
-                digest.update(chunk)
-        return digest.hexdigest()
-    from shipyard.index.remote import READ_TIMEOUT, _auth_for
+        with Path(url2pathname(served.url[len("file:") :])).open("rb") as handle:
+            yield from iter(lambda: handle.read(1 << 20), b"")
+        return
+    from shipyard.index.remote import READ_TIMEOUT, auth_for
 
     try:
         with http.get(
-            served.url, auth=_auth_for(served.url, repo, cred), stream=True, timeout=READ_TIMEOUT
+            served.url, auth=auth_for(served.url, repo, cred), stream=True, timeout=READ_TIMEOUT
         ) as resp:
             if resp.status_code != 200:
                 raise VerifyError(f"{repo.name} does not deliver {served.filename}: HTTP {resp.status_code}")
-            for chunk in resp.iter_content(1 << 20):
-                digest.update(chunk)
+            yield from resp.iter_content(1 << 20)
     except requests.RequestException:
         raise VerifyError(f"downloading {served.filename} from {repo.name} failed") from None
-    return digest.hexdigest()
 
 
 def install_from_index(
@@ -114,14 +134,14 @@ def install_from_index(
     The package itself comes only from the target index (an isolated installer: no pip or uv
     configuration, no cache); its dependencies come from the user's usual sources.
     """
-    index_url = repo.simple_url
-    if cred is not None and not repo.is_local:
-        scheme, _, rest = index_url.partition("://")
-        from urllib.parse import quote
+    from shipyard.index.remote import auth_for
 
-        index_url = (
-            f"{scheme}://{quote(cred.username, safe='')}:{quote(cred.password.reveal(), safe='')}@{rest}"
-        )
+    index_url = repo.simple_url
+    if (auth := auth_for(index_url, repo, cred)) is not None:
+        # the installer reads it from its environment, never from its command line
+        scheme, _, rest = index_url.partition("://")
+        user, password = (quote(part, safe="") for part in auth)
+        index_url = f"{scheme}://{user}:{password}@{rest}"
     with tempfile.TemporaryDirectory(prefix="shipyard-verify-") as tmp:
         py = venvs.create(Path(tmp) / "venv", python)
         if wheel is not None and (deps := run_requirements(wheel)):
@@ -148,7 +168,6 @@ def verify(
     emit: events.Emit = events.ignore,
 ) -> Verified:
     """Prove that `repo` serves exactly `dists` and (if `install`) that the release installs from it."""
-    from shipyard.dists import release_of
     from shipyard.index.remote import session
 
     name, version = release_of(dists)
@@ -157,17 +176,94 @@ def verify(
     events.step(emit, f"verifying {name} {version} on {repo.name}", repository=repo.name)
     listing = wait_for_files(http, repo, name, expected, cred, timeout=timeout, emit=emit)
     for filename, sha256 in expected.items():
-        served = listing.files[filename]
-        actual = download_sha256(http, repo, served, cred)
+        actual = download(http, repo, listing.files[filename], cred)
         if actual != sha256:
             raise VerifyError(f"{repo.name} delivers {filename} with sha256 {actual}, but we built {sha256}")
     events.info(emit, f"{repo.name} serves all {len(expected)} files with our sha256")
     if install:
-        events.step(emit, f"installing {name}=={version} from {repo.name} alone in a fresh venv")
-        wheels = [d for d in dists if d.kind == "wheel"]
-        try:
-            install_from_index(repo, wheels[0] if wheels else None, name, version, cred, python)
-        except ShipyardError as exc:
-            raise VerifyError(exc.message, detail=exc.detail) from None
-        events.info(emit, f"{name} {version} installs from {repo.name} and imports")
+        _install_step(dists, repo, cred, python, emit)
     return Verified(repo.name, expected, install)
+
+
+def verify_published(
+    repo: Repository,
+    project: str,
+    version: str,
+    cred: Credential | None,
+    *,
+    timeout: float,
+    install: bool,
+    python: str,
+    emit: events.Emit = events.ignore,
+) -> Verified:
+    """Verify a release with no local build: every file of `project` `version` on `repo` is delivered
+    with the sha256 the index advertises, none is yanked, and the release installs from there."""
+    from shipyard.index.remote import session
+
+    http = session()
+    events.step(emit, f"verifying {project} {version} on {repo.name} (its files as the index lists them)")
+    listing = wait_for_release(http, repo, project, version, cred, timeout=timeout, emit=emit)
+    with tempfile.TemporaryDirectory(prefix="shipyard-verify-") as tmp:
+        dists = []
+        for served in listing.files.values():
+            _refuse_yanked(served, repo)
+            actual = download(http, repo, served, cred, Path(tmp) / served.filename)
+            if served.sha256 is not None and actual != served.sha256:
+                listed = served.sha256
+                raise VerifyError(
+                    f"{repo.name} delivers {served.filename} with sha256 {actual}, but lists {listed}"
+                )
+            dists.append(identify(Path(tmp) / served.filename, actual))
+        events.info(emit, f"{repo.name} delivers all {len(dists)} files with the sha256 it lists")
+        if install:
+            _install_step(dists, repo, cred, python, emit)
+    return Verified(repo.name, {d.filename: d.sha256 for d in dists}, install)
+
+
+def wait_for_release(
+    http: requests.Session,
+    repo: Repository,
+    project: str,
+    version: str,
+    cred: Credential | None,
+    *,
+    timeout: float,
+    emit: events.Emit,
+) -> Listing:
+    """Poll until `repo` lists at least one file of `project` `version`; only those files are kept."""
+    deadline = time.monotonic() + timeout
+    delay = _FIRST_DELAY
+    want = (canonicalize_name(project), Version(version))
+    while True:
+        with contextlib.suppress(IndexError_):
+            files = {
+                f: entry for f, entry in read(http, repo, project, cred).files.items() if _release(f) == want
+            }
+            if files:
+                return Listing(files)
+        if time.monotonic() + delay > deadline:
+            raise VerifyError(f"{repo.name} has no file of {project} {version} (waited {timeout:g} s)")
+        events.info(emit, f"{repo.name} lists no file of {project} {version} yet; retrying in {delay:g} s")
+        time.sleep(delay)
+        delay = min(delay * 2, _MAX_DELAY)
+
+
+def _release(filename: str) -> tuple[str, Version] | None:
+    try:
+        _, name, version = parse_filename(filename)
+        return name, Version(version)
+    except (ValueError, InvalidVersion):
+        return None
+
+
+def _install_step(
+    dists: list[Dist], repo: Repository, cred: Credential | None, python: str, emit: events.Emit
+) -> None:
+    name, version = release_of(dists)
+    events.step(emit, f"installing {name}=={version} from {repo.name} alone in a fresh venv")
+    wheels = [d for d in dists if d.kind == "wheel"]
+    try:
+        install_from_index(repo, wheels[0] if wheels else None, name, version, cred, python)
+    except ShipyardError as exc:
+        raise VerifyError(exc.message, detail=exc.detail) from None
+    events.info(emit, f"{name} {version} installs from {repo.name} and imports")

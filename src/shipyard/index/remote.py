@@ -26,7 +26,7 @@ def session() -> requests.Session:
     return s
 
 
-def _auth_for(url: str, repo: Repository, cred: Credential | None) -> tuple[str, str] | None:
+def auth_for(url: str, repo: Repository, cred: Credential | None) -> tuple[str, str] | None:
     """Send the credential only to the host it is for (the upload host)."""
     if cred is None or urlsplit(url).netloc != urlsplit(repo.upload_url).netloc:
         return None
@@ -41,9 +41,7 @@ def read_listing(
 
     url = f"{repo.simple_url}{canonicalize_name(project)}/"
     try:
-        resp = http.get(
-            url, headers={"Accept": ACCEPT}, auth=_auth_for(url, repo, cred), timeout=READ_TIMEOUT
-        )
+        resp = http.get(url, headers={"Accept": ACCEPT}, auth=auth_for(url, repo, cred), timeout=READ_TIMEOUT)
     except requests.RequestException as exc:
         raise IndexError_(f"cannot read {url}: {_reason(exc)}") from None
     if resp.status_code == 404:
@@ -88,7 +86,7 @@ def upload(
                 repo.upload_url,
                 data=monitor,
                 headers={"Content-Type": monitor.content_type},
-                auth=_auth_for(repo.upload_url, repo, cred),
+                auth=auth_for(repo.upload_url, repo, cred),
                 allow_redirects=False,
                 timeout=UPLOAD_TIMEOUT,
             )
