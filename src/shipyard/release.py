@@ -147,7 +147,7 @@ def release(
     if workdirs.unignored_state(config.root):
         events.warning(
             emit,
-            f"add {workdirs.STATE}/ to .gitignore: shipyard keeps its state and local index there, and backends "
-            "such as hatchling would pack it into the next sdist (which check then refuses)",
+            f"add {workdirs.STATE}/ to .gitignore: shipyard keeps its state and local index there, "
+            "and backends such as hatchling would pack it into the next sdist (which check then refuses)",
         )
     return result

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 STATE = ".shipyard"
 _PATTERNS = frozenset({STATE, f"{STATE}/", f"/{STATE}", f"/{STATE}/", f"{STATE}/*", f"/{STATE}/*"})
 
