@@ -32,6 +32,15 @@ def staged(
     return root, creds(staging=fresh_pypiserver, production=fresh_devpi_index)
 
 
+def staging_project(
+    tmp_path: Path, index: TestIndex, version: str = "1.0.0", with_tests: bool = False
+) -> tuple[Path, dict[str, str]]:
+    """A project whose only stage is `index`, named staging, and the credentials for it."""
+    tool = '[tool.shipyard]\nstages = ["staging"]\n\n' + repositories_toml(staging=index)
+    root = make_project(tmp_path / "proj", version=version, tool=tool, with_tests=with_tests)
+    return root, creds(staging=index)
+
+
 def release_json(shipyard: ShipyardCLI, root: Path, env: dict[str, str], *extra: str) -> dict[str, object]:
     run = shipyard("release", "--json", "-C", str(root), *extra, env=env)
     assert run.code == 0, run.text
@@ -98,9 +107,7 @@ def test_staging_failure_keeps_production_untouched_and_rerun_resumes(
 def test_file_replaced_on_the_server_fails_verification(
     shipyard: ShipyardCLI, tmp_path: Path, fresh_pypiserver: TestIndex
 ) -> None:
-    tool = '[tool.shipyard]\nstages = ["staging"]\n\n' + repositories_toml(staging=fresh_pypiserver)
-    root = make_project(tmp_path / "proj", tool=tool, with_tests=False)
-    env = creds(staging=fresh_pypiserver)
+    root, env = staging_project(tmp_path, fresh_pypiserver)
     release_json(shipyard, root, env, "--no-test-install", "--no-verify-install")
     fresh_pypiserver.replace_file("tiny_pkg-1.0.0-py3-none-any.whl", b"not the wheel we built")
     run = shipyard("verify", "--on", "staging", "--no-install", "-C", str(root), env=env)
@@ -112,9 +119,7 @@ def test_file_replaced_on_the_server_fails_verification(
 def test_old_wheel_in_dist_is_never_uploaded(
     shipyard: ShipyardCLI, tmp_path: Path, fresh_pypiserver: TestIndex
 ) -> None:
-    tool = '[tool.shipyard]\nstages = ["staging"]\n\n' + repositories_toml(staging=fresh_pypiserver)
-    root = make_project(tmp_path / "proj", version="0.9.0", tool=tool, with_tests=False)
-    env = creds(staging=fresh_pypiserver)
+    root, env = staging_project(tmp_path, fresh_pypiserver, version="0.9.0")
     assert shipyard("build", str(root), env=env).code == 0
     set_version(root, "0.9.0", "1.0.0")
     assert sorted(p.name for p in (root / "dist").glob("*.whl")) == ["tiny_pkg-0.9.0-py3-none-any.whl"]
@@ -127,9 +132,8 @@ def test_old_wheel_in_dist_is_never_uploaded(
 
 def test_unreachable_index_uploads_nothing(shipyard: ShipyardCLI, tmp_path: Path) -> None:
     dead = TestIndex("dead", "http://127.0.0.1:9/", "http://127.0.0.1:9/simple/", "u", "p", tmp_path)
-    tool = '[tool.shipyard]\nstages = ["staging"]\n\n' + repositories_toml(staging=dead)
-    root = make_project(tmp_path / "proj", tool=tool, with_tests=False)
-    run = shipyard("release", "--no-test-install", "-C", str(root), env=creds(staging=dead))
+    root, env = staging_project(tmp_path, dead)
+    run = shipyard("release", "--no-test-install", "-C", str(root), env=env)
     assert run.code == 1, run.text
     assert run.err.strip().splitlines()[-1] == (
         "error: cannot read http://127.0.0.1:9/simple/tiny-pkg/: connection failed (is the index running and the "
@@ -139,8 +143,7 @@ def test_unreachable_index_uploads_nothing(shipyard: ShipyardCLI, tmp_path: Path
 
 def test_missing_credential_is_reported_before_building(shipyard: ShipyardCLI, tmp_path: Path,
                                                         fresh_pypiserver: TestIndex) -> None:  # fmt: skip
-    tool = '[tool.shipyard]\nstages = ["staging"]\n\n' + repositories_toml(staging=fresh_pypiserver)
-    root = make_project(tmp_path / "proj", tool=tool, with_tests=False)
+    root, _ = staging_project(tmp_path, fresh_pypiserver)
     run = shipyard("release", "-C", str(root))
     assert run.code == 2
     assert run.err == (
@@ -166,9 +169,7 @@ def test_separate_commands_build_check_publish_verify(
 def test_verify_an_earlier_version_from_the_index_alone(
     shipyard: ShipyardCLI, tmp_path: Path, fresh_pypiserver: TestIndex
 ) -> None:
-    tool = '[tool.shipyard]\nstages = ["staging"]\n\n' + repositories_toml(staging=fresh_pypiserver)
-    root = make_project(tmp_path / "proj", tool=tool, with_tests=False)
-    env = creds(staging=fresh_pypiserver)
+    root, env = staging_project(tmp_path, fresh_pypiserver)
     release_json(shipyard, root, env, "--no-test-install", "--no-verify-install")
     set_version(root, "1.0.0", "1.1.0")
     assert shipyard("build", str(root)).code == 0

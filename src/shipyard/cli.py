@@ -60,7 +60,7 @@ class Renderer:
         if event.kind == "progress":
             self._progress(message, event.data["done"], event.data["total"])
         elif event.kind == "step":
-            self._close_bar()
+            self.close()
             print(f"==> {message}", flush=True)
         elif event.kind == "warning":
             print(f"warning: {message}", file=sys.stderr, flush=True)
@@ -80,9 +80,9 @@ class Renderer:
             self._task = self._bar.add_task(name, total=total)
         self._bar.update(self._task, completed=done)
         if done >= total:
-            self._close_bar()
+            self.close()
 
-    def _close_bar(self) -> None:
+    def close(self) -> None:
         if self._bar is not None:
             self._bar.stop()
             self._bar = None
@@ -90,7 +90,7 @@ class Renderer:
     def result(self, command: str, data: dict[str, Any], summary: str) -> None:
         from shipyard.secrets import redact
 
-        self._close_bar()
+        self.close()
         if self.as_json:
             doc = {"ok": True, "command": command, **data, "warnings": self.warnings}
             print(redact(json.dumps(doc, indent=2)))
@@ -467,7 +467,7 @@ def _fail(exc: Exception, args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.errors import ShipyardError
     from shipyard.secrets import redact
 
-    out._close_bar()
+    out.close()
     if isinstance(exc, ShipyardError):
         message, code = exc.message, exc.exit_code
         detail = exc.detail
