@@ -47,6 +47,7 @@ class Renderer:
         self.verbose = verbose
         self.warnings: list[str] = []
         self._bar: Any = None
+        self._finished: set[str] = set()
         self._tty = sys.stderr.isatty()
 
     def __call__(self, event: Event) -> None:
@@ -68,7 +69,7 @@ class Renderer:
             print(f"    {message}", flush=True)
 
     def _progress(self, name: str, done: int, total: int) -> None:
-        if not self._tty:
+        if not self._tty or name in self._finished:
             return
         if self._bar is None:
             from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
@@ -80,6 +81,7 @@ class Renderer:
             self._task = self._bar.add_task(name, total=total)
         self._bar.update(self._task, completed=done)
         if done >= total:
+            self._finished.add(name)  # the encoder reports the end more than once
             self.close()
 
     def close(self) -> None:
