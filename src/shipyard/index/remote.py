@@ -60,6 +60,8 @@ def read_listing(
 
 def _reason(exc: requests.RequestException) -> str:
     if isinstance(exc, requests.ConnectionError):
+        if "aborted" in str(exc) or "RemoteDisconnected" in str(exc):
+            return "the connection was dropped before the index replied"
         return "connection failed (is the index running and the URL right?)"
     if isinstance(exc, requests.Timeout):
         return "timed out"
