@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from shipyard.publish import Outcome
     from shipyard.testinstall import TestInstall
 
-# imported in the background while the build backend runs: a third of a small release's time
+# imported in a thread while the build backend runs: 0.1 s of a small release's 0.7 s
 _LATER = (
     "shipyard.publish",
     "shipyard.verify",
@@ -50,7 +50,6 @@ class Options:
     python: str
     dry_run: bool = False
     isolated: bool = True
-    deps: bool = True
 
 
 @dataclass
@@ -106,9 +105,7 @@ def release(
     result = ReleaseResult(name, version, dists)
     check(dists, public=any(r.public for r in repos), emit=emit)
     if config.test_install:
-        result.test_install = test_install(
-            dists, config.root, python=options.python, deps=options.deps, emit=emit
-        )
+        result.test_install = test_install(dists, config.root, python=options.python, emit=emit)
     state = ReleaseState.load(config.root, name, version)
     hashes = {d.filename: d.sha256 for d in dists}
     http = session()
