@@ -67,6 +67,10 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+class NotADist(ValueError):
+    """The file name is neither a wheel's nor an sdist's."""
+
+
 def parse_filename(filename: str) -> tuple[DistKind, str, str]:
     """(kind, canonical project name, version) of a wheel or sdist file name; ValueError otherwise."""
     try:
@@ -78,15 +82,17 @@ def parse_filename(filename: str) -> tuple[DistKind, str, str]:
             return "sdist", canonicalize_name(project), str(version)
     except (InvalidWheelFilename, InvalidSdistFilename) as exc:
         raise ValueError(str(exc)) from None
-    raise ValueError("not a wheel (.whl) or an sdist (.tar.gz)")
+    raise NotADist("not a wheel (.whl) or an sdist (.tar.gz)")
 
 
 def identify(path: Path, sha256: str | None = None) -> Dist:
     """A Dist for a file, from its name (wheel or sdist); UsageError for anything else."""
     try:
         kind, project, version = parse_filename(path.name)
+    except NotADist as exc:
+        raise UsageError(f"{path} is {exc}") from None
     except ValueError as exc:
-        raise UsageError(f"{path} is {exc}" if "not a wheel" in str(exc) else f"{path}: {exc}") from None
+        raise UsageError(f"{path}: {exc}") from None
     if not path.is_file():
         raise UsageError(f"{path} does not exist")
     return Dist(path, sha256 or sha256_of(path), kind, project, version)

@@ -11,9 +11,10 @@ import contextlib
 import hashlib
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import quote
 
 import requests
@@ -51,24 +52,36 @@ def wait_for_files(
     emit: events.Emit = events.ignore,
 ) -> Listing:
     """Poll until the index lists every expected filename; fail at once on yanked or other hashes."""
+
+    def attempt() -> tuple[Listing | None, str]:
+        try:
+            listing = read(http, repo, project, cred)
+        except IndexError_ as exc:
+            return None, f"{repo.name} does not serve {exc.message}"
+        for filename, sha256 in expected.items():
+            if (served := listing.get(filename)) is not None:
+                _judge(served, sha256, repo)
+        missing = [f for f in expected if listing.get(f) is None]
+        return (None if missing else listing), f"{repo.name} does not serve {', '.join(missing)}"
+
+    return _poll(attempt, timeout, emit)
+
+
+T = TypeVar("T")
+
+
+def _poll(attempt: Callable[[], tuple[T | None, str]], timeout: float, emit: events.Emit) -> T:
+    """Call `attempt` with backoff until it returns a value or `timeout` passes; its second item
+    says what is still missing (indexes and CDNs lag behind an upload)."""
     deadline = time.monotonic() + timeout
     delay = _FIRST_DELAY
     while True:
-        missing: list[str] = []
-        try:
-            listing = read(http, repo, project, cred)
-            missing = [f for f in expected if listing.get(f) is None]
-        except IndexError_ as exc:
-            missing, listing = [exc.message], Listing()
-        for filename, sha256 in expected.items():
-            served = listing.get(filename)
-            if served is not None:
-                _judge(served, sha256, repo)
-        if not missing:
-            return listing
+        found, missing = attempt()
+        if found is not None:
+            return found
         if time.monotonic() + delay > deadline:
-            raise VerifyError(f"{repo.name} does not serve {', '.join(missing)} (waited {timeout:g} s)")
-        events.info(emit, f"{repo.name} does not list {', '.join(missing)} yet; retrying in {delay:g} s")
+            raise VerifyError(f"{missing} (waited {timeout:g} s)")
+        events.info(emit, f"{missing} yet; retrying in {delay:g} s")
         time.sleep(delay)
         delay = min(delay * 2, _MAX_DELAY)
 
@@ -231,21 +244,16 @@ def wait_for_release(
     emit: events.Emit,
 ) -> Listing:
     """Poll until `repo` lists at least one file of `project` `version`; only those files are kept."""
-    deadline = time.monotonic() + timeout
-    delay = _FIRST_DELAY
     want = (canonicalize_name(project), Version(version))
-    while True:
+
+    def attempt() -> tuple[Listing | None, str]:
+        files = {}
         with contextlib.suppress(IndexError_):
-            files = {
-                f: entry for f, entry in read(http, repo, project, cred).files.items() if _release(f) == want
-            }
-            if files:
-                return Listing(files)
-        if time.monotonic() + delay > deadline:
-            raise VerifyError(f"{repo.name} has no file of {project} {version} (waited {timeout:g} s)")
-        events.info(emit, f"{repo.name} lists no file of {project} {version} yet; retrying in {delay:g} s")
-        time.sleep(delay)
-        delay = min(delay * 2, _MAX_DELAY)
+            listed = read(http, repo, project, cred).files
+            files = {f: entry for f, entry in listed.items() if _release(f) == want}
+        return (Listing(files) if files else None), f"{repo.name} has no file of {project} {version}"
+
+    return _poll(attempt, timeout, emit)
 
 
 def _release(filename: str) -> tuple[str, Version] | None:
