@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ShipyardCLI, make_project, repositories_toml, set_version
+from tests.conftest import ShipyardCLI, git, make_project, repositories_toml, set_version
 from tests.faultproxy import Faults, fault_proxy
 from tests.indexes import TestIndex
 
@@ -84,6 +84,7 @@ def test_changed_file_without_a_new_version_is_refused(
     before = fresh_pypiserver.served_files("tiny-pkg")
     init = root / "src" / "tiny_pkg" / "__init__.py"
     init.write_text(init.read_text() + "\nCHANGED = True\n")
+    git(root, "commit", "-qam", "change the code, not the version")
     run = shipyard("release", "--no-test-install", "-C", str(root), env=env)
     assert run.code == 2, run.text
     line = run.err.strip().splitlines()[-1]
@@ -190,6 +191,7 @@ def test_verify_an_earlier_version_from_the_index_alone(
 def test_release_warns_when_its_state_folder_is_not_ignored(shipyard: ShipyardCLI, tmp_path: Path) -> None:
     root = make_project(tmp_path / "proj", with_tests=False)
     (root / ".gitignore").write_text("dist/\n")
+    git(root, "commit", "-qam", "ignore less")
     run = shipyard("release", "--no-test-install", "-C", str(root))
     assert run.code == 0, run.text
     assert "warning: add .shipyard/ to .gitignore" in run.err

@@ -27,13 +27,13 @@ if TYPE_CHECKING:
     from pyproject_hooks import SubprocessRunner
 
 
-def _runner(epoch: int | None, output: list[str]) -> SubprocessRunner:
+def _runner(epoch: int | None, env: Mapping[str, str], output: list[str]) -> SubprocessRunner:
     """Runs a backend hook quietly; its output is kept for the error message if it fails."""
 
     def run(
         cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None
     ) -> None:
-        extra = dict(extra_environ or {})
+        extra = {**env, **(extra_environ or {})}
         if epoch is not None:
             extra["SOURCE_DATE_EPOCH"] = str(epoch)
         proc = subprocess.run(
@@ -67,11 +67,13 @@ def _builder(srcdir: Path, isolated: bool, runner: SubprocessRunner) -> tuple[Pr
         raise BuildError(f"{srcdir}: {exc}") from None
 
 
-def _build_one(srcdir: Path, kind: Kind, outdir: Path, isolated: bool, epoch: int | None) -> Path:
+def _build_one(
+    srcdir: Path, kind: Kind, outdir: Path, isolated: bool, epoch: int | None, extra_env: Mapping[str, str]
+) -> Path:
     import build as pybuild
 
     output: list[str] = []
-    runner = _runner(epoch, output)
+    runner = _runner(epoch, extra_env, output)
     builder, requires = _builder(srcdir, isolated, runner)
     try:
         if isolated and (extra := _dynamic_requires(builder, kind, srcdir, requires)):
@@ -114,24 +116,32 @@ def _extract(sdist: Path, dest: Path) -> Path:
 
 
 def build(
-    srcdir: Path, out_dir: Path, *, isolated: bool = True, emit: events.Emit = events.ignore
+    srcdir: Path,
+    out_dir: Path,
+    *,
+    isolated: bool = True,
+    emit: events.Emit = events.ignore,
+    epoch: int | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> list[Dist]:
     """Build the sdist and the wheel of the project in `srcdir` into `out_dir`.
 
     The files are made in a private folder and moved into `out_dir` only when both succeeded; the
-    manifest in `out_dir` then lists exactly these files.
+    manifest in `out_dir` then lists exactly these files. `epoch` (default: from `srcdir`) pins the
+    file times; `env` is handed to the backend (a version to pretend, for setuptools-scm).
     """
     if not (srcdir / "pyproject.toml").is_file() and not (srcdir / "setup.py").is_file():
         raise UsageError(f"{srcdir} is not a Python project (no pyproject.toml or setup.py)")
-    epoch = source_date_epoch(srcdir)
+    epoch = source_date_epoch(srcdir) if epoch is None else epoch
+    env = env or {}
     with tempfile.TemporaryDirectory(prefix="shipyard-build-") as tmp:
         work = Path(tmp)
         events.step(emit, "building sdist", path=str(srcdir))
-        sdist = _build_one(srcdir, "sdist", work / "out", isolated, epoch)
+        sdist = _build_one(srcdir, "sdist", work / "out", isolated, epoch, env)
         if epoch is not None:
             normalize_sdist(sdist, epoch)
         events.step(emit, "building wheel from the sdist")
-        wheel = _build_one(_extract(sdist, work / "src"), "wheel", work / "out", isolated, epoch)
+        wheel = _build_one(_extract(sdist, work / "src"), "wheel", work / "out", isolated, epoch, env)
         workdirs.ensure(out_dir)
         dists = []
         for made in (sdist, wheel):
@@ -142,6 +152,31 @@ def build(
             emit(events.Event("file", f"{dist.filename}  sha256:{dist.sha256}", dist.as_json()))
     write_manifest(out_dir, dists)
     return dists
+
+
+def metadata_version(srcdir: Path, *, isolated: bool = True) -> str:
+    """The version the backend reports for the project (dynamic versions included), without building."""
+    import email.parser
+
+    import build as pybuild
+
+    output: list[str] = []
+    runner = _runner(source_date_epoch(srcdir), {}, output)
+    builder, requires = _builder(srcdir, isolated, runner)
+    try:
+        if isolated and (extra := _dynamic_requires(builder, "wheel", srcdir, requires)):
+            builder = pybuild.ProjectBuilder.from_isolated_env(
+                buildenv.environment([*requires, *extra]), srcdir, runner=runner
+            )
+        with tempfile.TemporaryDirectory(prefix="shipyard-metadata-") as tmp:
+            path = Path(builder.metadata_path(tmp)) / "METADATA"
+            headers = email.parser.HeaderParser().parsestr(path.read_text(encoding="utf-8"))
+    except (pybuild.BuildException, pybuild.BuildBackendException, OSError) as exc:
+        text = "".join(output)
+        raise BuildError(
+            f"the backend could not say the version: {last_line(text) or exc}", detail=text
+        ) from None
+    return str(headers["Version"])
 
 
 def _main() -> None:  # pragma: no cover - a debugging aid: python -m shipyard.build PATH

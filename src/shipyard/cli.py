@@ -258,8 +258,45 @@ def _project_name(cfg: Config) -> str:
     return name
 
 
+def _version_config(args: argparse.Namespace) -> Config:
+    return _config(args, tag=args.tag_pattern, **{"commit-parser": getattr(args, "parser", None)})
+
+
+def cmd_version(args: argparse.Namespace, out: Renderer) -> int:
+    from shipyard.target import current
+
+    now = current(_version_config(args), isolated=not args.no_isolation)
+    last = f"; last release {now.last.tag}" if now.last else "; not released yet (no matching tag)"
+    out.result("version", now.as_json(), f"{now.name} {now.version} (from {now.source}{last})")
+    return 0
+
+
+def cmd_plan(args: argparse.Namespace, out: Renderer) -> int:
+    from shipyard import versionsource
+    from shipyard.config import read_pyproject
+    from shipyard.plan import make_plan
+    from shipyard.target import BUMPS, project_name, rules
+
+    cfg = _version_config(args)
+    pyproject = read_pyproject(cfg.root)
+    name = project_name(cfg.root, pyproject)
+    declared = versionsource.find(cfg.root, pyproject)
+    plan = make_plan(cfg.root, name, declared.version, rules(cfg), pre=args.pre, force=BUMPS[args.bump])
+    last = f"{plan.last.tag}, {plan.commits} commits since" if plan.last else "none"
+    lines = [f"{name}: last release {last}"]
+    if plan.next_version is None:
+        lines.append(f"  nothing to release: {plan.reason}")
+    else:
+        lines.append(f"  next: {plan.next_version} (tag {plan.tag}), {plan.reason}")
+        for heading, notes in plan.notes().items():
+            lines += [f"  {heading}:", *(f"    - {n}" for n in notes)]
+    out.result("plan", {"packages": [plan.as_json()]}, "\n".join(lines))
+    return 0
+
+
 def cmd_release(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.release import Options, release
+    from shipyard.target import Trigger
 
     cfg = _config(
         args,
@@ -271,15 +308,29 @@ def cmd_release(args: argparse.Namespace, out: Renderer) -> int:
             "verify-timeout": args.timeout,
         },
     )
-    options = Options(python=_python(args), dry_run=args.dry_run, isolated=not args.no_isolation)
+    trigger = Trigger(
+        tag=args.tag,
+        bump=args.bump,
+        pre=args.pre,
+        if_branch=args.if_branch,
+        allow_dirty=args.allow_dirty,
+        push=args.push,
+    )
+    options = Options(
+        python=_python(args), dry_run=args.dry_run, isolated=not args.no_isolation, trigger=trigger
+    )
     result = release(cfg, os.environ, options, emit=out)
     done = "would release" if args.dry_run else "released"
     stages = " -> ".join(s.repository + (" (already there)" if s.resumed else "") for s in result.stages)
-    out.result(
-        "release",
-        {**result.as_json(), "dry_run": args.dry_run},
-        f"{done} {result.name} {result.version} to {stages}",
-    )
+    summary = f"{done} {result.name} {result.version} to {stages}"
+    target, recorded = result.target, result.recorded
+    if recorded and recorded.commit:
+        summary += f"; committed {recorded.commit[:12]}"
+    if recorded and target.create_tag:
+        summary += f"; tagged {target.tag}" + (" and pushed" if recorded.pushed else "")
+    elif args.dry_run and (target.commit or target.create_tag):
+        summary += f"; would {'commit and ' if target.commit else ''}tag {target.tag}"
+    out.result("release", {**result.as_json(), "dry_run": args.dry_run}, summary)
     return 0
 
 
@@ -323,6 +374,39 @@ def _repo_options(p: argparse.ArgumentParser, name: str, text: str) -> None:
         "the simple index URL that goes with --repository-url",
         metavar="URL",
         default=os.environ.get("SHIPYARD_SIMPLE_URL"),
+    )
+
+
+def _version_options(p: argparse.ArgumentParser) -> None:
+    _flag(
+        p,
+        "--tag-pattern",
+        'how release tags are spelled (default: "v{version}")',
+        env="SHIPYARD_TAG",
+        metavar="PATTERN",
+        default=None,
+    )
+    _flag(
+        p,
+        "--parser",
+        "which commit messages decide bumps: conventional, paa ([pkg][.+.] notes) or both (default)",
+        env="SHIPYARD_COMMIT_PARSER",
+        choices=("both", "conventional", "paa"),
+        default=None,
+    )
+
+
+def _bump_options(p: argparse.ArgumentParser, name: str, text: str) -> None:
+    p.add_argument(
+        name,
+        nargs="?",
+        const="auto",
+        default="auto" if p.prog.endswith(" plan") else None,
+        choices=("auto", "patch", "minor", "major"),
+        help=text,
+    )
+    p.add_argument(
+        "--pre", metavar="KIND", help="make it a pre-release: a, b, rc or dev (1.3.0rc1, then rc2...)"
     )
 
 
@@ -415,8 +499,46 @@ def parser() -> argparse.ArgumentParser:
     _python_option(p)
     _dist_options(p)
 
+    p = command("version", cmd_version, "print the project's version and where it comes from")
+    _version_options(p)
+    p.add_argument(
+        "--no-isolation", action="store_true", help="ask the backend in this environment (dynamic versions)"
+    )
+
+    p = command("plan", cmd_plan, "say what the next release is and why, from tags and commit messages")
+    _version_options(p)
+    _bump_options(p, "--bump", "preview a forced bump instead of the one the commits decide")
+
     p = command("release", cmd_release, "build, check, test-install, then publish and verify stage by stage")
     p.add_argument("--stages", metavar="A,B", help="repositories in release order [env: SHIPYARD_STAGES]")
+    _version_options(p)
+    p.add_argument(
+        "--tag",
+        nargs="?",
+        const="",
+        default=os.environ.get("SHIPYARD_RELEASE_TAG"),
+        metavar="TAG",
+        help="release the version this tag names (what CI runs on a tag push); the tag is made after "
+        "the release verified if it does not exist; alone: the declared version's tag "
+        "[env: SHIPYARD_RELEASE_TAG]",
+    )
+    _bump_options(
+        p,
+        "--bump",
+        "release the next version from the commits (or the bump given), write it and the changelog, "
+        "then commit and tag once verified",
+    )
+    _flag(
+        p,
+        "--if-branch",
+        "release only on this branch, else exit 3 (nothing to release)",
+        metavar="BRANCH",
+        default=os.environ.get("SHIPYARD_IF_BRANCH"),
+    )
+    p.add_argument(
+        "--allow-dirty", action="store_true", help="release even with uncommitted changes in the tree"
+    )
+    p.add_argument("--push", action="store_true", help="push the release commit and tag once made")
     p.add_argument(
         "--no-test-install",
         action="store_true",
@@ -459,6 +581,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `shipyard plan | head`: the reader left, which is no error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as exc:
         return _fail(exc, args, out)
 

@@ -46,6 +46,11 @@ class Config:
     verify_install: bool
     verify_timeout: float
     allow_unverified: bool
+    version_source: str = "tag"
+    commit_parser: str = "both"
+    major_on_zero: bool = False
+    changelog: Path | None = None
+    remote: str = "origin"
 
     def repository(self, name: str) -> Repository:
         try:
@@ -84,9 +89,27 @@ def _as_stages(option: str, value: Any) -> tuple[str, ...]:
 
 
 def _as_tag(option: str, value: Any) -> str:
+    from shipyard.versioning import TagPattern
+
     if not isinstance(value, str) or "{version}" not in value:
         raise ConfigError(f"option '{option}' must be a pattern containing {{version}}, not {value!r}")
-    return value
+    return TagPattern(value).pattern
+
+
+def _choice(*allowed: str) -> Callable[[str, Any], str]:
+    def parse(option: str, value: Any) -> str:
+        if value not in allowed:
+            raise ConfigError(f"option '{option}' must be one of {', '.join(allowed)}, not {value!r}")
+        return str(value)
+
+    return parse
+
+
+def _as_optional_path(option: str, value: Any) -> str:
+    """A path, or "" / false to switch the feature off."""
+    if value is False or (isinstance(value, str) and value.strip().lower() in ("", "false", "off", "no")):
+        return ""
+    return _as_str(option, value)
 
 
 def _as_float(option: str, value: Any) -> float:
@@ -115,6 +138,11 @@ OPTIONS: dict[str, tuple[Callable[[str, Any], Any], Any]] = {
     "verify-install": (_as_bool, True),
     "verify-timeout": (_as_float, 120.0),
     "allow-unverified": (_as_bool, False),
+    "version-source": (_choice("tag", "project"), "tag"),
+    "commit-parser": (_choice("both", "conventional", "paa"), "both"),
+    "major-on-zero": (_as_bool, False),
+    "changelog": (_as_optional_path, "CHANGELOG.md"),
+    "remote": (_as_str, "origin"),
 }
 REPOSITORY_KEYS = frozenset({"upload-url", "simple-url", "public", "auth"})
 
@@ -174,6 +202,11 @@ def load(
         verify_install=values["verify-install"],
         verify_timeout=values["verify-timeout"],
         allow_unverified=values["allow-unverified"],
+        version_source=values["version-source"],
+        commit_parser=values["commit-parser"],
+        major_on_zero=values["major-on-zero"],
+        changelog=(root / values["changelog"]).resolve() if values["changelog"] else None,
+        remote=values["remote"],
     )
 
 

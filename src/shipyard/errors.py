@@ -72,3 +72,7 @@ class VerifyError(StepFailed):
 
 class NothingToRelease(ShipyardError):
     exit_code = EXIT_NOTHING
+
+
+class GitError(StepFailed):
+    """A git command that shipyard needed failed (its stderr is the detail)."""

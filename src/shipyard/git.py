@@ -1,20 +1,46 @@
-"""A thin wrapper over the git CLI: only what the release needs, nothing cached."""
+"""A thin wrapper over the git CLI: only what the release needs, nothing cached.
+
+Reads answer None or an empty list outside a repository; writes raise GitError with git's own words.
+"""
 
 from __future__ import annotations
 
+import os
 import subprocess
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+from shipyard.errors import GitError
 
-def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
+
+@dataclass(frozen=True)
+class LogEntry:
+    sha: str
+    subject: str
+    body: str
+
+
+def _git(root: Path, *args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    full = {**os.environ, **env} if env else None
+    return subprocess.run(
+        ["git", *args], cwd=root, capture_output=True, text=True, check=False, env=full, errors="replace"
+    )
+
+
+def _must(root: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
+    result = _git(root, *args, env=env)
+    if result.returncode:
+        said = (result.stderr.strip() or result.stdout.strip()).splitlines()
+        raise GitError(f"git {args[0]} failed: {said[-1] if said else 'no output'}", detail=result.stderr)
+    return result.stdout
 
 
 def toplevel(path: Path) -> Path | None:
     """The work tree that contains `path`, or None outside git (or without git installed)."""
     try:
         result = _git(path, "rev-parse", "--show-toplevel")
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     return Path(result.stdout.strip()) if result.returncode == 0 else None
 
@@ -31,3 +57,107 @@ def is_tracked(path: Path) -> bool:
     if toplevel(path.parent) is None:
         return False
     return _git(path.parent, "ls-files", "--error-unmatch", path.name).returncode == 0
+
+
+def head(root: Path) -> str | None:
+    result = _git(root, "rev-parse", "-q", "--verify", "HEAD^{commit}")
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def is_shallow(root: Path) -> bool:
+    return _git(root, "rev-parse", "--is-shallow-repository").stdout.strip() == "true"
+
+
+def branch(root: Path) -> str | None:
+    """The checked-out branch, or None on a detached HEAD (as CI checkouts often are)."""
+    result = _git(root, "symbolic-ref", "-q", "--short", "HEAD")
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def tags(root: Path, *, merged: bool = True) -> list[tuple[str, str]]:
+    """(tag, commit) for every tag (reachable from HEAD when `merged`), annotated tags peeled."""
+    args = ["for-each-ref", "--format=%(refname:strip=2)%00%(objectname)%00%(*objectname)"]
+    if merged:
+        args.append("--merged=HEAD")
+    result = _git(root, *args, "refs/tags")
+    pairs = []
+    for line in result.stdout.splitlines() if result.returncode == 0 else []:
+        name, obj, peeled = line.split("\0")
+        pairs.append((name, peeled or obj))
+    return pairs
+
+
+def tag_commit(root: Path, tag: str) -> str | None:
+    """The commit `tag` points at, or None when there is no such tag."""
+    result = _git(root, "rev-parse", "-q", "--verify", f"refs/tags/{tag}^{{commit}}")
+    return result.stdout.strip() or None if result.returncode == 0 else None
+
+
+def log(root: Path, since: str | None = None, path: str = ".") -> list[LogEntry]:
+    """Commits reachable from HEAD and not from `since` that touch `path`, newest first."""
+    revs = f"{since}..HEAD" if since else "HEAD"
+    result = _git(root, "log", "--format=%H%x1f%s%x1f%b%x1e", revs, "--", path)
+    if result.returncode:
+        return []
+    entries = []
+    for record in result.stdout.split("\x1e"):
+        fields = record.strip("\n").split("\x1f")
+        if len(fields) == 3:
+            entries.append(LogEntry(fields[0], fields[1], fields[2].strip()))
+    return entries
+
+
+def dirty(root: Path) -> list[Path]:
+    """Paths under `root` that differ from HEAD, untracked ones included (ignored ones not)."""
+    top = toplevel(root)
+    result = _git(root, "status", "--porcelain=v1", "-z", "--untracked-files=normal", "--", ".")
+    if top is None or result.returncode:
+        return []
+    # porcelain paths are relative to the top of the work tree; a rename adds its old path after a NUL
+    records = iter(result.stdout.split("\0"))
+    found = []
+    for record in records:
+        if record:
+            found.append(top / record[3:])
+            if record[0] in "RC":
+                next(records, None)
+    return found
+
+
+def files(root: Path) -> list[str]:
+    """Files under `root` (relative to it) that git tracks or would track: what a build sees."""
+    out = _must(root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", ".")
+    return sorted({f for f in out.split("\0") if f and (root / f).is_file()})
+
+
+def _identity(root: Path) -> list[str]:
+    """CI runners often have no git identity: commit as shipyard there rather than fail."""
+    if _git(root, "var", "GIT_COMMITTER_IDENT").returncode == 0:
+        return []
+    return ["-c", "user.name=shipyard", "-c", "user.email=shipyard@localhost"]
+
+
+def commit(root: Path, paths: Sequence[str], message: str, *, epoch: int | None) -> str:
+    """Commit exactly `paths` (nothing else that is staged), dated `epoch`; returns the sha.
+
+    Dated like the build (SOURCE_DATE_EPOCH), so a rebuild from the tag gives the same bytes; hooks
+    are skipped, because a hook that rewrites a file would commit something other than what shipped.
+    """
+    date = (
+        {}
+        if epoch is None
+        else {"GIT_AUTHOR_DATE": f"@{epoch} +0000", "GIT_COMMITTER_DATE": f"@{epoch} +0000"}
+    )
+    _must(root, "add", "--", *paths)
+    _must(root, *_identity(root), "commit", "--quiet", "--no-verify", "-m", message, "--", *paths, env=date)
+    return _must(root, "rev-parse", "HEAD").strip()
+
+
+def create_tag(root: Path, tag: str, message: str) -> None:
+    """An annotated tag on HEAD."""
+    _must(root, *_identity(root), "tag", "--annotate", "--no-sign", "-m", message, tag, "HEAD")
+
+
+def push(root: Path, remote: str, refs: Sequence[str]) -> None:
+    """Push `refs` atomically: all of them land or none."""
+    _must(root, "push", "--atomic", "--quiet", remote, *refs)

@@ -11,16 +11,22 @@ import importlib
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from packaging.version import Version
 
 from shipyard import events, workdirs
 from shipyard.build import build
 from shipyard.config import Config
 from shipyard.dists import Dist, release_of
+from shipyard.errors import BuildError
 from shipyard.index import credentials
+from shipyard.target import Target, Trigger, resolve
 
 if TYPE_CHECKING:
     from shipyard.publish import Outcome
+    from shipyard.record import Recorded
     from shipyard.testinstall import TestInstall
 
 # imported in a thread while the build backend runs: 0.1 s of a small release's 0.7 s
@@ -50,6 +56,7 @@ class Options:
     python: str
     dry_run: bool = False
     isolated: bool = True
+    trigger: Trigger = field(default_factory=Trigger)
 
 
 @dataclass
@@ -73,27 +80,51 @@ class ReleaseResult:
     name: str
     version: str
     dists: list[Dist]
+    target: Target
     test_install: TestInstall | None = None
     stages: list[StageResult] = field(default_factory=list)
+    recorded: Recorded | None = None
 
     def as_json(self) -> dict[str, object]:
         return {
             "name": self.name,
             "version": self.version,
+            "target": self.target.as_json(),
             "dists": [d.as_json() for d in self.dists],
             "test_install": self.test_install.as_json() if self.test_install else None,
             "stages": [s.as_json() for s in self.stages],
+            "recorded": self.recorded.as_json() if self.recorded else None,
         }
+
+
+def _build(config: Config, target: Target, options: Options, emit: events.Emit) -> list[Dist]:
+    """Build in place, or from a stamped copy when the version must be written into the sources."""
+    from shipyard.stamp import stamped
+
+    def build_from(srcdir: Path) -> list[Dist]:
+        isolated, epoch, env = options.isolated, target.epoch, target.env
+        return build(srcdir, config.dist_dir, isolated=isolated, emit=emit, epoch=epoch, env=env)
+
+    # setuptools-scm-style projects need .git to list their files: they build in place, told the version
+    if not target.edits or target.declared.from_vcs:
+        return build_from(config.root)
+    with stamped(config.root, target.edits) as (copy, made):
+        events.info(emit, f"building {target.version} from a copy with {', '.join(sorted(made))} updated")
+        target.edits = made
+        return build_from(copy)
 
 
 def release(
     config: Config, environ: Mapping[str, str], options: Options, emit: events.Emit = events.ignore
 ) -> ReleaseResult:
     repos = [config.repository(name) for name in config.stages]
-    # every credential is found before anything is built: a missing one costs nothing
+    # the version and every credential are settled before anything is built: a refusal costs nothing
+    target = resolve(config, options.trigger, environ)
     creds = {r.name: credentials.resolve(r, config.root, environ) for r in repos}
     threading.Thread(target=_import_later, name="shipyard-imports", daemon=True).start()
-    dists = build(config.root, config.dist_dir, isolated=options.isolated, emit=emit)
+    if target.plan is not None:
+        events.info(emit, f"{target.name} {target.version}: {target.plan.reason}")
+    dists = _build(config, target, options, emit)
     from shipyard.check import check
     from shipyard.index.remote import session
     from shipyard.publish import publish
@@ -102,7 +133,12 @@ def release(
     from shipyard.verify import verify, wait_for_files
 
     name, version = release_of(dists)
-    result = ReleaseResult(name, version, dists)
+    if target.version is not None and Version(version) != Version(target.version):
+        raise BuildError(
+            f"the backend built version {version}, but this release is {target.version}: "
+            f"shipyard could not set the version ({target.declared.source})"
+        )
+    result = ReleaseResult(name, version, dists, target)
     check(dists, public=any(r.public for r in repos), emit=emit)
     if config.test_install:
         result.test_install = test_install(dists, config.root, python=options.python, emit=emit)
@@ -141,6 +177,12 @@ def release(
         )
         state.record(repo.name, hashes, installed=config.verify_install)
         stage.verified = True
+    if not options.dry_run and (target.commit or target.create_tag):
+        from shipyard.record import record
+
+        result.recorded = record(
+            config.root, target, push=options.trigger.push, remote=config.remote, emit=emit
+        )
     if workdirs.unignored_state(config.root):
         events.warning(
             emit,

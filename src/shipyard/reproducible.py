@@ -14,7 +14,7 @@ from pathlib import Path
 
 from shipyard import git
 
-_SKIP_DIRS = frozenset(
+SKIP_DIRS = frozenset(
     {
         ".git",
         ".hg",
@@ -46,7 +46,7 @@ def source_date_epoch(root: Path) -> int | None:
 def _newest_mtime(root: Path) -> int | None:
     newest = 0
     for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = [d for d in dirnames if d not in _SKIP_DIRS and not d.endswith(".egg-info")]
+        dirnames[:] = [d for d in dirnames if d not in SKIP_DIRS and not d.endswith(".egg-info")]
         for name in filenames:
             try:
                 newest = max(newest, int(os.lstat(os.path.join(dirpath, name)).st_mtime))
