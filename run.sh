@@ -24,10 +24,12 @@ help() {
 usage: ./run.sh <task>
 
   demo    install shipyard, release the bundled example (examples/hello-shipyard) into the
-          local file index, release it again (nothing re-uploaded), install it from the index
+          local file index, release it again (nothing re-uploaded), release the next version
+          from a feat: commit (--bump: changelog, commit, tag), install it from the index
   test    install the test requirements and run the whole test suite (real servers, venvs, git)
   lint    ruff and mypy --strict
   bench   release speed against build+twine and uv, --help start-up, upload memory
+  bench-plan  `shipyard plan` on 5,000 commits and 500 tags, against semantic-release and commitizen
   help    this text
 TXT
 }
@@ -41,10 +43,16 @@ demo() {
     # its own repository, so the build is reproducible from its own commit time
     git init -q . && git add -A
     git -c user.name=demo -c user.email=demo@example.invalid commit -qm "hello-shipyard 1.0.0"
-    echo "==> shipyard release (to the local file index in $work/hello-shipyard/.shipyard/index)"
-    "$sy" release
-    echo "==> shipyard release, again: recognised as published and verified, nothing re-uploaded"
-    "$sy" release --no-test-install
+    echo "==> shipyard release --tag (to the local file index in $work/hello-shipyard/.shipyard/index, then tag v1.0.0)"
+    "$sy" release --tag
+    echo "==> shipyard release --tag, again: recognised as published and verified, nothing re-uploaded"
+    "$sy" release --tag --no-test-install
+    echo "==> a feature lands; shipyard plan says what the next release is, release --bump makes it"
+    echo "Greets you warmly." >> README.md
+    git -c user.name=demo -c user.email=demo@example.invalid commit -qam "feat: a warmer README"
+    "$sy" plan
+    "$sy" release --bump --no-test-install
+    git --no-pager log --oneline --decorate -2
     echo "==> installing hello-shipyard from the local index alone, into a fresh venv"
     "$PYTHON" -m venv "$work/venv"
     PIP_CONFIG_FILE=/dev/null env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL \
@@ -74,9 +82,15 @@ bench() {
     "$VENV/bin/python" benchmarks/bench_release.py "$@"
 }
 
+bench-plan() {
+    ensure_venv "test,bench"
+    cd "$DIR"
+    "$VENV/bin/python" benchmarks/bench_plan.py "$@"
+}
+
 task="${1:-help}"
 shift || true
 case "$task" in
-    demo|test|lint|bench|help) "$task" "$@" ;;
+    demo|test|lint|bench|bench-plan|help) "$task" "$@" ;;
     *) echo "unknown task '$task'" >&2; help >&2; exit 2 ;;
 esac
