@@ -282,7 +282,8 @@ def cmd_plan(args: argparse.Namespace, out: Renderer) -> int:
     name = project_name(cfg.root, pyproject)
     declared = versionsource.find(cfg.root, pyproject)
     plan = make_plan(cfg.root, name, declared.version, rules(cfg), pre=args.pre, force=BUMPS[args.bump])
-    last = f"{plan.last.tag}, {plan.commits} commits since" if plan.last else "none"
+    since = f"{plan.commits} commit{'s' if plan.commits != 1 else ''} since"
+    last = f"{plan.last.tag}, {since}" if plan.last else "none"
     lines = [f"{name}: last release {last}"]
     if plan.next_version is None:
         lines.append(f"  nothing to release: {plan.reason}")

@@ -140,7 +140,8 @@ def _decide(
     target = bumped(base, plan.bump, major_on_zero=rules.major_on_zero) if last_final else base
     if plan.bump is Bump.NONE and not (last.version.is_prerelease and target.release == last.version.release):
         plan.reason = (
-            f"{plan.commits} commits since {last.tag}, none of them a fix, a feature or a breaking change"
+            f"{plan.commits} commit{'s' if plan.commits != 1 else ''} since {last.tag}, "
+            "none of them a fix, a feature or a breaking change"
         )
         return
     plan.next_version = pre_release(target, pre, versions) if pre else target
