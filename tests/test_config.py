@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -85,3 +86,28 @@ def test_malformed_toml(tmp_path: Path) -> None:
         load(tmp_path)
     with pytest.raises(ConfigError, match=r"no pyproject\.toml"):
         load(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ({"tag": "release"}, "must be a pattern containing {version}"),
+        ({"tag": "{name}-{version}"}, "must hold {version} once, and may hold {package}"),
+        ({"tag": "v {version}"}, "would not make a valid git tag name"),
+        ({"version-source": "pyproject"}, "'version-source' must be one of tag, project"),
+        ({"commit-parser": "angular"}, "'commit-parser' must be one of both, conventional, paa"),
+        ({"major-on-zero": "maybe"}, "'major-on-zero' must be true or false"),
+        ({"remote": ""}, "'remote' must be a non-empty string"),
+    ],
+)
+def test_versioning_options_are_validated(table: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        cfg(table)
+
+
+def test_versioning_defaults_and_changelog_switch() -> None:
+    c = load(Path("/tmp/p"), pyproject=BASE)
+    assert (c.version_source, c.commit_parser, c.major_on_zero, c.remote) == ("tag", "both", False, "origin")
+    assert c.changelog == Path("/tmp/p/CHANGELOG.md")
+    assert cfg({"changelog": ""}).changelog is None  # type: ignore[attr-defined]
+    assert cfg({"changelog": "docs/CHANGES.md"}).changelog == Path("/tmp/p/docs/CHANGES.md")  # type: ignore[attr-defined]

@@ -292,3 +292,26 @@ def test_project_in_a_subfolder_of_a_monorepo(shipyard: ShipyardCLI, tmp_path: P
     assert run.code == 0, run.text
     (root / "README.md").write_text("ours, edited\n")
     assert "uncommitted changes (README.md)" in refused(shipyard, root, "--bump")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--tag", "v1.3.0", "--bump"), "--tag and --bump exclude each other"),
+        (("--pre", "rc"), "--pre goes with --bump"),
+        (("--push",), "--push goes with --tag or --bump"),
+        (("--bump", "--pre", "gamma"), "--pre gamma: use one of a, b, rc or dev"),
+    ],
+)
+def test_flags_that_do_not_go_together(
+    shipyard: ShipyardCLI, project: Path, args: tuple[str, ...], message: str
+) -> None:
+    commit(project, "fix: a")
+    assert message in refused(shipyard, project, *args)
+
+
+def test_tag_and_bump_need_a_git_repository(shipyard: ShipyardCLI, tmp_path: Path) -> None:
+    root = make_project(tmp_path / "proj", with_tests=False)
+    shutil.rmtree(root / ".git")
+    run = shipyard("release", "--bump", "-C", str(root))
+    assert run.code == 2 and "is not in a git repository with a commit" in run.err

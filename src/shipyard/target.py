@@ -144,6 +144,10 @@ def _guard_trigger(config: Config, trigger: Trigger, in_git: bool, branch: str |
             f"nothing to release: releases happen on branch {trigger.if_branch}, "
             f"this is {branch or 'no branch'}"
         )
+    if trigger.tag is not None and trigger.bump is not None:
+        raise UsageError(
+            "--tag and --bump exclude each other: the version comes from the tag or from the commits"
+        )
     if (trigger.tag is not None or trigger.bump is not None) and not in_git:
         raise UsageError(f"{config.root} is not in a git repository with a commit: --tag and --bump need one")
     if trigger.pre and trigger.bump is None:
