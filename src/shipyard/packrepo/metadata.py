@@ -1,0 +1,116 @@
+"""A module's package metadata: its docstring, paa's `__package_metadata__` and `__cli_metadata__`
+dicts, and `[packages.NAME]` in shipyard.toml (which wins). Read with the AST: the module is never
+imported, so a module with heavy or missing dependencies is still assembled.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from shipyard.errors import UsageError
+
+_STRINGS = ("description", "author", "author_email", "license", "url", "requires_python", "version")
+_LISTS = ("keywords", "classifiers")
+
+
+class MetadataError(UsageError):
+    """Missing or invalid package metadata, named by file and line."""
+
+
+@dataclass(frozen=True)
+class Meta:
+    description: str
+    docstring: str = ""
+    author: str = ""
+    author_email: str = ""
+    license: str = ""
+    url: str = ""
+    requires_python: str = ">=3.9"
+    version: str = ""  # the first release's version, when there is no tag yet
+    keywords: tuple[str, ...] = ()
+    classifiers: tuple[str, ...] = ()
+    extras: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    cli_name: str = ""
+    public: tuple[str, ...] = ()  # the module's public top-level names
+
+
+def parse(path: Path) -> ast.Module:
+    try:
+        return ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    except SyntaxError as exc:
+        raise MetadataError(f"{path}:{exc.lineno or 0}: does not parse: {exc.msg}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise MetadataError(f"{path}: cannot be read: {exc}") from None
+
+
+def _literal(tree: ast.Module, name: str, path: Path) -> tuple[dict[str, Any], int]:
+    """The literal dict assigned to `name` at the module's top level, and its line."""
+    for node in tree.body:
+        targets = node.targets if isinstance(node, ast.Assign) else []
+        if any(isinstance(t, ast.Name) and t.id == name for t in targets):
+            assert isinstance(node, ast.Assign)
+            try:
+                value = ast.literal_eval(node.value)
+            except ValueError:
+                raise MetadataError(f"{path}:{node.lineno}: {name} must be a literal dict") from None
+            if not isinstance(value, dict):
+                raise MetadataError(f"{path}:{node.lineno}: {name} must be a dict")
+            return value, node.lineno
+    return {}, 1
+
+
+def _public_names(tree: ast.Module) -> tuple[str, ...]:
+    names: list[str] = []
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.append(node.name)
+        elif isinstance(node, ast.Assign):
+            names += [t.id for t in node.targets if isinstance(t, ast.Name)]
+    return tuple(n for n in names if not n.startswith("_"))
+
+
+def _check(values: Mapping[str, Any], where: str) -> dict[str, Any]:
+    checked: dict[str, Any] = {}
+    for key, value in values.items():
+        if key in _STRINGS:
+            if not isinstance(value, str):
+                raise MetadataError(f"{where}: {key} must be a string")
+            checked[key] = value
+        elif key in _LISTS:
+            if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+                raise MetadataError(f"{where}: {key} must be a list of strings")
+            checked[key] = tuple(value)
+        elif key in ("extras_require", "extras"):
+            if not isinstance(value, dict) or not all(
+                isinstance(v, list | tuple) and all(isinstance(r, str) for r in v) for v in value.values()
+            ):
+                raise MetadataError(f"{where}: {key} must map extra names to lists of requirements")
+            checked["extras"] = {str(k): tuple(v) for k, v in value.items()}
+    return checked
+
+
+def read(path: Path, overrides: Mapping[str, Any] | None = None, *, cli: Path | None = None) -> Meta:
+    """The metadata of the module at `path` (a file, or a folder's `__init__.py`)."""
+    source = path / "__init__.py" if path.is_dir() else path
+    tree = parse(source)
+    docstring = (ast.get_docstring(tree) or "").strip()
+    given, line = _literal(tree, "__package_metadata__", source)
+    values = _check(given, f"{source}:{line}")
+    values.update(_check(dict(overrides or {}), f"[packages.{path.stem}] in shipyard.toml"))
+    description = values.pop("description", "") or docstring.split("\n\n")[0].replace("\n", " ").strip()
+    if not description:
+        raise MetadataError(
+            f"{source}:1: no description: start the module with a docstring, or set description in "
+            "__package_metadata__"
+        )
+    cli_name = ""
+    if cli is not None and cli.is_file():
+        cli_meta, _ = _literal(parse(cli), "__cli_metadata__", cli)
+        cli_name = str(cli_meta.get("name", ""))
+    return Meta(
+        description=description, docstring=docstring, cli_name=cli_name, public=_public_names(tree), **values
+    )
