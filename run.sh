@@ -25,7 +25,9 @@ usage: ./run.sh <task>
 
   demo    install shipyard, release the bundled example (examples/hello-shipyard) into the
           local file index, release it again (nothing re-uploaded), release the next version
-          from a feat: commit (--bump: changelog, commit, tag), install it from the index
+          from a feat: commit (--bump: changelog, commit, tag), install it from the index;
+          then release the example packaging repository (examples/packaging-repo) and run
+          an installed command from it
   test    install the test requirements and run the whole test suite (real servers, venvs, git)
   lint    ruff and mypy --strict
   bench   release speed against build+twine and uv, --help start-up, upload memory
@@ -60,6 +62,21 @@ demo() {
         --index-url "file://$work/hello-shipyard/.shipyard/index/simple" hello-shipyard
     echo "==> running the installed command"
     "$work/venv/bin/hello-shipyard"
+
+    echo "==> a packaging repository (examples/packaging-repo): one package per module"
+    cp -r "$DIR/examples/packaging-repo" "$work/"
+    cd "$work/packaging-repo"
+    git init -q . && git add -A
+    git -c user.name=demo -c user.email=demo@example.invalid commit -qm "three modules"
+    "$sy" plan
+    echo "==> shipyard release: each changed package, in dependency order, then tags and changelogs"
+    "$sy" release
+    "$sy" status
+    echo "==> installing greetings from the local index alone, and running its command"
+    PIP_CONFIG_FILE=/dev/null env -u PIP_FIND_LINKS -u PIP_EXTRA_INDEX_URL -u PIP_INDEX_URL \
+        "$work/venv/bin/python" -m pip install --isolated --quiet --disable-pip-version-check \
+        --index-url "file://$work/packaging-repo/.shipyard/index/simple" greetings
+    "$work/venv/bin/greet" Ada --language fr
 }
 
 test() {

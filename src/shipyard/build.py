@@ -100,7 +100,7 @@ def _dynamic_requires(builder: ProjectBuilder, kind: Kind, srcdir: Path, require
     return extra
 
 
-def _extract(sdist: Path, dest: Path) -> Path:
+def extract_sdist(sdist: Path, dest: Path) -> Path:
     with tarfile.open(sdist) as tf:
         if hasattr(tarfile, "data_filter"):
             tf.extractall(dest, filter="data")
@@ -141,7 +141,7 @@ def build(
         if epoch is not None:
             normalize_sdist(sdist, epoch)
         events.step(emit, "building wheel from the sdist")
-        wheel = _build_one(_extract(sdist, work / "src"), "wheel", work / "out", isolated, epoch, env)
+        wheel = _build_one(extract_sdist(sdist, work / "src"), "wheel", work / "out", isolated, epoch, env)
         workdirs.ensure(out_dir)
         dists = []
         for made in (sdist, wheel):

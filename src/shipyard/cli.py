@@ -271,12 +271,131 @@ def cmd_version(args: argparse.Namespace, out: Renderer) -> int:
     return 0
 
 
+def _packaging_repo(args: argparse.Namespace) -> Any:
+    """The packaging repository at --project, or None for a single project."""
+    from shipyard.packrepo import layout
+
+    root = Path(args.project)
+    if getattr(args, "changed", False) or (
+        layout.is_packaging_repo(root) and not (root / "pyproject.toml").is_file()
+    ):
+        return layout.load(root)
+    return None
+
+
+def _repo_rules(args: argparse.Namespace, repo: Any) -> Any:
+    from shipyard.packrepo import settings
+    from shipyard.target import rules
+
+    flags = {"tag": args.tag_pattern, "commit-parser": getattr(args, "parser", None)}
+    return rules(settings.load(repo, os.environ, flags))
+
+
+def cmd_plan_changed(args: argparse.Namespace, out: Renderer, repo: Any) -> int:
+    from shipyard.packrepo.changes import survey
+
+    packages = survey(repo, _repo_rules(args, repo), pre=args.pre)
+    lines = [f"{len(packages)} package{'s' if len(packages) != 1 else ''} to release ({repo.source})"]
+    for p in packages:
+        assert p.plan is not None
+        last = p.last.tag if p.last else "new"
+        lines.append(f"  {p.name}: {last} -> {p.version} ({p.plan.reason}; {len(p.changed)} files changed)")
+    out.result("plan", {"packages": [p.as_json() for p in packages]}, "\n".join(lines))
+    return 0
+
+
+def cmd_assemble(args: argparse.Namespace, out: Renderer) -> int:
+    from shipyard.packrepo import layout
+    from shipyard.packrepo.assemble import assemble
+    from shipyard.packrepo.changes import FIRST_VERSION, survey
+    from shipyard.reproducible import source_date_epoch
+
+    repo = layout.load(Path(args.project))
+    modules = [repo.module(n) for n in args.names] if args.names else repo.modules()
+    if args.version and len(modules) != 1:
+        raise _usage("--version goes with exactly one NAME")
+    known = (
+        {} if args.version else {p.name: p for p in survey(repo, _repo_rules(args, repo), only_changed=False)}
+    )
+    versions = {n: p.version or (str(p.last.version) if p.last else FIRST_VERSION) for n, p in known.items()}
+    epoch = source_date_epoch(repo.root) if args.build else None
+    done, lines = [], []
+    for module in modules:
+        version = args.version or versions[module.name]
+        built = assemble(repo, module, version, repo.root / args.out / module.import_name, versions)
+        data = built.as_json()
+        lines.append(f"assembled {built.name} {version} in {built.tree}")
+        if args.build:
+            from shipyard.packrepo.inprocess import build_tree
+
+            dists = build_tree(built.tree, repo.root / "dist" / module.import_name, epoch)
+            data["dists"] = [d.as_json() for d in dists]
+            lines += [f"  {d.filename}  sha256:{d.sha256}" for d in dists]
+        done.append(data)
+    doc = done[0] if len(done) == 1 else {"packages": done}
+    out.result("assemble", doc, "\n".join(lines))
+    return 0
+
+
+def _repo_or_fail(args: argparse.Namespace) -> Any:
+    from shipyard.packrepo import layout
+
+    root = Path(args.project)
+    if not layout.is_packaging_repo(root):
+        raise _usage(
+            f"{root.resolve()} is no packaging repository (no {layout.CONFIG} or {layout.PAA_CONFIG}): "
+            "run shipyard init --packaging-repo"
+        )
+    return layout.load(root)
+
+
+def cmd_status(args: argparse.Namespace, out: Renderer) -> int:
+    from shipyard.packrepo import settings
+    from shipyard.packrepo.status import status
+
+    repo = _repo_or_fail(args)
+    rows = status(repo, settings.load(repo, os.environ, {"tag": args.tag_pattern}), os.environ)
+    lines = []
+    for row in rows:
+        p = row.package
+        last = f"{p.last.version} ({p.last.tag})" if p.last else "not released"
+        change = f", {len(p.changed)} files changed -> {p.version}" if p.version else ""
+        served = "; ".join(
+            f"{n}: {', '.join(v) if v else '-'}" if v is not None else f"{n}: unreadable"
+            for n, v in row.on_index.items()
+        )
+        lines.append(f"{p.name}: {last}{change}; {served}")
+    out.result("status", {"packages": [r.as_json() for r in rows]}, "\n".join(lines) or "no modules yet")
+    return 0
+
+
+def cmd_init(args: argparse.Namespace, out: Renderer) -> int:
+    from shipyard.packrepo import scaffold
+
+    if not args.packaging_repo:
+        raise _usage("init makes a packaging repository: shipyard init --packaging-repo [PATH]")
+    made = scaffold.init(Path(args.project))
+    summary = f"made {', '.join(made)}" if made else "nothing to make: the layout is there"
+    out.result("init", {"made": made}, summary)
+    return 0
+
+
+def cmd_new(args: argparse.Namespace, out: Renderer) -> int:
+    from shipyard.packrepo import scaffold
+
+    made = scaffold.new(_repo_or_fail(args), args.name, args.description)
+    out.result("new", {"made": made}, f"made {', '.join(made)}")
+    return 0
+
+
 def cmd_plan(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard import versionsource
     from shipyard.config import read_pyproject
     from shipyard.plan import make_plan
     from shipyard.target import BUMPS, project_name, rules
 
+    if (repo := _packaging_repo(args)) is not None:
+        return cmd_plan_changed(args, out, repo)
     cfg = _version_config(args)
     pyproject = read_pyproject(cfg.root)
     name = project_name(cfg.root, pyproject)
@@ -295,9 +414,52 @@ def cmd_plan(args: argparse.Namespace, out: Renderer) -> int:
     return 0
 
 
+def cmd_release_changed(args: argparse.Namespace, out: Renderer, repo: Any, options: Any) -> int:
+    from shipyard.packrepo import settings
+    from shipyard.packrepo.release import release_changed
+
+    flags = {
+        "stages": args.stages,
+        "tag": args.tag_pattern,
+        "commit-parser": args.parser,
+        "test-install": False if args.no_test_install else None,
+        "verify-install": False if args.no_verify_install else None,
+        "allow-unverified": args.allow_unverified or None,
+        "verify-timeout": args.timeout,
+    }
+    if args.tag is not None or args.bump is not None:
+        raise _usage(
+            "--changed releases each changed package at the version its commits call for: "
+            "drop --tag and --bump"
+        )
+    result = release_changed(repo, settings.load(repo, os.environ, flags), os.environ, options, emit=out)
+    done = "would release" if args.dry_run else "released"
+    names = ", ".join(f"{r.package.name} {r.version}" for r in result.released if r.verified or args.dry_run)
+    summary = f"{done} {names or 'nothing'}" + (f"; tagged {', '.join(result.tags)}" if result.tags else "")
+    if result.error is not None:
+        if names:
+            print(f"{done} {names} before the failure", file=sys.stderr)
+        raise result.error
+    out.result("release", {**result.as_json(), "dry_run": args.dry_run}, summary)
+    return 0
+
+
+def _usage(message: str) -> Exception:
+    from shipyard.errors import UsageError
+
+    return UsageError(message)
+
+
 def cmd_release(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.release import Options, release
     from shipyard.target import Trigger
+
+    if (repo := _packaging_repo(args)) is not None:
+        trigger = Trigger(
+            pre=args.pre, if_branch=args.if_branch, allow_dirty=args.allow_dirty, push=args.push
+        )
+        options = Options(python=_python(args), dry_run=args.dry_run, trigger=trigger)
+        return cmd_release_changed(args, out, repo, options)
 
     cfg = _config(
         args,
@@ -509,6 +671,38 @@ def parser() -> argparse.ArgumentParser:
     p = command("plan", cmd_plan, "say what the next release is and why, from tags and commit messages")
     _version_options(p)
     _bump_options(p, "--bump", "preview a forced bump instead of the one the commits decide")
+    p.add_argument(
+        "--changed",
+        action="store_true",
+        help="a packaging repository: every package changed since its last tag (the default where "
+        "shipyard.toml or .paa.config is found and no pyproject.toml)",
+    )
+
+    p = command(
+        "status", cmd_status, "every package of a packaging repository: tags, changes, index versions"
+    )
+    _version_options(p)
+
+    p = command("init", cmd_init, "create a packaging repository's layout (shipyard.toml, modules/, ...)")
+    p.add_argument("path", nargs="?", help="where (default: --project or .)")
+    p.add_argument("--packaging-repo", action="store_true", help="the layout of a packaging repository")
+
+    p = command(
+        "new", cmd_new, "add a module (with docstring, metadata and a test) to a packaging repository"
+    )
+    p.add_argument("name", metavar="NAME", help="the module's name (my_tool: released as my-tool)")
+    p.add_argument("--description", default="A new package.", help="its one-line description (the docstring)")
+
+    p = command("assemble", cmd_assemble, "write packaging-repository modules' package trees into build/NAME")
+    p.add_argument(
+        "names", nargs="*", metavar="NAME", help="modules (modules/NAME.py or modules/NAME/; default: all)"
+    )
+    p.add_argument("--out", default="build", metavar="DIR", help="where the tree goes (default: build)")
+    p.add_argument(
+        "--version", metavar="V", help="the version to write (default: the next, else the last released)"
+    )
+    p.add_argument("--build", action="store_true", help="also build its sdist and wheel into dist/NAME")
+    _version_options(p)
 
     p = command("release", cmd_release, "build, check, test-install, then publish and verify stage by stage")
     p.add_argument("--stages", metavar="A,B", help="repositories in release order [env: SHIPYARD_STAGES]")
@@ -540,6 +734,12 @@ def parser() -> argparse.ArgumentParser:
         "--allow-dirty", action="store_true", help="release even with uncommitted changes in the tree"
     )
     p.add_argument("--push", action="store_true", help="push the release commit and tag once made")
+    p.add_argument(
+        "--changed",
+        action="store_true",
+        help="a packaging repository: release every package changed since its last tag, in dependency "
+        "order (the default where shipyard.toml or .paa.config is found and no pyproject.toml)",
+    )
     p.add_argument(
         "--no-test-install",
         action="store_true",

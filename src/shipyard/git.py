@@ -93,10 +93,10 @@ def tag_commit(root: Path, tag: str) -> str | None:
     return result.stdout.strip() or None if result.returncode == 0 else None
 
 
-def log(root: Path, since: str | None = None, path: str = ".") -> list[LogEntry]:
-    """Commits reachable from HEAD and not from `since` that touch `path`, newest first."""
+def log(root: Path, since: str | None = None, paths: Sequence[str] = (".",)) -> list[LogEntry]:
+    """Commits reachable from HEAD and not from `since` that touch `paths`, newest first."""
     revs = f"{since}..HEAD" if since else "HEAD"
-    result = _git(root, "log", "--format=%H%x1f%s%x1f%b%x1e", revs, "--", path)
+    result = _git(root, "log", "--format=%H%x1f%s%x1f%b%x1e", revs, "--", *paths)
     if result.returncode:
         return []
     entries = []
@@ -161,3 +161,36 @@ def create_tag(root: Path, tag: str, message: str) -> None:
 def push(root: Path, remote: str, refs: Sequence[str]) -> None:
     """Push `refs` atomically: all of them land or none."""
     _must(root, "push", "--atomic", "--quiet", remote, *refs)
+
+
+def changed_since(root: Path, commits: Sequence[str]) -> dict[str, set[str]]:
+    """For each commit, the files (relative to the top of the work tree) that differ at HEAD.
+
+    One `git diff-tree --stdin` answers every pair, so a repository of a thousand packages with as
+    many tags costs one process, not a thousand.
+    """
+    wanted = sorted(set(commits))
+    if not wanted:
+        return {}
+    head_sha = head(root)
+    stdin = "".join(f"{c} {head_sha}\n" for c in wanted)
+    result = subprocess.run(
+        ["git", "diff-tree", "-r", "--name-only", "-z", "--stdin"],
+        cwd=root,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode:
+        raise GitError(f"git diff-tree failed: {result.stderr.strip()}", detail=result.stderr)
+    # output per pair that differs: "<a>\0", then the names, each ending in \0
+    found: dict[str, set[str]] = {c: set() for c in wanted}
+    current: set[str] | None = None
+    for item in result.stdout.split("\0"):
+        item = item.strip("\n")
+        if item in found:
+            current = found[item]
+        elif item and current is not None:
+            current.add(item)
+    return found

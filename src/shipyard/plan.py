@@ -7,6 +7,7 @@ release, so 1.3.0rc2 is followed by 1.3.0, and a breaking change after rc1 moves
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,21 +92,30 @@ def make_plan(
     *,
     pre: str | None = None,
     force: Bump | None = None,
-    path: str = ".",
+    paths: Sequence[str] = (".",),
+    at_least: Bump = Bump.NONE,
+    all_tags: list[tuple[str, str]] | None = None,
 ) -> Plan:
-    """The next release of package `name` whose files live under `path` (relative to `root`)."""
-    tags = released(git.tags(root), rules.pattern, name)
+    """The next release of package `name` whose files are `paths` (relative to `root`).
+
+    `at_least`: the bump when no message asks for one (a packaging repository releases a package
+    whose files changed, as a patch by default). `all_tags`: the repository's tags, read once by a
+    caller that plans many packages.
+    """
+    tags = released(git.tags(root) if all_tags is None else all_tags, rules.pattern, name)
     shallow_guard(root, tags)
     last = tags[-1] if tags else None
     finals = [t for t in tags if not t.version.is_prerelease]
     last_final = finals[-1] if finals else None
-    entries = git.log(root, since=last_final.commit if last_final else None, path=path)
+    entries = git.log(root, since=last_final.commit if last_final else None, paths=paths)
     since_last = entries
     if last is not None and last is not last_final:
-        since_last = git.log(root, since=last.commit, path=path)
+        since_last = git.log(root, since=last.commit, paths=paths)
     commits = [Commit(e.sha, e.subject, e.body) for e in entries]
     plan = Plan(name, declared, last, len(since_last))
     plan.changes = changes(commits, name, rules.parser, strict=force is None)
+    if at_least is not Bump.NONE and since_last:
+        plan.changes.append(Change(Commit(since_last[-1].sha, "(files changed)"), at_least, "changed", ()))
     _decide(plan, rules, [t.version for t in tags], last_final, pre, force)
     if plan.next_version is not None:
         plan.tag = rules.pattern.format(plan.next_version, name)

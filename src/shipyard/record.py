@@ -34,12 +34,13 @@ def _notes_text(target: Target) -> str:
     return "\n".join(lines).strip()
 
 
-def _write(root: Path, edits: dict[str, bytes]) -> dict[str, bytes | None]:
+def write_files(root: Path, edits: dict[str, bytes]) -> dict[str, bytes | None]:
     """Write every edit (atomically per file); returns what was there before."""
     before: dict[str, bytes | None] = {}
     for rel, data in edits.items():
         path = root / rel
         before[rel] = path.read_bytes() if path.exists() else None
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f".{path.name}.shipyard-{os.getpid()}")
         tmp.write_bytes(data)
         if path.exists():
@@ -48,7 +49,7 @@ def _write(root: Path, edits: dict[str, bytes]) -> dict[str, bytes | None]:
     return before
 
 
-def _restore(root: Path, before: dict[str, bytes | None]) -> None:
+def restore_files(root: Path, before: dict[str, bytes | None]) -> None:
     for rel, data in before.items():
         if data is None:
             (root / rel).unlink(missing_ok=True)
@@ -61,13 +62,13 @@ def record(root: Path, target: Target, *, push: bool, remote: str, emit: events.
     title = f"{target.name} {target.version}"
     notes = _notes_text(target)
     if target.commit:
-        before = _write(root, target.edits)
+        before = write_files(root, target.edits)
         try:
             done.commit = git.commit(
                 root, sorted(target.edits), f"chore(release): {title}\n\n{notes}".strip(), epoch=target.epoch
             )
         except GitError:
-            _restore(root, before)
+            restore_files(root, before)
             raise
         events.info(emit, f"committed {', '.join(sorted(target.edits))} as {done.commit[:12]}")
     if target.create_tag and target.tag:

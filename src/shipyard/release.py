@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +25,7 @@ from shipyard.index import credentials
 from shipyard.target import Target, Trigger, resolve
 
 if TYPE_CHECKING:
+    from shipyard.index.credentials import Credential
     from shipyard.publish import Outcome
     from shipyard.record import Recorded
     from shipyard.testinstall import TestInstall
@@ -125,13 +126,6 @@ def release(
     if target.plan is not None:
         events.info(emit, f"{target.name} {target.version}: {target.plan.reason}")
     dists = _build(config, target, options, emit)
-    from shipyard.check import check
-    from shipyard.index.remote import session
-    from shipyard.publish import publish
-    from shipyard.state import ReleaseState
-    from shipyard.testinstall import test_install
-    from shipyard.verify import verify, wait_for_files
-
     name, version = release_of(dists)
     if target.version is not None and Version(version) != Version(target.version):
         raise BuildError(
@@ -139,12 +133,55 @@ def release(
             f"shipyard could not set the version ({target.declared.source})"
         )
     result = ReleaseResult(name, version, dists, target)
+    result.test_install, result.stages = ship(config, dists, creds, options, emit, tests_root=config.root)
+    if not options.dry_run and (target.commit or target.create_tag):
+        from shipyard.record import record
+
+        result.recorded = record(
+            config.root, target, push=options.trigger.push, remote=config.remote, emit=emit
+        )
+    if workdirs.unignored_state(config.root):
+        events.warning(
+            emit,
+            f"add {workdirs.STATE}/ to .gitignore: shipyard keeps its state and local index there, "
+            "and backends such as hatchling would pack it into the next sdist (which check then refuses)",
+        )
+    return result
+
+
+def ship(
+    config: Config,
+    dists: list[Dist],
+    creds: Mapping[str, Credential | None],
+    options: Options,
+    emit: events.Emit,
+    *,
+    tests_root: Path,
+    local_wheels: Sequence[Path] = (),
+    siblings: Sequence[str] = (),
+) -> tuple[TestInstall | None, list[StageResult]]:
+    """check -> test-install -> for each stage: publish -> verify, for one built release.
+
+    `local_wheels` and `siblings` serve a packaging repository: the wheels of packages of the same
+    repository it needs (for the test-install), and their names (installed from each index too).
+    """
+    from shipyard.check import check
+    from shipyard.index.remote import session
+    from shipyard.publish import publish
+    from shipyard.state import ReleaseState
+    from shipyard.testinstall import test_install
+    from shipyard.verify import verify, wait_for_files
+
+    repos = [config.repository(n) for n in config.stages]
+    name, version = release_of(dists)
     check(dists, public=any(r.public for r in repos), emit=emit)
+    tested = None
     if config.test_install:
-        result.test_install = test_install(dists, config.root, python=options.python, emit=emit)
+        tested = test_install(dists, tests_root, python=options.python, local_wheels=local_wheels, emit=emit)
     state = ReleaseState.load(config.root, name, version)
     hashes = {d.filename: d.sha256 for d in dists}
     http = session()
+    stages = []
     for repo in repos:
         cred = creds[repo.name]
         outcomes = publish(
@@ -157,7 +194,7 @@ def release(
             emit=emit,
         )
         stage = StageResult(repo.name, outcomes)
-        result.stages.append(stage)
+        stages.append(stage)
         if options.dry_run:
             continue
         if all(o.action == "skipped" for o in outcomes) and state.verified(repo.name, hashes):
@@ -173,20 +210,9 @@ def release(
             install=config.verify_install,
             python=options.python,
             http=http,
+            siblings=siblings,
             emit=emit,
         )
         state.record(repo.name, hashes, installed=config.verify_install)
         stage.verified = True
-    if not options.dry_run and (target.commit or target.create_tag):
-        from shipyard.record import record
-
-        result.recorded = record(
-            config.root, target, push=options.trigger.push, remote=config.remote, emit=emit
-        )
-    if workdirs.unignored_state(config.root):
-        events.warning(
-            emit,
-            f"add {workdirs.STATE}/ to .gitignore: shipyard keeps its state and local index there, "
-            "and backends such as hatchling would pack it into the next sdist (which check then refuses)",
-        )
-    return result
+    return tested, stages

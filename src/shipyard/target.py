@@ -99,7 +99,7 @@ def current_branch(root: Path, environ: Mapping[str, str]) -> str | None:
     return None
 
 
-def _guard_clean(config: Config) -> None:
+def guard_clean(config: Config) -> None:
     root = config.root.resolve()
     ours = (config.dist_dir, root / ".shipyard")
     changed = [
@@ -138,12 +138,16 @@ def _guard_not_lower(version: Version, tags: list[Tagged], tag: str | None) -> N
         )
 
 
-def _guard_trigger(config: Config, trigger: Trigger, in_git: bool, branch: str | None) -> None:
-    if trigger.if_branch is not None and branch != trigger.if_branch:
+def guard_branch(wanted: str | None, branch: str | None) -> None:
+    """`--if-branch`: anywhere else there is nothing to release (exit 3)."""
+    if wanted is not None and branch != wanted:
         raise NothingToRelease(
-            f"nothing to release: releases happen on branch {trigger.if_branch}, "
-            f"this is {branch or 'no branch'}"
+            f"nothing to release: releases happen on branch {wanted}, this is {branch or 'no branch'}"
         )
+
+
+def _guard_trigger(config: Config, trigger: Trigger, in_git: bool, branch: str | None) -> None:
+    guard_branch(trigger.if_branch, branch)
     if trigger.tag is not None and trigger.bump is not None:
         raise UsageError(
             "--tag and --bump exclude each other: the version comes from the tag or from the commits"
@@ -153,7 +157,7 @@ def _guard_trigger(config: Config, trigger: Trigger, in_git: bool, branch: str |
     if trigger.pre and trigger.bump is None:
         raise UsageError("--pre goes with --bump: it makes the next version a pre-release")
     if in_git and not trigger.allow_dirty:
-        _guard_clean(config)
+        guard_clean(config)
 
 
 def resolve(config: Config, trigger: Trigger, environ: Mapping[str, str]) -> Target:

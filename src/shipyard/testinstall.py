@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,8 +52,11 @@ def test_install(
     python: str,
     deps: bool = True,
     run_tests: bool = True,
+    local_wheels: Sequence[Path] = (),
     emit: events.Emit = events.ignore,
 ) -> TestInstall:
+    """Install the wheel (with `local_wheels`: packages of the same repository it needs) in a fresh
+    venv, import it, and run the tests under `root` against it."""
     wheels = [d for d in dists if d.kind == "wheel"]
     if not wheels:
         raise UsageError("the build made no wheel to test-install")
@@ -62,7 +66,8 @@ def test_install(
         work = Path(tmp)
         events.step(emit, f"test-installing {wheel.filename} in a fresh venv")
         py = venvs.create(work / "venv", python)
-        venvs.install(py, [str(wheel.path), *([] if deps else ["--no-deps"])], what=wheel.filename, env=env)
+        args = [str(wheel.path), *map(str, local_wheels), *([] if deps else ["--no-deps"])]
+        venvs.install(py, args, what=wheel.filename, env=env)
         names = wheel_top_level(wheel)
         venvs.import_all(py, names, work)
         events.info(emit, f"imported {', '.join(names)} from the installed wheel")

@@ -11,13 +11,14 @@ import contextlib
 import hashlib
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 from urllib.parse import quote
 
 import requests
+from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -139,13 +140,32 @@ def _chunks(
         raise VerifyError(f"downloading {served.filename} from {repo.name} failed") from None
 
 
+def _installed_requirements(python: Path, names: Sequence[str], cwd: Path) -> list[str]:
+    """The run-time requirements (no extras) of distributions installed in `python`'s venv."""
+    code = (
+        "import importlib.metadata as m, sys\n"
+        "for n in sys.argv[1:]:\n"
+        "    for r in m.requires(n) or []:\n"
+        "        if 'extra' not in r.partition(';')[2]: print(r)"
+    )
+    result = venvs.run([str(python), "-c", code, *names], cwd=cwd)
+    return [line for line in result.stdout.splitlines() if line.strip()]
+
+
 def install_from_index(
-    repo: Repository, wheel: Dist | None, project: str, version: str, cred: Credential | None, python: str
+    repo: Repository,
+    wheel: Dist | None,
+    project: str,
+    version: str,
+    cred: Credential | None,
+    python: str,
+    siblings: Sequence[str] = (),
 ) -> None:
     """Install `project==version` into a fresh venv from `repo` alone, then import it.
 
     The package itself comes only from the target index (an isolated installer: no pip or uv
-    configuration, no cache); its dependencies come from the user's usual sources.
+    configuration, no cache); its dependencies come from the user's usual sources, except
+    `siblings` (packages of the same packaging repository), which come from the target index too.
     """
     from shipyard.index.remote import auth_for
 
@@ -157,14 +177,22 @@ def install_from_index(
         index_url = f"{scheme}://{user}:{password}@{rest}"
     with tempfile.TemporaryDirectory(prefix="shipyard-verify-") as tmp:
         py = venvs.create(Path(tmp) / "venv", python)
-        if wheel is not None and (deps := run_requirements(wheel)):
-            venvs.install(py, deps, what=f"the dependencies of {project}", env=child_env())
+        ours = {canonicalize_name(n) for n in siblings}
+        deps = run_requirements(wheel) if wheel is not None else []
+        external = [d for d in deps if canonicalize_name(Requirement(d).name) not in ours]
+        from_index = [d for d in deps if canonicalize_name(Requirement(d).name) in ours]
+        if external:
+            venvs.install(py, external, what=f"the dependencies of {project}", env=child_env())
         venvs.install(
             py,
-            ["--no-deps", "--no-cache", f"{project}=={version}"],
+            ["--no-deps", "--no-cache", f"{project}=={version}", *from_index],
             what=f"{project} {version} from {repo.name}",
             env=isolated_installer_env({"UV_INDEX_URL": index_url}),
         )
+        if from_index:  # what those siblings need in turn, from the usual sources
+            theirs = _installed_requirements(py, [Requirement(d).name for d in from_index], Path(tmp))
+            if theirs := [d for d in theirs if canonicalize_name(Requirement(d).name) not in ours]:
+                venvs.install(py, theirs, what=f"the dependencies of {project}", env=child_env())
         names = wheel_top_level(wheel) if wheel is not None else [project.replace("-", "_")]
         venvs.import_all(py, names, Path(tmp))
 
@@ -178,9 +206,11 @@ def verify(
     install: bool,
     python: str,
     http: requests.Session | None = None,
+    siblings: Sequence[str] = (),
     emit: events.Emit = events.ignore,
 ) -> Verified:
-    """Prove that `repo` serves exactly `dists` and (if `install`) that the release installs from it."""
+    """Prove that `repo` serves exactly `dists` and (if `install`) that the release installs from it
+    (`siblings`: packages of the same packaging repository, installed from `repo` too)."""
     from shipyard.index.remote import session
 
     name, version = release_of(dists)
@@ -194,7 +224,7 @@ def verify(
             raise VerifyError(f"{repo.name} delivers {filename} with sha256 {actual}, but we built {sha256}")
     events.info(emit, f"{repo.name} serves all {len(expected)} files with our sha256")
     if install:
-        _install_step(dists, repo, cred, python, emit)
+        _install_step(dists, repo, cred, python, emit, siblings)
     return Verified(repo.name, expected, install)
 
 
@@ -265,13 +295,18 @@ def _release(filename: str) -> tuple[str, Version] | None:
 
 
 def _install_step(
-    dists: list[Dist], repo: Repository, cred: Credential | None, python: str, emit: events.Emit
+    dists: list[Dist],
+    repo: Repository,
+    cred: Credential | None,
+    python: str,
+    emit: events.Emit,
+    siblings: Sequence[str] = (),
 ) -> None:
     name, version = release_of(dists)
     events.step(emit, f"installing {name}=={version} from {repo.name} alone in a fresh venv")
     wheels = [d for d in dists if d.kind == "wheel"]
     try:
-        install_from_index(repo, wheels[0] if wheels else None, name, version, cred, python)
+        install_from_index(repo, wheels[0] if wheels else None, name, version, cred, python, siblings)
     except ShipyardError as exc:
         raise VerifyError(exc.message, detail=exc.detail) from None
     events.info(emit, f"{name} {version} installs from {repo.name} and imports")

@@ -1,0 +1,240 @@
+"""`release --changed`: every package that changed since its last tag, in dependency order:
+assemble -> build (in-process) -> check -> test-install -> per stage publish -> verify; then record.
+
+Record (only for packages whose every stage verified): a section in the package's CHANGELOG, the
+package table in the repository README, one commit for those files, and a `{package}-v{version}`
+tag per package. A failure stops the run after recording what did verify, so the re-run releases
+only what is left.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from shipyard import changelog, events, git
+from shipyard.config import Config
+from shipyard.dists import Dist
+from shipyard.errors import NothingToRelease, ShipyardError, UsageError
+from shipyard.index import credentials
+from shipyard.packrepo.assemble import assemble
+from shipyard.packrepo.changes import Package, survey
+from shipyard.packrepo.inprocess import build_tree
+from shipyard.packrepo.layout import Repo
+from shipyard.release import Options, StageResult, ship
+from shipyard.reproducible import source_date_epoch
+from shipyard.target import current_branch, guard_branch, guard_clean, rules
+
+if TYPE_CHECKING:
+    from shipyard.testinstall import TestInstall
+
+TABLE_START, TABLE_END = "<!-- shipyard:packages -->", "<!-- /shipyard:packages -->"
+
+
+@dataclass
+class Released:
+    package: Package
+    version: str
+    dists: list[Dist]
+    test_install: TestInstall | None = None
+    stages: list[StageResult] = field(default_factory=list)
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.stages) and all(s.verified for s in self.stages)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "name": self.package.name,
+            "version": self.version,
+            "tag": self.package.plan.tag if self.package.plan else None,
+            "dists": [d.as_json() for d in self.dists],
+            "test_install": self.test_install.as_json() if self.test_install else None,
+            "stages": [s.as_json() for s in self.stages],
+            "verified": self.verified,
+        }
+
+
+@dataclass
+class RepoRelease:
+    released: list[Released] = field(default_factory=list)
+    commit: str | None = None
+    tags: list[str] = field(default_factory=list)
+    error: ShipyardError | None = None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "packages": [r.as_json() for r in self.released],
+            "commit": self.commit,
+            "tags": self.tags,
+        }
+
+
+def release_changed(
+    repo: Repo, config: Config, environ: Mapping[str, str], options: Options, emit: events.Emit
+) -> RepoRelease:
+    trigger = options.trigger
+    branch = current_branch(repo.root, environ)
+    guard_branch(trigger.if_branch, branch)
+    if not trigger.allow_dirty:
+        guard_clean(config)
+    everything = survey(repo, rules(config), pre=trigger.pre, only_changed=False)
+    packages = [p for p in everything if p.version]
+    if not packages:
+        raise NothingToRelease("nothing to release: no package changed since its last tag")
+    repos = [config.repository(n) for n in config.stages]
+    creds = {r.name: credentials.resolve(r, repo.root, environ) for r in repos}
+    epoch = source_date_epoch(repo.root)
+    result = RepoRelease()
+    wheels: dict[str, Path] = {}  # package name -> wheel built in this run, for dependants' test-installs
+    versions = {
+        p.name: str(p.last.version) for p in survey(repo, rules(config), only_changed=False) if p.last
+    }
+    versions.update({p.name: p.version for p in packages if p.version})
+    for package in packages:
+        assert package.version is not None and package.plan is not None
+        events.step(emit, f"{package.name} {package.version}: {package.plan.reason}")
+        try:
+            result.released.append(_one(repo, config, package, creds, options, epoch, wheels, versions, emit))
+        except ShipyardError as exc:
+            result.error = exc
+            break
+    if not options.dry_run:
+        _record(repo, config, result, trigger.push, branch, epoch, emit)
+    return result
+
+
+def _one(
+    repo: Repo,
+    config: Config,
+    package: Package,
+    creds: Mapping[str, credentials.Credential | None],
+    options: Options,
+    epoch: int | None,
+    wheels: dict[str, Path],
+    versions: Mapping[str, str],
+    emit: events.Emit,
+) -> Released:
+    assert package.version is not None
+    imp = package.module.import_name
+    built = assemble(repo, package.module, package.version, repo.root / "build" / imp, versions)
+    dists = build_tree(built.tree, repo.root / "dist" / imp, epoch)
+    for d in dists:
+        emit(events.Event("file", f"{d.filename}  sha256:{d.sha256}", d.as_json()))
+    missing = [s for s in built.siblings if s not in wheels]
+    if missing and config.test_install:
+        wheels.update(_sibling_wheels(repo, config, missing, epoch))
+    local = [wheels[s] for s in built.siblings if s in wheels]
+    wheels[package.name] = next(d.path for d in dists if d.kind == "wheel")
+    released = Released(package, package.version, dists)
+    released.test_install, released.stages = ship(
+        config,
+        dists,
+        creds,
+        options,
+        emit,
+        tests_root=built.tree,
+        local_wheels=local,
+        siblings=built.siblings,
+    )
+    return released
+
+
+def _sibling_wheels(repo: Repo, config: Config, names: list[str], epoch: int | None) -> dict[str, Path]:
+    """Wheels of unchanged packages this one needs, rebuilt at their last released version."""
+    from shipyard.packrepo.changes import FIRST_VERSION
+
+    known = {p.name: p for p in survey(repo, rules(config), only_changed=False)}
+    found: dict[str, Path] = {}
+    for name in names:
+        package = known.get(name)
+        if package is None:
+            raise UsageError(f"{name} is imported as a package of this repository, but has no module")
+        version = str(package.last.version) if package.last else FIRST_VERSION
+        imp = package.module.import_name
+        tree = assemble(repo, package.module, version, repo.root / "build" / imp).tree
+        dists = build_tree(tree, repo.root / "dist" / imp, epoch)
+        found[name] = next(d.path for d in dists if d.kind == "wheel")
+    return found
+
+
+def _table(repo: Repo, versions: Mapping[str, str]) -> str:
+    lines = ["| package | version | description |", "|---|---|---|"]
+    from shipyard.packrepo import metadata
+
+    for module in repo.modules():
+        if module.name not in versions:
+            continue
+        try:
+            description = metadata.read(module.path).description
+        except ShipyardError:
+            description = ""
+        lines.append(f"| {module.name} | {versions[module.name]} | {description} |")
+    return "\n".join(lines)
+
+
+def _readme_with_table(repo: Repo, config: Config, new: Mapping[str, str]) -> dict[str, bytes]:
+    """README.md with its package table (between the markers) showing every released version."""
+    from shipyard.versioning import released
+
+    path = repo.root / "README.md"
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    if TABLE_START not in text or TABLE_END not in text:
+        return {}
+    all_tags, pattern = git.tags(repo.root), rules(config).pattern
+    versions = {}
+    for module in repo.modules():
+        tags = released(all_tags, pattern, module.name)
+        if module.name in new or tags:
+            versions[module.name] = new.get(module.name) or str(tags[-1].version)
+    head, _, rest = text.partition(TABLE_START)
+    tail = rest.partition(TABLE_END)[2]
+    table = f"{head}{TABLE_START}\n{_table(repo, versions)}\n{TABLE_END}{tail}"
+    return {"README.md": table.encode("utf-8")} if table != text else {}
+
+
+def _record(
+    repo: Repo,
+    config: Config,
+    result: RepoRelease,
+    push: bool,
+    branch: str | None,
+    epoch: int | None,
+    emit: events.Emit,
+) -> None:
+    from shipyard.record import restore_files, write_files
+
+    done = [r for r in result.released if r.verified]
+    if not done:
+        return
+    date = time.strftime("%Y-%m-%d", time.gmtime(epoch if epoch is not None else time.time()))
+    edits: dict[str, bytes] = {}
+    for r in done:
+        assert r.package.plan is not None
+        rel = f"{repo.layout.docs}/{r.package.module.import_name}/CHANGELOG.md"
+        path = repo.root / rel
+        old = path.read_text(encoding="utf-8") if path.is_file() else None
+        try:
+            edits[rel] = changelog.update(old, r.version, date, r.package.plan.notes()).encode("utf-8")
+        except ValueError:
+            continue  # a re-run after a failed commit: the section is there already
+    edits.update(_readme_with_table(repo, config, {r.package.name: r.version for r in done}))
+    tags = [r.package.plan.tag for r in done if r.package.plan and r.package.plan.tag]
+    before = write_files(repo.root, edits)
+    try:
+        if edits:
+            names = ", ".join(f"{r.package.name} {r.version}" for r in done)
+            result.commit = git.commit(repo.root, sorted(edits), f"chore(release): {names}", epoch=epoch)
+        for r, tag in zip(done, tags, strict=True):
+            git.create_tag(repo.root, tag, f"{r.package.name} {r.version}")
+    except ShipyardError:
+        restore_files(repo.root, before)
+        raise
+    result.tags = tags
+    events.info(emit, f"recorded {', '.join(tags)}" + (f" on {result.commit[:12]}" if result.commit else ""))
+    if push:
+        refs = [f"HEAD:refs/heads/{branch}"] if branch and result.commit else []
+        git.push(repo.root, config.remote, [*refs, *(f"refs/tags/{t}" for t in tags)])
