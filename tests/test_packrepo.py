@@ -105,7 +105,8 @@ def test_release_changed_to_a_real_index_then_install_and_use(
     assert sorted(doc["tags"]) == ["greetings-v0.1.0", "menu-v0.1.0", "recipes-v0.1.0"]
     assert git(root, "status", "--porcelain") == ""
     readme = (root / "README.md").read_text()
-    assert "| recipes | 0.1.0 | Recipes shipped as package data" in readme
+    row = "| recipes | 0.1.0 | Recipes shipped as package data, readable with importlib.resources. |"
+    assert f"{row} [staging]({fresh_pypiserver.simple_url}recipes/) |" in readme
     assert "## [0.1.0] - " in (root / "docs" / "recipes" / "CHANGELOG.md").read_text()
     # from the index alone, into a fresh venv: the CLI runs, the data is there, the router serves
     venv = tmp_path / "venv"

@@ -161,10 +161,23 @@ def _sibling_wheels(repo: Repo, config: Config, names: list[str], epoch: int | N
     return found
 
 
-def _table(repo: Repo, versions: Mapping[str, str]) -> str:
-    lines = ["| package | version | description |", "|---|---|---|"]
+def _link(config: Config, name: str, version: str) -> str:
+    """Where the last stage shows the release: PyPI's project page, else the simple-index page."""
+    from urllib.parse import urlsplit
+
+    stage = config.repository(config.stages[-1])
+    if stage.is_local:
+        return ""
+    host = urlsplit(stage.simple_url).hostname or ""
+    if host in ("pypi.org", "test.pypi.org"):
+        return f"[{host}](https://{host}/project/{name}/{version}/)"
+    return f"[{stage.name}]({stage.simple_url}{name}/)"
+
+
+def _table(repo: Repo, config: Config, versions: Mapping[str, str]) -> str:
     from shipyard.packrepo import metadata
 
+    lines = ["| package | version | description | link |", "|---|---|---|---|"]
     for module in repo.modules():
         if module.name not in versions:
             continue
@@ -172,7 +185,8 @@ def _table(repo: Repo, versions: Mapping[str, str]) -> str:
             description = metadata.read(module.path).description
         except ShipyardError:
             description = ""
-        lines.append(f"| {module.name} | {versions[module.name]} | {description} |")
+        version = versions[module.name]
+        lines.append(f"| {module.name} | {version} | {description} | {_link(config, module.name, version)} |")
     return "\n".join(lines)
 
 
@@ -192,7 +206,7 @@ def _readme_with_table(repo: Repo, config: Config, new: Mapping[str, str]) -> di
             versions[module.name] = new.get(module.name) or str(tags[-1].version)
     head, _, rest = text.partition(TABLE_START)
     tail = rest.partition(TABLE_END)[2]
-    table = f"{head}{TABLE_START}\n{_table(repo, versions)}\n{TABLE_END}{tail}"
+    table = f"{head}{TABLE_START}\n{_table(repo, config, versions)}\n{TABLE_END}{tail}"
     return {"README.md": table.encode("utf-8")} if table != text else {}
 
 
