@@ -32,6 +32,7 @@ usage: ./run.sh <task>
   lint    ruff and mypy --strict
   bench   release speed against build+twine and uv, --help start-up, upload memory
   bench-plan  `shipyard plan` on 5,000 commits and 500 tags, against semantic-release and commitizen
+  bench-packrepo  start-up, assemble+build of 100 modules, plan over 1,000 packages (vs paa)
   help    this text
 TXT
 }
@@ -105,9 +106,15 @@ bench-plan() {
     "$VENV/bin/python" benchmarks/bench_plan.py "$@"
 }
 
+bench-packrepo() {
+    ensure_venv "test,bench"
+    cd "$DIR"
+    "$VENV/bin/python" benchmarks/bench_packrepo.py "$@"
+}
+
 task="${1:-help}"
 shift || true
 case "$task" in
-    demo|test|lint|bench|bench-plan|help) "$task" "$@" ;;
+    demo|test|lint|bench|bench-plan|bench-packrepo|help) "$task" "$@" ;;
     *) echo "unknown task '$task'" >&2; help >&2; exit 2 ;;
 esac

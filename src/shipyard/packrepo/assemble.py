@@ -25,10 +25,8 @@ from shipyard.packrepo import metadata
 from shipyard.packrepo.layout import Module, Repo
 from shipyard.packrepo.requirements import Requirement, scan
 from shipyard.packrepo.rewrite import COMPONENTS, rewrite
-from shipyard.tomlread import tomllib
 
 BACKEND = {"requires": ["flit_core>=3.11,<5"], "build-backend": "flit_core.buildapi"}
-MAPPING_FILE = "requirements-map.toml"
 
 
 @dataclass
@@ -56,20 +54,6 @@ class Assembled:
         }
 
 
-def mapping(repo: Repo) -> dict[str, str]:
-    """The repository's import name -> distribution overrides (requirements-map.toml)."""
-    path = repo.root / MAPPING_FILE
-    if not path.is_file():
-        return {}
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-    if not all(isinstance(v, str) for v in table.values()):
-        raise ConfigError(f"{path}: each entry maps an import name to a distribution name (a string)")
-    return dict(table)
-
-
 def _python_files(path: Path) -> list[Path]:
     return sorted(path.rglob("*.py")) if path.is_dir() else [path]
 
@@ -86,7 +70,7 @@ def _collect(repo: Repo, files: list[Path], module: Module) -> _Needs:
     components = repo.components()
     siblings = [m.import_name for m in repo.modules() if m.import_name != module.import_name]
     # a folder module may import itself absolutely: known, and no requirement
-    names = {**mapping(repo), module.import_name: module.name}
+    names = {**repo.requirement_map(), module.import_name: module.name}
     own = canonicalize_name(module.name)
     needs, todo = _Needs(), list(files)
     while todo:

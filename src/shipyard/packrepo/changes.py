@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import graphlib
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from packaging.utils import canonicalize_name
 
 from shipyard import git
 from shipyard.errors import UsageError
@@ -21,7 +24,7 @@ from shipyard.packrepo import metadata
 from shipyard.packrepo.layout import Module, Repo
 from shipyard.packrepo.requirements import Imports
 from shipyard.plan import Plan, Rules, make_plan, shallow_guard
-from shipyard.versioning import Bump, Tagged, parse_version, released
+from shipyard.versioning import Bump, Tagged, parse_version, released, released_by_package
 
 FIRST_VERSION = "0.1.0"
 
@@ -30,6 +33,7 @@ FIRST_VERSION = "0.1.0"
 class Package:
     module: Module
     last: Tagged | None
+    tags: list[Tagged] = field(default_factory=list)  # its releases, oldest first
     changed: list[str] = field(default_factory=list)  # files that differ since the last tag
     plan: Plan | None = None
 
@@ -63,12 +67,11 @@ def _touches(changed: set[str], prefixes: list[str]) -> list[str]:
 
 def _scanner(repo: Repo, module: Module) -> Callable[[Path], Imports]:
     """scan() with the repository's components, sibling packages and mapping file."""
-    from shipyard.packrepo.assemble import mapping
     from shipyard.packrepo.requirements import scan
 
     components = list(repo.components())
     siblings = [m.import_name for m in repo.modules()]
-    names = {**mapping(repo), module.import_name: module.name}
+    names = {**repo.requirement_map(), module.import_name: module.name}
     return lambda path: scan(path, components=components, local_names=siblings, mapping=names)
 
 
@@ -77,29 +80,32 @@ def _sources(module: Module) -> list[Path]:
 
 
 def _uses(repo: Repo, module: Module, component: str) -> bool:
-    """Whether the module imports `component` (text first: the AST only when the name appears)."""
+    """Whether the module imports `component`: a look at its import lines first, the AST only when
+    one of them names the component (or the components package), so a common name costs little."""
     scan = _scanner(repo, module)
+    named = re.compile(
+        rf"^[ \t]*(?:from|import)[ \t][^\n]*\b(?:{re.escape(component)}|components)\b", re.MULTILINE
+    )
     return any(
-        component in path.read_text(encoding="utf-8") and component in scan(path).local
+        named.search(path.read_text(encoding="utf-8")) and component in scan(path).local
         for path in _sources(module)
     )
 
 
-def survey(repo: Repo, rules: Rules, *, pre: str | None = None, only_changed: bool = True) -> list[Package]:
-    """Every package (or only the changed ones), in dependency order, with its plan if it changed."""
-    top = git.toplevel(repo.root)
-    if top is None or git.head(repo.root) is None:
-        raise UsageError(
-            f"{repo.root} is not a git repository with a commit: packages are released from tags"
-        )
-    all_tags = git.tags(repo.root)
-    modules = repo.modules()
+def _last_releases(repo: Repo, rules: Rules, all_tags: list[tuple[str, str]]) -> list[Package]:
+    by_package = released_by_package(all_tags, rules.pattern) if rules.pattern.has_package else None
     packages = []
-    for module in modules:
-        tags = released(all_tags, rules.pattern, module.name)
-        packages.append(Package(module, tags[-1] if tags else None))
-    if not all_tags:
-        shallow_guard(repo.root, [])
+    for module in repo.modules():
+        if by_package is None:
+            tags = released(all_tags, rules.pattern, module.name)
+        else:
+            tags = by_package.get(canonicalize_name(module.name), [])
+        packages.append(Package(module, tags[-1] if tags else None, tags))
+    return packages
+
+
+def _mark_changes(repo: Repo, top: Path, packages: list[Package]) -> None:
+    """Each package's files that differ at HEAD from its last tag (all of them for a new package)."""
     diffs = git.changed_since(repo.root, [p.last.commit for p in packages if p.last])
     components = {name: _rel(repo, top, path) for name, path in repo.components().items()}
     for package in packages:
@@ -112,16 +118,28 @@ def survey(repo: Repo, rules: Rules, *, pre: str | None = None, only_changed: bo
         for name, path in components.items():
             if _touches(changed, [path]) and _uses(repo, package.module, name):
                 package.changed += _touches(changed, [path])
+
+
+def survey(repo: Repo, rules: Rules, *, pre: str | None = None, only_changed: bool = True) -> list[Package]:
+    """Every package (or only the changed ones), in dependency order, with its plan if it changed."""
+    top = git.toplevel(repo.root)
+    if top is None or git.head(repo.root) is None:
+        raise UsageError(
+            f"{repo.root} is not a git repository with a commit: packages are released from tags"
+        )
+    all_tags = git.tags(repo.root)
+    if not all_tags:
+        shallow_guard(repo.root, [])
+    packages = _last_releases(repo, rules, all_tags)
+    _mark_changes(repo, top, packages)
     for package in packages:
         if package.changed:
-            package.plan = _plan(repo, rules, package, all_tags, pre)
+            package.plan = _plan(repo, rules, package, pre)
     chosen = [p for p in packages if p.version] if only_changed else packages
     return order(repo, chosen)
 
 
-def _plan(
-    repo: Repo, rules: Rules, package: Package, all_tags: list[tuple[str, str]], pre: str | None
-) -> Plan:
+def _plan(repo: Repo, rules: Rules, package: Package, pre: str | None) -> Plan:
     declared = None
     if package.last is None:
         meta = metadata.read(
@@ -136,7 +154,14 @@ def _plan(
         | {os.path.relpath(p, repo.root) for p in repo.files_of(package.module)}
     )
     return make_plan(
-        repo.root, package.name, declared, rules, pre=pre, paths=paths, at_least=Bump.PATCH, all_tags=all_tags
+        repo.root,
+        package.name,
+        declared,
+        rules,
+        pre=pre,
+        paths=paths,
+        at_least=Bump.PATCH,
+        all_tags=[(t.tag, t.commit) for t in package.tags],
     )
 
 

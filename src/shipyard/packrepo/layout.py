@@ -9,6 +9,7 @@ package-auto-assembler `.paa.config`, so that its users switch without moving fi
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
@@ -20,6 +21,7 @@ from shipyard.tomlread import tomllib
 
 CONFIG = "shipyard.toml"
 PAA_CONFIG = ".paa.config"
+MAPPING_FILE = "requirements-map.toml"  # import name -> distribution, for the imports no table knows
 
 # .paa.config key -> our folder
 _PAA_KEYS = {
@@ -78,7 +80,11 @@ class Repo:
         return self.root / str(getattr(self.layout, kind))
 
     def modules(self) -> list[Module]:
-        """Every module in the modules folder, sorted by name."""
+        """Every module in the modules folder, sorted by name (listed once per Repo)."""
+        return list(self._modules)
+
+    @functools.cached_property
+    def _modules(self) -> tuple[Module, ...]:
         folder, components = self.folder("modules"), self.folder("components")
         if not folder.is_dir():
             raise ConfigError(f"{folder} does not exist: create it, or set [layout] modules in {CONFIG}")
@@ -90,7 +96,7 @@ class Repo:
                 found.append(Module(path.stem, path))
             elif path.is_dir() and (path / "__init__.py").is_file():
                 found.append(Module(path.name, path))
-        return found
+        return tuple(found)
 
     def module(self, name: str) -> Module:
         wanted = name.replace("-", "_")
@@ -103,12 +109,33 @@ class Repo:
 
     def components(self) -> dict[str, Path]:
         """Component import name -> its file or folder."""
+        return dict(self._components)
+
+    @functools.cached_property
+    def _components(self) -> dict[str, Path]:
         folder = self.folder("components")
         if not folder.is_dir():
             return {}
         found = {p.stem: p for p in folder.glob("*.py") if p.name != "__init__.py"}
         found.update({p.name: p for p in folder.iterdir() if p.is_dir() and (p / "__init__.py").is_file()})
         return found
+
+    def requirement_map(self) -> dict[str, str]:
+        """The repository's import name -> distribution overrides (requirements-map.toml)."""
+        return dict(self._requirement_map)
+
+    @functools.cached_property
+    def _requirement_map(self) -> dict[str, str]:
+        path = self.root / MAPPING_FILE
+        if not path.is_file():
+            return {}
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        if not all(isinstance(v, str) for v in table.values()):
+            raise ConfigError(f"{path}: each entry maps an import name to a distribution name (a string)")
+        return dict(table)
 
     def files_of(self, module: Module) -> list[Path]:
         """Every path that belongs to `module` (its change set; components are added by the caller)."""

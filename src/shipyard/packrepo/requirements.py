@@ -215,12 +215,18 @@ def _commented(code: str, where: str) -> list[ast.Import | ast.ImportFrom]:
     return imports
 
 
+@functools.lru_cache(maxsize=8)
+def _own_names(names: tuple[str, ...]) -> dict[str, str]:
+    """Sibling import name -> distribution name; the same list comes for every file of a repository."""
+    return {name: name.replace("_", "-") for name in names}
+
+
 class _Collector:
     def __init__(
         self, path: Path, components: Collection[str], own: Collection[str], mapping: Mapping[str, str]
     ):
         self.path, self.components, self.mapping = path, frozenset(components), mapping
-        self.own = {name: name.replace("_", "-") for name in own}
+        self.own = _own_names(tuple(own))
         self.found: list[Requirement] = []
         self.local: set[str] = set()
 
