@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import json
 import shutil
+import socket
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from shipyard.tomlread import tomllib
 from tests.conftest import ShipyardCLI, git, repositories_toml
-from tests.indexes import TestIndex, client_env
+from tests.indexes import TestIndex, client_env, http_session
 from tests.test_release_servers import creds
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "packaging-repo"
@@ -32,6 +35,34 @@ def example_repo(tmp_path: Path, stages: str = '"local"', **indexes: TestIndex) 
     git(root, "add", "-A")
     git(root, "commit", "-qm", "a packaging repository")
     return root
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def served(cwd: Path, command: list[str]) -> Any:
+    """Start a server command on a free 127.0.0.1 port, GET /recipes/ from it, stop it."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [*command, "--port", str(port)], cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    try:
+        http = http_session()
+        for _ in range(100):
+            try:
+                return http.get(f"http://127.0.0.1:{port}/recipes/", timeout=2).json()
+            except requests.ConnectionError:
+                if proc.poll() is not None:
+                    raise AssertionError(proc.stdout.read() if proc.stdout else b"") from None
+                time.sleep(0.1)
+        raise AssertionError("the server did not answer")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
 
 
 def run_json(shipyard: ShipyardCLI, *args: str, env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -131,7 +162,7 @@ def test_release_changed_to_a_real_index_then_install_and_use(
         check=True,
         env={**env_pip, "PIP_CONFIG_FILE": "/dev/null"},
     )
-    subprocess.run([str(py), "-m", "pip", "install", "--quiet", "fastapi", "httpx"], check=True)
+    subprocess.run([str(py), "-m", "pip", "install", "--quiet", "fastapi", "httpx", "uvicorn"], check=True)
     greet = subprocess.run(
         [str(venv / "bin" / "greet"), "Ada", "--language", "fr"], capture_output=True, text=True
     )
@@ -148,6 +179,8 @@ def test_release_changed_to_a_real_index_then_install_and_use(
     used = subprocess.run([str(py), "-c", code], capture_output=True, text=True, cwd=tmp_path)
     assert used.returncode == 0, used.stderr
     assert used.stdout == "Today:\n- pancakes\n- salad\n"
+    # the package's own server entry point serves the same routes
+    assert served(tmp_path, [str(venv / "bin" / "recipes-api")]) == ["pancakes", "salad"]
     # nothing changed: nothing to release, and exit 3 says so
     again = shipyard("release", "-C", str(root), env=env)
     assert again.code == 3 and "no package changed since its last tag" in again.err
@@ -262,3 +295,9 @@ def test_init_new_then_release_and_status(shipyard: ShipyardCLI, tmp_path: Path)
 def test_status_outside_a_packaging_repo(shipyard: ShipyardCLI, tmp_path: Path) -> None:
     run = shipyard("status", "-C", str(tmp_path))
     assert run.code == 2 and "is no packaging repository" in run.err and "init --packaging-repo" in run.err
+
+
+def test_run_api_serves_the_routes_from_source(tmp_path: Path) -> None:
+    root = example_repo(tmp_path)
+    command = [sys.executable, "-m", "shipyard", "run-api", "recipes", "-C", str(root)]
+    assert served(tmp_path, command) == ["pancakes", "salad"]

@@ -388,6 +388,36 @@ def cmd_new(args: argparse.Namespace, out: Renderer) -> int:
     return 0
 
 
+def cmd_run_api(args: argparse.Namespace, out: Renderer) -> int:
+    """Serve a package's routes from the repository's current code (assembled, not installed)."""
+    import importlib
+
+    from shipyard.packrepo import layout
+    from shipyard.packrepo.assemble import assemble
+
+    repo = layout.load(Path(args.project))
+    module = repo.module(args.name)
+    if not (repo.folder("api") / f"{module.import_name}.py").is_file():
+        raise _usage(
+            f"{module.name} has no routes: add {repo.layout.api}/{module.import_name}.py with a router"
+        )
+    built = assemble(repo, module, "0.0.0.dev0", repo.root / "build" / module.import_name)
+    sys.path.insert(0, str(built.tree))
+    try:
+        importlib.import_module("fastapi")
+        importlib.import_module("uvicorn")
+    except ImportError as exc:
+        raise _usage(
+            f"run-api needs fastapi and uvicorn beside shipyard ({exc}): pip install fastapi uvicorn"
+        ) from None
+    server = importlib.import_module(f"{module.import_name}._api")
+    print(
+        f"serving {module.name}'s routes on http://{args.host}:{args.port}/ (Ctrl-C stops)", file=sys.stderr
+    )
+    server.main(["--host", args.host, "--port", str(args.port)])
+    return 0
+
+
 def cmd_plan(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard import versionsource
     from shipyard.config import read_pyproject
@@ -677,6 +707,13 @@ def parser() -> argparse.ArgumentParser:
         help="a packaging repository: every package changed since its last tag (the default where "
         "shipyard.toml or .paa.config is found and no pyproject.toml)",
     )
+
+    p = command(
+        "run-api", cmd_run_api, "serve a packaging-repository package's FastAPI routes from its source"
+    )
+    p.add_argument("name", metavar="NAME", help="the module whose api/NAME.py to serve")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
 
     p = command(
         "status", cmd_status, "every package of a packaging repository: tags, changes, index versions"

@@ -166,6 +166,8 @@ def _pyproject(
     if meta.classifiers:
         project["classifiers"] = list(meta.classifiers)
     extras = {name: [str(r)] for name, r in sorted(needs.optional.items())}
+    if "_api:main" in " ".join(scripts.values()):
+        extras["api"] = ["uvicorn"]  # the NAME-api server; the routes themselves need only fastapi
     extras.update({k: list(v) for k, v in meta.extras.items()})
     if extras:
         project["optional-dependencies"] = extras
@@ -239,6 +241,8 @@ def _write_extras(w: _Writer, repo: Repo, module: Module, meta: metadata.Meta) -
             w.code(source, f"{imp}/{target}")
     if (w.tree / imp / "app.py").is_file():
         w.text(f"{imp}/_app.py", _APP_LAUNCHER)
+    if (w.tree / imp / "routes.py").is_file():
+        w.text(f"{imp}/_api.py", _API_SERVER.replace("NAME", module.name))
     if (data := repo.folder("data") / imp).is_dir():
         shutil.copytree(data, w.tree / imp / "data", ignore=shutil.ignore_patterns("__pycache__"))
     if (tests := repo.folder("tests") / imp).is_dir():
@@ -259,6 +263,7 @@ def _scripts(repo: Repo, module: Module, meta: metadata.Meta) -> dict[str, str]:
     api = repo.root / layout.api / f"{imp}.py"
     if api.is_file():
         _entry(api, ("router",), "FastAPI route module")
+        scripts[f"{module.name}-api"] = f"{imp}._api:main"
     if (repo.root / layout.apps / f"{imp}.py").is_file():
         scripts[f"{module.name}-app"] = f"{imp}._app:main"
     return scripts
@@ -309,6 +314,37 @@ def assemble(
         writer.tree.rename(out)
     return result
 
+
+_API_SERVER = '''"""Serve the package's FastAPI routes: `NAME-api [--host H] [--port P]`, with NAME[api]."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def app() -> Any:
+    """A FastAPI application with the package's router mounted."""
+    from fastapi import FastAPI
+
+    from .routes import router
+
+    application = FastAPI(title="NAME")
+    application.include_router(router)
+    return application
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="NAME-api", description="Serve NAME's routes.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args(argv)
+    try:
+        import uvicorn
+    except ImportError:
+        raise SystemExit("NAME-api needs uvicorn: pip install 'NAME[api]'") from None
+    uvicorn.run(app(), host=args.host, port=args.port)
+'''
 
 _APP_LAUNCHER = '''"""Launch the package's Streamlit app: `streamlit run` on the installed app.py."""
 
