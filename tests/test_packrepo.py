@@ -301,3 +301,37 @@ def test_run_api_serves_the_routes_from_source(tmp_path: Path) -> None:
     root = example_repo(tmp_path)
     command = [sys.executable, "-m", "shipyard", "run-api", "recipes", "-C", str(root)]
     assert served(tmp_path, command) == ["pancakes", "salad"]
+
+
+def test_folder_module_and_folder_component_release(shipyard: ShipyardCLI, tmp_path: Path) -> None:
+    """modules/NAME/ is the package itself; a component folder is vendored whole; both import
+    themselves absolutely, and the installed wheel's tests prove the rewritten imports work."""
+    root = tmp_path / "folders"
+    run_json(shipyard, "init", "--packaging-repo", str(root))
+    (root / "modules" / "toolkit").mkdir()
+    (root / "modules" / "toolkit" / "__init__.py").write_text(
+        '"""A toolkit in a folder."""\n\nfrom toolkit.measure import double_area\n'
+    )
+    (root / "modules" / "toolkit" / "measure.py").write_text(
+        "from components.shapes import area\n\n\ndef double_area(w: int, h: int) -> int:\n"
+        "    return 2 * area(w, h)\n"
+    )
+    (root / "modules" / "components" / "shapes").mkdir()
+    (root / "modules" / "components" / "shapes" / "__init__.py").write_text("from shapes.core import area\n")
+    (root / "modules" / "components" / "shapes" / "core.py").write_text(
+        "def area(w: int, h: int) -> int:\n    return w * h\n"
+    )
+    (root / "tests" / "toolkit").mkdir()
+    (root / "tests" / "toolkit" / "test_toolkit.py").write_text(
+        "import toolkit\n\n\ndef test_double_area() -> None:\n"
+        "    assert toolkit.double_area(2, 3) == 12\n    assert toolkit.__version__ == '0.1.0'\n"
+    )
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "[toolkit] a folder module")
+    doc = run_json(shipyard, "release", "-C", str(root))
+    [package] = doc["packages"]
+    assert package["verified"] and package["test_install"]["tests"] == "passed"
+    tree = root / "build" / "toolkit" / "toolkit"
+    assert "from toolkit.components.shapes import area" in (tree / "measure.py").read_text()
+    assert (tree / "components" / "shapes" / "core.py").is_file()
