@@ -57,7 +57,7 @@ class Package:
         }
 
 
-def _rel(repo: Repo, top: Path, path: Path) -> str:
+def _rel(top: Path, path: Path) -> str:
     return os.path.relpath(path, top).replace(os.sep, "/")
 
 
@@ -107,9 +107,9 @@ def _last_releases(repo: Repo, rules: Rules, all_tags: list[tuple[str, str]]) ->
 def _mark_changes(repo: Repo, top: Path, packages: list[Package]) -> None:
     """Each package's files that differ at HEAD from its last tag (all of them for a new package)."""
     diffs = git.changed_since(repo.root, [p.last.commit for p in packages if p.last])
-    components = {name: _rel(repo, top, path) for name, path in repo.components().items()}
+    components = {name: _rel(top, path) for name, path in repo.components().items()}
     for package in packages:
-        own = [_rel(repo, top, p) for p in repo.files_of(package.module)]
+        own = [_rel(top, p) for p in repo.files_of(package.module)]
         if package.last is None:
             package.changed = own
             continue
@@ -134,12 +134,12 @@ def survey(repo: Repo, rules: Rules, *, pre: str | None = None, only_changed: bo
     _mark_changes(repo, top, packages)
     for package in packages:
         if package.changed:
-            package.plan = _plan(repo, rules, package, pre)
+            package.plan = _plan(repo, top, rules, package, pre)
     chosen = [p for p in packages if p.version] if only_changed else packages
     return order(repo, chosen)
 
 
-def _plan(repo: Repo, rules: Rules, package: Package, pre: str | None) -> Plan:
+def _plan(repo: Repo, top: Path, rules: Rules, package: Package, pre: str | None) -> Plan:
     declared = None
     if package.last is None:
         meta = metadata.read(
@@ -147,8 +147,6 @@ def _plan(repo: Repo, rules: Rules, package: Package, pre: str | None) -> Plan:
         )
         declared = meta.version or FIRST_VERSION
         parse_version(declared, f"{package.module.path}: __package_metadata__ version")
-    top = git.toplevel(repo.root)
-    assert top is not None
     paths = sorted(
         {os.path.relpath(top / f, repo.root) for f in package.changed}
         | {os.path.relpath(p, repo.root) for p in repo.files_of(package.module)}

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from shipyard import changelog, events, git
 from shipyard.config import Config
 from shipyard.dists import Dist
-from shipyard.errors import NothingToRelease, ShipyardError, UsageError
+from shipyard.errors import NothingToRelease, ShipyardError
 from shipyard.index import credentials
 from shipyard.packrepo.assemble import assemble
 from shipyard.packrepo.changes import Package, survey
@@ -126,7 +126,7 @@ def _one(
         emit(events.Event("file", f"{d.filename}  sha256:{d.sha256}", d.as_json()))
     missing = [s for s in built.siblings if s not in wheels]
     if missing and config.test_install:
-        wheels.update(_sibling_wheels(repo, config, missing, epoch))
+        wheels.update(_sibling_wheels(repo, missing, versions, epoch))
     local = [wheels[s] for s in built.siblings if s in wheels]
     wheels[package.name] = next(d.path for d in dists if d.kind == "wheel")
     released = Released(package, package.version, dists)
@@ -143,20 +143,20 @@ def _one(
     return released
 
 
-def _sibling_wheels(repo: Repo, config: Config, names: list[str], epoch: int | None) -> dict[str, Path]:
-    """Wheels of unchanged packages this one needs, rebuilt at their last released version."""
+def _sibling_wheels(
+    repo: Repo, names: list[str], versions: Mapping[str, str], epoch: int | None
+) -> dict[str, Path]:
+    """Wheels of unchanged packages this one needs, rebuilt at their last released version
+    (`versions`: the survey's, made once per run)."""
     from shipyard.packrepo.changes import FIRST_VERSION
 
-    known = {p.name: p for p in survey(repo, rules(config), only_changed=False)}
     found: dict[str, Path] = {}
     for name in names:
-        package = known.get(name)
-        if package is None:
-            raise UsageError(f"{name} is imported as a package of this repository, but has no module")
-        version = str(package.last.version) if package.last else FIRST_VERSION
-        imp = package.module.import_name
-        tree = assemble(repo, package.module, version, repo.root / "build" / imp).tree
-        dists = build_tree(tree, repo.root / "dist" / imp, epoch)
+        module = repo.module(name)
+        tree = assemble(
+            repo, module, versions.get(name, FIRST_VERSION), repo.root / "build" / module.import_name
+        )
+        dists = build_tree(tree.tree, repo.root / "dist" / module.import_name, epoch)
         found[name] = next(d.path for d in dists if d.kind == "wheel")
     return found
 

@@ -36,16 +36,18 @@ def status(repo: Repo, config: Config, environ: Mapping[str, str]) -> list[Statu
 
     http = session()
     stages = [config.repository(n) for n in config.stages]
+    creds = {}
+    for stage in stages:
+        try:
+            creds[stage.name] = credentials.resolve(stage, repo.root, environ)
+        except ShipyardError:
+            creds[stage.name] = None  # anonymous reads work on most indexes
     found = []
     for package in survey(repo, rules(config), only_changed=False):
         row = Status(package)
         for stage in stages:
             try:
-                cred = credentials.resolve(stage, repo.root, environ)
-            except ShipyardError:
-                cred = None  # anonymous reads work on most indexes
-            try:
-                listing = read(http, stage, package.name, cred)
+                listing = read(http, stage, package.name, creds[stage.name])
             except ShipyardError:
                 row.on_index[stage.name] = None
                 continue
