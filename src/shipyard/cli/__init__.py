@@ -1,0 +1,102 @@
+"""The command line: parse arguments, call the library, render its events and results.
+
+The one place that prints and exits. Imports of the library happen inside the commands, so that
+`shipyard --help` starts fast. Each module here registers its commands on the parser.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from shipyard import __version__
+from shipyard.cli import packrepo, single
+from shipyard.cli.common import EPILOG, Handler, common_options
+from shipyard.cli.render import Renderer
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="shipyard",
+        description="Release Python packages as simply and as safely as pushing a tag.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    top.add_argument("--version", action="version", version=f"shipyard {__version__}")
+    sub = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    def command(name: str, func: Handler, text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(
+            name,
+            help=text,
+            description=text,
+            epilog=EPILOG,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        p.set_defaults(func=func)
+        common_options(p)
+        return p
+
+    single.register(command)
+    packrepo.register(command)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "path", None):
+        args.project = args.path
+    out = Renderer(args.json, args.verbose)
+    try:
+        code: int = args.func(args, out)
+        return code
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # `shipyard plan | head`: the reader left, which is no error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except Exception as exc:
+        return _fail(exc, args, out)
+
+
+def _fail(exc: Exception, args: argparse.Namespace, out: Renderer) -> int:
+    import traceback
+
+    from shipyard.errors import ShipyardError
+    from shipyard.secrets import redact
+
+    out.close()
+    if isinstance(exc, ShipyardError):
+        message, code = exc.message, exc.exit_code
+        detail = exc.detail
+    else:
+        message, code = (
+            f"internal error: {type(exc).__name__}: {exc} (run with --debug, and please report it)",
+            1,
+        )
+        detail = ""
+    if args.debug:
+        print(redact("".join(traceback.format_exception(exc))), file=sys.stderr)
+    if detail and (args.verbose or args.debug):
+        print(redact(detail.rstrip()), file=sys.stderr)
+    if args.json:
+        print(
+            redact(
+                json.dumps(
+                    {
+                        "ok": False,
+                        "command": args.command,
+                        "error": message,
+                        "exit_code": code,
+                        "warnings": out.warnings,
+                    },
+                    indent=2,
+                )
+            )
+        )
+    print(redact(f"error: {' '.join(message.split())}"), file=sys.stderr)
+    return code

@@ -1,0 +1,155 @@
+"""What the commands share: the epilog, option helpers, and reading config, dists and repositories."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from shipyard.cli.render import Renderer
+
+if TYPE_CHECKING:
+    from shipyard.config import Config, Repository
+    from shipyard.dists import Dist
+
+EPILOG = """\
+exit codes: 0 done (also: already published, identical), 1 a release step failed,
+            2 usage or configuration error, 3 nothing to release
+configuration: [tool.shipyard] in pyproject.toml; every option also has a SHIPYARD_* variable
+credentials: SHIPYARD_<REPO>_TOKEN or SHIPYARD_<REPO>_USERNAME/_PASSWORD, TWINE_USERNAME/
+             TWINE_PASSWORD, .env (never tracked by git), keyring, ~/.pypirc
+"""
+
+Handler = Callable[[argparse.Namespace, Renderer], int]
+# command(name, handler, help text) -> the sub-parser, with the common options added
+Command = Callable[[str, Handler, str], argparse.ArgumentParser]
+
+
+def env_name(option: str) -> str:
+    return "SHIPYARD_" + option.upper().replace("-", "_")
+
+
+def flag(parser: argparse.ArgumentParser, name: str, text: str, env: str = "", **kw: Any) -> None:
+    """An option with a SHIPYARD_* variable (shown in --help; config.load reads it)."""
+    parser.add_argument(name, help=f"{text} [env: {env or env_name(name.lstrip('-'))}]", **kw)
+
+
+def load_config(args: argparse.Namespace, **flags: Any) -> Config:
+    from shipyard import config
+
+    return config.load(Path(args.project), environ=os.environ, flags=flags)
+
+
+def dists_of(args: argparse.Namespace, cfg: Config) -> list[Dist]:
+    from shipyard.dists import identify, read_manifest
+
+    if getattr(args, "files", None):
+        return [identify(Path(f)) for f in args.files]
+    return read_manifest(cfg.dist_dir)
+
+
+def repository_of(args: argparse.Namespace, cfg: Config, name: str | None) -> Repository:
+    from shipyard.config import repository_for_url
+
+    if args.repository_url:
+        return repository_for_url(name or "custom", args.repository_url, args.simple_url)
+    return cfg.repository(name or cfg.stages[0])
+
+
+def python_of(args: argparse.Namespace) -> str:
+    return str(getattr(args, "python", None) or sys.executable)
+
+
+# ---------------------------------------------------------------- commands
+
+
+def usage(message: str) -> Exception:
+    from shipyard.errors import UsageError
+
+    return UsageError(message)
+
+
+def common_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--json",
+        action="store_true",
+        default=bool(os.environ.get("SHIPYARD_JSON")),
+        help="print one JSON document on stdout instead of progress lines [env: SHIPYARD_JSON]",
+    )
+    p.add_argument("-v", "--verbose", action="store_true", help="show the full output of a failed step")
+    p.add_argument("--debug", action="store_true", help="show a traceback for every error")
+    p.add_argument("-C", "--project", default=".", metavar="PATH", help="the project folder (default: .)")
+
+
+def dist_options(p: argparse.ArgumentParser) -> None:
+    flag(p, "--dist-dir", "folder holding the last build (default: dist)", metavar="DIR")
+    p.add_argument("files", nargs="*", metavar="FILE", help="dists to use instead of the last build's")
+
+
+def repo_options(p: argparse.ArgumentParser, name: str, text: str) -> None:
+    p.add_argument(
+        name,
+        metavar="NAME",
+        default=os.environ.get(env_name(name.lstrip("-"))),
+        help=f"{text} (default: the first stage) [env: {env_name(name.lstrip('-'))}]",
+    )
+    flag(
+        p,
+        "--repository-url",
+        "a one-off upload URL instead of a named repository",
+        metavar="URL",
+        default=os.environ.get("SHIPYARD_REPOSITORY_URL"),
+    )
+    flag(
+        p,
+        "--simple-url",
+        "the simple index URL that goes with --repository-url",
+        metavar="URL",
+        default=os.environ.get("SHIPYARD_SIMPLE_URL"),
+    )
+
+
+def version_options(p: argparse.ArgumentParser) -> None:
+    flag(
+        p,
+        "--tag-pattern",
+        'how release tags are spelled (default: "v{version}")',
+        env="SHIPYARD_TAG",
+        metavar="PATTERN",
+        default=None,
+    )
+    flag(
+        p,
+        "--parser",
+        "which commit messages decide bumps: conventional, paa ([pkg][.+.] notes) or both (default)",
+        env="SHIPYARD_COMMIT_PARSER",
+        choices=("both", "conventional", "paa"),
+        default=None,
+    )
+
+
+def bump_options(p: argparse.ArgumentParser, name: str, text: str) -> None:
+    p.add_argument(
+        name,
+        nargs="?",
+        const="auto",
+        default="auto" if p.prog.endswith(" plan") else None,
+        choices=("auto", "patch", "minor", "major"),
+        help=text,
+    )
+    p.add_argument(
+        "--pre", metavar="KIND", help="make it a pre-release: a, b, rc or dev (1.3.0rc1, then rc2...)"
+    )
+
+
+def python_option(p: argparse.ArgumentParser) -> None:
+    flag(
+        p,
+        "--python",
+        "interpreter for the fresh venvs (default: the one running shipyard)",
+        metavar="PATH",
+        default=os.environ.get("SHIPYARD_PYTHON"),
+    )

@@ -1,0 +1,224 @@
+"""Commands for a packaging repository: assemble, status, init, new, run-api; plan and release --changed."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from shipyard.cli.common import Command, usage, version_options
+from shipyard.cli.render import Renderer
+
+
+def packaging_repo(args: argparse.Namespace) -> Any:
+    """The packaging repository at --project, or None for a single project."""
+    from shipyard.packrepo import layout
+
+    root = Path(args.project)
+    if getattr(args, "changed", False) or (
+        layout.is_packaging_repo(root) and not (root / "pyproject.toml").is_file()
+    ):
+        return layout.load(root)
+    return None
+
+
+def repo_rules(args: argparse.Namespace, repo: Any) -> Any:
+    from shipyard.packrepo import settings
+    from shipyard.target import rules
+
+    flags = {"tag": args.tag_pattern, "commit-parser": getattr(args, "parser", None)}
+    return rules(settings.load(repo, os.environ, flags))
+
+
+def cmd_plan_changed(args: argparse.Namespace, out: Renderer, repo: Any) -> int:
+    from shipyard.packrepo.changes import survey
+
+    packages = survey(repo, repo_rules(args, repo), pre=args.pre)
+    lines = [f"{len(packages)} package{'s' if len(packages) != 1 else ''} to release ({repo.source})"]
+    for p in packages:
+        assert p.plan is not None
+        last = p.last.tag if p.last else "new"
+        lines.append(f"  {p.name}: {last} -> {p.version} ({p.plan.reason}; {len(p.changed)} files changed)")
+    out.result("plan", {"packages": [p.as_json() for p in packages]}, "\n".join(lines))
+    return 0
+
+
+def cmd_assemble(args: argparse.Namespace, out: Renderer) -> int:
+    from shipyard.packrepo import layout
+    from shipyard.packrepo.assemble import assemble
+    from shipyard.packrepo.changes import FIRST_VERSION, survey
+    from shipyard.reproducible import source_date_epoch
+
+    repo = layout.load(Path(args.project))
+    modules = [repo.module(n) for n in args.names] if args.names else repo.modules()
+    if args.version and len(modules) != 1:
+        raise usage("--version goes with exactly one NAME")
+    known = (
+        {} if args.version else {p.name: p for p in survey(repo, repo_rules(args, repo), only_changed=False)}
+    )
+    versions = {n: p.version or (str(p.last.version) if p.last else FIRST_VERSION) for n, p in known.items()}
+    epoch = source_date_epoch(repo.root) if args.build else None
+    done, lines = [], []
+    for module in modules:
+        version = args.version or versions[module.name]
+        built = assemble(repo, module, version, repo.root / args.out / module.import_name, versions)
+        data = built.as_json()
+        lines.append(f"assembled {built.name} {version} in {built.tree}")
+        if args.build:
+            from shipyard.packrepo.inprocess import build_tree
+
+            dists = build_tree(built.tree, repo.root / "dist" / module.import_name, epoch)
+            data["dists"] = [d.as_json() for d in dists]
+            lines += [f"  {d.filename}  sha256:{d.sha256}" for d in dists]
+        done.append(data)
+    doc = done[0] if len(done) == 1 else {"packages": done}
+    out.result("assemble", doc, "\n".join(lines))
+    return 0
+
+
+def repo_or_fail(args: argparse.Namespace) -> Any:
+    from shipyard.packrepo import layout
+
+    root = Path(args.project)
+    if not layout.is_packaging_repo(root):
+        raise usage(
+            f"{root.resolve()} is no packaging repository (no {layout.CONFIG} or {layout.PAA_CONFIG}): "
+            "run shipyard init --packaging-repo"
+        )
+    return layout.load(root)
+
+
+def cmd_status(args: argparse.Namespace, out: Renderer) -> int:
+    from shipyard.packrepo import settings
+    from shipyard.packrepo.status import status
+
+    repo = repo_or_fail(args)
+    rows = status(repo, settings.load(repo, os.environ, {"tag": args.tag_pattern}), os.environ)
+    lines = []
+    for row in rows:
+        p = row.package
+        last = f"{p.last.version} ({p.last.tag})" if p.last else "not released"
+        change = f", {len(p.changed)} files changed -> {p.version}" if p.version else ""
+        served = "; ".join(
+            f"{n}: {', '.join(v) if v else '-'}" if v is not None else f"{n}: unreadable"
+            for n, v in row.on_index.items()
+        )
+        lines.append(f"{p.name}: {last}{change}; {served}")
+    out.result("status", {"packages": [r.as_json() for r in rows]}, "\n".join(lines) or "no modules yet")
+    return 0
+
+
+def cmd_init(args: argparse.Namespace, out: Renderer) -> int:
+    from shipyard.packrepo import scaffold
+
+    if not args.packaging_repo:
+        raise usage("init makes a packaging repository: shipyard init --packaging-repo [PATH]")
+    made = scaffold.init(Path(args.project))
+    summary = f"made {', '.join(made)}" if made else "nothing to make: the layout is there"
+    out.result("init", {"made": made}, summary)
+    return 0
+
+
+def cmd_new(args: argparse.Namespace, out: Renderer) -> int:
+    from shipyard.packrepo import scaffold
+
+    made = scaffold.new(repo_or_fail(args), args.name, args.description)
+    out.result("new", {"made": made}, f"made {', '.join(made)}")
+    return 0
+
+
+def cmd_run_api(args: argparse.Namespace, out: Renderer) -> int:
+    """Serve a package's routes from the repository's current code (assembled, not installed)."""
+    import importlib
+
+    from shipyard.packrepo import layout
+    from shipyard.packrepo.assemble import assemble
+
+    repo = layout.load(Path(args.project))
+    module = repo.module(args.name)
+    if not (repo.folder("api") / f"{module.import_name}.py").is_file():
+        raise usage(
+            f"{module.name} has no routes: add {repo.layout.api}/{module.import_name}.py with a router"
+        )
+    built = assemble(repo, module, "0.0.0.dev0", repo.root / "build" / module.import_name)
+    sys.path.insert(0, str(built.tree))
+    try:
+        importlib.import_module("fastapi")
+        importlib.import_module("uvicorn")
+    except ImportError as exc:
+        raise usage(
+            f"run-api needs fastapi and uvicorn beside shipyard ({exc}): pip install fastapi uvicorn"
+        ) from None
+    server = importlib.import_module(f"{module.import_name}._api")
+    print(
+        f"serving {module.name}'s routes on http://{args.host}:{args.port}/ (Ctrl-C stops)", file=sys.stderr
+    )
+    server.main(["--host", args.host, "--port", str(args.port)])
+    return 0
+
+
+def cmd_release_changed(args: argparse.Namespace, out: Renderer, repo: Any, options: Any) -> int:
+    from shipyard.packrepo import settings
+    from shipyard.packrepo.release import release_changed
+
+    flags = {
+        "stages": args.stages,
+        "tag": args.tag_pattern,
+        "commit-parser": args.parser,
+        "test-install": False if args.no_test_install else None,
+        "verify-install": False if args.no_verify_install else None,
+        "allow-unverified": args.allow_unverified or None,
+        "verify-timeout": args.timeout,
+    }
+    if args.tag is not None or args.bump is not None:
+        raise usage(
+            "--changed releases each changed package at the version its commits call for: "
+            "drop --tag and --bump"
+        )
+    result = release_changed(repo, settings.load(repo, os.environ, flags), os.environ, options, emit=out)
+    done = "would release" if args.dry_run else "released"
+    names = ", ".join(f"{r.package.name} {r.version}" for r in result.released if r.verified or args.dry_run)
+    summary = f"{done} {names or 'nothing'}" + (f"; tagged {', '.join(result.tags)}" if result.tags else "")
+    if result.error is not None:
+        if names:
+            print(f"{done} {names} before the failure", file=sys.stderr)
+        raise result.error
+    out.result("release", {**result.as_json(), "dry_run": args.dry_run}, summary)
+    return 0
+
+
+def register(command: Command) -> None:
+    p = command(
+        "run-api", cmd_run_api, "serve a packaging-repository package's FastAPI routes from its source"
+    )
+    p.add_argument("name", metavar="NAME", help="the module whose api/NAME.py to serve")
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+
+    p = command(
+        "status", cmd_status, "every package of a packaging repository: tags, changes, index versions"
+    )
+    version_options(p)
+
+    p = command("init", cmd_init, "create a packaging repository's layout (shipyard.toml, modules/, ...)")
+    p.add_argument("path", nargs="?", help="where (default: --project or .)")
+    p.add_argument("--packaging-repo", action="store_true", help="the layout of a packaging repository")
+
+    p = command(
+        "new", cmd_new, "add a module (with docstring, metadata and a test) to a packaging repository"
+    )
+    p.add_argument("name", metavar="NAME", help="the module's name (my_tool: released as my-tool)")
+    p.add_argument("--description", default="A new package.", help="its one-line description (the docstring)")
+
+    p = command("assemble", cmd_assemble, "write packaging-repository modules' package trees into build/NAME")
+    p.add_argument(
+        "names", nargs="*", metavar="NAME", help="modules (modules/NAME.py or modules/NAME/; default: all)"
+    )
+    p.add_argument("--out", default="build", metavar="DIR", help="where the tree goes (default: build)")
+    p.add_argument(
+        "--version", metavar="V", help="the version to write (default: the next, else the last released)"
+    )
+    p.add_argument("--build", action="store_true", help="also build its sdist and wheel into dist/NAME")
+    version_options(p)

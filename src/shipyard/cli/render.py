@@ -1,0 +1,71 @@
+"""Library events -> terminal lines, or one JSON document for --json."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shipyard.events import Event
+
+
+class Renderer:
+    """Turns library events into terminal lines (or collects them for --json)."""
+
+    def __init__(self, as_json: bool, verbose: bool) -> None:
+        self.as_json = as_json
+        self.verbose = verbose
+        self.warnings: list[str] = []
+        self._bar: Any = None
+        self._finished: set[str] = set()
+        self._tty = sys.stderr.isatty()
+
+    def __call__(self, event: Event) -> None:
+        from shipyard.secrets import redact
+
+        message = redact(event.message)
+        if event.kind == "warning":
+            self.warnings.append(message)
+        if self.as_json:
+            return
+        if event.kind == "progress":
+            self._progress(message, event.data["done"], event.data["total"])
+        elif event.kind == "step":
+            self.close()
+            print(f"==> {message}", flush=True)
+        elif event.kind == "warning":
+            print(f"warning: {message}", file=sys.stderr, flush=True)
+        else:
+            print(f"    {message}", flush=True)
+
+    def _progress(self, name: str, done: int, total: int) -> None:
+        if not self._tty or name in self._finished:
+            return
+        if self._bar is None:
+            from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+
+            self._bar = Progress(
+                "    {task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), transient=True
+            )
+            self._bar.start()
+            self._task = self._bar.add_task(name, total=total)
+        self._bar.update(self._task, completed=done)
+        if done >= total:
+            self._finished.add(name)  # the encoder reports the end more than once
+            self.close()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    def result(self, command: str, data: dict[str, Any], summary: str) -> None:
+        from shipyard.secrets import redact
+
+        self.close()
+        if self.as_json:
+            doc = {"ok": True, "command": command, **data, "warnings": self.warnings}
+            print(redact(json.dumps(doc, indent=2)))
+        else:
+            print(redact(summary))
