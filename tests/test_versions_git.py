@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ShipyardCLI, git, make_project
+from tests.conftest import ShipyardCLI, git, make_project, set_version
 
 
 def commit(root: Path, message: str, path: str = "README.md") -> None:
@@ -125,6 +125,16 @@ def test_first_release_is_the_declared_version(shipyard: ShipyardCLI, tmp_path: 
     root = make_project(tmp_path / "new", version="0.3.0", with_tests=False)
     doc = plan(shipyard, root)
     assert doc["next_version"] == "0.3.0" and doc["last_tag"] is None
+
+
+def test_a_hand_set_higher_version_is_never_lowered(shipyard: ShipyardCLI, project: Path) -> None:
+    set_version(project, "1.2.0", "2.0.0")  # committed as "version 2.0.0": no bump of its own
+    commit(project, "fix: a")
+    doc = plan(shipyard, project)
+    assert doc["next_version"] == "2.0.0" and "set by hand" in doc["reason"]
+    assert plan(shipyard, project, "--bump", "patch")["next_version"] == "1.2.1"  # asked for: obeyed
+    set_version(project, "2.0.0", "1.1.0")  # lower than the last release: the commits decide
+    assert plan(shipyard, project)["next_version"] == "1.2.1"
 
 
 def test_maintenance_branch_sees_its_own_line(shipyard: ShipyardCLI, project: Path) -> None:

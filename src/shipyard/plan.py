@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from packaging.version import Version
+from packaging.version import InvalidVersion, Version
 
 from shipyard import git
 from shipyard.changelog import SECTION_ORDER
@@ -122,6 +122,15 @@ def make_plan(
     return plan
 
 
+def _declared_ahead(declared: str | None, target: Version, last: Version) -> bool:
+    """Whether the project declares a final version above both the last release and the bump's."""
+    try:
+        version = Version(declared) if declared else None
+    except InvalidVersion:
+        return False
+    return version is not None and not version.is_prerelease and version > max(target, last)
+
+
 def _decide(
     plan: Plan,
     rules: Rules,
@@ -148,6 +157,12 @@ def _decide(
     plan.bump = force or max((c.bump for c in plan.changes), default=Bump.NONE)
     base = last_final.version if last_final else Version(last.version.base_version)
     target = bumped(base, plan.bump, major_on_zero=rules.major_on_zero) if last_final else base
+    if force is None and not pre and _declared_ahead(plan.declared, target, last.version):
+        # the maintainer set the next version by hand: never write a lower one over it
+        assert plan.declared is not None
+        plan.next_version = Version(plan.declared)
+        plan.reason = f"the version the project declares ({plan.declared}), set by hand above {target}"
+        return
     if plan.bump is Bump.NONE and not (last.version.is_prerelease and target.release == last.version.release):
         plan.reason = (
             f"{plan.commits} commit{'s' if plan.commits != 1 else ''} since {last.tag}, "
