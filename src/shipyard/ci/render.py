@@ -1,0 +1,54 @@
+"""Jinja2 over the templates in ci/templates, with delimiters that leave `${{ }}` and `$(...)` alone."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import jinja2
+
+_ENV = jinja2.Environment(
+    loader=jinja2.PackageLoader("shipyard.ci", "templates"),
+    undefined=jinja2.StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+    # GitHub (${{ }}), Azure (${{ }}, $(...)) and GitLab all use braces: ours must differ
+    block_start_string="<%",
+    block_end_string="%>",
+    variable_start_string="<<",
+    variable_end_string=">>",
+    comment_start_string="<#",
+    comment_end_string="#>",
+    autoescape=False,  # noqa: S701 - YAML and shell, not HTML
+)
+
+
+def quoted(value: Any) -> str:
+    """A YAML double-quoted scalar (JSON is valid YAML): safe for any name or pattern."""
+    return json.dumps(value)
+
+
+_PLAIN = re.compile(r"[A-Za-z0-9_./-][A-Za-z0-9 _.,/=+-]*")
+
+
+def scalar(value: str) -> str:
+    """A YAML scalar for a shell line or an expression: plain when nothing in it means anything to
+    YAML, else single-quoted (backslashes and `$` stay literal there; `'` doubles)."""
+    if _PLAIN.fullmatch(value) and not value.endswith(" "):
+        return value
+    return "'" + value.replace("'", "''") + "'"
+
+
+def flow_list(values: Any) -> str:
+    return "[" + ", ".join(json.dumps(v) for v in values) + "]"
+
+
+_ENV.filters["q"] = quoted
+_ENV.filters["y"] = scalar
+_ENV.filters["flow"] = flow_list
+
+
+def render(template: str, **values: Any) -> str:
+    return _ENV.get_template(template).render(**values)
