@@ -30,15 +30,24 @@ def quoted(value: Any) -> str:
     return json.dumps(value)
 
 
-_PLAIN = re.compile(r"[A-Za-z0-9_./-][A-Za-z0-9 _.,/=+-]*")
+# what YAML would read as something other than the text itself, in a plain (unquoted) scalar
+_INDICATORS = tuple("-?:,[]{}#&*!|>'\"%@`")
+_RESOLVED = re.compile(r"(?i)true|false|yes|no|on|off|null|~|[-+]?[0-9._]+(e[-+]?[0-9]+)?")
 
 
 def scalar(value: str) -> str:
-    """A YAML scalar for a shell line or an expression: plain when nothing in it means anything to
-    YAML, else single-quoted (backslashes and `$` stay literal there; `'` doubles)."""
-    if _PLAIN.fullmatch(value) and not value.endswith(" "):
-        return value
-    return "'" + value.replace("'", "''") + "'"
+    """A YAML scalar for a shell line or an expression: plain when YAML reads it back as the same
+    text, else single-quoted (backslashes and `$` stay literal there; `'` doubles)."""
+    plain = (
+        value
+        and value == value.strip()
+        and not value.startswith(_INDICATORS)
+        and ": " not in value
+        and " #" not in value
+        and "\n" not in value
+        and not _RESOLVED.fullmatch(value)
+    )
+    return value if plain else "'" + value.replace("'", "''") + "'"
 
 
 def flow_list(values: Any) -> str:
