@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from shipyard import __version__
-from shipyard.cli import packrepo, single
+from shipyard.cli import doctor, packrepo, single
 from shipyard.cli.common import EPILOG, Handler, common_options
 from shipyard.cli.guard import OneLineParser, Terminated, redact_logs, terminate_on_sigterm
 from shipyard.cli.render import Renderer
@@ -43,6 +43,7 @@ def parser() -> argparse.ArgumentParser:
 
     single.register(command)
     packrepo.register(command)
+    doctor.register(command)
     return top
 
 
