@@ -5,7 +5,7 @@ For each: the exit code the README documents, exactly one line on stderr that st
 (the test index's files are unchanged) and no file of the project changed (bytes and mtimes of every
 file, `.git/` included, except git's own stat cache `.git/index`).
 
-Unit-level checks of the same library messages live in test_config.py (22 cases),
+Unit-level checks of the same library messages live in test_config.py (19 cases),
 test_credentials.py (3) and test_packrepo.py (5); this table holds the command-line contract.
 """
 
