@@ -184,8 +184,9 @@ def _running(cmd: list[str], ready_url: str, log: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def start_pypiserver(tmp: Path) -> Iterator[TestIndex]:
-    """A pypiserver whose packages dir is ``tmp/packages``; uploads need auth."""
+def start_pypiserver(tmp: Path, authenticate: str = "update") -> Iterator[TestIndex]:
+    """A pypiserver whose packages dir is ``tmp/packages``; uploads need auth (and with
+    ``authenticate="download,list,update"`` reads too)."""
     exe = _executable("pypi-server")
     packages = tmp / "packages"
     packages.mkdir()
@@ -197,7 +198,7 @@ def start_pypiserver(tmp: Path) -> Iterator[TestIndex]:
     cmd = [
         str(exe), "run", "-i", HOST, "-p", str(port),
         "-P", str(tmp / "htpasswd"),
-        "-a", "update",  # only uploads need auth; simple pages stay anonymous
+        "-a", authenticate,  # by default only uploads need auth; simple pages stay anonymous
         "--disable-fallback",  # never redirect unknown projects to pypi.org
         "--backend", "simple-dir",  # no caching: replace_file shows at once
         str(packages),

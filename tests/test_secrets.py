@@ -17,9 +17,9 @@ with warnings.catch_warnings():
 
 pytestmark = pytest.mark.integration
 
-TOKEN = "pypi-AgEIcHlwaS5vcmcCJGZha2UtdG9rZW4tZm9yLXNoaXB5YXJkLXRlc3Rz"
-WRONG_TOKEN = "pypi-AgEIcHlwaS5vcmcCJHdyb25nLXRva2VuLWZvci1zaGlweWFyZC10ZXN0cw"
-DOTENV_TOKEN = "pypi-AgEIcHlwaS5vcmcCJGRvdGVudi10b2tlbi1mb3Itc2hpcHlhcmQtdGVzdHM"
+TOKEN = "pypi-AgEIcHlwaS5vcmcCJGZha2UtdG9rZW4tZm9yLXNoaXB5YXJkLXRlc3Rz"  # shipyard: fake-token
+WRONG_TOKEN = "pypi-AgEIcHlwaS5vcmcCJHdyb25nLXRva2VuLWZvci1zaGlweWFyZC10ZXN0cw"  # shipyard: fake-token
+DOTENV_TOKEN = "pypi-AgEIcHlwaS5vcmcCJGRvdGVudi10b2tlbi1mb3Itc2hpcHlhcmQtdGVzdHM"  # shipyard: fake-token
 SECRETS = (TOKEN, WRONG_TOKEN, DOTENV_TOKEN)
 
 

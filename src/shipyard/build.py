@@ -82,7 +82,10 @@ def _build_one(
         return Path(builder.build(kind, outdir))
     except pybuild.BuildBackendException:
         text = "".join(output)
-        raise BuildError(f"building the {kind} failed: {last_line(text)}", detail=text) from None
+        raise BuildError(
+            f"building the {kind} failed: {last_line(text)} (--verbose shows the backend's output)",
+            detail=text,
+        ) from None
     except pybuild.BuildException as exc:
         raise BuildError(f"building the {kind} failed: {exc}") from None
 

@@ -117,13 +117,12 @@ def check(dists: list[Dist], *, public: bool, emit: events.Emit = events.ignore)
         events.warning(emit, text)
     if report.problems:
         first = report.problems[0]
+        # one error line; the others are the detail that --verbose prints
         more = (
-            f" (and {len(report.problems) - 1} more problem(s), listed above)"
+            f" (and {len(report.problems) - 1} more problem(s): --verbose lists them)"
             if len(report.problems) > 1
             else ""
         )
-        for text in report.problems[1:]:
-            events.warning(emit, text)
         raise CheckError(first + more, detail="\n".join(report.problems))
     events.info(emit, f"{len(dists)} files pass the checks")
     return report

@@ -84,7 +84,7 @@ def _as_stages(option: str, value: Any) -> tuple[str, ...]:
         raise ConfigError(f"option '{option}' must be a list of repository names")
     stages = tuple(i.strip() for i in items if i.strip())
     if not stages:
-        raise ConfigError(f"option '{option}' names no repository")
+        raise ConfigError(f"option '{option}' names no repository: list at least one, such as \"local\"")
     return stages
 
 
@@ -155,8 +155,10 @@ def read_pyproject(root: Path) -> dict[str, Any]:
             return data
     except FileNotFoundError:
         raise ConfigError(f"no pyproject.toml in {root}: run shipyard inside a Python project") from None
+    except NotADirectoryError:
+        raise ConfigError(f"{root} is not a folder: pass the project folder with -C PATH") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+        raise ConfigError(f"{path} is not valid TOML: {exc}: fix the file there") from None
 
 
 def load(
@@ -269,8 +271,9 @@ def repository_for_url(
     if simple_url is None:
         simple_url = derive_simple_url(upload)
         if simple_url is None:
+            needed = "--simple-url" if where == "--repository-url" else "simple-url"
             raise ConfigError(
-                f"{where} needs simple-url: shipyard reads what the index serves before uploading"
+                f"{where} needs {needed}: shipyard reads what the index serves before uploading"
             )
     simple = _http_url(simple_url, f"{where} simple-url")
     if not simple.endswith("/"):

@@ -46,15 +46,18 @@ class Plan:
     tag: str | None = None
 
     def notes(self) -> dict[str, list[str]]:
-        """Release notes by Keep a Changelog heading, oldest change first."""
+        """Release notes by Keep a Changelog heading, oldest change first. Redacted: they go into the
+        changelog, the release commit and the tag, where a token pasted into a commit must not land."""
+        from shipyard.secrets import redact
+
         sections: dict[str, list[str]] = {}
         for change in reversed(self.changes):
             heading = SECTIONS.get(change.kind)
             if heading is None:
                 continue
             prefix = "**Breaking:** " if change.kind == "breaking" else ""
-            sections.setdefault(heading, []).extend(prefix + note for note in change.notes[:1])
-            sections[heading].extend(change.notes[1:])
+            sections.setdefault(heading, []).extend(prefix + redact(note) for note in change.notes[:1])
+            sections[heading].extend(redact(note) for note in change.notes[1:])
         order = [h for h in SECTION_ORDER if h in sections]
         return {h: sections[h] for h in order}
 

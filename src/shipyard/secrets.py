@@ -6,8 +6,11 @@ message and log record goes through it, so a secret that slipped into a string i
 
 from __future__ import annotations
 
+import base64
+import logging
 import re
 import threading
+from urllib.parse import quote
 
 MASK = "***"
 _MIN_LENGTH = 4  # shorter values would mask ordinary words
@@ -48,10 +51,22 @@ class Secret:
 
 
 def register(value: str) -> None:
-    """Remember a value so that `redact` masks it wherever it appears."""
+    """Remember a value so that `redact` masks it wherever it appears, also url-encoded or in base64."""
     if len(value) >= _MIN_LENGTH:
         with _lock:
-            _known.add(value)
+            _known.update(_forms(value))
+
+
+def register_login(username: str, password: str) -> None:
+    """Also mask the HTTP Basic form of a login (`base64(user:password)`), as a debug log may show it."""
+    if len(password) >= _MIN_LENGTH:
+        with _lock:
+            _known.update(_forms(f"{username}:{password}")[1:])
+
+
+def _forms(value: str) -> list[str]:
+    encoded = base64.b64encode(value.encode()).decode()
+    return [value, quote(value, safe=""), quote(value), encoded, encoded.rstrip("=")]
 
 
 def redact(text: str) -> str:
@@ -63,3 +78,21 @@ def redact(text: str) -> str:
             text = text.replace(value, MASK)
     text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
     return _PYPI_TOKEN.sub("pypi-" + MASK, text)
+
+
+class RedactingFilter(logging.Filter):
+    """Masks secrets in a log record's message, arguments, traceback and stack, whoever logged it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record: leave it to logging's own error handling
+            return True
+        record.msg, record.args = redact(message), None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
+        return True

@@ -292,6 +292,7 @@ def current(config: Config, *, isolated: bool = True) -> Current:
     tags = released(git.tags(config.root), rules(config).pattern, name)
     last = tags[-1] if tags else None
     if declared.version is not None:
+        parse_version(declared.version, f"the version in {declared.source}")
         return Current(name, declared.version, declared.source, declared, last)
     try:
         return Current(

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import requests
 from packaging.requirements import Requirement
@@ -167,15 +167,7 @@ def install_from_index(
     configuration, no cache); its dependencies come from the user's usual sources, except
     `siblings` (packages of the same packaging repository), which come from the target index too.
     """
-    from shipyard.index.remote import auth_for
-
-    index_url = repo.simple_url
-    if (auth := auth_for(index_url, repo, cred)) is not None:
-        # the installer reads it from its environment, never from its command line
-        scheme, _, rest = index_url.partition("://")
-        user, password = (quote(part, safe="") for part in auth)
-        index_url = f"{scheme}://{user}:{password}@{rest}"
-    with tempfile.TemporaryDirectory(prefix="shipyard-verify-") as tmp:
+    with _index_env(repo, cred) as index_env, tempfile.TemporaryDirectory(prefix="shipyard-verify-") as tmp:
         py = venvs.create(Path(tmp) / "venv", python)
         ours = {canonicalize_name(n) for n in siblings}
         deps = run_requirements(wheel) if wheel is not None else []
@@ -187,7 +179,7 @@ def install_from_index(
             py,
             ["--no-deps", "--no-cache", f"{project}=={version}", *from_index],
             what=f"{project} {version} from {repo.name}",
-            env=isolated_installer_env({"UV_INDEX_URL": index_url}),
+            env=isolated_installer_env(index_env),
         )
         if from_index:  # what those siblings need in turn, from the usual sources
             theirs = _installed_requirements(py, [Requirement(d).name for d in from_index], Path(tmp))
@@ -195,6 +187,28 @@ def install_from_index(
                 venvs.install(py, theirs, what=f"the dependencies of {project}", env=child_env())
         names = wheel_top_level(wheel) if wheel is not None else [project.replace("-", "_")]
         venvs.import_all(py, names, Path(tmp))
+
+
+@contextlib.contextmanager
+def _index_env(repo: Repository, cred: Credential | None) -> Iterator[dict[str, str]]:
+    """The installer's index settings. A credential goes into a private netrc file that lives as long
+    as the install (never on a command line, and never in a URL that the installer could print)."""
+    from shipyard.index.remote import auth_for
+    from shipyard.secretfile import netrc_text, private_file
+
+    env = {"UV_INDEX_URL": repo.simple_url}
+    if auth_for(repo.simple_url, repo, cred) is None or cred is None:
+        yield env
+        return
+    host = urlsplit(repo.simple_url).hostname or ""
+    text = netrc_text(host, cred.username, cred.password)
+    if text is None:  # a value netrc cannot hold: the URL form, still only in the environment
+        scheme, _, rest = repo.simple_url.partition("://")
+        user, password = (quote(part, safe="") for part in (cred.username, cred.password.reveal()))
+        yield {"UV_INDEX_URL": f"{scheme}://{user}:{password}@{rest}"}
+        return
+    with private_file("netrc", text) as netrc:
+        yield {**env, "NETRC": str(netrc)}
 
 
 def verify(

@@ -93,7 +93,10 @@ class TagPattern:
             )
         literal = re.sub(r"\{(version|package)\}", "", self.pattern)
         if re.search(r"[\s~^:?*\[\\]|\.\.|@\{|//", literal) or self.pattern.startswith(("/", "-")):
-            raise ConfigError(f"tag pattern {self.pattern!r} would not make a valid git tag name")
+            raise ConfigError(
+                f"tag pattern {self.pattern!r} would not make a valid git tag name: leave out spaces, "
+                "~^:?*[\\, '..', '//' and a leading / or - (such as v{version})"
+            )
 
     @property
     def has_package(self) -> bool:

@@ -13,13 +13,14 @@ import sys
 from collections.abc import Sequence
 
 from shipyard import __version__
-from shipyard.cli import ci, packrepo, single
+from shipyard.cli import ci, doctor, packrepo, single
 from shipyard.cli.common import EPILOG, Handler, common_options
+from shipyard.cli.guard import OneLineParser, Terminated, redact_logs, terminate_on_sigterm
 from shipyard.cli.render import Renderer
 
 
 def parser() -> argparse.ArgumentParser:
-    top = argparse.ArgumentParser(
+    top = OneLineParser(
         prog="shipyard",
         description="Release Python packages as simply and as safely as pushing a tag.",
         epilog=EPILOG,
@@ -36,20 +37,25 @@ def parser() -> argparse.ArgumentParser:
             epilog=EPILOG,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-        p.set_defaults(func=func)
+        p.set_defaults(func=func, command_parser=p)
         common_options(p)
         return p
 
     single.register(command)
     packrepo.register(command)
     ci.register(command)
+    doctor.register(command)
     return top
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    args, unknown = parser().parse_known_args(argv)
+    if unknown:  # named by the command's parser, so the hint points at the right --help
+        args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     if getattr(args, "path", None):
         args.project = args.path
+    redact_logs(args.debug)
+    terminate_on_sigterm()
     out = Renderer(args.json, args.verbose)
     try:
         code: int = args.func(args, out)
@@ -57,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except Terminated:
+        print("error: terminated (SIGTERM)", file=sys.stderr)
+        return 143
     except BrokenPipeError:  # `shipyard plan | head`: the reader left, which is no error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0

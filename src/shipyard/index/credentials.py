@@ -1,7 +1,8 @@
 """Where the credential for a repository comes from, in DESIGN.md's order:
 
 SHIPYARD_<NAME>_TOKEN or SHIPYARD_<NAME>_USERNAME/_PASSWORD, TWINE_USERNAME/TWINE_PASSWORD, the
-project's `.env` (refused if git tracks it), keyring, ~/.pypirc. A token means username __token__.
+project's `.env` (refused if git tracks it), keyring, ~/.pypirc (or $SHIPYARD_PYPIRC; Azure's
+TwineAuthenticate writes one at $PYPIRC_PATH). A token means username __token__.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 from shipyard import git
 from shipyard.config import Repository
 from shipyard.errors import CredentialError
-from shipyard.secrets import Secret
+from shipyard.secrets import Secret, register_login
 
 TOKEN_USER = "__token__"  # noqa: S105 - the user name that goes with API tokens, not a secret
 
@@ -25,6 +26,9 @@ class Credential:
     username: str
     password: Secret
     source: str  # where it came from, for messages ("SHIPYARD_PYPI_TOKEN", "~/.pypirc"...)
+
+    def __post_init__(self) -> None:
+        register_login(self.username, self.password.reveal())
 
 
 def env_prefix(repository: str) -> str:
@@ -76,8 +80,22 @@ def _from_keyring(repository: Repository) -> Credential | None:
     return Credential(found.username or TOKEN_USER, Secret(found.password), "keyring")
 
 
-def _from_pypirc(repository: Repository) -> Credential | None:
-    path = Path(os.environ.get("SHIPYARD_PYPIRC", Path.home() / ".pypirc"))
+def pypirc_paths(environ: Mapping[str, str]) -> list[Path]:
+    """SHIPYARD_PYPIRC alone if set; else Azure's TwineAuthenticate file ($PYPIRC_PATH), then ~/.pypirc."""
+    if chosen := environ.get("SHIPYARD_PYPIRC"):
+        return [Path(chosen)]
+    azure = [Path(environ["PYPIRC_PATH"])] if environ.get("PYPIRC_PATH") else []
+    return [*azure, Path.home() / ".pypirc"]
+
+
+def _from_pypirc(repository: Repository, environ: Mapping[str, str]) -> Credential | None:
+    for path in pypirc_paths(environ):
+        if found := _from_pypirc_file(repository, path):
+            return found
+    return None
+
+
+def _from_pypirc_file(repository: Repository, path: Path) -> Credential | None:
     parser = configparser.RawConfigParser()
     try:
         parser.read(path)
@@ -101,7 +119,7 @@ def resolve(repository: Repository, root: Path, environ: Mapping[str, str]) -> C
         _from_mapping(environ, repository.name, "")
         or _from_dotenv(root, repository.name)
         or _from_keyring(repository)
-        or _from_pypirc(repository)
+        or _from_pypirc(repository, {**os.environ, **environ})
     )
     if found is None:
         prefix = env_prefix(repository.name)

@@ -55,7 +55,9 @@ def read_listing(
     try:
         return parse(resp.text, resp.headers.get("Content-Type", ""), resp.url)
     except NotAnIndex as exc:
-        raise IndexError_(f"{url} is not a package index page: {exc}") from None
+        raise IndexError_(
+            f"{url} is not a package index page: {exc}: check the simple-url of {repo.name}"
+        ) from None
 
 
 def _reason(exc: requests.RequestException) -> str:
@@ -107,7 +109,25 @@ def _raise_for_upload(resp: requests.Response, repo: Repository, dist: Dist, cre
             f"{repo.name} redirects uploads (HTTP {code} to {target}): "
             "set its upload-url to the final address"
         )
-    if code in (401, 403):
-        who = f" for user {cred.username} from {cred.source}" if cred else ""
-        raise AuthError(f"{repo.name} rejected the credential{who} (HTTP {code} {resp.reason})")
+    if code in (401, 403) and cred is None:
+        raise AuthError(
+            f"{repo.name} wants a credential for uploads (HTTP {code} {resp.reason}): remove auth = "
+            f'"none" from its table and set {_env_prefix(repo)}TOKEN or its USERNAME/PASSWORD'
+        )
+    if code in (401, 403) and cred is not None:
+        raise AuthError(
+            f"{repo.name} rejected the credential for user {cred.username} from {cred.source} "
+            f"(HTTP {code} {resp.reason}): fix or renew it there"
+        )
+    if code in (404, 405, 501):
+        raise IndexError_(
+            f"{repo.name} refused {dist.filename}: HTTP {code} {resp.reason}: is {repo.upload_url} "
+            "the index's upload endpoint? Check its upload-url"
+        )
     raise IndexError_(f"{repo.name} refused {dist.filename}: HTTP {code} {resp.reason}")
+
+
+def _env_prefix(repo: Repository) -> str:
+    from shipyard.index.credentials import env_prefix
+
+    return env_prefix(repo.name)

@@ -1,0 +1,95 @@
+"""`shipyard doctor`: release hygiene of a repository, one line per finding with its fix."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from shipyard.cli.common import Command, flag
+from shipyard.cli.render import Renderer
+
+if TYPE_CHECKING:
+    from shipyard.doctor import NameCheck
+
+
+def cmd_doctor(args: argparse.Namespace, out: Renderer) -> int:
+    from shipyard.doctor import counts, examine
+
+    root = Path(args.project).resolve()
+    if not root.is_dir():
+        from shipyard.errors import UsageError
+
+        raise UsageError(f"{root} is not a folder: pass the project folder with -C PATH")
+    names = [] if args.no_index else _name_checks(root, args.on or [])
+    findings = examine(root, history=not args.no_history, names=names, emit=out)
+    found = counts(findings)
+    lines = [f"{f.severity.upper():8} {f.location}: {f.problem}\n         fix: {f.fix}" for f in findings]
+    said = ", ".join(f"{n} {s}{'' if n == 1 else 's'}" for s, n in found.items())
+    summary = f"doctor: {said} in {root}"
+    out.result(
+        "doctor",
+        {"ok": found["error"] == 0, "findings": [f.as_json() for f in findings], "counts": dict(found)},
+        "\n".join([*lines, summary]),
+    )
+    if found["error"]:
+        print(f"error: {said} of release hygiene found: fix the errors as shown above", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _name_checks(root: Path, wanted: list[str]) -> list[NameCheck]:
+    """The project's name on each configured remote repository (the stages, or --on)."""
+    from shipyard import config as config_module
+    from shipyard.doctor import NameCheck, our_versions
+    from shipyard.errors import CredentialError
+    from shipyard.index import credentials
+    from shipyard.target import project_name
+
+    if not (root / "pyproject.toml").is_file():
+        return []  # a packaging repository or no Python project: no single name to check
+    cfg = config_module.load(root, environ=os.environ)
+    pyproject = config_module.read_pyproject(root)
+    name = project_name(root, pyproject)
+    declared = pyproject.get("project", {}).get("version")
+    ours = our_versions(root, cfg.tag, name, declared if isinstance(declared, str) else None)
+    checks = []
+    for repo in (cfg.repository(n) for n in (wanted or cfg.stages)):
+        if repo.is_local:
+            continue
+        try:
+            cred = credentials.resolve(repo, root, os.environ)
+        except CredentialError:
+            cred = None  # most indexes list projects anonymously
+        checks.append(NameCheck(repo, name, ours, cred))
+    return checks
+
+
+def register(command: Command) -> None:
+    p = command(
+        "doctor",
+        cmd_doctor,
+        "check the repository's release hygiene: tracked credentials, committed tokens, CI files that "
+        "print secrets, .gitignore, the package name on the index",
+    )
+    p.add_argument(
+        "--on",
+        action="append",
+        metavar="NAME",
+        help="a repository to check the package name on (repeatable; default: the stages)",
+    )
+    flag(
+        p,
+        "--no-index",
+        "do not contact any index (skip the package-name check)",
+        env="SHIPYARD_DOCTOR_NO_INDEX",
+        action="store_true",
+        default=bool(os.environ.get("SHIPYARD_DOCTOR_NO_INDEX")),
+    )
+    p.add_argument(
+        "--no-history",
+        action="store_true",
+        help="look for tokens in the tracked files only, not in every commit of the git history",
+    )
