@@ -123,7 +123,8 @@ def _notebook_markdown(path: Path) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def _readme(repo: Repo, module: Module, meta: metadata.Meta) -> str:
+def readme(repo: Repo, module: Module, meta: metadata.Meta) -> str:
+    """The package README: docs/NAME/README.md (or index.md), else the notebook, else the docstring."""
     docs = repo.folder("docs") / module.import_name
     for name in ("README.md", "index.md"):
         if (docs / name).is_file():
@@ -247,7 +248,7 @@ def _write_extras(w: _Writer, repo: Repo, module: Module, meta: metadata.Meta) -
         shutil.copytree(data, w.tree / imp / "data", ignore=shutil.ignore_patterns("__pycache__"))
     if (tests := repo.folder("tests") / imp).is_dir():
         shutil.copytree(tests, w.tree / "tests", ignore=shutil.ignore_patterns("__pycache__"))
-    w.text("README.md", _readme(repo, module, meta))
+    w.text("README.md", readme(repo, module, meta))
     for name in ("LICENSE", "LICENSE.txt", "LICENSE.md"):
         if (repo.root / name).is_file():
             shutil.copy2(repo.root / name, w.tree / name)
