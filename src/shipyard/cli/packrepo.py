@@ -191,6 +191,7 @@ def cmd_release_changed(args: argparse.Namespace, out: Renderer, repo: Any, opti
     done = "would release" if args.dry_run else "released"
     names = ", ".join(f"{r.package.name} {r.version}" for r in result.released if r.verified or args.dry_run)
     summary = f"{done} {names or 'nothing'}" + (f"; tagged {', '.join(result.tags)}" if result.tags else "")
+    summary += " and pushed" if result.pushed else ""
     if result.error is not None:
         if names:
             print(f"{done} {names} before the failure", file=sys.stderr)

@@ -63,6 +63,7 @@ class RepoRelease:
     released: list[Released] = field(default_factory=list)
     commit: str | None = None
     tags: list[str] = field(default_factory=list)
+    pushed: bool = False
     error: ShipyardError | None = None
 
     def as_json(self) -> dict[str, object]:
@@ -70,6 +71,7 @@ class RepoRelease:
             "packages": [r.as_json() for r in self.released],
             "commit": self.commit,
             "tags": self.tags,
+            "pushed": self.pushed,
         }
 
 
@@ -250,5 +252,9 @@ def _record(
     result.tags = tags
     events.info(emit, f"recorded {', '.join(tags)}" + (f" on {result.commit[:12]}" if result.commit else ""))
     if push:
+        # what verified is pushed even when a later package failed: it is on the index, and CI's
+        # re-run must see its tags to release only what is left
         refs = [f"HEAD:refs/heads/{branch}"] if branch and result.commit else []
         git.push(repo.root, config.remote, [*refs, *(f"refs/tags/{t}" for t in tags)])
+        result.pushed = True
+        events.info(emit, f"pushed {', '.join(tags)} to {config.remote}")
