@@ -45,9 +45,9 @@ def toplevel(path: Path) -> Path | None:
     return Path(result.stdout.strip()) if result.returncode == 0 else None
 
 
-def last_commit_time(path: Path) -> int | None:
-    """Unix time of HEAD's commit, or None when there is no commit."""
-    result = _git(path, "log", "-1", "--format=%ct")
+def last_commit_time(path: Path, rev: str = "HEAD") -> int | None:
+    """Unix time of `rev`'s commit (HEAD's by default), or None when there is no such commit."""
+    result = _git(path, "log", "-1", "--format=%ct", rev, "--")
     text = result.stdout.strip()
     return int(text) if result.returncode == 0 and text.isdigit() else None
 

@@ -43,6 +43,14 @@ def source_date_epoch(root: Path) -> int | None:
     return _newest_mtime(root)
 
 
+def epoch_of(root: Path, rev: str) -> int | None:
+    """The SOURCE_DATE_EPOCH a release made at commit `rev` was built with (a release commit is dated
+    like its build), so a rebuild of that release gives its bytes again."""
+    if value := os.environ.get("SOURCE_DATE_EPOCH", "").strip():
+        return int(value) if value.isdigit() else None
+    return git.last_commit_time(root, rev)
+
+
 def _newest_mtime(root: Path) -> int | None:
     newest = 0
     for dirpath, dirnames, filenames in os.walk(root):

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from shipyard.cli.common import Command, usage, version_options
+from shipyard.cli.common import Command, flag, usage, version_options
 from shipyard.cli.render import Renderer
 
 
@@ -55,6 +55,10 @@ def cmd_assemble(args: argparse.Namespace, out: Renderer) -> int:
     modules = [repo.module(n) for n in args.names] if args.names else repo.modules()
     if args.version and len(modules) != 1:
         raise usage("--version goes with exactly one NAME")
+    if args.docs:
+        from shipyard.packrepo.docs import require_mkdocs
+
+        require_mkdocs()  # before anything is written
     known = (
         {} if args.version else {p.name: p for p in survey(repo, repo_rules(args, repo), only_changed=False)}
     )
@@ -72,6 +76,12 @@ def cmd_assemble(args: argparse.Namespace, out: Renderer) -> int:
             dists = build_tree(built.tree, repo.root / "dist" / module.import_name, epoch)
             data["dists"] = [d.as_json() for d in dists]
             lines += [f"  {d.filename}  sha256:{d.sha256}" for d in dists]
+        if args.docs:
+            from shipyard.packrepo.docs import build_site
+
+            site = build_site(repo, module, version, repo.root / args.site_dir)
+            data["site"] = site.as_json()
+            lines.append(f"  site: {site.path / 'index.html'}")
         done.append(data)
     doc = done[0] if len(done) == 1 else {"packages": done}
     out.result("assemble", doc, "\n".join(lines))
@@ -181,6 +191,7 @@ def cmd_release_changed(args: argparse.Namespace, out: Renderer, repo: Any, opti
     done = "would release" if args.dry_run else "released"
     names = ", ".join(f"{r.package.name} {r.version}" for r in result.released if r.verified or args.dry_run)
     summary = f"{done} {names or 'nothing'}" + (f"; tagged {', '.join(result.tags)}" if result.tags else "")
+    summary += " and pushed" if result.pushed else ""
     if result.error is not None:
         if names:
             print(f"{done} {names} before the failure", file=sys.stderr)
@@ -221,4 +232,18 @@ def register(command: Command) -> None:
         "--version", metavar="V", help="the version to write (default: the next, else the last released)"
     )
     p.add_argument("--build", action="store_true", help="also build its sdist and wheel into dist/NAME")
+    flag(
+        p,
+        "--docs",
+        "also build its MkDocs site into SITE_DIR/NAME (needs shipyard-release[docs])",
+        action="store_true",
+        default=bool(os.environ.get("SHIPYARD_DOCS")),
+    )
+    flag(
+        p,
+        "--site-dir",
+        "where --docs puts the sites, one folder per package (default: site)",
+        metavar="SITE_DIR",
+        default=os.environ.get("SHIPYARD_SITE_DIR", "site"),
+    )
     version_options(p)

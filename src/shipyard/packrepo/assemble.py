@@ -123,7 +123,8 @@ def _notebook_markdown(path: Path) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def _readme(repo: Repo, module: Module, meta: metadata.Meta) -> str:
+def readme(repo: Repo, module: Module, meta: metadata.Meta) -> str:
+    """The package README: docs/NAME/README.md (or index.md), else the notebook, else the docstring."""
     docs = repo.folder("docs") / module.import_name
     for name in ("README.md", "index.md"):
         if (docs / name).is_file():
@@ -240,14 +241,14 @@ def _write_extras(w: _Writer, repo: Repo, module: Module, meta: metadata.Meta) -
         if source.is_file():
             w.code(source, f"{imp}/{target}")
     if (w.tree / imp / "app.py").is_file():
-        w.text(f"{imp}/_app.py", _APP_LAUNCHER)
+        w.text(f"{imp}/_app.py", _APP_LAUNCHER.replace("NAME", module.name))
     if (w.tree / imp / "routes.py").is_file():
         w.text(f"{imp}/_api.py", _API_SERVER.replace("NAME", module.name))
     if (data := repo.folder("data") / imp).is_dir():
         shutil.copytree(data, w.tree / imp / "data", ignore=shutil.ignore_patterns("__pycache__"))
     if (tests := repo.folder("tests") / imp).is_dir():
         shutil.copytree(tests, w.tree / "tests", ignore=shutil.ignore_patterns("__pycache__"))
-    w.text("README.md", _readme(repo, module, meta))
+    w.text("README.md", readme(repo, module, meta))
     for name in ("LICENSE", "LICENSE.txt", "LICENSE.md"):
         if (repo.root / name).is_file():
             shutil.copy2(repo.root / name, w.tree / name)
@@ -346,14 +347,38 @@ def main(argv: list[str] | None = None) -> None:
     uvicorn.run(app(), host=args.host, port=args.port)
 '''
 
-_APP_LAUNCHER = '''"""Launch the package's Streamlit app: `streamlit run` on the installed app.py."""
+_APP_LAUNCHER = '''"""Launch the package's Streamlit app: `NAME-app [streamlit options] [-- app arguments]`.
 
+Always headless (no browser opened, no e-mail prompt) and without usage statistics, and bound to
+127.0.0.1 unless --server.address says otherwise: the app is reachable from this machine only, and
+Streamlit does not look up the machine's external address nor report anything anywhere.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
 import subprocess
 import sys
 from pathlib import Path
 
+QUIET = ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
+LOCAL = ["--server.address", "127.0.0.1"]
+
+
+def command(argv: list[str]) -> list[str]:
+    """The `streamlit run` command line for the installed app.py and the user's arguments."""
+    given = {a.split("=", 1)[0] for a in argv}
+    address = [] if "--server.address" in given else LOCAL
+    app = Path(__file__).with_name("app.py")
+    return [sys.executable, "-m", "streamlit", "run", *QUIET, *address, str(app), *argv]
+
 
 def main() -> None:
-    app = Path(__file__).with_name("app.py")
-    raise SystemExit(subprocess.call([sys.executable, "-m", "streamlit", "run", str(app), *sys.argv[1:]]))
+    if importlib.util.find_spec("streamlit") is None:
+        raise SystemExit("NAME-app needs streamlit: pip install streamlit")
+    args = command(sys.argv[1:])
+    if os.name == "posix":
+        os.execv(args[0], args)  # streamlit takes this process: signals and Ctrl-C reach it directly
+    raise SystemExit(subprocess.call(args))
 '''

@@ -25,7 +25,7 @@ from shipyard.packrepo.changes import Package, survey
 from shipyard.packrepo.inprocess import build_tree
 from shipyard.packrepo.layout import Repo
 from shipyard.release import Options, StageResult, ship
-from shipyard.reproducible import source_date_epoch
+from shipyard.reproducible import epoch_of, source_date_epoch
 from shipyard.target import current_branch, guard_branch, guard_clean, rules
 
 if TYPE_CHECKING:
@@ -63,6 +63,7 @@ class RepoRelease:
     released: list[Released] = field(default_factory=list)
     commit: str | None = None
     tags: list[str] = field(default_factory=list)
+    pushed: bool = False
     error: ShipyardError | None = None
 
     def as_json(self) -> dict[str, object]:
@@ -70,7 +71,18 @@ class RepoRelease:
             "packages": [r.as_json() for r in self.released],
             "commit": self.commit,
             "tags": self.tags,
+            "pushed": self.pushed,
         }
+
+
+@dataclass
+class _Run:
+    """What one run knows about every package, surveyed once."""
+
+    epoch: int | None  # SOURCE_DATE_EPOCH of this run's builds
+    versions: dict[str, str]  # package -> its version after this run (released now, else the last)
+    tagged: dict[str, str]  # package -> the commit of its last release tag
+    wheels: dict[str, Path] = field(default_factory=dict)  # wheels built in this run, for dependants
 
 
 def release_changed(
@@ -87,23 +99,23 @@ def release_changed(
         raise NothingToRelease("nothing to release: no package changed since its last tag")
     repos = [config.repository(n) for n in config.stages]
     creds = {r.name: credentials.resolve(r, repo.root, environ) for r in repos}
-    epoch = source_date_epoch(repo.root)
+    run = _Run(
+        source_date_epoch(repo.root),
+        versions={p.name: str(p.last.version) for p in everything if p.last},
+        tagged={p.name: p.last.commit for p in everything if p.last},
+    )
+    run.versions.update({p.name: p.version for p in packages if p.version})
     result = RepoRelease()
-    wheels: dict[str, Path] = {}  # package name -> wheel built in this run, for dependants' test-installs
-    versions = {
-        p.name: str(p.last.version) for p in survey(repo, rules(config), only_changed=False) if p.last
-    }
-    versions.update({p.name: p.version for p in packages if p.version})
     for package in packages:
         assert package.version is not None and package.plan is not None
         events.step(emit, f"{package.name} {package.version}: {package.plan.reason}")
         try:
-            result.released.append(_one(repo, config, package, creds, options, epoch, wheels, versions, emit))
+            result.released.append(_one(repo, config, package, creds, options, run, emit))
         except ShipyardError as exc:
             result.error = exc
             break
     if not options.dry_run:
-        _record(repo, config, result, trigger.push, branch, epoch, emit)
+        _record(repo, config, result, trigger.push, branch, run.epoch, emit)
     return result
 
 
@@ -113,20 +125,18 @@ def _one(
     package: Package,
     creds: Mapping[str, credentials.Credential | None],
     options: Options,
-    epoch: int | None,
-    wheels: dict[str, Path],
-    versions: Mapping[str, str],
+    run: _Run,
     emit: events.Emit,
 ) -> Released:
     assert package.version is not None
-    imp = package.module.import_name
-    built = assemble(repo, package.module, package.version, repo.root / "build" / imp, versions)
-    dists = build_tree(built.tree, repo.root / "dist" / imp, epoch)
+    imp, wheels = package.module.import_name, run.wheels
+    built = assemble(repo, package.module, package.version, repo.root / "build" / imp, run.versions)
+    dists = build_tree(built.tree, repo.root / "dist" / imp, run.epoch)
     for d in dists:
         emit(events.Event("file", f"{d.filename}  sha256:{d.sha256}", d.as_json()))
     missing = [s for s in built.siblings if s not in wheels]
     if missing and config.test_install:
-        wheels.update(_sibling_wheels(repo, missing, versions, epoch))
+        wheels.update(_sibling_wheels(repo, missing, run))
     local = [wheels[s] for s in built.siblings if s in wheels]
     wheels[package.name] = next(d.path for d in dists if d.kind == "wheel")
     released = Released(package, package.version, dists)
@@ -143,20 +153,20 @@ def _one(
     return released
 
 
-def _sibling_wheels(
-    repo: Repo, names: list[str], versions: Mapping[str, str], epoch: int | None
-) -> dict[str, Path]:
-    """Wheels of unchanged packages this one needs, rebuilt at their last released version
-    (`versions`: the survey's, made once per run)."""
+def _sibling_wheels(repo: Repo, names: list[str], run: _Run) -> dict[str, Path]:
+    """Wheels of unchanged packages this one needs, rebuilt at their last released version and dated
+    like that release (its tag's commit is dated like its build), so that the test-install runs
+    against the very bytes the index serves."""
     from shipyard.packrepo.changes import FIRST_VERSION
 
     found: dict[str, Path] = {}
     for name in names:
         module = repo.module(name)
         tree = assemble(
-            repo, module, versions.get(name, FIRST_VERSION), repo.root / "build" / module.import_name
+            repo, module, run.versions.get(name, FIRST_VERSION), repo.root / "build" / module.import_name
         )
-        dists = build_tree(tree.tree, repo.root / "dist" / module.import_name, epoch)
+        when = epoch_of(repo.root, run.tagged[name]) if name in run.tagged else run.epoch
+        dists = build_tree(tree.tree, repo.root / "dist" / module.import_name, when)
         found[name] = next(d.path for d in dists if d.kind == "wheel")
     return found
 
@@ -250,5 +260,9 @@ def _record(
     result.tags = tags
     events.info(emit, f"recorded {', '.join(tags)}" + (f" on {result.commit[:12]}" if result.commit else ""))
     if push:
+        # what verified is pushed even when a later package failed: it is on the index, and CI's
+        # re-run must see its tags to release only what is left
         refs = [f"HEAD:refs/heads/{branch}"] if branch and result.commit else []
         git.push(repo.root, config.remote, [*refs, *(f"refs/tags/{t}" for t in tags)])
+        result.pushed = True
+        events.info(emit, f"pushed {', '.join(tags)} to {config.remote}")

@@ -37,7 +37,7 @@ Each module in `modules/` is released as its own package: `shipyard plan` says w
 {TABLE_END}
 """
 
-_GITIGNORE = "build/\ndist/\n.shipyard/\n.env\n__pycache__/\n"
+_GITIGNORE = "build/\ndist/\nsite/\n.shipyard/\n.env\n__pycache__/\n"
 
 
 def _write_new(path: Path, text: str, made: list[str], root: Path) -> None:
