@@ -1,7 +1,8 @@
 """Where the credential for a repository comes from, in DESIGN.md's order:
 
 SHIPYARD_<NAME>_TOKEN or SHIPYARD_<NAME>_USERNAME/_PASSWORD, TWINE_USERNAME/TWINE_PASSWORD, the
-project's `.env` (refused if git tracks it), keyring, ~/.pypirc. A token means username __token__.
+project's `.env` (refused if git tracks it), keyring, ~/.pypirc, and, in GitHub Actions or GitLab CI,
+trusted publishing (index.oidc). A token means username __token__.
 """
 
 from __future__ import annotations
@@ -104,6 +105,10 @@ def resolve(repository: Repository, root: Path, environ: Mapping[str, str]) -> C
         or _from_pypirc(repository)
     )
     if found is None:
+        from shipyard.index import oidc
+
+        if ci := oidc.provider(environ):
+            return oidc.exchange(repository, environ, ci)
         prefix = env_prefix(repository.name)
         raise CredentialError(
             f"no credential for repository '{repository.name}': set {prefix}TOKEN "
