@@ -1,0 +1,1 @@
+"""CI pipelines that release: generated from templates for the project in front of us."""
