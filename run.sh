@@ -19,6 +19,27 @@ ensure_venv() {  # ensure_venv EXTRAS  (e.g. "test,lint"; "" for shipyard alone)
     fi
 }
 
+GITLAB_CI_LOCAL="gitlab-ci-local@4.65.0"  # the last release that runs on Node 20
+
+ensure_ci_tools() {  # what the tests that run generated pipelines need: rsync, node, gitlab-ci-local
+    local missing=() sudo=""
+    command -v rsync >/dev/null || missing+=(rsync)
+    command -v npm >/dev/null || missing+=(nodejs npm)
+    if [ "${#missing[@]}" -gt 0 ]; then
+        echo "==> apt-get install ${missing[*]}"
+        [ "$(id -u)" = 0 ] || sudo="sudo"
+        $sudo apt-get update -qq >/dev/null
+        $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+    local prefix="$DIR/.ci/node"
+    if ! grep -qxF "$GITLAB_CI_LOCAL" "$prefix/.installed" 2>/dev/null; then
+        echo "==> npm install $GITLAB_CI_LOCAL into .ci/node"
+        mkdir -p "$prefix"
+        npm install --prefix "$prefix" --no-audit --no-fund --loglevel=error --no-save "$GITLAB_CI_LOCAL" >/dev/null
+        echo "$GITLAB_CI_LOCAL" > "$prefix/.installed"
+    fi
+}
+
 help() {
     cat <<'TXT'
 usage: ./run.sh <task>
@@ -30,6 +51,7 @@ usage: ./run.sh <task>
           an installed command from it
   test    install the test requirements and run the whole test suite (real servers, venvs, git)
   lint    ruff and mypy --strict
+  ci-tools  install what the generated-pipeline tests run (rsync, gitlab-ci-local in .ci/node)
   bench   release speed against build+twine and uv, --help start-up, upload memory
   bench-plan  `shipyard plan` on 5,000 commits and 500 tags, against semantic-release and commitizen
   bench-packrepo  start-up, assemble+build of 100 modules, plan over 1,000 packages (vs paa)
@@ -82,6 +104,7 @@ demo() {
 
 test() {
     ensure_venv "test,lint"
+    ensure_ci_tools
     cd "$DIR"
     SHIPYARD_REQUIRE_SERVERS=1 "$VENV/bin/python" -m pytest "$@"
 }
@@ -116,5 +139,6 @@ task="${1:-help}"
 shift || true
 case "$task" in
     demo|test|lint|bench|bench-plan|bench-packrepo|help) "$task" "$@" ;;
+    ci-tools) ensure_ci_tools ;;
     *) echo "unknown task '$task'" >&2; help >&2; exit 2 ;;
 esac

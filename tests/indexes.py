@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
@@ -184,14 +184,18 @@ def _running(cmd: list[str], ready_url: str, log: Path) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def start_pypiserver(tmp: Path, authenticate: str = "update") -> Iterator[TestIndex]:
-    """A pypiserver whose packages dir is ``tmp/packages``; uploads need auth (and with
-    ``authenticate="download,list,update"`` reads too)."""
+def start_pypiserver(
+    tmp: Path, users: Mapping[str, str] | None = None, authenticate: str = "update"
+) -> Iterator[TestIndex]:
+    """A pypiserver whose packages dir is ``tmp/packages``; uploads need auth (USERNAME, or ``users``;
+    with ``authenticate="download,list,update"`` reads too)."""
     exe = _executable("pypi-server")
     packages = tmp / "packages"
     packages.mkdir()
     htpasswd = HtpasswdFile(str(tmp / "htpasswd"), new=True)
     htpasswd.set_password(USERNAME, PASSWORD)
+    for user, password in (users or {}).items():
+        htpasswd.set_password(user, password)
     htpasswd.save()
     port = _free_port()
     base = f"http://{HOST}:{port}/"

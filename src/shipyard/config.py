@@ -28,6 +28,7 @@ class Repository:
     public: bool = False  # PyPI-like: refuses local versions (+...)
     needs_auth: bool = True
     local_path: Path | None = None  # set for the embedded file index
+    oidc_url: str | None = None  # where /_/oidc/ lives, if not on the upload host (trusted publishing)
 
     @property
     def is_local(self) -> bool:
@@ -144,7 +145,7 @@ OPTIONS: dict[str, tuple[Callable[[str, Any], Any], Any]] = {
     "changelog": (_as_optional_path, "CHANGELOG.md"),
     "remote": (_as_str, "origin"),
 }
-REPOSITORY_KEYS = frozenset({"upload-url", "simple-url", "public", "auth"})
+REPOSITORY_KEYS = frozenset({"upload-url", "simple-url", "public", "auth", "oidc-url"})
 
 
 def read_pyproject(root: Path) -> dict[str, Any]:
@@ -253,6 +254,7 @@ def repository_from_table(name: str, entry: Any) -> Repository:
         entry.get("simple-url"),
         public=entry.get("public"),
         auth=entry.get("auth", "required"),
+        oidc_url=entry.get("oidc-url"),
         where=where,
     )
 
@@ -264,6 +266,7 @@ def repository_for_url(
     *,
     public: Any = None,
     auth: Any = "required",
+    oidc_url: Any = None,
     where: str = "--repository-url",
 ) -> Repository:
     """A repository from URLs (config table or the one-off --repository-url)."""
@@ -283,7 +286,12 @@ def repository_for_url(
     if public is None:
         public = urlsplit(upload).hostname in PUBLIC_HOSTS
     return Repository(
-        name, upload, simple, public=_as_bool(f"{where} public", public), needs_auth=auth == "required"
+        name,
+        upload,
+        simple,
+        public=_as_bool(f"{where} public", public),
+        needs_auth=auth == "required",
+        oidc_url=None if oidc_url is None else _http_url(oidc_url, f"{where} oidc-url"),
     )
 
 

@@ -19,10 +19,11 @@ _CREDENTIAL = re.compile(
 def child_env(extra: Mapping[str, str] | None = None, *, drop_prefixes: Iterable[str] = ()) -> dict[str, str]:
     """os.environ without credentials (and without variables starting with `drop_prefixes`)."""
     prefixes = tuple(drop_prefixes)
+    oidc_var = os.environ.get("SHIPYARD_OIDC_TOKEN_VAR")  # GitLab's id_tokens variable, if renamed
     env = {
         k: v
         for k, v in os.environ.items()
-        if not _CREDENTIAL.match(k) and not (prefixes and k.startswith(prefixes))
+        if not _CREDENTIAL.match(k) and not (prefixes and k.startswith(prefixes)) and k != oidc_var
     }
     env.update(extra or {})
     return env

@@ -2,7 +2,8 @@
 
 SHIPYARD_<NAME>_TOKEN or SHIPYARD_<NAME>_USERNAME/_PASSWORD, TWINE_USERNAME/TWINE_PASSWORD, the
 project's `.env` (refused if git tracks it), keyring, ~/.pypirc (or $SHIPYARD_PYPIRC; Azure's
-TwineAuthenticate writes one at $PYPIRC_PATH). A token means username __token__.
+TwineAuthenticate writes one at $PYPIRC_PATH), and, in GitHub Actions or GitLab CI, trusted
+publishing (index.oidc). A token means username __token__.
 """
 
 from __future__ import annotations
@@ -122,6 +123,10 @@ def resolve(repository: Repository, root: Path, environ: Mapping[str, str]) -> C
         or _from_pypirc(repository, {**os.environ, **environ})
     )
     if found is None:
+        from shipyard.index import oidc
+
+        if ci := oidc.provider(environ):
+            return oidc.exchange(repository, environ, ci)
         prefix = env_prefix(repository.name)
         raise CredentialError(
             f"no credential for repository '{repository.name}': set {prefix}TOKEN "

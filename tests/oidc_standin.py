@@ -1,0 +1,138 @@
+"""A local stand-in for trusted publishing on 127.0.0.1: the CI's token endpoint and the index's OIDC API.
+
+The one mock in the suite: no real CI provider can run here. It plays GitHub Actions' ID-token
+endpoint (`GET /ci/token?api-version=2.0&audience=AUD`, bearer-authenticated, `{"value": JWT}`) and
+the index's two endpoints (`GET /_/oidc/audience`, `POST /_/oidc/mint-token`), and checks every
+request's shape. Whatever it finds wrong is answered with an error and kept in `problems`, so a
+test that asserts `problems == []` proves the client spoke the protocol as the real servers expect.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+AUDIENCE = "standin-pypi"
+REQUEST_TOKEN = "ghs-request-token-0123456789"  # ACTIONS_ID_TOKEN_REQUEST_TOKEN
+# JWT-shaped (header.claims.signature): what GitHub hands out, and what GitLab puts in PYPI_ID_TOKEN
+GITHUB_JWT = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJnaXRodWIiLCJyZXBvIjoic2hpcHlhcmQifQ.c2lnbmF0dXJlLWdpdGh1Yg"
+GITLAB_JWT = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJnaXRsYWIiLCJwcm9qZWN0Ijoic2hpcHlhcmQifQ.c2lnbmF0dXJlLWdpdGxhYg"
+MINTED = (
+    "pypi-AgEIcHlwaS5vcmcCJGI2YjBmZDU0LW1pbnRlZC1ieS10aGUtc3RhbmQtaW4tMDEyMzQ1Njc4OQ"  # shipyard: fake-token
+)
+
+
+@dataclass
+class StandIn:
+    url: str  # http://127.0.0.1:PORT/
+    offers_oidc: bool = True  # False: an index without trusted publishing (404 on the audience)
+    publisher_known: bool = True  # False: the mint answers 422 invalid-publisher
+    problems: list[str] = field(default_factory=list)
+    calls: list[str] = field(default_factory=list)  # "GET /_/oidc/audience", ...
+
+    @property
+    def token_request_url(self) -> str:
+        """ACTIONS_ID_TOKEN_REQUEST_URL: GitHub's carries a query already."""
+        return f"{self.url}ci/token?api-version=2.0"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # keep pytest's output clean
+        pass
+
+    def _send(self, code: int, body: dict[str, Any]) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _problem(self, code: int, text: str) -> None:
+        self.server.state.problems.append(text)
+        self._send(code, {"errors": [{"code": "stand-in", "description": text}]})
+
+    def do_GET(self) -> None:
+        state, parts = self.server.state, urlsplit(self.path)
+        state.calls.append(f"GET {parts.path}")
+        if parts.path == "/_/oidc/audience":
+            if not state.offers_oidc:
+                self._send(404, {"message": "Not Found"})
+            else:
+                self._send(200, {"audience": AUDIENCE})
+        elif parts.path == "/ci/token":
+            self._issue(parse_qs(parts.query))
+        else:
+            self._problem(404, f"unexpected GET {self.path}")
+
+    def _issue(self, query: dict[str, list[str]]) -> None:
+        if self.headers.get("Authorization") != f"bearer {REQUEST_TOKEN}":
+            self._problem(403, "token request without the job's bearer token")
+        elif query.get("api-version") != ["2.0"] or query.get("audience") != [AUDIENCE]:
+            self._problem(
+                400, f"token request with query {query}, wanted api-version=2.0 and audience={AUDIENCE}"
+            )
+        else:
+            self._send(200, {"count": 1, "value": GITHUB_JWT})
+
+    def do_POST(self) -> None:
+        state, path = self.server.state, urlsplit(self.path).path
+        state.calls.append(f"POST {path}")
+        if path != "/_/oidc/mint-token":
+            self._problem(404, f"unexpected POST {self.path}")
+            return
+        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            body = json.loads(self.rfile.read(length))
+        except ValueError:
+            body = None
+        if not self.headers.get("Content-Type", "").startswith("application/json"):
+            self._problem(422, "mint-token body is not sent as application/json")
+        elif not isinstance(body, dict) or set(body) != {"token"}:
+            self._problem(
+                422, f"mint-token body must be exactly {{'token': JWT}}, got keys {sorted(body or [])}"
+            )
+        elif body["token"] not in (GITHUB_JWT, GITLAB_JWT):
+            self._problem(422, "mint-token got a token the CI never issued")
+        elif not state.publisher_known:
+            # like PyPI, say what is wrong; this one even quotes the token, which the client must mask
+            self._send(
+                422,
+                {
+                    "message": "Token request failed",
+                    "errors": [
+                        {
+                            "code": "invalid-publisher",
+                            "description": f"valid token, but no corresponding publisher\n(token {body['token']})",
+                        }
+                    ],
+                },
+            )
+        else:
+            self._send(200, {"success": True, "token": MINTED, "expires": 1_900_000_000})
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    state: StandIn
+
+
+@contextmanager
+def running(**options: Any) -> Iterator[StandIn]:
+    server = _Server(("127.0.0.1", 0), _Handler)
+    server.state = StandIn(f"http://127.0.0.1:{server.server_address[1]}/", **options)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.state
+    finally:
+        server.shutdown()
+        server.server_close()
