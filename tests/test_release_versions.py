@@ -208,6 +208,17 @@ def test_push_sends_the_commit_and_tag_to_the_remote(shipyard: ShipyardCLI, tmp_
     assert git(remote, "rev-parse", "v1.3.0^{commit}") == git(root, "rev-parse", "HEAD")
 
 
+def test_a_failed_push_says_how_to_finish(shipyard: ShipyardCLI, tmp_path: Path) -> None:
+    root = bump_project(tmp_path, '"local"')
+    git(root, "remote", "add", "origin", str(tmp_path / "gone.git"))  # no such repository
+    run = shipyard("release", "--bump", "--push", "--no-test-install", "-C", str(root))
+    assert run.code == 1, run.text
+    (line,) = run.err.strip().splitlines()
+    branch = git(root, "branch", "--show-current").strip()
+    assert line.endswith(f"push it with git push --atomic origin HEAD:refs/heads/{branch} refs/tags/v1.3.0")
+    assert git(root, "rev-parse", "v1.3.0^{commit}") == git(root, "rev-parse", "HEAD")  # recorded here
+
+
 def test_if_branch_on_that_branch_releases(shipyard: ShipyardCLI, tmp_path: Path) -> None:
     root = make_project(tmp_path / "proj", with_tests=False)
     git(root, "checkout", "-qb", "pypi-release")

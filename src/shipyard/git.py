@@ -160,7 +160,12 @@ def create_tag(root: Path, tag: str, message: str) -> None:
 
 def push(root: Path, remote: str, refs: Sequence[str]) -> None:
     """Push `refs` atomically: all of them land or none."""
-    _must(root, "push", "--atomic", "--quiet", remote, *refs)
+    try:
+        _must(root, "push", "--atomic", "--quiet", remote, *refs)
+    except GitError as exc:
+        # the release is on the index and recorded here: what is left is this one command
+        again = f"git push --atomic {remote} {' '.join(refs)}"
+        raise GitError(f"{exc.message}; nothing was pushed: push it with {again}", detail=exc.detail) from None
 
 
 def changed_since(root: Path, commits: Sequence[str]) -> dict[str, set[str]]:
