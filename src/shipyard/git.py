@@ -165,7 +165,8 @@ def push(root: Path, remote: str, refs: Sequence[str]) -> None:
     except GitError as exc:
         # the release is on the index and recorded here: what is left is this one command
         again = f"git push --atomic {remote} {' '.join(refs)}"
-        raise GitError(f"{exc.message}; nothing was pushed: push it with {again}", detail=exc.detail) from None
+        message = f"{exc.message}; nothing was pushed: push it with {again}"
+        raise GitError(message, detail=exc.detail) from None
 
 
 def changed_since(root: Path, commits: Sequence[str]) -> dict[str, set[str]]:
