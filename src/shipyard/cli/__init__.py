@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from shipyard import __version__
-from shipyard.cli import packrepo, single
+from shipyard.cli import audit, packrepo, single
 from shipyard.cli.common import EPILOG, Handler, common_options
 from shipyard.cli.render import Renderer
 
@@ -42,6 +42,7 @@ def parser() -> argparse.ArgumentParser:
 
     single.register(command)
     packrepo.register(command)
+    audit.register(command)
     return top
 
 

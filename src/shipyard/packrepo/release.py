@@ -29,6 +29,7 @@ from shipyard.reproducible import source_date_epoch
 from shipyard.target import current_branch, guard_branch, guard_clean, rules
 
 if TYPE_CHECKING:
+    from shipyard.audit import AuditLog
     from shipyard.testinstall import TestInstall
 
 TABLE_START, TABLE_END = "<!-- shipyard:packages -->", "<!-- /shipyard:packages -->"
@@ -88,6 +89,9 @@ def release_changed(
     repos = [config.repository(n) for n in config.stages]
     creds = {r.name: credentials.resolve(r, repo.root, environ) for r in repos}
     epoch = source_date_epoch(repo.root)
+    from shipyard.audit import AuditLog
+
+    audit = AuditLog.at(repo.root, environ)  # at the repository root, for every package
     result = RepoRelease()
     wheels: dict[str, Path] = {}  # package name -> wheel built in this run, for dependants' test-installs
     versions = {
@@ -98,7 +102,9 @@ def release_changed(
         assert package.version is not None and package.plan is not None
         events.step(emit, f"{package.name} {package.version}: {package.plan.reason}")
         try:
-            result.released.append(_one(repo, config, package, creds, options, epoch, wheels, versions, emit))
+            result.released.append(
+                _one(repo, config, package, creds, options, epoch, wheels, versions, audit, emit)
+            )
         except ShipyardError as exc:
             result.error = exc
             break
@@ -116,6 +122,7 @@ def _one(
     epoch: int | None,
     wheels: dict[str, Path],
     versions: Mapping[str, str],
+    audit: AuditLog,
     emit: events.Emit,
 ) -> Released:
     assert package.version is not None
@@ -139,6 +146,7 @@ def _one(
         tests_root=built.tree,
         local_wheels=local,
         siblings=built.siblings,
+        audit=audit,
     )
     return released
 
