@@ -156,7 +156,7 @@ def _landed(
     if isinstance(failure, network.TransientError):
         events.info(emit, f"{dist.filename} is on {repo.name} despite the error ({failure.message}): landed")
     else:  # refused, yet there with our bytes: another upload (a concurrent release) was first
-        events.info(
+        events.warning(
             emit,
             f"{dist.filename} is on {repo.name}, identical: another upload published it first "
             f"({repo.name} refused ours: {failure.message})",
