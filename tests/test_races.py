@@ -110,7 +110,7 @@ def test_a_second_run_in_the_same_tree_fails_naming_the_holder(shipyard: Shipyar
     )
     assert build.code == 2 and f"(pid {os.getpid()})" in build.err
     assert not (root / "dist").exists(), "nothing was built"
-    assert not (root / ".shipyard" / "lock").exists()
+    assert not (root / ".git" / "shipyard.lock").exists()
 
 
 def test_wait_queues_behind_the_holder(tmp_path: Path, home: Path) -> None:
@@ -135,7 +135,7 @@ def test_two_runs_in_one_tree_do_not_interleave(tmp_path: Path, home: Path) -> N
     RACES.append(
         "lock: 2 releases at once in one working tree (--wait): one uploaded, the other skipped both"
     )
-    assert not (root / ".shipyard" / "lock").exists()
+    assert not (root / ".git" / "shipyard.lock").exists()
 
 
 def test_a_failed_run_leaves_no_lock_and_no_state_folder(shipyard: ShipyardCLI, tmp_path: Path) -> None:
@@ -144,3 +144,12 @@ def test_a_failed_run_leaves_no_lock_and_no_state_folder(shipyard: ShipyardCLI, 
     run = shipyard("release", "-C", str(root))
     assert run.code == 2 and "no credential for repository 'corp'" in run.err
     assert not (root / ".shipyard").exists()
+
+
+def test_outside_git_the_lock_is_in_the_state_folder_and_leaves_nothing(tmp_path: Path) -> None:
+    with hold(tmp_path, "build", timeout=0):
+        assert (tmp_path / ".shipyard" / "lock").read_text() == f"{os.getpid()} build\n"
+        with pytest.raises(Exception, match=rf"shipyard build \(pid {os.getpid()}\) is working in"):
+            with hold(tmp_path, "release", timeout=0):
+                pass
+    assert list(tmp_path.iterdir()) == []
