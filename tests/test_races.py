@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.worktree_lock import hold
+from shipyard.worktree_lock import Busy, hold
 from tests.conftest import Run, ShipyardCLI, git, make_project, repositories_toml, set_version
 from tests.faultproxy import RACES
 from tests.indexes import TestIndex, client_env
@@ -149,7 +149,7 @@ def test_a_failed_run_leaves_no_lock_and_no_state_folder(shipyard: ShipyardCLI, 
 def test_outside_git_the_lock_is_in_the_state_folder_and_leaves_nothing(tmp_path: Path) -> None:
     with hold(tmp_path, "build", timeout=0):
         assert (tmp_path / ".shipyard" / "lock").read_text() == f"{os.getpid()} build\n"
-        with pytest.raises(Exception, match=rf"shipyard build \(pid {os.getpid()}\) is working in"):
-            with hold(tmp_path, "release", timeout=0):
-                pass
+        busy = rf"shipyard build \(pid {os.getpid()}\) is working in"
+        with pytest.raises(Busy, match=busy), hold(tmp_path, "release", timeout=0):
+            pass
     assert list(tmp_path.iterdir()) == []
