@@ -15,7 +15,7 @@ pytest.register_assert_rewrite("tests.indexes")
 
 from tests.indexes import TestIndex, client_env  # noqa: E402
 
-pytest_plugins = ["tests.indexes"]
+pytest_plugins = ["tests.indexes", "tests.faultproxy"]
 
 GIT = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false"]
 
@@ -67,6 +67,7 @@ def shipyard(home: Path) -> ShipyardCLI:
             if (not k.startswith("SHIPYARD_") or k == "SHIPYARD_CACHE_DIR") and k not in CI_MARKERS
         }
         full.update(HOME=str(home), PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+        full.update(SHIPYARD_RETRY_DELAY="0.05")  # transient faults retried fast (tests may override)
         full.update(env or {})
         proc = subprocess.run(
             [sys.executable, "-m", "shipyard", *args],

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ShipyardCLI, git, make_project, repositories_toml, set_version
-from tests.faultproxy import Faults, fault_proxy
 from tests.indexes import TestIndex
 
 pytestmark = pytest.mark.integration
@@ -138,9 +137,11 @@ def test_unreachable_index_uploads_nothing(shipyard: ShipyardCLI, tmp_path: Path
     root, env = staging_project(tmp_path, dead)
     run = shipyard("release", "--no-test-install", "-C", str(root), env=env)
     assert run.code == 1, run.text
-    assert run.err.strip().splitlines()[-1] == (
-        "error: cannot read http://127.0.0.1:9/simple/tiny-pkg/: connection failed (is the index running and the "
-        "URL right?); not uploading blind (pass --allow-unverified to upload anyway)"
+    assert re.fullmatch(
+        r"error: cannot read http://127\.0\.0\.1:9/simple/tiny-pkg/: connection failed \(is the index running "
+        r"and the URL right\?\) \(5 attempts in [\d.]+ s\); not uploading blind \(pass --allow-unverified to "
+        r"upload anyway\); re-run shipyard release to resume at stage staging",
+        run.err.strip().splitlines()[-1],
     )
 
 
@@ -195,24 +196,3 @@ def test_release_warns_when_its_state_folder_is_not_ignored(shipyard: ShipyardCL
     run = shipyard("release", "--no-test-install", "-C", str(root))
     assert run.code == 0, run.text
     assert "warning: add .shipyard/ to .gitignore" in run.err
-
-
-def test_upload_whose_reply_is_lost_is_recognised_as_landed(
-    shipyard: ShipyardCLI, tmp_path: Path, fresh_pypiserver: TestIndex
-) -> None:
-    port = int(fresh_pypiserver.upload_url.rsplit(":", 1)[1].strip("/"))
-    faults = Faults(drop_replies=1)
-    with fault_proxy(port, faults) as proxy_port:
-        behind = f"http://127.0.0.1:{proxy_port}/"
-        flaky = TestIndex("proxy", behind, f"{behind}simple/", fresh_pypiserver.username, fresh_pypiserver.password,
-                          fresh_pypiserver.root)  # fmt: skip
-        root, env = staging_project(tmp_path, flaky)
-        assert shipyard("build", str(root)).code == 0
-        run = shipyard("publish", "--to", "staging", "-C", str(root), env=env)
-    assert faults.dropped == 1, "the fault was really injected"
-    assert "staging despite the error (uploading" in run.out
-    assert "the connection was dropped before the index replied" in run.out
-    assert run.code == 0, run.text
-    assert run.out.strip().splitlines()[-1] == "staging: 1 uploaded, 1 landed"
-    built = {d.name: hashlib.sha256(d.read_bytes()).hexdigest() for d in (root / "dist").glob("tiny_pkg-*")}
-    assert fresh_pypiserver.served_files("tiny-pkg") == built

@@ -7,12 +7,13 @@ Precedence: flag > environment > file > default. Every option has an environment
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from shipyard.errors import ConfigError
+from shipyard.network import Network
 from shipyard.tomlread import tomllib
 
 PUBLIC_HOSTS = frozenset({"pypi.org", "upload.pypi.org", "test.pypi.org"})
@@ -52,6 +53,8 @@ class Config:
     major_on_zero: bool = False
     changelog: Path | None = None
     remote: str = "origin"
+    network: Network = field(default_factory=Network)
+    lock_timeout: float = 10.0
 
     def repository(self, name: str) -> Repository:
         try:
@@ -123,6 +126,23 @@ def _as_float(option: str, value: Any) -> float:
     return number
 
 
+def _as_count(option: str, value: Any) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"option '{option}' must be a whole number, not '{value}'") from None
+    if number < 0 or isinstance(value, bool) or (isinstance(value, float) and value != number):
+        raise ConfigError(f"option '{option}' must be a whole number of at least 0, not '{value}'")
+    return number
+
+
+def _as_positive(option: str, value: Any) -> float:
+    number = _as_float(option, value)
+    if number == 0:
+        raise ConfigError(f"option '{option}' must be more than 0 seconds")
+    return number
+
+
 def _as_str(option: str, value: Any) -> str:
     if not isinstance(value, str) or not value:
         raise ConfigError(f"option '{option}' must be a non-empty string")
@@ -144,6 +164,13 @@ OPTIONS: dict[str, tuple[Callable[[str, Any], Any], Any]] = {
     "major-on-zero": (_as_bool, False),
     "changelog": (_as_optional_path, "CHANGELOG.md"),
     "remote": (_as_str, "origin"),
+    # faults: transient failures are retried with backoff and jitter, within these bounds
+    "retries": (_as_count, Network.retries),
+    "retry-timeout": (_as_float, Network.retry_timeout),
+    "retry-delay": (_as_float, Network.retry_delay),
+    "read-timeout": (_as_positive, Network.read_timeout),
+    "upload-timeout": (_as_positive, Network.upload_timeout),
+    "lock-timeout": (_as_float, 10.0),
 }
 REPOSITORY_KEYS = frozenset({"upload-url", "simple-url", "public", "auth", "oidc-url"})
 
@@ -210,6 +237,14 @@ def load(
         major_on_zero=values["major-on-zero"],
         changelog=(root / values["changelog"]).resolve() if values["changelog"] else None,
         remote=values["remote"],
+        network=Network(
+            retries=values["retries"],
+            retry_timeout=values["retry-timeout"],
+            retry_delay=values["retry-delay"],
+            read_timeout=values["read-timeout"],
+            upload_timeout=values["upload-timeout"],
+        ),
+        lock_timeout=values["lock-timeout"],
     )
 
 

@@ -45,6 +45,17 @@ def toplevel(path: Path) -> Path | None:
     return Path(result.stdout.strip()) if result.returncode == 0 else None
 
 
+def git_dir(path: Path) -> Path | None:
+    """The git directory of the work tree holding `path` (per linked worktree), or None outside git."""
+    if (path / ".git").is_dir():
+        return path / ".git"
+    try:
+        result = _git(path, "rev-parse", "--absolute-git-dir")
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return Path(result.stdout.strip()) if result.returncode == 0 else None
+
+
 def last_commit_time(path: Path, rev: str = "HEAD") -> int | None:
     """Unix time of `rev`'s commit (HEAD's by default), or None when there is no such commit."""
     result = _git(path, "log", "-1", "--format=%ct", rev, "--")

@@ -20,11 +20,13 @@ from shipyard import events, workdirs
 from shipyard.build import build
 from shipyard.config import Config
 from shipyard.dists import Dist, release_of
-from shipyard.errors import BuildError
+from shipyard.errors import BuildError, ShipyardError, StepFailed
 from shipyard.index import credentials
 from shipyard.target import Target, Trigger, resolve
 
 if TYPE_CHECKING:
+    from shipyard.audit import AuditLog
+    from shipyard.config import Repository
     from shipyard.index.credentials import Credential
     from shipyard.publish import Outcome
     from shipyard.record import Recorded
@@ -133,7 +135,12 @@ def release(
             f"shipyard could not set the version ({target.declared.source})"
         )
     result = ReleaseResult(name, version, dists, target)
-    result.test_install, result.stages = ship(config, dists, creds, options, emit, tests_root=config.root)
+    from shipyard.audit import AuditLog
+
+    audit = AuditLog.at(config.root, environ)
+    result.test_install, result.stages = ship(
+        config, dists, creds, options, emit, tests_root=config.root, audit=audit
+    )
     if not options.dry_run and (target.commit or target.create_tag):
         from shipyard.record import record
 
@@ -159,11 +166,13 @@ def ship(
     tests_root: Path,
     local_wheels: Sequence[Path] = (),
     siblings: Sequence[str] = (),
+    audit: AuditLog | None = None,
 ) -> tuple[TestInstall | None, list[StageResult]]:
     """check -> test-install -> for each stage: publish -> verify, for one built release.
 
     `local_wheels` and `siblings` serve a packaging repository: the wheels of packages of the same
     repository it needs (for the test-install), and their names (installed from each index too).
+    A stage that fails says which stage a re-run resumes at.
     """
     from shipyard.check import check
     from shipyard.index.remote import session
@@ -180,39 +189,53 @@ def ship(
         tested = test_install(dists, tests_root, python=options.python, local_wheels=local_wheels, emit=emit)
     state = ReleaseState.load(config.root, name, version)
     hashes = {d.filename: d.sha256 for d in dists}
-    http = session()
-    stages = []
+    http = session(config.network)
+    stages: list[StageResult] = []
     for repo in repos:
         cred = creds[repo.name]
-        outcomes = publish(
-            dists,
-            repo,
-            cred,
-            http=http,
-            dry_run=options.dry_run,
-            allow_unverified=config.allow_unverified,
-            emit=emit,
-        )
-        stage = StageResult(repo.name, outcomes)
-        stages.append(stage)
-        if options.dry_run:
-            continue
-        if all(o.action == "skipped" for o in outcomes) and state.verified(repo.name, hashes):
-            wait_for_files(http, repo, name, hashes, cred, timeout=config.verify_timeout, emit=emit)
-            events.info(emit, f"{name} {version} was already published to {repo.name} and verified")
-            stage.verified = stage.resumed = True
-            continue
-        verify(
-            dists,
-            repo,
-            cred,
-            timeout=config.verify_timeout,
-            install=config.verify_install,
-            python=options.python,
-            http=http,
-            siblings=siblings,
-            emit=emit,
-        )
+        try:
+            outcomes = publish(
+                dists,
+                repo,
+                cred,
+                http=http,
+                dry_run=options.dry_run,
+                allow_unverified=config.allow_unverified,
+                audit=audit,
+                emit=emit,
+            )
+            stage = StageResult(repo.name, outcomes)
+            stages.append(stage)
+            if options.dry_run:
+                continue
+            if all(o.action == "skipped" for o in outcomes) and state.verified(repo.name, hashes):
+                wait_for_files(http, repo, name, hashes, cred, timeout=config.verify_timeout, emit=emit)
+                events.info(emit, f"{name} {version} was already published to {repo.name} and verified")
+                stage.verified = stage.resumed = True
+                continue
+            verify(
+                dists,
+                repo,
+                cred,
+                timeout=config.verify_timeout,
+                install=config.verify_install,
+                python=options.python,
+                http=http,
+                siblings=siblings,
+                emit=emit,
+            )
+        except StepFailed as exc:
+            raise _resumable(exc, repo, [s.repository for s in stages if s.verified]) from None
         state.record(repo.name, hashes, installed=config.verify_install)
         stage.verified = True
     return tested, stages
+
+
+def _resumable(exc: ShipyardError, repo: Repository, done: list[str]) -> ShipyardError:
+    """The failure of stage `repo`, saying where the re-run picks up (what is there stays there)."""
+    before = (
+        f"{' and '.join(done)} {'is' if len(done) == 1 else 'are'} released and verified, " if done else ""
+    )
+    exc.message = f"{exc.message}; {before}re-run shipyard release to resume at stage {repo.name}"
+    exc.args = (exc.message,)
+    return exc

@@ -22,12 +22,13 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from shipyard import events, venvs
+from shipyard import events, network, venvs
 from shipyard.config import Repository
 from shipyard.dists import Dist, identify, parse_filename, release_of, wheel_top_level
 from shipyard.errors import IndexError_, ShipyardError, VerifyError
 from shipyard.index.credentials import Credential
 from shipyard.index.listing import IndexFile, Listing
+from shipyard.network import TransientError
 from shipyard.procenv import child_env, isolated_installer_env
 from shipyard.publish import read
 from shipyard.requirements import run_requirements
@@ -107,15 +108,22 @@ def download(
     served: IndexFile,
     cred: Credential | None,
     dest: Path | None = None,
+    emit: events.Emit = events.ignore,
 ) -> str:
-    """The sha256 of the bytes the index actually serves for a file (kept in `dest` if given)."""
-    digest = hashlib.sha256()
-    with dest.open("wb") if dest is not None else contextlib.nullcontext() as sink:
-        for chunk in _chunks(http, repo, served, cred):
-            digest.update(chunk)
-            if sink is not None:
-                sink.write(chunk)
-    return digest.hexdigest()
+    """The sha256 of the bytes the index actually serves for a file (kept in `dest` if given);
+    transient faults are retried from the start."""
+    from shipyard.index.remote import network_of
+
+    def attempt() -> str:
+        digest = hashlib.sha256()
+        with dest.open("wb") if dest is not None else contextlib.nullcontext() as sink:
+            for chunk in _chunks(http, repo, served, cred):
+                digest.update(chunk)
+                if sink is not None:
+                    sink.write(chunk)
+        return digest.hexdigest()
+
+    return network.call(attempt, network_of(http), f"downloading {served.filename}", emit)
 
 
 def _chunks(
@@ -127,17 +135,23 @@ def _chunks(
         with Path(url2pathname(served.url[len("file:") :])).open("rb") as handle:
             yield from iter(lambda: handle.read(1 << 20), b"")
         return
-    from shipyard.index.remote import READ_TIMEOUT, auth_for
+    from shipyard.index.remote import TRANSIENT, auth_for, read_timeout
 
+    failed = f"downloading {served.filename} from {repo.name} failed"
     try:
         with http.get(
-            served.url, auth=auth_for(served.url, repo, cred), stream=True, timeout=READ_TIMEOUT
+            served.url, auth=auth_for(served.url, repo, cred), stream=True, timeout=read_timeout(http)
         ) as resp:
+            if resp.status_code in network.RETRY_STATUSES:
+                after = network.retry_after(resp.headers.get("Retry-After"))
+                raise TransientError(f"{failed}: HTTP {resp.status_code}", retry_after=after)
             if resp.status_code != 200:
                 raise VerifyError(f"{repo.name} does not deliver {served.filename}: HTTP {resp.status_code}")
             yield from resp.iter_content(1 << 20)
+    except TRANSIENT:
+        raise TransientError(failed) from None
     except requests.RequestException:
-        raise VerifyError(f"downloading {served.filename} from {repo.name} failed") from None
+        raise VerifyError(failed) from None
 
 
 def _installed_requirements(python: Path, names: Sequence[str], cwd: Path) -> list[str]:
@@ -233,7 +247,7 @@ def verify(
     events.step(emit, f"verifying {name} {version} on {repo.name}", repository=repo.name)
     listing = wait_for_files(http, repo, name, expected, cred, timeout=timeout, emit=emit)
     for filename, sha256 in expected.items():
-        actual = download(http, repo, listing.files[filename], cred)
+        actual = download(http, repo, listing.files[filename], cred, emit=emit)
         if actual != sha256:
             raise VerifyError(f"{repo.name} delivers {filename} with sha256 {actual}, but we built {sha256}")
     events.info(emit, f"{repo.name} serves all {len(expected)} files with our sha256")

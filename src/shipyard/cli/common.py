@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -155,3 +156,57 @@ def python_option(p: argparse.ArgumentParser) -> None:
         metavar="PATH",
         default=os.environ.get("SHIPYARD_PYTHON"),
     )
+
+
+def network_options(p: argparse.ArgumentParser) -> None:
+    flag(
+        p,
+        "--retries",
+        "retries of a transient fault: connection refused or reset, timeout, HTTP 5xx or 429 (default: 4)",
+        type=int,
+        metavar="N",
+        default=None,
+    )
+    flag(
+        p,
+        "--retry-timeout",
+        "start no retry later than this many seconds after the first attempt (default: 60)",
+        type=float,
+        metavar="S",
+        default=None,
+    )
+    flag(
+        p,
+        "--upload-timeout",
+        "seconds an upload may wait in silence for the index's answer (default: 600)",
+        type=float,
+        metavar="S",
+        default=None,
+    )
+
+
+def network_flags(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "retries": args.retries,
+        "retry-timeout": args.retry_timeout,
+        "upload-timeout": args.upload_timeout,
+    }
+
+
+def lock_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--wait",
+        action="store_true",
+        default=os.environ.get("SHIPYARD_WAIT", "").lower() in ("1", "true", "yes", "on"),
+        help="if another shipyard run works in this tree, wait for it to finish instead of failing "
+        "after lock-timeout (default: 10 s) [env: SHIPYARD_WAIT]",
+    )
+
+
+def locked(
+    args: argparse.Namespace, cfg: Config, command: str, out: Renderer
+) -> AbstractContextManager[None]:
+    """Hold the working tree's lock (.shipyard/lock) for a command that writes."""
+    from shipyard.worktree_lock import hold
+
+    return hold(cfg.root, command, timeout=None if args.wait else cfg.lock_timeout, emit=out)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from shipyard.cli.common import Command, flag, usage, version_options
+from shipyard.cli.common import Command, flag, lock_option, locked, network_flags, usage, version_options
 from shipyard.cli.render import Renderer
 
 
@@ -46,8 +47,7 @@ def cmd_plan_changed(args: argparse.Namespace, out: Renderer, repo: Any) -> int:
 
 
 def cmd_assemble(args: argparse.Namespace, out: Renderer) -> int:
-    from shipyard.packrepo import layout
-    from shipyard.packrepo.assemble import assemble
+    from shipyard.packrepo import layout, settings
     from shipyard.packrepo.changes import FIRST_VERSION, survey
     from shipyard.reproducible import source_date_epoch
 
@@ -64,28 +64,38 @@ def cmd_assemble(args: argparse.Namespace, out: Renderer) -> int:
     )
     versions = {n: p.version or (str(p.last.version) if p.last else FIRST_VERSION) for n, p in known.items()}
     epoch = source_date_epoch(repo.root) if args.build else None
-    done, lines = [], []
-    for module in modules:
-        version = args.version or versions[module.name]
-        built = assemble(repo, module, version, repo.root / args.out / module.import_name, versions)
-        data = built.as_json()
-        lines.append(f"assembled {built.name} {version} in {built.tree}")
-        if args.build:
-            from shipyard.packrepo.inprocess import build_tree
-
-            dists = build_tree(built.tree, repo.root / "dist" / module.import_name, epoch)
-            data["dists"] = [d.as_json() for d in dists]
-            lines += [f"  {d.filename}  sha256:{d.sha256}" for d in dists]
-        if args.docs:
-            from shipyard.packrepo.docs import build_site
-
-            site = build_site(repo, module, version, repo.root / args.site_dir)
-            data["site"] = site.as_json()
-            lines.append(f"  site: {site.path / 'index.html'}")
-        done.append(data)
-    doc = done[0] if len(done) == 1 else {"packages": done}
+    with contextlib.ExitStack() as stack:
+        if args.build:  # writes into dist/: one writer per working tree
+            stack.enter_context(locked(args, settings.load(repo, os.environ), "assemble", out))
+        done = [_assemble_one(args, repo, module, versions, epoch) for module in modules]
+    lines = [line for _, said in done for line in said]
+    doc = done[0][0] if len(done) == 1 else {"packages": [data for data, _ in done]}
     out.result("assemble", doc, "\n".join(lines))
     return 0
+
+
+def _assemble_one(
+    args: argparse.Namespace, repo: Any, module: Any, versions: dict[str, str], epoch: int | None
+) -> tuple[dict[str, Any], list[str]]:
+    from shipyard.packrepo.assemble import assemble
+
+    version = args.version or versions[module.name]
+    built = assemble(repo, module, version, repo.root / args.out / module.import_name, versions)
+    data = built.as_json()
+    lines = [f"assembled {built.name} {version} in {built.tree}"]
+    if args.build:
+        from shipyard.packrepo.inprocess import build_tree
+
+        dists = build_tree(built.tree, repo.root / "dist" / module.import_name, epoch)
+        data["dists"] = [d.as_json() for d in dists]
+        lines += [f"  {d.filename}  sha256:{d.sha256}" for d in dists]
+    if args.docs:
+        from shipyard.packrepo.docs import build_site
+
+        site = build_site(repo, module, version, repo.root / args.site_dir)
+        data["site"] = site.as_json()
+        lines.append(f"  site: {site.path / 'index.html'}")
+    return data, lines
 
 
 def repo_or_fail(args: argparse.Namespace) -> Any:
@@ -181,13 +191,16 @@ def cmd_release_changed(args: argparse.Namespace, out: Renderer, repo: Any, opti
         "verify-install": False if args.no_verify_install else None,
         "allow-unverified": args.allow_unverified or None,
         "verify-timeout": args.timeout,
+        **network_flags(args),
     }
     if args.tag is not None or args.bump is not None:
         raise usage(
             "--changed releases each changed package at the version its commits call for: "
             "drop --tag and --bump"
         )
-    result = release_changed(repo, settings.load(repo, os.environ, flags), os.environ, options, emit=out)
+    cfg = settings.load(repo, os.environ, flags)
+    with locked(args, cfg, "release", out):
+        result = release_changed(repo, cfg, os.environ, options, emit=out)
     done = "would release" if args.dry_run else "released"
     names = ", ".join(f"{r.package.name} {r.version}" for r in result.released if r.verified or args.dry_run)
     summary = f"{done} {names or 'nothing'}" + (f"; tagged {', '.join(result.tags)}" if result.tags else "")
@@ -246,4 +259,5 @@ def register(command: Command) -> None:
         metavar="SITE_DIR",
         default=os.environ.get("SHIPYARD_SITE_DIR", "site"),
     )
+    lock_option(p)
     version_options(p)

@@ -14,6 +14,10 @@ from shipyard.cli.common import (
     dists_of,
     flag,
     load_config,
+    lock_option,
+    locked,
+    network_flags,
+    network_options,
     python_of,
     python_option,
     repo_options,
@@ -29,12 +33,14 @@ if TYPE_CHECKING:
 
 
 def cmd_build(args: argparse.Namespace, out: Renderer) -> int:
+    import contextlib
     import tempfile
 
     from shipyard.build import build
 
     cfg = load_config(args, **{"dist-dir": args.out})
-    with tempfile.TemporaryDirectory(prefix="shipyard-dry-") as tmp:
+    lock = contextlib.nullcontext() if args.dry_run else locked(args, cfg, "build", out)
+    with lock, tempfile.TemporaryDirectory(prefix="shipyard-dry-") as tmp:
         target = Path(tmp) if args.dry_run else cfg.dist_dir
         dists = build(cfg.root, target, isolated=not args.no_isolation, emit=out)
         lines = [f"{d.filename}  sha256:{d.sha256}" for d in dists]
@@ -80,16 +86,33 @@ def cmd_test_install(args: argparse.Namespace, out: Renderer) -> int:
 
 
 def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
+    import contextlib
+
+    from shipyard.audit import AuditLog
     from shipyard.index import credentials
+    from shipyard.index.remote import session
     from shipyard.publish import publish
 
-    cfg = load_config(args, **{"dist-dir": args.dist_dir, "allow-unverified": args.allow_unverified or None})
+    flags = {
+        "dist-dir": args.dist_dir,
+        "allow-unverified": args.allow_unverified or None,
+        **network_flags(args),
+    }
+    cfg = load_config(args, **flags)
     repo = repository_of(args, cfg, args.to)
     cred = credentials.resolve(repo, cfg.root, os.environ)
     dists = dists_of(args, cfg)
-    outcomes = publish(
-        dists, repo, cred, dry_run=args.dry_run, allow_unverified=cfg.allow_unverified, emit=out
-    )
+    with contextlib.nullcontext() if args.dry_run else locked(args, cfg, "publish", out):
+        outcomes = publish(
+            dists,
+            repo,
+            cred,
+            http=session(cfg.network),
+            dry_run=args.dry_run,
+            allow_unverified=cfg.allow_unverified,
+            audit=AuditLog.at(cfg.root, os.environ),
+            emit=out,
+        )
     counts = {
         a: sum(o.action == a for o in outcomes) for a in ("uploaded", "landed", "skipped", "would-upload")
     }
@@ -104,6 +127,7 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
 
 def cmd_verify(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.index import credentials
+    from shipyard.index.remote import session
     from shipyard.verify import Verified, verify, verify_published
 
     cfg = load_config(args, **{"dist-dir": args.dist_dir, "verify-timeout": args.timeout})
@@ -115,7 +139,14 @@ def cmd_verify(args: argparse.Namespace, out: Renderer) -> int:
     if build is not None and args.version in (None, build[1][1]):
         dists, (name, version) = build
         result = verify(
-            dists, repo, cred, timeout=cfg.verify_timeout, install=install, python=python, emit=out
+            dists,
+            repo,
+            cred,
+            timeout=cfg.verify_timeout,
+            install=install,
+            python=python,
+            http=session(cfg.network),
+            emit=out,
         )
         said = "exactly as built"
     else:
@@ -212,6 +243,7 @@ def cmd_release(args: argparse.Namespace, out: Renderer) -> int:
             "verify-install": False if args.no_verify_install else None,
             "allow-unverified": args.allow_unverified or None,
             "verify-timeout": args.timeout,
+            **network_flags(args),
         },
     )
     trigger = Trigger(
@@ -225,7 +257,8 @@ def cmd_release(args: argparse.Namespace, out: Renderer) -> int:
     options = Options(
         python=python_of(args), dry_run=args.dry_run, isolated=not args.no_isolation, trigger=trigger
     )
-    result = release(cfg, os.environ, options, emit=out)
+    with locked(args, cfg, "release", out):
+        result = release(cfg, os.environ, options, emit=out)
     done = "would release" if args.dry_run else "released"
     stages = " -> ".join(s.repository + (" (already there)" if s.resumed else "") for s in result.stages)
     summary = f"{done} {result.name} {result.version} to {stages}"
@@ -248,6 +281,7 @@ def register(command: Command) -> None:
         "--no-isolation", action="store_true", help="build in this environment, not an isolated one"
     )
     p.add_argument("--dry-run", action="store_true", help="build in a temporary folder, leave dist/ alone")
+    lock_option(p)
 
     p = command("check", cmd_check, "check the built files are fit for the target index")
     p.add_argument("--to", metavar="NAME", help="the repository the files are for (default: every stage)")
@@ -269,6 +303,8 @@ def register(command: Command) -> None:
         help="upload even when the index cannot be read first [env: SHIPYARD_ALLOW_UNVERIFIED]",
     )
     p.add_argument("--dry-run", action="store_true", help="read the index and say what would be uploaded")
+    network_options(p)
+    lock_option(p)
     dist_options(p)
 
     p = command(
@@ -375,4 +411,6 @@ def register(command: Command) -> None:
         "--no-isolation", action="store_true", help="build in this environment, not an isolated one"
     )
     p.add_argument("--dry-run", action="store_true", help="build and check, then say what would be published")
+    network_options(p)
+    lock_option(p)
     python_option(p)

@@ -17,7 +17,7 @@ import requests
 from shipyard.config import Repository
 from shipyard.errors import CredentialError, IndexError_
 from shipyard.index.credentials import TOKEN_USER, Credential, env_prefix
-from shipyard.index.remote import READ_TIMEOUT, session
+from shipyard.index.remote import read_timeout, session
 from shipyard.secrets import Secret, register
 
 GITHUB = "GitHub Actions"
@@ -90,7 +90,7 @@ def _github_jwt(http: requests.Session, environ: Mapping[str, str], audience: st
             url,
             params={"audience": audience},  # appended to the api-version query GitHub puts in the URL
             headers={"Authorization": f"bearer {bearer}", "Accept": "application/json"},
-            timeout=READ_TIMEOUT,
+            timeout=read_timeout(http),
         )
     except requests.RequestException as exc:
         raise CredentialError(f"cannot get an OIDC token from GitHub Actions: {type(exc).__name__}") from None
@@ -145,7 +145,9 @@ def _call(
     http: requests.Session, method: str, url: str, repository: Repository, **kw: Any
 ) -> requests.Response:
     try:
-        return http.request(method, url, headers={"Accept": "application/json"}, timeout=READ_TIMEOUT, **kw)
+        return http.request(
+            method, url, headers={"Accept": "application/json"}, timeout=read_timeout(http), **kw
+        )
     except requests.RequestException as exc:
         raise IndexError_(
             f"trusted publishing for '{repository.name}': cannot reach {url} ({type(exc).__name__})"

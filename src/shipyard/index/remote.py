@@ -1,4 +1,8 @@
-"""Talking to index servers over HTTP (requests): reading project pages, uploading files."""
+"""Talking to index servers over HTTP (requests): reading project pages, uploading files.
+
+Failures that may pass (connection errors, timeouts, 5xx, 429) raise `TransientError`; reads are
+retried here, uploads by `publish`, which must read the index between two attempts.
+"""
 
 from __future__ import annotations
 
@@ -7,23 +11,42 @@ from urllib.parse import urlsplit
 
 import requests
 
-from shipyard import __version__
+from shipyard import __version__, events, network
 from shipyard.config import Repository
 from shipyard.dists import Dist
 from shipyard.errors import AuthError, IndexError_
 from shipyard.index.credentials import Credential
 from shipyard.index.listing import ACCEPT, Listing, NotAnIndex, parse
+from shipyard.network import Network, TransientError
 
-READ_TIMEOUT = (10.0, 60.0)
-UPLOAD_TIMEOUT = (10.0, 600.0)
+CONNECT_TIMEOUT = 10.0
+# what may pass on the next attempt (a bad URL or a redirect loop will not)
+TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 Progress = Callable[[int, int], None]
 
 
-def session() -> requests.Session:
-    s = requests.Session()
+class Http(requests.Session):
+    """A session that knows the run's timeouts and retry budget."""
+
+    def __init__(self, net: Network) -> None:
+        super().__init__()
+        self.network = net
+
+
+def session(net: Network | None = None) -> Http:
+    s = Http(net or Network())
     s.headers["User-Agent"] = f"shipyard/{__version__}"
     s.trust_env = False  # no .netrc credentials or proxies for other hosts sneaking in
     return s
+
+
+def network_of(http: requests.Session) -> Network:
+    return http.network if isinstance(http, Http) else Network()
+
+
+def read_timeout(http: requests.Session) -> tuple[float, float]:
+    """(connect, read) seconds for a GET."""
+    return (CONNECT_TIMEOUT, network_of(http).read_timeout)
 
 
 def auth_for(url: str, repo: Repository, cred: Credential | None) -> tuple[str, str] | None:
@@ -34,16 +57,36 @@ def auth_for(url: str, repo: Repository, cred: Credential | None) -> tuple[str, 
 
 
 def read_listing(
-    http: requests.Session, repo: Repository, project: str, cred: Credential | None = None
+    http: requests.Session,
+    repo: Repository,
+    project: str,
+    cred: Credential | None = None,
+    emit: events.Emit = events.ignore,
 ) -> Listing:
-    """What `repo` serves for `project`; IndexError_ if it cannot be read or is not an index."""
+    """What `repo` serves for `project`, transient faults retried; IndexError_ if it cannot be read
+    or is not an index."""
+    return network.call(
+        lambda: _read_once(http, repo, project, cred), network_of(http), f"reading {repo.name}", emit
+    )
+
+
+def _read_once(http: requests.Session, repo: Repository, project: str, cred: Credential | None) -> Listing:
     from packaging.utils import canonicalize_name
 
     url = f"{repo.simple_url}{canonicalize_name(project)}/"
     try:
-        resp = http.get(url, headers={"Accept": ACCEPT}, auth=auth_for(url, repo, cred), timeout=READ_TIMEOUT)
+        resp = http.get(
+            url, headers={"Accept": ACCEPT}, auth=auth_for(url, repo, cred), timeout=read_timeout(http)
+        )
+    except TRANSIENT as exc:
+        raise TransientError(f"cannot read {url}: {_reason(exc)}") from None
     except requests.RequestException as exc:
         raise IndexError_(f"cannot read {url}: {_reason(exc)}") from None
+    if resp.status_code in network.RETRY_STATUSES:
+        raise TransientError(
+            f"cannot read {url}: HTTP {resp.status_code} {resp.reason}",
+            retry_after=network.retry_after(resp.headers.get("Retry-After")),
+        )
     if resp.status_code == 404:
         return Listing()
     if resp.status_code in (401, 403):
@@ -62,18 +105,21 @@ def read_listing(
 
 def _reason(exc: requests.RequestException) -> str:
     if isinstance(exc, requests.ConnectionError):
-        if "aborted" in str(exc) or "RemoteDisconnected" in str(exc):
+        if isinstance(exc, requests.ConnectTimeout):
+            return "timed out connecting"
+        if "aborted" in str(exc) or "RemoteDisconnected" in str(exc) or "reset" in str(exc):
             return "the connection was dropped before the index replied"
         return "connection failed (is the index running and the URL right?)"
     if isinstance(exc, requests.Timeout):
-        return "timed out"
+        return "timed out waiting for the index"
     return type(exc).__name__
 
 
 def upload(
     http: requests.Session, repo: Repository, dist: Dist, cred: Credential | None, progress: Progress
 ) -> None:
-    """POST `dist` to the legacy upload API, streamed. Raises AuthError / IndexError_ on failure."""
+    """POST `dist` to the legacy upload API, streamed, once. Raises TransientError for what may pass,
+    AuthError / IndexError_ for refusals."""
     from requests_toolbelt import MultipartEncoder, MultipartEncoderMonitor
     from twine.package import PackageFile
     from twine.repository import Repository as TwineRepository
@@ -92,8 +138,10 @@ def upload(
                 headers={"Content-Type": monitor.content_type},
                 auth=auth_for(repo.upload_url, repo, cred),
                 allow_redirects=False,
-                timeout=UPLOAD_TIMEOUT,
+                timeout=(CONNECT_TIMEOUT, network_of(http).upload_timeout),
             )
+        except TRANSIENT as exc:
+            raise TransientError(f"uploading {dist.filename} to {repo.name} failed: {_reason(exc)}") from None
         except requests.RequestException as exc:
             raise IndexError_(f"uploading {dist.filename} to {repo.name} failed: {_reason(exc)}") from None
     _raise_for_upload(resp, repo, dist, cred)
@@ -123,6 +171,11 @@ def _raise_for_upload(resp: requests.Response, repo: Repository, dist: Dist, cre
         raise IndexError_(
             f"{repo.name} refused {dist.filename}: HTTP {code} {resp.reason}: is {repo.upload_url} "
             "the index's upload endpoint? Check its upload-url"
+        )
+    if code in network.RETRY_STATUSES:
+        raise TransientError(
+            f"uploading {dist.filename} to {repo.name} failed: HTTP {code} {resp.reason}",
+            retry_after=network.retry_after(resp.headers.get("Retry-After")),
         )
     raise IndexError_(f"{repo.name} refused {dist.filename}: HTTP {code} {resp.reason}")
 

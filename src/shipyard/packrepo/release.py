@@ -29,6 +29,7 @@ from shipyard.reproducible import epoch_of, source_date_epoch
 from shipyard.target import current_branch, guard_branch, guard_clean, rules
 
 if TYPE_CHECKING:
+    from shipyard.audit import AuditLog
     from shipyard.testinstall import TestInstall
 
 TABLE_START, TABLE_END = "<!-- shipyard:packages -->", "<!-- /shipyard:packages -->"
@@ -82,6 +83,7 @@ class _Run:
     epoch: int | None  # SOURCE_DATE_EPOCH of this run's builds
     versions: dict[str, str]  # package -> its version after this run (released now, else the last)
     tagged: dict[str, str]  # package -> the commit of its last release tag
+    audit: AuditLog
     wheels: dict[str, Path] = field(default_factory=dict)  # wheels built in this run, for dependants
 
 
@@ -99,10 +101,13 @@ def release_changed(
         raise NothingToRelease("nothing to release: no package changed since its last tag")
     repos = [config.repository(n) for n in config.stages]
     creds = {r.name: credentials.resolve(r, repo.root, environ) for r in repos}
+    from shipyard.audit import AuditLog
+
     run = _Run(
         source_date_epoch(repo.root),
         versions={p.name: str(p.last.version) for p in everything if p.last},
         tagged={p.name: p.last.commit for p in everything if p.last},
+        audit=AuditLog.at(repo.root, environ),  # at the repository root, for every package
     )
     run.versions.update({p.name: p.version for p in packages if p.version})
     result = RepoRelease()
@@ -149,6 +154,7 @@ def _one(
         tests_root=built.tree,
         local_wheels=local,
         siblings=built.siblings,
+        audit=run.audit,
     )
     return released
 
