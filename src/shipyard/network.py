@@ -85,7 +85,7 @@ class Attempts:
             raise self.exhausted(exc) from None
         self.emit(
             events.Event(
-                "warning",
+                "info",  # progress on stdout: stderr keeps the one line that matters
                 f"{exc.message}; retry {self.failures}/{self.network.retries} in {delay:.2f} s",
                 {"retry": self.failures, "delay": delay, "what": self.what},
             )

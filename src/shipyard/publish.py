@@ -74,7 +74,8 @@ def publish(
     emit: events.Emit = events.ignore,
 ) -> list[Outcome]:
     """Upload what `repo` does not have yet; report what was uploaded, skipped or would be, and
-    (unless a dry run) append it to `audit`, also when an upload fails half-way."""
+    (unless a dry run) append it to `audit`, also when an upload fails half-way (not when it
+    fails before any file reached the index)."""
     name, version = release_of(dists)
     http = http or remote.session()
     events.step(emit, f"reading what {repo.name} serves for {name}", repository=repo.name)
@@ -100,7 +101,8 @@ def publish(
         for dist in todo:
             outcomes.append(Outcome(dist, _upload_one(http, repo, dist, cred, emit)))
     except ShipyardError as exc:
-        if audit is not None:
+        # a half release is recorded; a refusal before any file reached the index changes nothing
+        if audit is not None and any(o.action in ("uploaded", "landed") for o in outcomes):
             audit.published(repo, name, version, [o.as_json() for o in outcomes], error=exc.message)
         raise
     if audit is not None:
