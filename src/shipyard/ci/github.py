@@ -47,4 +47,6 @@ def render(ctx: Context) -> str:
         release_if=release_if(ctx),
         stage_if=lambda s: stage_if(ctx, s),
         needs=["lint", "test"] if ctx.ruff else ["test"],
+        # a packaging repository's matrix job: its package (and the changed ones it imports), unrecorded
+        matrix_command=ctx.release_command("").removesuffix(" --push") + ' --package "$PACKAGE" --no-record',
     )
