@@ -45,6 +45,16 @@ simple-url = "https://pkgs.dev.azure.com/org/_packaging/feed/pypi/simple/"
 
 @pytest.fixture(scope="module")
 def single(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_single(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def packrepo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_packrepo(tmp_path_factory)
+
+
+def make_single(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A single package with ruff, releasing to testpypi then pypi, on Python 3.10 and later."""
     root = tmp_path_factory.mktemp("single") / "tiny-pkg"
     make_project(root, tool=SINGLE_TOOL)
     path = root / "pyproject.toml"
@@ -53,8 +63,8 @@ def single(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(scope="module")
-def packrepo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def make_packrepo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A packaging repository releasing to an Azure Artifacts feed then pypi."""
     root = tmp_path_factory.mktemp("repo") / "tools"
     root.mkdir()
     git(root, "init", "-q")

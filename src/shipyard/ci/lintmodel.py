@@ -37,6 +37,8 @@ FROM_GIT = re.compile(
     r"\bshipyard\s+(?:[^\n]*\s)?(?:release|plan|version)\b|\bgit\s+describe\b|setuptools[-_]scm"
     r"|hatch[-_]vcs|versioningit|dunamai|dynamic-versioning|semantic-release|\bcz\s+bump\b|\bpaa\s"
 )
+# a job named for its tests: test, tests, unit-tests, test-3.12 (not publish-testpypi)
+TEST_NAME = re.compile(r"(?i)(?:^|[^a-z])(?:unit)?tests?(?:[^a-z]|$)")
 PUBLISH_ACTIONS = ("pypa/gh-action-pypi-publish",)
 
 
@@ -96,7 +98,7 @@ class Job:
 
     @property
     def tests(self) -> bool:
-        return "test" in self.name.lower() or self.first(TESTS) is not None
+        return bool(TEST_NAME.search(self.name)) or self.first(TESTS) is not None
 
     @property
     def tests_before_release(self) -> bool:

@@ -68,7 +68,10 @@ def _build(node: yaml.Node, source: list[str], loader: yaml.SafeLoader) -> Any:
         text.line, text.source = line, source
         # a block scalar's content starts on the line after its `|`; its end mark is past the block
         end = node.end_mark.line + (1 if node.end_mark.column else 0)
-        text.end = max(line, min(end, len(source)))
+        end = min(end, len(source))
+        while end > line and not source[end - 1].strip():  # a block's trailing blank lines
+            end -= 1
+        text.end = max(line, end)
         return text
     return value
 
