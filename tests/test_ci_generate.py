@@ -45,6 +45,16 @@ simple-url = "https://pkgs.dev.azure.com/org/_packaging/feed/pypi/simple/"
 
 @pytest.fixture(scope="module")
 def single(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_single(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def packrepo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_packrepo(tmp_path_factory)
+
+
+def make_single(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A single package with ruff, releasing to testpypi then pypi, on Python 3.10 and later."""
     root = tmp_path_factory.mktemp("single") / "tiny-pkg"
     make_project(root, tool=SINGLE_TOOL)
     path = root / "pyproject.toml"
@@ -53,8 +63,8 @@ def single(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(scope="module")
-def packrepo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def make_packrepo(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A packaging repository releasing to an Azure Artifacts feed then pypi."""
     root = tmp_path_factory.mktemp("repo") / "tools"
     root.mkdir()
     git(root, "init", "-q")
@@ -148,7 +158,7 @@ def test_github_release_hygiene(kind: str, single: Path, packrepo: Path) -> None
         if job.get("permissions", {}).get("id-token") == "write":
             assert publishes or "actions/deploy-pages" in uses, f"{name} gets id-token without publishing"
             assert "test" in _jobs_needing(jobs, name), f"{name} does not wait for the tests"
-        elif publishes:
+        elif publishes and name != "record":  # record finds every file published: it uploads nothing
             pytest.fail(f"{name} publishes without its own permissions")
         for step in job.get("steps", []):
             if step.get("uses", "").startswith("actions/checkout@"):
@@ -173,11 +183,20 @@ def test_github_release_hygiene(kind: str, single: Path, packrepo: Path) -> None
         upload = next(s for s in jobs["build"]["steps"] if "upload-artifact" in s.get("uses", ""))
         assert upload["with"]["include-hidden-files"] is True  # the build manifest is a dot file
     else:
-        assert (
-            jobs["build"]["strategy"]["matrix"]["package"] == "${{ fromJSON(needs.plan.outputs.packages) }}"
-        )
+        stages = ["feed", "pypi"]
+        for stage, before in zip(stages, ["plan", "publish-feed"], strict=True):
+            job = jobs[f"publish-{stage}"]
+            assert job["strategy"]["matrix"]["package"] == "${{ fromJSON(needs.plan.outputs.packages) }}"
+            assert job["environment"]["name"] == stage and before in job["needs"]
+            assert job["permissions"] == {"contents": "read", "id-token": "write"}
+            run = job["steps"][-1]["run"]
+            assert '--package "$PACKAGE" --no-record' in run and run.endswith(f"--stages {stage}")
         assert "shipyard plan --changed --json" in jobs["plan"]["steps"][-1]["run"]
-        assert jobs["release"]["permissions"]["contents"] == "write"
+        assert on["workflow_dispatch"]["inputs"]["package"]["type"] == "string"
+        record = jobs["record"]
+        assert record["permissions"] == {"contents": "write"} and "publish-pypi" in record["needs"]
+        assert "--push" in record["steps"][-1]["run"] and "id-token" not in record["permissions"]
+        assert "idempotent" in text or "identical file as published" in text
         assert "--site-dir site" in " ".join(s.get("run", "") for s in jobs["docs"]["steps"])
 
 

@@ -5,9 +5,12 @@ own folder index, nothing leaves it), then one job per stage publishes those ver
 verifies them, each in an environment of the stage's name (so production can wait for approval)
 and each the only place with `id-token: write` (trusted publishing).
 
-A packaging repository: a plan job lists the changed packages, a matrix builds each in parallel,
-then one release job releases them in dependency order, stage by stage, and pushes the changelog
-commit and tags (one job, so that no two pushes race on main); a docs job builds every package's
+A packaging repository: a plan job lists the changed packages (or the one a manual run names);
+per stage, a matrix releases each package in a job of its own, in parallel (`release --changed
+--package NAME --no-record`: the package and the changed ones it imports; a dependency published by
+two jobs at once is safe, publishing being idempotent); then one record job finds every file
+published and identical, verifies, and records once: changelogs, README table, commit and tags,
+pushed together (one job, so that no two pushes race on main). A docs job builds every package's
 MkDocs site under /<package>/ and a pages job deploys it.
 """
 
@@ -44,4 +47,6 @@ def render(ctx: Context) -> str:
         release_if=release_if(ctx),
         stage_if=lambda s: stage_if(ctx, s),
         needs=["lint", "test"] if ctx.ruff else ["test"],
+        # a packaging repository's matrix job: its package (and the changed ones it imports), unrecorded
+        matrix_command=ctx.release_command("").removesuffix(" --push") + ' --package "$PACKAGE" --no-record',
     )

@@ -40,6 +40,28 @@ def cmd_init(args: argparse.Namespace, out: Renderer) -> int:
     return 0
 
 
+def cmd_check(args: argparse.Namespace, out: Renderer) -> int:
+    from shipyard.ci import lint
+
+    root = Path(args.project)
+    paths = [Path(f) for f in args.files] or lint.discover(root)
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise usage(f"no such pipeline file: {missing[0]}")
+    findings = lint.check(paths, root)
+    errors = sum(f.level == "error" for f in findings)
+    warnings = len(findings) - errors
+    counts = f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)}"
+    summary = f"{len(paths)} file{'s' * (len(paths) != 1)} checked: {counts}"
+    data = {
+        "ok": not errors,
+        "files": [lint.shown(p, root) for p in paths],
+        "findings": [f.as_json() for f in findings],
+    }
+    out.result("ci check", data, "\n".join([*map(str, findings), summary]))
+    return 1 if errors else 0
+
+
 def _group(parent: argparse.ArgumentParser) -> argparse._SubParsersAction[argparse.ArgumentParser]:
     return parent.add_subparsers(dest="ci_command", metavar="SUBCOMMAND", required=True)
 
@@ -55,7 +77,11 @@ def _leaf_options(p: argparse.ArgumentParser) -> None:
 
 
 def register(command: Command) -> None:
-    group = command("ci", cmd_init, "generate CI pipelines that release (GitHub, GitLab, Azure, Travis)")
+    group = command(
+        "ci",
+        cmd_init,
+        "generate CI pipelines that release, and lint existing ones (GitHub, GitLab, Azure, Travis)",
+    )
     sub = _group(group)
     p = sub.add_parser(
         "init",
@@ -86,3 +112,21 @@ def register(command: Command) -> None:
     )
     p.add_argument("--stdout", action="store_true", help="print the file instead of writing it")
     p.add_argument("--force", action="store_true", help="replace an existing file")
+
+    p = sub.add_parser(
+        "check",
+        help="lint pipeline files for release hygiene (exit 1 on an error-level finding)",
+        description="Lint pipeline files for release hygiene: schema, the release waits for the tests, "
+        "no credential reaches the log, full history where versions come from tags, trusted "
+        "publishing scoped to the release job, pinned and current actions, scripts that parse. "
+        "Each finding: file:line, level, rule, and the fix. Exit 1 if any finding is an error.",
+    )
+    p.set_defaults(func=cmd_check)
+    _leaf_options(p)
+    p.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="pipeline files (default: .github/workflows/*.yml, .gitlab-ci.yml, azure-pipelines.yml, "
+        ".travis.yml in the project)",
+    )

@@ -198,13 +198,20 @@ def cmd_release_changed(args: argparse.Namespace, out: Renderer, repo: Any, opti
             "--changed releases each changed package at the version its commits call for: "
             "drop --tag and --bump"
         )
+    if args.no_record and args.push:
+        raise usage("--no-record writes no commit or tag to push: drop --push (or --no-record)")
     cfg = settings.load(repo, os.environ, flags)
+    only = args.package or [n.strip() for n in os.environ.get("SHIPYARD_PACKAGE", "").split(",") if n.strip()]
     with locked(args, cfg, "release", out):
-        result = release_changed(repo, cfg, os.environ, options, emit=out)
+        result = release_changed(
+            repo, cfg, os.environ, options, emit=out, only=only, record=not args.no_record
+        )
     done = "would release" if args.dry_run else "released"
     names = ", ".join(f"{r.package.name} {r.version}" for r in result.released if r.verified or args.dry_run)
     summary = f"{done} {names or 'nothing'}" + (f"; tagged {', '.join(result.tags)}" if result.tags else "")
     summary += " and pushed" if result.pushed else ""
+    if args.no_record and names:
+        summary += " (not recorded: no changelog, commit or tag)"
     if result.error is not None:
         if names:
             print(f"{done} {names} before the failure", file=sys.stderr)

@@ -22,6 +22,7 @@ from shipyard.cli.common import (
     python_option,
     repo_options,
     repository_of,
+    usage,
     version_options,
 )
 from shipyard.cli.packrepo import cmd_plan_changed, cmd_release_changed, packaging_repo
@@ -234,6 +235,8 @@ def cmd_release(args: argparse.Namespace, out: Renderer) -> int:
         )
         options = Options(python=python_of(args), dry_run=args.dry_run, trigger=trigger)
         return cmd_release_changed(args, out, repo, options)
+    if args.package or args.no_record:
+        raise usage("--package and --no-record are for a packaging repository (release --changed)")
 
     cfg = load_config(
         args,
@@ -383,6 +386,21 @@ def register(command: Command) -> None:
         action="store_true",
         help="a packaging repository: release every package changed since its last tag, in dependency "
         "order (the default where shipyard.toml or .paa.config is found and no pyproject.toml)",
+    )
+    flag(
+        p,
+        "--package",
+        "with --changed: release only NAME and the changed packages it imports (repeatable; "
+        "SHIPYARD_PACKAGE: comma-separated)",
+        action="append",
+        metavar="NAME",
+        default=None,
+    )
+    p.add_argument(
+        "--no-record",
+        action="store_true",
+        help="with --changed: publish and verify, but write no changelog, commit or tag (parallel "
+        "CI jobs; one later run records them all)",
     )
     p.add_argument(
         "--no-test-install",

@@ -163,9 +163,9 @@ def _plan(repo: Repo, top: Path, rules: Rules, package: Package, pre: str | None
     )
 
 
-def order(repo: Repo, packages: list[Package]) -> list[Package]:
-    """Packages that others in the list depend on come first (imports of sibling modules)."""
-    by_import = {p.module.import_name: p for p in packages}
+def dependencies(repo: Repo, packages: list[Package]) -> dict[str, set[str]]:
+    """Import name -> the import names of the packages in the list it imports."""
+    by_import = {p.module.import_name for p in packages}
     graph: dict[str, set[str]] = {}
     for package in packages:
         scan = _scanner(repo, package.module)
@@ -174,8 +174,35 @@ def order(repo: Repo, packages: list[Package]) -> list[Package]:
             found = scan(path)
             needs |= {r.import_name for r in (*found.required, *found.optional) if r.import_name in by_import}
         graph[package.module.import_name] = needs - {package.module.import_name}
+    return graph
+
+
+def order(repo: Repo, packages: list[Package]) -> list[Package]:
+    """Packages that others in the list depend on come first (imports of sibling modules)."""
+    by_import = {p.module.import_name: p for p in packages}
     try:
-        names = list(graphlib.TopologicalSorter(graph).static_order())
+        names = list(graphlib.TopologicalSorter(dependencies(repo, packages)).static_order())
     except graphlib.CycleError as exc:
         raise UsageError(f"packages import each other in a cycle: {' -> '.join(exc.args[1])}") from None
     return [by_import[n] for n in names]
+
+
+def narrow(repo: Repo, packages: list[Package], names: list[str]) -> list[Package]:
+    """Of the changed `packages` (in dependency order), `names` and the changed ones they import,
+    directly or not, in the same order: what one job of a parallel release publishes."""
+    by_name = {canonicalize_name(p.name): p for p in packages}
+    known = {canonicalize_name(m.name) for m in repo.modules()}
+    unknown = [n for n in names if canonicalize_name(n) not in known]
+    if unknown:
+        raise UsageError(f"--package {unknown[0]}: no such module in {repo.root}")
+    graph = dependencies(repo, packages)
+    wanted: set[str] = set()
+    todo = [
+        by_name[canonicalize_name(n)].module.import_name for n in names if canonicalize_name(n) in by_name
+    ]
+    while todo:
+        name = todo.pop()
+        if name not in wanted:
+            wanted.add(name)
+            todo += graph.get(name, set())
+    return [p for p in packages if p.module.import_name in wanted]

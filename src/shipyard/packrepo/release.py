@@ -10,7 +10,7 @@ only what is left.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +21,7 @@ from shipyard.dists import Dist
 from shipyard.errors import NothingToRelease, ShipyardError
 from shipyard.index import credentials
 from shipyard.packrepo.assemble import assemble
-from shipyard.packrepo.changes import Package, survey
+from shipyard.packrepo.changes import Package, narrow, survey
 from shipyard.packrepo.inprocess import build_tree
 from shipyard.packrepo.layout import Repo
 from shipyard.release import Options, StageResult, ship
@@ -88,8 +88,18 @@ class _Run:
 
 
 def release_changed(
-    repo: Repo, config: Config, environ: Mapping[str, str], options: Options, emit: events.Emit
+    repo: Repo,
+    config: Config,
+    environ: Mapping[str, str],
+    options: Options,
+    emit: events.Emit,
+    *,
+    only: Sequence[str] = (),
+    record: bool = True,
 ) -> RepoRelease:
+    """Release the changed packages (`only`: those and the changed packages they import); `record`
+    False publishes and verifies but writes no changelog, commit or tag (a parallel job's share,
+    recorded once afterwards by a run that finds every file published)."""
     trigger = options.trigger
     branch = current_branch(repo.root, environ)
     guard_branch(trigger.if_branch, branch)
@@ -97,6 +107,10 @@ def release_changed(
         guard_clean(config)
     everything = survey(repo, rules(config), pre=trigger.pre, only_changed=False)
     packages = [p for p in everything if p.version]
+    if only:
+        packages = narrow(repo, packages, list(only))
+        if not packages:
+            raise NothingToRelease(f"nothing to release: {', '.join(only)} did not change since its last tag")
     if not packages:
         raise NothingToRelease("nothing to release: no package changed since its last tag")
     repos = [config.repository(n) for n in config.stages]
@@ -119,7 +133,7 @@ def release_changed(
         except ShipyardError as exc:
             result.error = exc
             break
-    if not options.dry_run:
+    if record and not options.dry_run:
         _record(repo, config, result, trigger.push, branch, run.epoch, emit)
     return result
 
