@@ -137,12 +137,16 @@ def _executable(name: str) -> Path:
     # Next to sys.executable, so the servers come from the running venv
     # whether or not it is activated.
     exe = Path(sys.executable).parent / name
-    if not exe.exists():
-        msg = f"{exe} not installed"
+    return required(exe, f"{exe} not installed")
+
+
+def required(path: Path, missing: str) -> Path:
+    """`path` if it exists; else skip, or fail where `./run.sh test` promised every tool."""
+    if not path.exists():
         if os.environ.get("SHIPYARD_REQUIRE_SERVERS") == "1":
-            pytest.fail(msg)
-        pytest.skip(msg)
-    return exe
+            pytest.fail(missing)
+        pytest.skip(missing)
+    return path
 
 
 def _free_port() -> int:

@@ -21,7 +21,7 @@ import pytest
 
 from tests import oidc_standin
 from tests.conftest import git, make_project
-from tests.indexes import TestIndex, client_env, start_pypiserver
+from tests.indexes import TestIndex, client_env, required, start_pypiserver
 
 pytestmark = pytest.mark.integration
 
@@ -35,13 +35,16 @@ PROJECT = "ci-pkg"
 FILES = ["ci_pkg-1.0.0-py3-none-any.whl", "ci_pkg-1.0.0.tar.gz"]
 
 
+def assert_released_on_both(indexes: dict[str, TestIndex], output: str) -> None:
+    staging = indexes["staging"].served_files(PROJECT)
+    assert sorted(staging) == FILES
+    assert indexes["production"].served_files(PROJECT) == staging  # the same bytes, both stages
+    for token in TOKENS.values():
+        assert token not in output
+
+
 def tool(path: Path, how: str) -> Path:
-    if not path.exists():
-        message = f"{path} is not installed ({how})"
-        if os.environ.get("SHIPYARD_REQUIRE_SERVERS") == "1":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    return required(path, f"{path} is not installed ({how})")
 
 
 @pytest.fixture(scope="session")
@@ -169,11 +172,7 @@ def test_gitlab_tag_pipeline_publishes_and_verifies(
     assert run.returncode == 0, output[-6000:]
     test_job = f"test: [{sys.version_info.major}.{sys.version_info.minor}]"
     assert job_results(output) == {test_job: "PASS", "release": "PASS", "cleanup": "PASS"}, output[-6000:]
-    staging = two_indexes["staging"].served_files(PROJECT)
-    assert sorted(staging) == FILES
-    assert two_indexes["production"].served_files(PROJECT) == staging  # the same bytes, both stages
-    for token in TOKENS.values():
-        assert token not in output
+    assert_released_on_both(two_indexes, output)
 
 
 def test_gitlab_branch_pipeline_publishes_nothing(
@@ -235,11 +234,7 @@ def test_github_tag_push_publishes_and_verifies(
     )
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-8000:]
-    staging = two_indexes["staging"].served_files(PROJECT)
-    assert sorted(staging) == FILES
-    assert two_indexes["production"].served_files(PROJECT) == staging
-    for token in TOKENS.values():
-        assert token not in output
+    assert_released_on_both(two_indexes, output)
 
 
 def test_github_branch_push_publishes_nothing(

@@ -12,6 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+# one definition of what names and references a credential, shared with `ci check`
+from shipyard.ci.lintmodel import CREDENTIAL_NAME, SECRET_REF
+
 if TYPE_CHECKING:
     from shipyard.doctor import Finding
 
@@ -26,11 +29,6 @@ CI_GLOBS = (
     "bitbucket-pipelines.yml",
     "Jenkinsfile",
 )
-_SECRET_NAME = r"[A-Za-z0-9_.]*(?:TOKEN|PASSWORD|PASSWD|SECRET|API_?KEY)[A-Za-z0-9_.]*"  # noqa: S105 - a pattern
-# ${{ secrets.X }} (GitHub), $(X) (Azure macros), $X / ${X} (shell, GitLab, Travis)
-SECRET_REF = re.compile(
-    rf"\$\{{\{{\s*secrets\.\w+\s*\}}\}}|\$\(\s*{_SECRET_NAME}\s*\)|\$\{{?{_SECRET_NAME}\}}?", re.IGNORECASE
-)
 _ECHO = re.compile(r"\b(?:echo|printf)\b(?P<rest>.*)")
 _XTRACE = re.compile(r"\bset\s+-[a-z]*x|\bset\s+-o\s+xtrace\b|\b(?:ba)?sh\s+-[a-z]*x\b")
 _CAT = re.compile(
@@ -38,7 +36,7 @@ _CAT = re.compile(
 )
 _PRINTENV = re.compile(r"^(?:-\s+|run:\s*|script:\s*)*(?:printenv|env|export\s+-p|set)\s*$")
 _LITERAL = re.compile(
-    rf"^\s*(?:-\s*)?(?:export\s+)?(?P<name>{_SECRET_NAME})\s*[:=]\s*['\"]?(?P<value>[^\s'\"$#{{}}<>]{{8,}})['\"]?\s*$",
+    rf"^\s*(?:-\s*)?(?:export\s+)?(?P<name>{CREDENTIAL_NAME})\s*[:=]\s*['\"]?(?P<value>[^\s'\"$#{{}}<>]{{8,}})['\"]?\s*$",
     re.IGNORECASE,
 )
 _PLACEHOLDER = re.compile(r"\.\.\.|xxx|changeme|example|your[-_]|<|\*\*\*", re.IGNORECASE)
