@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.audit import AuditLog, ci_run, public_url
 from shipyard.config import Repository
+from shipyard.publish.audit import AuditLog, ci_run, public_url
 from tests.conftest import ShipyardCLI, git, make_project, repositories_toml
 from tests.faultproxy import fault_proxy, upstream_port
 from tests.indexes import TestIndex

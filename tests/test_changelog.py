@@ -1,10 +1,10 @@
-"""shipyard.changelog: exact text in, exact text out."""
+"""shipyard.plan.changelog: exact text in, exact text out."""
 
 from __future__ import annotations
 
 import pytest
 
-from shipyard.changelog import SECTION_ORDER, section, update
+from shipyard.plan.changelog import SECTION_ORDER, section, update
 
 INTRO = (
     "# Changelog\n\n"

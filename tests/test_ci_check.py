@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.ci import generate, lint
-from shipyard.ci.lintmodel import Finding
+from shipyard.ci.generate import providers as generate
+from shipyard.ci.lint import check as lint
+from shipyard.ci.lint.model import Finding
 from tests.conftest import ShipyardCLI
 from tests.test_ci_generate import cases, make_packrepo, make_single
 

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
-from shipyard.ci import generate
-from shipyard.ci.pins import ACTIONS
-from shipyard.versioning import TagPattern
+from shipyard.ci.generate import providers as generate
+from shipyard.ci.generate.pins import ACTIONS
+from shipyard.plan.versions import TagPattern
 from tests.conftest import ShipyardCLI, git, make_project
 
 CHECK_JSONSCHEMA = str(Path(sys.executable).parent / "check-jsonschema")
@@ -112,7 +112,7 @@ def test_generated_pipeline_is_valid(
     root = single if kind == "single" else packrepo
     text, doc = render(root, ci, trigger)
     assert text == render(root, ci, trigger)[0], "the same project must give the same bytes"
-    path = tmp_path / importlib.import_module(f"shipyard.ci.{ci}").PATH.replace("/", "_")
+    path = tmp_path / importlib.import_module(f"shipyard.ci.generate.{ci}").PATH.replace("/", "_")
     path.write_text(text)
     checked = subprocess.run(
         [CHECK_JSONSCHEMA, *SCHEMAS[ci], str(path)], capture_output=True, text=True, check=False

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from shipyard.tomlread import tomllib
+from shipyard.tools.tomlread import tomllib
 from tests.conftest import ShipyardCLI, git, repositories_toml
 from tests.indexes import TestIndex, client_env, http_session
 from tests.test_release_servers import creds

@@ -10,8 +10,8 @@ import sys
 import zipfile
 from pathlib import Path
 
-from shipyard.packrepo.layout import Module
-from shipyard.packrepo.reference import page
+from shipyard.assemble.layout import Module
+from shipyard.assemble.reference import page
 from tests.conftest import ShipyardCLI, git
 from tests.test_packrepo import example_repo, run_json
 

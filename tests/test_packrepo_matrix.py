@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from shipyard.ci import generate
+from shipyard.ci.generate import providers as generate
 from tests.conftest import ShipyardCLI, git
 from tests.indexes import TestIndex, client_env
 from tests.test_packrepo import example_repo

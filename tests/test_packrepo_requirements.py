@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from shipyard.assemble import imports as requirements
+from shipyard.assemble.imports import KNOWN, MAPPING_HINT, Imports, Requirement, RequirementError, scan
 from shipyard.errors import EXIT_USAGE, UsageError
-from shipyard.packrepo import requirements
-from shipyard.packrepo.requirements import KNOWN, MAPPING_HINT, Imports, Requirement, RequirementError, scan
 
 
 def run(

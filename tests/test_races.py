@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.worktree_lock import Busy, hold
+from shipyard.tools.lock import Busy, hold
 from tests.conftest import Run, ShipyardCLI, git, make_project, repositories_toml, set_version
 from tests.faultproxy import RACES
 from tests.indexes import TestIndex, client_env

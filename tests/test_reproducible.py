@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.reproducible import normalize_sdist, source_date_epoch
+from shipyard.build.reproducible import normalize_sdist, source_date_epoch
 from tests.conftest import git
 
 

@@ -17,8 +17,8 @@ import pytest
 from shipyard.cli.guard import redact_logs
 from shipyard.config import Repository
 from shipyard.index.credentials import Credential, resolve
-from shipyard.secretfile import netrc_text, private_file
 from shipyard.secrets import MASK, Secret, redact
+from shipyard.tools.secretfile import netrc_text, private_file
 from tests.conftest import ShipyardCLI, make_project, repositories_toml
 from tests.indexes import http_session, start_pypiserver
 
@@ -45,7 +45,7 @@ def test_private_file_is_removed_when_the_block_raises(raised: BaseException) ->
 CHILD = """
 import sys, time
 from shipyard.cli.guard import terminate_on_sigterm, Terminated
-from shipyard.secretfile import private_file
+from shipyard.tools.secretfile import private_file
 terminate_on_sigterm()
 try:
     with private_file("netrc", "machine h login u password p\\n") as path:

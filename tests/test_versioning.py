@@ -7,9 +7,9 @@ import re
 import pytest
 from packaging.version import Version
 
-from shipyard.commits import Commit, changes, conventional, paa
 from shipyard.errors import ConfigError, UsageError
-from shipyard.versioning import Bump, TagPattern, bumped, parse_version, pre_release, released
+from shipyard.plan.commits import Commit, changes, conventional, paa
+from shipyard.plan.versions import Bump, TagPattern, bumped, parse_version, pre_release, released
 
 
 def c(subject: str, body: str = "") -> Commit:

@@ -13,8 +13,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from shipyard.errors import ConfigError
-from shipyard.network import Network
-from shipyard.tomlread import tomllib
+from shipyard.tools.network import Network
+from shipyard.tools.tomlread import tomllib
 
 PUBLIC_HOSTS = frozenset({"pypi.org", "upload.pypi.org", "test.pypi.org"})
 
@@ -93,7 +93,7 @@ def _as_stages(option: str, value: Any) -> tuple[str, ...]:
 
 
 def _as_tag(option: str, value: Any) -> str:
-    from shipyard.versioning import TagPattern
+    from shipyard.plan.versions import TagPattern
 
     if not isinstance(value, str) or "{version}" not in value:
         raise ConfigError(f"option '{option}' must be a pattern containing {{version}}, not {value!r}")

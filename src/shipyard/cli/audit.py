@@ -49,8 +49,9 @@ def table(rows: list[tuple[str, ...]]) -> str:
 
 
 def cmd_audit(args: argparse.Namespace, out: Renderer) -> int:
-    from shipyard import audit, workdirs
     from shipyard.events import warning
+    from shipyard.publish import audit
+    from shipyard.tools import workdirs
 
     path = Path(args.project).resolve() / workdirs.STATE / audit.FILENAME
     problems: list[audit.Problem] = []

@@ -14,7 +14,7 @@ PROVIDERS = ("github", "gitlab", "azure", "travis")
 
 
 def cmd_init(args: argparse.Namespace, out: Renderer) -> int:
-    from shipyard.ci import generate
+    from shipyard.ci.generate import providers as generate
 
     root = Path(args.project)
     chosen = [p for p in PROVIDERS if getattr(args, p)]
@@ -41,7 +41,7 @@ def cmd_init(args: argparse.Namespace, out: Renderer) -> int:
 
 
 def cmd_check(args: argparse.Namespace, out: Renderer) -> int:
-    from shipyard.ci import lint
+    from shipyard.ci.lint import check as lint
 
     root = Path(args.project)
     paths = [Path(f) for f in args.files] or lint.discover(root)

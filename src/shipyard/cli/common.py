@@ -207,6 +207,6 @@ def locked(
     args: argparse.Namespace, cfg: Config, command: str, out: Renderer
 ) -> AbstractContextManager[None]:
     """Hold the working tree's lock (.shipyard/lock) for a command that writes."""
-    from shipyard.worktree_lock import hold
+    from shipyard.tools.lock import hold
 
     return hold(cfg.root, command, timeout=None if args.wait else cfg.lock_timeout, emit=out)

@@ -12,11 +12,11 @@ from shipyard.cli.common import Command, flag
 from shipyard.cli.render import Renderer
 
 if TYPE_CHECKING:
-    from shipyard.doctor import NameCheck
+    from shipyard.hygiene.doctor import NameCheck
 
 
 def cmd_doctor(args: argparse.Namespace, out: Renderer) -> int:
-    from shipyard.doctor import counts, examine
+    from shipyard.hygiene.doctor import counts, examine
 
     root = Path(args.project).resolve()
     if not root.is_dir():
@@ -43,10 +43,10 @@ def cmd_doctor(args: argparse.Namespace, out: Renderer) -> int:
 def _name_checks(root: Path, wanted: list[str]) -> list[NameCheck]:
     """The project's name on each configured remote repository (the stages, or --on)."""
     from shipyard import config as config_module
-    from shipyard.doctor import NameCheck, our_versions
     from shipyard.errors import CredentialError
+    from shipyard.hygiene.doctor import NameCheck, our_versions
     from shipyard.index import credentials
-    from shipyard.target import project_name
+    from shipyard.plan.target import project_name
 
     if not (root / "pyproject.toml").is_file():
         return []  # a packaging repository or no Python project: no single name to check

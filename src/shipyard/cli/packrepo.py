@@ -15,7 +15,7 @@ from shipyard.cli.render import Renderer
 
 def packaging_repo(args: argparse.Namespace) -> Any:
     """The packaging repository at --project, or None for a single project."""
-    from shipyard.packrepo import layout
+    from shipyard.assemble import layout
 
     root = Path(args.project)
     if getattr(args, "changed", False) or (
@@ -26,15 +26,15 @@ def packaging_repo(args: argparse.Namespace) -> Any:
 
 
 def repo_rules(args: argparse.Namespace, repo: Any) -> Any:
-    from shipyard.packrepo import settings
-    from shipyard.target import rules
+    from shipyard.assemble import settings
+    from shipyard.plan.target import rules
 
     flags = {"tag": args.tag_pattern, "commit-parser": getattr(args, "parser", None)}
     return rules(settings.load(repo, os.environ, flags))
 
 
 def cmd_plan_changed(args: argparse.Namespace, out: Renderer, repo: Any) -> int:
-    from shipyard.packrepo.changes import survey
+    from shipyard.plan.changed import survey
 
     packages = survey(repo, repo_rules(args, repo), pre=args.pre)
     lines = [f"{len(packages)} package{'s' if len(packages) != 1 else ''} to release ({repo.source})"]
@@ -47,16 +47,16 @@ def cmd_plan_changed(args: argparse.Namespace, out: Renderer, repo: Any) -> int:
 
 
 def cmd_assemble(args: argparse.Namespace, out: Renderer) -> int:
-    from shipyard.packrepo import layout, settings
-    from shipyard.packrepo.changes import FIRST_VERSION, survey
-    from shipyard.reproducible import source_date_epoch
+    from shipyard.assemble import layout, settings
+    from shipyard.build.reproducible import source_date_epoch
+    from shipyard.plan.changed import FIRST_VERSION, survey
 
     repo = layout.load(Path(args.project))
     modules = [repo.module(n) for n in args.names] if args.names else repo.modules()
     if args.version and len(modules) != 1:
         raise usage("--version goes with exactly one NAME")
     if args.docs:
-        from shipyard.packrepo.docs import require_mkdocs
+        from shipyard.assemble.docs import require_mkdocs
 
         require_mkdocs()  # before anything is written
     known = (
@@ -77,20 +77,20 @@ def cmd_assemble(args: argparse.Namespace, out: Renderer) -> int:
 def _assemble_one(
     args: argparse.Namespace, repo: Any, module: Any, versions: dict[str, str], epoch: int | None
 ) -> tuple[dict[str, Any], list[str]]:
-    from shipyard.packrepo.assemble import assemble
+    from shipyard.assemble.tree import assemble
 
     version = args.version or versions[module.name]
     built = assemble(repo, module, version, repo.root / args.out / module.import_name, versions)
     data = built.as_json()
     lines = [f"assembled {built.name} {version} in {built.tree}"]
     if args.build:
-        from shipyard.packrepo.inprocess import build_tree
+        from shipyard.build.inprocess import build_tree
 
         dists = build_tree(built.tree, repo.root / "dist" / module.import_name, epoch)
         data["dists"] = [d.as_json() for d in dists]
         lines += [f"  {d.filename}  sha256:{d.sha256}" for d in dists]
     if args.docs:
-        from shipyard.packrepo.docs import build_site
+        from shipyard.assemble.docs import build_site
 
         site = build_site(repo, module, version, repo.root / args.site_dir)
         data["site"] = site.as_json()
@@ -99,7 +99,7 @@ def _assemble_one(
 
 
 def repo_or_fail(args: argparse.Namespace) -> Any:
-    from shipyard.packrepo import layout
+    from shipyard.assemble import layout
 
     root = Path(args.project)
     if not layout.is_packaging_repo(root):
@@ -111,8 +111,8 @@ def repo_or_fail(args: argparse.Namespace) -> Any:
 
 
 def cmd_status(args: argparse.Namespace, out: Renderer) -> int:
-    from shipyard.packrepo import settings
-    from shipyard.packrepo.status import status
+    from shipyard.assemble import settings
+    from shipyard.release.status import status
 
     repo = repo_or_fail(args)
     rows = status(repo, settings.load(repo, os.environ, {"tag": args.tag_pattern}), os.environ)
@@ -131,7 +131,7 @@ def cmd_status(args: argparse.Namespace, out: Renderer) -> int:
 
 
 def cmd_init(args: argparse.Namespace, out: Renderer) -> int:
-    from shipyard.packrepo import scaffold
+    from shipyard.assemble import scaffold
 
     if not args.packaging_repo:
         raise usage("init makes a packaging repository: shipyard init --packaging-repo [PATH]")
@@ -142,7 +142,7 @@ def cmd_init(args: argparse.Namespace, out: Renderer) -> int:
 
 
 def cmd_new(args: argparse.Namespace, out: Renderer) -> int:
-    from shipyard.packrepo import scaffold
+    from shipyard.assemble import scaffold
 
     made = scaffold.new(repo_or_fail(args), args.name, args.description)
     out.result("new", {"made": made}, f"made {', '.join(made)}")
@@ -153,8 +153,8 @@ def cmd_run_api(args: argparse.Namespace, out: Renderer) -> int:
     """Serve a package's routes from the repository's current code (assembled, not installed)."""
     import importlib
 
-    from shipyard.packrepo import layout
-    from shipyard.packrepo.assemble import assemble
+    from shipyard.assemble import layout
+    from shipyard.assemble.tree import assemble
 
     repo = layout.load(Path(args.project))
     module = repo.module(args.name)
@@ -180,8 +180,8 @@ def cmd_run_api(args: argparse.Namespace, out: Renderer) -> int:
 
 
 def cmd_release_changed(args: argparse.Namespace, out: Renderer, repo: Any, options: Any) -> int:
-    from shipyard.packrepo import settings
-    from shipyard.packrepo.release import release_changed
+    from shipyard.assemble import settings
+    from shipyard.release.changed import release_changed
 
     flags = {
         "stages": args.stages,

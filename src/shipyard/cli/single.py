@@ -37,7 +37,7 @@ def cmd_build(args: argparse.Namespace, out: Renderer) -> int:
     import contextlib
     import tempfile
 
-    from shipyard.build import build
+    from shipyard.build.pep517 import build
 
     cfg = load_config(args, **{"dist-dir": args.out})
     lock = contextlib.nullcontext() if args.dry_run else locked(args, cfg, "build", out)
@@ -55,7 +55,7 @@ def cmd_build(args: argparse.Namespace, out: Renderer) -> int:
 
 
 def cmd_check(args: argparse.Namespace, out: Renderer) -> int:
-    from shipyard.check import check
+    from shipyard.check.check import check
 
     cfg = load_config(args, **{"dist-dir": args.dist_dir})
     dists = dists_of(args, cfg)
@@ -70,7 +70,7 @@ def cmd_check(args: argparse.Namespace, out: Renderer) -> int:
 
 
 def cmd_test_install(args: argparse.Namespace, out: Renderer) -> int:
-    from shipyard.testinstall import test_install
+    from shipyard.check.testinstall import test_install
 
     cfg = load_config(args, **{"dist-dir": args.dist_dir})
     result = test_install(
@@ -89,10 +89,10 @@ def cmd_test_install(args: argparse.Namespace, out: Renderer) -> int:
 def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
     import contextlib
 
-    from shipyard.audit import AuditLog
     from shipyard.index import credentials
     from shipyard.index.remote import session
-    from shipyard.publish import publish
+    from shipyard.publish.audit import AuditLog
+    from shipyard.publish.publish import publish
 
     flags = {
         "dist-dir": args.dist_dir,
@@ -129,7 +129,7 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
 def cmd_verify(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.index import credentials
     from shipyard.index.remote import session
-    from shipyard.verify import Verified, verify, verify_published
+    from shipyard.publish.verify import Verified, verify, verify_published
 
     cfg = load_config(args, **{"dist-dir": args.dist_dir, "verify-timeout": args.timeout})
     repo = repository_of(args, cfg, args.on)
@@ -191,7 +191,7 @@ def version_config(args: argparse.Namespace) -> Config:
 
 
 def cmd_version(args: argparse.Namespace, out: Renderer) -> int:
-    from shipyard.target import current
+    from shipyard.plan.target import current
 
     now = current(version_config(args), isolated=not args.no_isolation)
     last = f"; last release {now.last.tag}" if now.last else "; not released yet (no matching tag)"
@@ -200,10 +200,10 @@ def cmd_version(args: argparse.Namespace, out: Renderer) -> int:
 
 
 def cmd_plan(args: argparse.Namespace, out: Renderer) -> int:
-    from shipyard import versionsource
     from shipyard.config import read_pyproject
-    from shipyard.plan import make_plan
-    from shipyard.target import BUMPS, project_name, rules
+    from shipyard.plan import source as versionsource
+    from shipyard.plan.nextrelease import make_plan
+    from shipyard.plan.target import BUMPS, project_name, rules
 
     if (repo := packaging_repo(args)) is not None:
         return cmd_plan_changed(args, out, repo)
@@ -226,8 +226,9 @@ def cmd_plan(args: argparse.Namespace, out: Renderer) -> int:
 
 
 def cmd_release(args: argparse.Namespace, out: Renderer) -> int:
-    from shipyard.release import Options, release
-    from shipyard.target import Trigger
+    from shipyard.plan.target import Trigger
+    from shipyard.release.ship import Options
+    from shipyard.release.single import release
 
     if (repo := packaging_repo(args)) is not None:
         trigger = Trigger(

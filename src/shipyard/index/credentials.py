@@ -14,10 +14,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from shipyard import git
 from shipyard.config import Repository
 from shipyard.errors import CredentialError
 from shipyard.secrets import Secret, register_login
+from shipyard.tools import git
 
 TOKEN_USER = "__token__"  # noqa: S105 - the user name that goes with API tokens, not a secret
 

@@ -19,10 +19,10 @@ from urllib.parse import quote
 
 from packaging.utils import canonicalize_name
 
-from shipyard import workdirs
 from shipyard.dists import Dist, metadata_text
 from shipyard.errors import ConflictError
 from shipyard.index.listing import Listing, json_page, parse_json
+from shipyard.tools import workdirs
 
 
 @contextlib.contextmanager

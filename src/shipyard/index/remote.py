@@ -11,13 +11,14 @@ from urllib.parse import urlsplit
 
 import requests
 
-from shipyard import __version__, events, network
+from shipyard import __version__, events
 from shipyard.config import Repository
 from shipyard.dists import Dist
 from shipyard.errors import AuthError, IndexError_
 from shipyard.index.credentials import Credential
 from shipyard.index.listing import ACCEPT, Listing, NotAnIndex, parse
-from shipyard.network import Network, TransientError
+from shipyard.tools import network
+from shipyard.tools.network import Network, TransientError
 
 CONNECT_TIMEOUT = 10.0
 # what may pass on the next attempt (a bad URL or a redirect loop will not)

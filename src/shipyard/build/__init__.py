@@ -1,0 +1,1 @@
+"""PEP 517 builds, build environments, reproducibility."""

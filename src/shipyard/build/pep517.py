@@ -1,0 +1,193 @@
+"""PEP 517 builds: an sdist from the source tree, then the wheel from that sdist (which proves the
+sdist is complete), in a fresh folder, reproducibly. The hooks are called through `build`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from shipyard import events
+from shipyard.build import envs as buildenv
+from shipyard.build.reproducible import normalize_sdist, source_date_epoch
+from shipyard.dists import Dist, identify, write_manifest
+from shipyard.errors import BuildError, UsageError
+from shipyard.tools import workdirs
+from shipyard.tools.procenv import child_env
+from shipyard.tools.venvs import last_line
+
+Kind = Literal["sdist", "wheel"]
+
+if TYPE_CHECKING:
+    from build import ProjectBuilder
+    from pyproject_hooks import SubprocessRunner
+
+
+def _runner(epoch: int | None, env: Mapping[str, str], output: list[str]) -> SubprocessRunner:
+    """Runs a backend hook quietly; its output is kept for the error message if it fails."""
+
+    def run(
+        cmd: Sequence[str], cwd: str | None = None, extra_environ: Mapping[str, str] | None = None
+    ) -> None:
+        extra = {**env, **(extra_environ or {})}
+        if epoch is not None:
+            extra["SOURCE_DATE_EPOCH"] = str(epoch)
+        proc = subprocess.run(
+            list(cmd),
+            cwd=cwd,
+            env=child_env(extra),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            errors="replace",
+            check=False,
+        )
+        output.append(proc.stdout)
+        if proc.returncode:
+            raise subprocess.CalledProcessError(proc.returncode, list(cmd), proc.stdout)
+
+    return run
+
+
+def _builder(srcdir: Path, isolated: bool, runner: SubprocessRunner) -> tuple[ProjectBuilder, list[str]]:
+    import build as pybuild
+
+    try:
+        probe = pybuild.ProjectBuilder(srcdir, runner=runner)
+        requires = sorted(probe.build_system_requires)
+        if not isolated:
+            return probe, requires
+        env = buildenv.environment(requires)
+        return pybuild.ProjectBuilder.from_isolated_env(env, srcdir, runner=runner), requires
+    except pybuild.BuildException as exc:
+        raise BuildError(f"{srcdir}: {exc}") from None
+
+
+def _build_one(
+    srcdir: Path, kind: Kind, outdir: Path, isolated: bool, epoch: int | None, extra_env: Mapping[str, str]
+) -> Path:
+    import build as pybuild
+
+    output: list[str] = []
+    runner = _runner(epoch, extra_env, output)
+    builder, requires = _builder(srcdir, isolated, runner)
+    try:
+        if isolated and (extra := _dynamic_requires(builder, kind, srcdir, requires)):
+            env = buildenv.environment([*requires, *extra])
+            builder = pybuild.ProjectBuilder.from_isolated_env(env, srcdir, runner=runner)
+        return Path(builder.build(kind, outdir))
+    except pybuild.BuildBackendException:
+        text = "".join(output)
+        raise BuildError(
+            f"building the {kind} failed: {last_line(text)} (--verbose shows the backend's output)",
+            detail=text,
+        ) from None
+    except pybuild.BuildException as exc:
+        raise BuildError(f"building the {kind} failed: {exc}") from None
+
+
+def _dynamic_requires(builder: ProjectBuilder, kind: Kind, srcdir: Path, requires: list[str]) -> list[str]:
+    """What `get_requires_for_build_<kind>` adds; the answer is remembered per configuration."""
+    backend = str(getattr(builder, "_backend", "")) or "setuptools.build_meta:__legacy__"
+    memo = buildenv.remembered_requires(kind, srcdir, backend, requires)
+    try:
+        extra: list[str] = json.loads(memo.read_text())
+    except (OSError, ValueError):
+        extra = sorted(builder.get_requires_for_build(kind))
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        memo.write_text(json.dumps(extra))
+    return extra
+
+
+def extract_sdist(sdist: Path, dest: Path) -> Path:
+    with tarfile.open(sdist) as tf:
+        if hasattr(tarfile, "data_filter"):
+            tf.extractall(dest, filter="data")
+        else:  # pragma: no cover - Python < 3.10.12
+            for member in tf.getmembers():
+                if member.name.startswith(("/", "..")) or "/../" in member.name:
+                    raise BuildError(f"{sdist.name} holds an unsafe path: {member.name}")
+            tf.extractall(dest)  # noqa: S202
+    roots = [p for p in dest.iterdir() if p.is_dir()]
+    if len(roots) != 1:
+        raise BuildError(f"{sdist.name} does not hold one top-level folder")
+    return roots[0]
+
+
+def build(
+    srcdir: Path,
+    out_dir: Path,
+    *,
+    isolated: bool = True,
+    emit: events.Emit = events.ignore,
+    epoch: int | None = None,
+    env: Mapping[str, str] | None = None,
+) -> list[Dist]:
+    """Build the sdist and the wheel of the project in `srcdir` into `out_dir`.
+
+    The files are made in a private folder and moved into `out_dir` only when both succeeded; the
+    manifest in `out_dir` then lists exactly these files. `epoch` (default: from `srcdir`) pins the
+    file times; `env` is handed to the backend (a version to pretend, for setuptools-scm).
+    """
+    if not (srcdir / "pyproject.toml").is_file() and not (srcdir / "setup.py").is_file():
+        raise UsageError(f"{srcdir} is not a Python project (no pyproject.toml or setup.py)")
+    epoch = source_date_epoch(srcdir) if epoch is None else epoch
+    env = env or {}
+    with tempfile.TemporaryDirectory(prefix="shipyard-build-") as tmp:
+        work = Path(tmp)
+        events.step(emit, "building sdist", path=str(srcdir))
+        sdist = _build_one(srcdir, "sdist", work / "out", isolated, epoch, env)
+        if epoch is not None:
+            normalize_sdist(sdist, epoch)
+        events.step(emit, "building wheel from the sdist")
+        wheel = _build_one(extract_sdist(sdist, work / "src"), "wheel", work / "out", isolated, epoch, env)
+        workdirs.ensure(out_dir)
+        dists = []
+        for made in (sdist, wheel):
+            target = out_dir / made.name
+            shutil.move(made, target)
+            dist = identify(target)
+            dists.append(dist)
+            emit(events.Event("file", f"{dist.filename}  sha256:{dist.sha256}", dist.as_json()))
+    write_manifest(out_dir, dists)
+    return dists
+
+
+def metadata_version(srcdir: Path, *, isolated: bool = True) -> str:
+    """The version the backend reports for the project (dynamic versions included), without building."""
+    import email.parser
+
+    import build as pybuild
+
+    output: list[str] = []
+    runner = _runner(source_date_epoch(srcdir), {}, output)
+    builder, requires = _builder(srcdir, isolated, runner)
+    try:
+        if isolated and (extra := _dynamic_requires(builder, "wheel", srcdir, requires)):
+            builder = pybuild.ProjectBuilder.from_isolated_env(
+                buildenv.environment([*requires, *extra]), srcdir, runner=runner
+            )
+        with tempfile.TemporaryDirectory(prefix="shipyard-metadata-") as tmp:
+            path = Path(builder.metadata_path(tmp)) / "METADATA"
+            headers = email.parser.HeaderParser().parsestr(path.read_text(encoding="utf-8"))
+    except (pybuild.BuildException, pybuild.BuildBackendException, OSError) as exc:
+        text = "".join(output)
+        raise BuildError(
+            f"the backend could not say the version: {last_line(text) or exc}", detail=text
+        ) from None
+    return str(headers["Version"])
+
+
+def _main() -> None:  # pragma: no cover - a debugging aid: python -m shipyard.build.pep517 PATH
+    for d in build(Path(sys.argv[1]), Path(sys.argv[2])):
+        print(d.filename, d.sha256)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _main()

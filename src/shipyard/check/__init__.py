@@ -1,0 +1,1 @@
+"""Fit for the target index, and test-install against the installed wheel."""

@@ -1,0 +1,1 @@
+"""CI pipeline generators: one module per provider, an explicit provider table."""

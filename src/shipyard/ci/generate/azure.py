@@ -1,0 +1,25 @@
+"""Azure Pipelines: a Build stage on every commit and pull request, a Release stage on the trigger.
+
+Azure Artifacts has no trusted publishing: TwineAuthenticate@1 signs in to each feed and writes a
+.pypirc whose path shipyard reads from SHIPYARD_PYPIRC. A pipeline run by hand picks the
+repositories (and, in a packaging repository, the package) from runtime parameters.
+"""
+
+from __future__ import annotations
+
+from shipyard.ci.generate.context import Context
+from shipyard.ci.generate.render import render as render_template
+
+PATH = "azure-pipelines.yml"
+
+
+def release_condition(ctx: Context) -> str:
+    if ctx.trigger.branch_based:
+        pushed = f"eq(variables['Build.SourceBranch'], 'refs/heads/{ctx.trigger.branch}')"
+    else:
+        pushed = f"startsWith(variables['Build.SourceBranch'], 'refs/tags/{ctx.tag_prefix_glob[:-1]}')"
+    return f"and(succeeded(), or({pushed}, eq(variables['Build.Reason'], 'Manual')))"
+
+
+def render(ctx: Context) -> str:
+    return render_template("azure.yml.j2", ctx=ctx, condition=release_condition(ctx))

@@ -1,0 +1,218 @@
+"""What a generated pipeline needs to know about the project: read once, from its own config.
+
+A single package: `[tool.shipyard]` and `[project]` of pyproject.toml. A packaging repository:
+shipyard.toml (or a package-auto-assembler .paa.config) and its modules. The trigger patterns are
+derived from the tag pattern, so the CI fires on exactly the tags shipyard would make.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+from shipyard.config import Config
+from shipyard.errors import ConfigError, UsageError
+
+# CPython minors a generated matrix may hold: the ones with upstream support and CI images everywhere
+CPYTHON = ("3.9", "3.10", "3.11", "3.12", "3.13")
+TRIGGERS = ("tag", "branch", "main")
+# one PEP 440 public version, as a regex every CI's engine reads alike (RE2, Ruby, Python, JS)
+VERSION_RE = r"[0-9]+(\.[0-9]+)*((a|b|rc)[0-9]+)?(\.post[0-9]+)?(\.dev[0-9]+)?"
+PACKAGE_RE = r"[A-Za-z0-9][A-Za-z0-9._-]*"
+AZURE_HOSTS = ("pkgs.dev.azure.com", "pkgs.visualstudio.com")
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """When the release job runs: on a tag push, on pushes to one branch, or on merges to main."""
+
+    kind: str
+    branch: str = ""
+
+    @classmethod
+    def parse(cls, words: list[str] | None, packaging_repo: bool) -> Trigger:
+        if not words:
+            return cls("main", "main") if packaging_repo else cls("tag")
+        kind, rest = words[0], words[1:]
+        if kind not in TRIGGERS:
+            raise UsageError(f"--trigger {kind}: use tag, branch NAME or main")
+        if kind == "branch":
+            if len(rest) != 1 or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/-]*", rest[0]):
+                raise UsageError(
+                    "--trigger branch needs one branch name, such as --trigger branch pypi-release"
+                )
+            return cls("branch", rest[0])
+        if rest:
+            raise UsageError(f"--trigger {kind} takes no name (only --trigger branch NAME does)")
+        if kind == "tag" and packaging_repo:
+            raise UsageError(
+                "a packaging repository releases what changed on a merge: "
+                "use --trigger main or --trigger branch NAME"
+            )
+        if kind == "main" and not packaging_repo:
+            raise UsageError(
+                "a single package releases on a tag or a branch: use --trigger tag or branch NAME"
+            )
+        return cls(kind, "main" if kind == "main" else "")
+
+    @property
+    def branch_based(self) -> bool:
+        return self.kind in ("branch", "main")
+
+
+@dataclass(frozen=True)
+class Context:
+    name: str  # the distribution (a single package) or the repository folder (a packaging repository)
+    packaging_repo: bool
+    tag_pattern: str
+    stages: tuple[str, ...]
+    pythons: tuple[str, ...]
+    ruff: bool
+    trigger: Trigger
+    feeds: tuple[str, ...] = ()  # stages that are Azure Artifacts feeds (TwineAuthenticate@1 signs in)
+
+    @property
+    def python(self) -> str:
+        """The interpreter of the release jobs: the newest the project supports."""
+        return self.pythons[-1]
+
+    @property
+    def tag_glob(self) -> str:
+        """The tag pattern as a glob for push filters (GitHub, Azure): v{version} -> v[0-9]*."""
+        head = self.tag_pattern.split("{version}")[0].replace("{package}", "*")
+        return f"{head}[0-9]*"
+
+    @property
+    def tag_prefix_glob(self) -> str:
+        """The same, with `*` as its only wildcard (Azure's trigger filters know no brackets)."""
+        return self.tag_pattern.split("{version}")[0].replace("{package}", "*") + "*"
+
+    @property
+    def tag_regex(self) -> str:
+        """The tag pattern as an anchored regex with `/` escaped, for GitLab's and Travis's `=~ /.../`."""
+        parts = re.split(r"(\{version\}|\{package\})", self.tag_pattern)
+        pieces = {"{version}": VERSION_RE, "{package}": PACKAGE_RE}
+        body = "".join(pieces.get(p, re.escape(p)) for p in parts)
+        return "^" + body.replace("/", r"\/") + "$"
+
+    def release_command(self, tag: str) -> str:
+        """The one shell line that releases on this trigger; `tag` is how the CI spells the pushed tag."""
+        if self.packaging_repo:
+            branch = f" --if-branch {self.trigger.branch}" if self.trigger.branch != "main" else ""
+            return f"shipyard release --changed{branch} --push"
+        if self.trigger.kind == "branch":
+            return f"shipyard release --if-branch {self.trigger.branch}"
+        return f'shipyard release --tag "{tag}"'
+
+    @property
+    def test_commands(self) -> list[str]:
+        """Every push and pull request: build, check and test-install (a packaging repository: each
+        changed package, into the runner's own folder index; exit 3 means none changed)."""
+        if self.packaging_repo:
+            return ['shipyard release --changed --stages local --dry-run || [ "$?" -eq 3 ]']
+        return ["shipyard build", "shipyard check", "shipyard test-install"]
+
+    @property
+    def token_variables(self) -> dict[str, str]:
+        """Stage -> the variable shipyard reads its token from (Azure feeds sign in otherwise)."""
+        return {s: token_variable(s) for s in self.stages if s not in self.feeds}
+
+    @property
+    def stage_prefixes(self) -> list[str]:
+        """What a manual run may release to: the stages up to each one, comma-separated."""
+        return [",".join(self.stages[: i + 1]) for i in range(len(self.stages))]
+
+
+def token_variable(stage: str) -> str:
+    return f"SHIPYARD_{stage.upper().replace('-', '_')}_TOKEN"
+
+
+def _ci_stages(cfg: Config, for_ci: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The stages a CI releases to (the runner's own `local` folder is none of them), and the
+    Azure Artifacts feeds among them. A task runner on a laptop keeps `local`."""
+    stages = tuple(s for s in cfg.stages if s != "local" or not for_ci)
+    if not stages:
+        raise UsageError(
+            "the release stages are only 'local' (a folder on the CI runner): set stages = "
+            '["testpypi", "pypi"] (or your repositories) in the configuration first'
+        )
+    feeds = tuple(
+        s for s in stages if (urlsplit(cfg.repository(s).upload_url).hostname or "").endswith(AZURE_HOSTS)
+    )
+    return stages, feeds
+
+
+def pythons_for(requires: str | None) -> tuple[str, ...]:
+    """The supported CPython minors that `requires-python` admits (all of them when unset)."""
+    if not requires:
+        return CPYTHON
+    try:
+        spec = SpecifierSet(requires)
+    except InvalidSpecifier:
+        raise ConfigError(f"requires-python {requires!r} is not a valid specifier") from None
+    found = tuple(m for m in CPYTHON if any(spec.contains(Version(f"{m}.{p}")) for p in (0, 99)))
+    if not found:
+        raise ConfigError(
+            f"requires-python {requires!r} admits none of CPython {CPYTHON[0]}-{CPYTHON[-1]}: "
+            "no test matrix to write"
+        )
+    return found
+
+
+def _has_ruff(root: Path, pyproject: dict[str, object]) -> bool:
+    tool = pyproject.get("tool")
+    return (
+        (root / "ruff.toml").is_file()
+        or (root / ".ruff.toml").is_file()
+        or (isinstance(tool, dict) and "ruff" in tool)
+    )
+
+
+def read(root: Path, trigger: list[str] | None, *, for_ci: bool = True) -> Context:
+    """The context of the project at `root` (a packaging repository when shipyard.toml or
+    .paa.config is there and no pyproject.toml)."""
+    from shipyard import config
+    from shipyard.assemble import layout, settings
+
+    root = root.resolve()
+    if layout.is_packaging_repo(root) and not (root / "pyproject.toml").is_file():
+        from shipyard.assemble.metadata import Meta
+
+        repo = layout.load(root)
+        cfg = settings.load(repo, os.environ)
+        requires = Meta.requires_python  # assembled packages declare this unless [packages.NAME] says more
+        stages, feeds = _ci_stages(cfg, for_ci)
+        return Context(
+            name=root.name,
+            packaging_repo=True,
+            tag_pattern=cfg.tag,
+            stages=stages,
+            feeds=feeds,
+            pythons=pythons_for(requires),
+            ruff=_has_ruff(root, {}),
+            trigger=Trigger.parse(trigger, packaging_repo=True),
+        )
+    pyproject = config.read_pyproject(root)
+    cfg = config.load(root, environ=os.environ, pyproject=pyproject)
+    project = pyproject.get("project", {})
+    name = project.get("name") if isinstance(project, dict) else None
+    if not isinstance(name, str) or not name:
+        raise ConfigError(f"{root / 'pyproject.toml'} has no [project] name: the pipeline needs one")
+    declared = project.get("requires-python") if isinstance(project, dict) else None
+    stages, feeds = _ci_stages(cfg, for_ci)
+    return Context(
+        name=name,
+        packaging_repo=False,
+        tag_pattern=cfg.tag,
+        stages=stages,
+        feeds=feeds,
+        pythons=pythons_for(declared if isinstance(declared, str) else None),
+        ruff=_has_ruff(root, pyproject),
+        trigger=Trigger.parse(trigger, packaging_repo=False),
+    )

@@ -1,0 +1,1 @@
+"""shipyard ci check: pipelines read with their line numbers, rules per provider."""

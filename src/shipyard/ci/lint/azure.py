@@ -1,0 +1,125 @@
+"""Azure Pipelines for `ci check`: stages and jobs with `dependsOn`, steps, and `fetchDepth`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from shipyard.ci.lint.model import Job, Script, mentions_secret
+from shipyard.ci.lint.shell import Hit
+from shipyard.ci.lint.yaml import Map, Seq, Str
+
+SCHEMA = "vendor.azure-pipelines"
+SHELLS = {"bash": "bash", "script": "bash", "powershell": "pwsh", "pwsh": "pwsh"}
+INLINE_TASKS = ("bash@", "cmdline@", "shellscript@")
+
+
+def _list(value: Any) -> list[Any]:
+    if isinstance(value, str):
+        return [value]
+    return list(value) if isinstance(value, list) else []
+
+
+def _stages(doc: Map) -> list[Map]:
+    """The stages (a file with only `jobs:` or `steps:` is one stage of one job)."""
+    if isinstance(doc.get("stages"), Seq):
+        return [s for s in doc["stages"] if isinstance(s, Map) and "stage" in s]
+    if isinstance(doc.get("jobs"), Seq):
+        return [_made(doc.line, stage="", jobs=doc["jobs"])]
+    return [_made(doc.line, stage="", jobs=[_made(doc.line, job="", steps=doc.get("steps") or [])])]
+
+
+def _made(line: int, **values: Any) -> Map:
+    made = Map(values)
+    made.line, made.key_lines = line, {}
+    return made
+
+
+def _steps(job: Map) -> list[Any]:
+    if "steps" in job:
+        return _list(job["steps"])
+    deploy = job.get("strategy", {}).get("runOnce", {}).get("deploy", {})  # a deployment job
+    return _list(deploy.get("steps") if isinstance(deploy, dict) else None)
+
+
+def _script(step: Map) -> tuple[Str, str] | None:
+    for key, shell in SHELLS.items():
+        if isinstance(step.get(key), Str):
+            return step[key], shell
+    task = str(step.get("task", "")).lower()
+    inputs = step.get("inputs")
+    if task.startswith(INLINE_TASKS) and isinstance(inputs, Map) and isinstance(inputs.get("script"), Str):
+        return inputs["script"], "bash"
+    return None
+
+
+def jobs(doc: Map) -> list[Job]:
+    top = mentions_secret(doc.get("variables"))
+    found = []
+    for stage in _stages(doc):
+        for job in _list(stage.get("jobs")):
+            if not isinstance(job, Map) or not ("job" in job or "deployment" in job):
+                continue
+            made = Job(str(job.get("job", job.get("deployment"))), job.line, node=job, stage=stage)
+            secrets = top or mentions_secret(job.get("variables"))
+            for step in _steps(job):
+                found_script = _script(step) if isinstance(step, Map) else None
+                if found_script:
+                    text, shell = found_script
+                    given = secrets or mentions_secret(step.get("env")) or mentions_secret(text)
+                    made.scripts.append(Script(text, given, shell))
+            found.append(made)
+    return found
+
+
+def _closure(names: list[str], deps: dict[str, list[str]]) -> set[str]:
+    seen: set[str] = set()
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        if name not in seen and name in deps:
+            seen.add(name)
+            todo += deps[name]
+    return seen
+
+
+def waits_for_tests(doc: Map, all_jobs: list[Job], job: Job) -> bool | None:
+    stages = _stages(doc)
+    names = [str(s["stage"]) for s in stages]
+    # a stage without dependsOn waits for the one before it; `dependsOn: []` for none
+    stage_deps = {
+        str(s["stage"]): _list(s["dependsOn"]) if "dependsOn" in s else names[i - 1 : i]
+        for i, s in enumerate(stages)
+    }
+    mine = job.stage
+    earlier = _closure([str(d) for d in stage_deps[str(mine["stage"])]], stage_deps)
+    job_deps = {j.name: [str(d) for d in _list(j.node.get("dependsOn"))] for j in all_jobs if j.stage is mine}
+    same = _closure(job_deps.get(job.name, []), job_deps)
+    before = [j for j in all_jobs if str(j.stage["stage"]) in earlier or (j.stage is mine and j.name in same)]
+    if any(j.tests for j in before) or job.tests_before_release:
+        return True
+    return False if any(j.tests for j in all_jobs if j is not job) else None
+
+
+def shallow(doc: Map, job: Job) -> tuple[int, str, str] | None:
+    for step in _steps(job.node):
+        if isinstance(step, Map) and "checkout" in step:
+            if str(step["checkout"]) == "none" or str(step.get("fetchDepth", "")).strip() == "0":
+                return None
+            depth = step.get("fetchDepth")
+            return (
+                step.line_of("fetchDepth") if depth is not None else step.line,
+                f"checkout with fetchDepth {depth if depth is not None else 'unset (new pipelines: 1)'} "
+                "in a job that releases from tags and commits",
+                'set `fetchDepth: "0"` on the `- checkout: self` step',
+            )
+    return (
+        job.line,
+        "no checkout step: new pipelines fetch only the last commit, and this job releases from tags "
+        "and commits",
+        'add `- checkout: self` with `fetchDepth: "0"` as the first step',
+    )
+
+
+def provider_rules(doc: Map, all_jobs: list[Job]) -> Iterator[Hit]:
+    return iter(())

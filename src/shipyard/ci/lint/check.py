@@ -1,0 +1,208 @@
+"""`shipyard ci check`: lint existing pipeline files for release hygiene.
+
+Each file is read into values that keep their line (lintyaml), checked against its CI's schema
+(check-jsonschema's vendored copy, validated with jsonschema), then cut into jobs of shell scripts
+(one module per CI) on which the same rules run everywhere: the release waits for the tests, no
+credential reaches the log, the history is complete where versions come from tags, commands that are
+gone or guess are named, and every script parses with `bash -n`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import yaml
+
+from shipyard.ci.lint import azure, github, gitlab, travis
+from shipyard.ci.lint import shell as lintshell
+from shipyard.ci.lint.model import ERROR, WARNING, Finding, Job
+from shipyard.ci.lint.yaml import Map, Str, line_at, load
+from shipyard.errors import UsageError
+
+# where each CI looks for its file, relative to the project
+CONVENTIONAL = {
+    "github": [".github/workflows/*.yml", ".github/workflows/*.yaml"],
+    "gitlab": [".gitlab-ci.yml"],
+    "azure": ["azure-pipelines.yml", ".azure-pipelines.yml"],
+    "travis": [".travis.yml"],
+}
+
+
+def discover(root: Path) -> list[Path]:
+    found = [p for patterns in CONVENTIONAL.values() for g in patterns for p in sorted(root.glob(g))]
+    if not found:
+        raise UsageError(
+            f"no pipeline file in {root.resolve()} (looked for .github/workflows/*.yml, .gitlab-ci.yml, "
+            "azure-pipelines.yml, .travis.yml): name the files to check"
+        )
+    return found
+
+
+# provider -> its rules module (SCHEMA, jobs(doc), rules(doc, jobs...))
+RULES: dict[str, ModuleType] = {"github": github, "gitlab": gitlab, "azure": azure, "travis": travis}
+
+
+def provider_of(path: Path, doc: Any) -> str:
+    """Which CI a file is for: from its conventional name, else from its top-level keys."""
+    text = path.as_posix()
+    if "/.github/workflows/" in f"/{text}":
+        return "github"
+    name = path.name.lower()
+    for ci, hint in (("gitlab", "gitlab-ci"), ("azure", "azure-pipelines"), ("travis", "travis")):
+        if hint in name:
+            return ci
+    keys = set(doc) if isinstance(doc, dict) else set()
+    if "jobs" in keys and "on" in keys:
+        return "github"
+    if keys & {"language", "dist", "os"}:
+        return "travis"
+    if keys & {"trigger", "pool", "pr"} or "steps" in keys:
+        return "azure"
+    return "gitlab"
+
+
+def check(paths: list[Path], root: Path) -> list[Finding]:
+    findings: list[Finding] = []
+    vcs = versions_from_vcs(root)
+    for path in paths:
+        findings += check_file(path, shown(path, root), vcs_versions=vcs)
+    return findings
+
+
+def versions_from_vcs(root: Path) -> bool:
+    """Whether the project's build reads its version from git tags (setuptools-scm, hatch-vcs...)."""
+    path = root / "pyproject.toml"
+    try:
+        text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    except OSError:
+        return False
+    return bool(
+        re.search(r"setuptools[-_]scm|hatch[-_]vcs|versioningit|dynamic-versioning|pdm-backend.*scm", text)
+    )
+
+
+def shown(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def check_file(path: Path, shown: str, *, vcs_versions: bool = False) -> list[Finding]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        doc = load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        return [Finding(shown, line, "yaml", ERROR, f"not valid YAML: {exc}".splitlines()[0], "fix the YAML")]
+    if not isinstance(doc, Map):
+        return [Finding(shown, 1, "yaml", ERROR, "the file is not a YAML mapping", "fix the YAML")]
+    ci = provider_of(path, doc)
+    module = RULES[ci]
+    hits = [*_schema(doc, module.SCHEMA, ci), *_rules(module, doc, vcs_versions), *_old_urls(doc)]
+    found = {Finding(shown, *hit) for hit in hits}
+    return sorted(found, key=lambda f: (f.line, f.rule, f.message))
+
+
+def _schema(doc: Map, schema_name: str, ci: str) -> Iterator[lintshell.Hit]:
+    try:
+        import jsonschema
+        from check_jsonschema.builtin_schemas import get_builtin_schema
+    except ImportError:
+        yield (
+            1,
+            "schema",
+            WARNING,
+            f"not checked against the {ci} schema: check-jsonschema is not installed",
+            "pip install 'shipyard-release[ci]'",
+        )
+        return
+    schema = get_builtin_schema(schema_name)
+    validator = jsonschema.validators.validator_for(schema)(schema, format_checker=jsonschema.FormatChecker())
+    seen = set()
+    for error in validator.iter_errors(doc):
+        best = jsonschema.exceptions.best_match([error])
+        where = "/".join(str(p) for p in best.absolute_path) or "(top)"
+        if where in seen:  # one finding per place: the alternatives of an anyOf say the same
+            continue
+        seen.add(where)
+        yield (
+            line_at(doc, list(best.absolute_path)),
+            "schema",
+            ERROR,
+            f"{where}: {_short(best.message)}",
+            f"see the {ci} reference for this key",
+        )
+
+
+def _short(message: str, limit: int = 160) -> str:
+    one = " ".join(message.split())
+    return one if len(one) <= limit else one[: limit - 3] + "..."
+
+
+def _rules(module: ModuleType, doc: Map, vcs_versions: bool) -> Iterator[lintshell.Hit]:
+    jobs: list[Job] = module.jobs(doc)
+    for job in jobs:
+        for script in job.scripts:
+            yield from lintshell.findings(script)
+        if not job.releases:
+            continue
+        waits = module.waits_for_tests(doc, jobs, job)
+        if waits is False:
+            yield (
+                job.line,
+                "release-needs-tests",
+                ERROR,
+                f"job {job.name} releases without waiting for the tests",
+                _NEEDS_FIX[module.SCHEMA],
+            )
+        elif waits is None:
+            yield (
+                job.line,
+                "release-needs-tests",
+                WARNING,
+                f"job {job.name} releases, and no job of this file runs tests",
+                "run the tests in this pipeline before the release job",
+            )
+        if vcs_versions or job.reads_git_history:
+            shallow = module.shallow(doc, job)
+            if shallow:
+                yield (shallow[0], "shallow-clone", ERROR, shallow[1], shallow[2])
+    yield from module.provider_rules(doc, jobs)
+
+
+def _old_urls(doc: Any) -> Iterator[lintshell.Hit]:
+    """pypi.python.org and testpypi.python.org took their last upload in 2017."""
+    found = _OLD_URL.search(doc) if isinstance(doc, Str) else None
+    if isinstance(doc, Str) and found:
+        yield (
+            doc.line_of(found[0]),
+            "old-index-url",
+            ERROR,
+            f"{found[0]} accepts no uploads any more",
+            "upload to https://upload.pypi.org/legacy/ (test.pypi.org/legacy/ for TestPyPI): shipyard's "
+            "built-in pypi and testpypi repositories",
+        )
+    elif isinstance(doc, dict):
+        for value in doc.values():
+            yield from _old_urls(value)
+    elif isinstance(doc, list):
+        for value in doc:
+            yield from _old_urls(value)
+
+
+_OLD_URL = re.compile(r"(?:test)?pypi\.python\.org(?:/pypi)?")
+_NEEDS_FIX = {
+    "vendor.github-workflows": "add the test job to the release job's `needs:`",
+    "vendor.gitlab-ci": "put the release in a later stage than the tests, or list the tests in its `needs:`",
+    "vendor.azure-pipelines": "make the release stage (or job) `dependsOn` the one that tests",
+    "vendor.travis": "release in a stage listed after `test` under `stages:`",
+}

@@ -1,0 +1,1 @@
+"""Release hygiene: one Finding type, doctor."""

@@ -1,0 +1,183 @@
+"""What the next release of a package is, and why: tags + commit messages -> a Plan.
+
+The last release is the highest version among the package's tags reachable from HEAD (so a
+maintenance branch sees its own line). The bump is decided by the commits since the last *final*
+release, so 1.3.0rc2 is followed by 1.3.0, and a breaking change after rc1 moves the target to 2.0.0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from shipyard.errors import UsageError
+from shipyard.plan.changelog import SECTION_ORDER
+from shipyard.plan.commits import Change, Commit, changes
+from shipyard.plan.versions import Bump, Tagged, TagPattern, bumped, pre_release, released
+from shipyard.tools import git
+
+# Keep a Changelog headings for the kinds of change that make a release
+SECTIONS = {"breaking": "Changed", "feat": "Added", "fix": "Fixed", "perf": "Changed", "note": "Changed"}
+
+
+@dataclass(frozen=True)
+class Rules:
+    """How versions are found and moved (from the config)."""
+
+    pattern: TagPattern
+    parser: str = "both"
+    major_on_zero: bool = False
+
+
+@dataclass
+class Plan:
+    name: str
+    declared: str | None
+    last: Tagged | None  # the last release, pre-releases included
+    commits: int  # since the last release
+    changes: list[Change] = field(default_factory=list)  # since the last final release, newest first
+    bump: Bump = Bump.NONE
+    next_version: Version | None = None  # None: nothing to release
+    reason: str = ""
+    decided_by: Change | None = None
+    tag: str | None = None
+
+    def notes(self) -> dict[str, list[str]]:
+        """Release notes by Keep a Changelog heading, oldest change first. Redacted: they go into the
+        changelog, the release commit and the tag, where a token pasted into a commit must not land."""
+        from shipyard.secrets import redact
+
+        sections: dict[str, list[str]] = {}
+        for change in reversed(self.changes):
+            heading = SECTIONS.get(change.kind)
+            if heading is None:
+                continue
+            prefix = "**Breaking:** " if change.kind == "breaking" else ""
+            sections.setdefault(heading, []).extend(prefix + redact(note) for note in change.notes[:1])
+            sections[heading].extend(redact(note) for note in change.notes[1:])
+        order = [h for h in SECTION_ORDER if h in sections]
+        return {h: sections[h] for h in order}
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "declared_version": self.declared,
+            "last_tag": self.last.tag if self.last else None,
+            "last_version": str(self.last.version) if self.last else None,
+            "commits_since": self.commits,
+            "next_version": str(self.next_version) if self.next_version else None,
+            "tag": self.tag,
+            "bump": self.bump.label,
+            "reason": self.reason,
+            "decided_by": self.decided_by.commit.sha if self.decided_by else None,
+            "changes": [c.as_json() for c in self.changes],
+            "notes": self.notes(),
+        }
+
+
+def shallow_guard(root: Path, tags: list[Tagged]) -> None:
+    """A shallow clone hides the tags and commits a version is computed from: refuse, never guess."""
+    if not tags and git.is_shallow(root):
+        raise UsageError(
+            "this is a shallow clone without the release tags: fetch the full history "
+            "(git fetch --unshallow --tags; actions/checkout: fetch-depth: 0; GitLab: GIT_DEPTH: 0)"
+        )
+
+
+def make_plan(
+    root: Path,
+    name: str,
+    declared: str | None,
+    rules: Rules,
+    *,
+    pre: str | None = None,
+    force: Bump | None = None,
+    paths: Sequence[str] = (".",),
+    at_least: Bump = Bump.NONE,
+    all_tags: list[tuple[str, str]] | None = None,
+) -> Plan:
+    """The next release of package `name` whose files are `paths` (relative to `root`).
+
+    `at_least`: the bump when no message asks for one (a packaging repository releases a package
+    whose files changed, as a patch by default). `all_tags`: the repository's tags, read once by a
+    caller that plans many packages.
+    """
+    tags = released(git.tags(root) if all_tags is None else all_tags, rules.pattern, name)
+    shallow_guard(root, tags)
+    last = tags[-1] if tags else None
+    finals = [t for t in tags if not t.version.is_prerelease]
+    last_final = finals[-1] if finals else None
+    entries = git.log(root, since=last_final.commit if last_final else None, paths=paths)
+    since_last = entries
+    if last is not None and last is not last_final:
+        since_last = git.log(root, since=last.commit, paths=paths)
+    commits = [Commit(e.sha, e.subject, e.body) for e in entries]
+    plan = Plan(name, declared, last, len(since_last))
+    plan.changes = changes(commits, name, rules.parser, strict=force is None)
+    if at_least is not Bump.NONE and since_last:
+        plan.changes.append(Change(Commit(since_last[-1].sha, "(files changed)"), at_least, "changed", ()))
+    _decide(plan, rules, [t.version for t in tags], last_final, pre, force)
+    if plan.next_version is not None:
+        plan.tag = rules.pattern.format(plan.next_version, name)
+    return plan
+
+
+def _declared_ahead(declared: str | None, target: Version, last: Version) -> bool:
+    """Whether the project declares a final version above both the last release and the bump's."""
+    try:
+        version = Version(declared) if declared else None
+    except InvalidVersion:
+        return False
+    return version is not None and not version.is_prerelease and version > max(target, last)
+
+
+def _decide(
+    plan: Plan,
+    rules: Rules,
+    versions: list[Version],
+    last_final: Tagged | None,
+    pre: str | None,
+    force: Bump | None,
+) -> None:
+    last = plan.last
+    if last is None:
+        first = Version(plan.declared) if plan.declared else Version("0.1.0")
+        plan.next_version = pre_release(first, pre, versions) if pre else first
+        plan.reason = f"first release: the version the project declares ({first})"
+        return
+    if plan.commits == 0 and not (last.version.is_prerelease and not pre and force is None):
+        plan.reason = f"no commits since {last.tag}"
+        return
+    exact = next((c for c in plan.changes if c.exact is not None), None)
+    if exact is not None and force is None:
+        assert exact.exact is not None
+        plan.next_version, plan.decided_by = exact.exact, exact
+        plan.reason = f'exact version from "{exact.commit.subject}" ({exact.commit.short})'
+        return
+    plan.bump = force or max((c.bump for c in plan.changes), default=Bump.NONE)
+    base = last_final.version if last_final else Version(last.version.base_version)
+    target = bumped(base, plan.bump, major_on_zero=rules.major_on_zero) if last_final else base
+    if force is None and not pre and _declared_ahead(plan.declared, target, last.version):
+        # the maintainer set the next version by hand: never write a lower one over it
+        assert plan.declared is not None
+        plan.next_version = Version(plan.declared)
+        plan.reason = f"the version the project declares ({plan.declared}), set by hand above {target}"
+        return
+    if plan.bump is Bump.NONE and not (last.version.is_prerelease and target.release == last.version.release):
+        plan.reason = (
+            f"{plan.commits} commit{'s' if plan.commits != 1 else ''} since {last.tag}, "
+            "none of them a fix, a feature or a breaking change"
+        )
+        return
+    plan.next_version = pre_release(target, pre, versions) if pre else target
+    if force is not None:
+        plan.reason = f"{force.label} bump asked for on the command line"
+    elif plan.bump is Bump.NONE:
+        plan.reason = f"finishes the {target} pre-releases"
+    else:
+        plan.decided_by = next(c for c in plan.changes if c.bump == plan.bump)
+        subject = plan.decided_by.commit.subject
+        plan.reason = f'{plan.bump.label} bump from "{subject}" ({plan.decided_by.commit.short})'

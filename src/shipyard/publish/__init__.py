@@ -1,0 +1,1 @@
+"""Idempotent publish, verify, release state, audit log: talk to an Index, nothing else."""

@@ -1,0 +1,50 @@
+"""What a release has already achieved, so that a re-run resumes instead of redoing.
+
+`.shipyard/state/<name>-<version>.json` records, per repository, the files (with sha256) that were
+published there and verified. A record only counts while the files of the new build are the same.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from shipyard.tools import workdirs
+
+
+@dataclass
+class ReleaseState:
+    path: Path
+    stages: dict[str, Any]
+
+    @classmethod
+    def load(cls, root: Path, name: str, version: str) -> ReleaseState:
+        path = root / ".shipyard" / "state" / f"{name}-{version}.json"
+        try:
+            stages = json.loads(path.read_text()).get("stages", {})
+        except (OSError, ValueError, AttributeError):
+            stages = {}
+        return cls(path, stages if isinstance(stages, dict) else {})
+
+    def verified(self, repository: str, files: Mapping[str, str]) -> bool:
+        record = self.stages.get(repository)
+        return (
+            isinstance(record, dict) and record.get("files") == dict(files) and bool(record.get("installed"))
+        )
+
+    def record(self, repository: str, files: Mapping[str, str], installed: bool) -> None:
+        self.stages[repository] = {
+            "files": dict(files),
+            "installed": installed,
+            "verified_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        workdirs.ensure(self.path.parent.parent)
+        self.path.parent.mkdir(exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"stages": self.stages}, indent=2, sort_keys=True) + "\n")
+        os.replace(tmp, self.path)

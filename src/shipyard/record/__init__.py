@@ -1,0 +1,1 @@
+"""The one writer of a release's edits, commit, tags and push."""

@@ -1,0 +1,1 @@
+"""The orchestrations: one project, a packaging repository's changed packages, status."""

@@ -1,0 +1,134 @@
+"""check -> test-install -> for each stage: publish -> verify, for one built release.
+
+Shared by the single-project release and the packaging repository's changed packages. Nothing
+reaches a stage unless the stage before it verified; a failed stage says where a re-run resumes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from shipyard import events
+from shipyard.config import Config
+from shipyard.dists import Dist, release_of
+from shipyard.errors import ShipyardError, StepFailed
+from shipyard.plan.target import Trigger
+
+if TYPE_CHECKING:
+    from shipyard.check.testinstall import TestInstall
+    from shipyard.config import Repository
+    from shipyard.index.credentials import Credential
+    from shipyard.publish.audit import AuditLog
+    from shipyard.publish.publish import Outcome
+
+
+@dataclass(frozen=True)
+class Options:
+    python: str
+    dry_run: bool = False
+    isolated: bool = True
+    trigger: Trigger = field(default_factory=Trigger)
+
+
+@dataclass
+class StageResult:
+    repository: str
+    outcomes: list[Outcome]
+    verified: bool = False
+    resumed: bool = False  # already published and verified by an earlier run
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "repository": self.repository,
+            "files": [o.as_json() for o in self.outcomes],
+            "verified": self.verified,
+            "resumed": self.resumed,
+        }
+
+
+def ship(
+    config: Config,
+    dists: list[Dist],
+    creds: Mapping[str, Credential | None],
+    options: Options,
+    emit: events.Emit,
+    *,
+    tests_root: Path,
+    local_wheels: Sequence[Path] = (),
+    siblings: Sequence[str] = (),
+    audit: AuditLog | None = None,
+) -> tuple[TestInstall | None, list[StageResult]]:
+    """check -> test-install -> for each stage: publish -> verify, for one built release.
+
+    `local_wheels` and `siblings` serve a packaging repository: the wheels of packages of the same
+    repository it needs (for the test-install), and their names (installed from each index too).
+    A stage that fails says which stage a re-run resumes at.
+    """
+    from shipyard.check.check import check
+    from shipyard.check.testinstall import test_install
+    from shipyard.index.remote import session
+    from shipyard.publish.publish import publish
+    from shipyard.publish.state import ReleaseState
+    from shipyard.publish.verify import verify, wait_for_files
+
+    repos = [config.repository(n) for n in config.stages]
+    name, version = release_of(dists)
+    check(dists, public=any(r.public for r in repos), emit=emit)
+    tested = None
+    if config.test_install:
+        tested = test_install(dists, tests_root, python=options.python, local_wheels=local_wheels, emit=emit)
+    state = ReleaseState.load(config.root, name, version)
+    hashes = {d.filename: d.sha256 for d in dists}
+    http = session(config.network)
+    stages: list[StageResult] = []
+    for repo in repos:
+        cred = creds[repo.name]
+        try:
+            outcomes = publish(
+                dists,
+                repo,
+                cred,
+                http=http,
+                dry_run=options.dry_run,
+                allow_unverified=config.allow_unverified,
+                audit=audit,
+                emit=emit,
+            )
+            stage = StageResult(repo.name, outcomes)
+            stages.append(stage)
+            if options.dry_run:
+                continue
+            if all(o.action == "skipped" for o in outcomes) and state.verified(repo.name, hashes):
+                wait_for_files(http, repo, name, hashes, cred, timeout=config.verify_timeout, emit=emit)
+                events.info(emit, f"{name} {version} was already published to {repo.name} and verified")
+                stage.verified = stage.resumed = True
+                continue
+            verify(
+                dists,
+                repo,
+                cred,
+                timeout=config.verify_timeout,
+                install=config.verify_install,
+                python=options.python,
+                http=http,
+                siblings=siblings,
+                emit=emit,
+            )
+        except StepFailed as exc:
+            raise _resumable(exc, repo, [s.repository for s in stages if s.verified]) from None
+        state.record(repo.name, hashes, installed=config.verify_install)
+        stage.verified = True
+    return tested, stages
+
+
+def _resumable(exc: ShipyardError, repo: Repository, done: list[str]) -> ShipyardError:
+    """The failure of stage `repo`, saying where the re-run picks up (what is there stays there)."""
+    before = (
+        f"{' and '.join(done)} {'is' if len(done) == 1 else 'are'} released and verified, " if done else ""
+    )
+    exc.message = f"{exc.message}; {before}re-run shipyard release to resume at stage {repo.name}"
+    exc.args = (exc.message,)
+    return exc

@@ -1,0 +1,130 @@
+"""The release: build -> check -> test-install -> for each stage: publish -> verify.
+
+Stops at the first failure. Nothing reaches a stage unless the stage before it verified. A re-run
+recognises what is already published and verified (the build is reproducible, the index is read
+first, the state file remembers verified stages) and does only what is left.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from packaging.version import Version
+
+from shipyard import events
+from shipyard.build.pep517 import build
+from shipyard.config import Config
+from shipyard.dists import Dist, release_of
+from shipyard.errors import BuildError
+from shipyard.index import credentials
+from shipyard.plan.target import Target, resolve
+from shipyard.release.ship import Options, StageResult, ship
+from shipyard.tools import workdirs
+
+if TYPE_CHECKING:
+    from shipyard.check.testinstall import TestInstall
+    from shipyard.record.writer import Recorded
+
+# imported in a thread while the build backend runs: 0.1 s of a small release's 0.7 s
+_LATER = (
+    "shipyard.publish.publish",
+    "shipyard.publish.verify",
+    "shipyard.check.check",
+    "shipyard.check.testinstall",
+    "twine.package",
+    "requests_toolbelt",
+    "twine.repository",
+    "packaging.metadata",
+    "readme_renderer.rst",
+)
+
+
+def _import_later() -> None:
+    for name in _LATER:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # pragma: no cover - the foreground import will say what is missing
+            return
+
+
+@dataclass
+class ReleaseResult:
+    name: str
+    version: str
+    dists: list[Dist]
+    target: Target
+    test_install: TestInstall | None = None
+    stages: list[StageResult] = field(default_factory=list)
+    recorded: Recorded | None = None
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "version": self.version,
+            "target": self.target.as_json(),
+            "dists": [d.as_json() for d in self.dists],
+            "test_install": self.test_install.as_json() if self.test_install else None,
+            "stages": [s.as_json() for s in self.stages],
+            "recorded": self.recorded.as_json() if self.recorded else None,
+        }
+
+
+def _build(config: Config, target: Target, options: Options, emit: events.Emit) -> list[Dist]:
+    """Build in place, or from a stamped copy when the version must be written into the sources."""
+    from shipyard.build.stamp import stamped
+
+    def build_from(srcdir: Path) -> list[Dist]:
+        isolated, epoch, env = options.isolated, target.epoch, target.env
+        return build(srcdir, config.dist_dir, isolated=isolated, emit=emit, epoch=epoch, env=env)
+
+    # setuptools-scm-style projects need .git to list their files: they build in place, told the version
+    if not target.edits or target.declared.from_vcs:
+        return build_from(config.root)
+    with stamped(config.root, target.edits) as (copy, made):
+        events.info(emit, f"building {target.version} from a copy with {', '.join(sorted(made))} updated")
+        target.edits = made
+        return build_from(copy)
+
+
+def release(
+    config: Config, environ: Mapping[str, str], options: Options, emit: events.Emit = events.ignore
+) -> ReleaseResult:
+    repos = [config.repository(name) for name in config.stages]
+    # the version and every credential are settled before anything is built: a refusal costs nothing
+    target = resolve(config, options.trigger, environ)
+    creds = {r.name: credentials.resolve(r, config.root, environ) for r in repos}
+    threading.Thread(target=_import_later, name="shipyard-imports", daemon=True).start()
+    if target.plan is not None:
+        events.info(emit, f"{target.name} {target.version}: {target.plan.reason}")
+    dists = _build(config, target, options, emit)
+    name, version = release_of(dists)
+    if target.version is not None and Version(version) != Version(target.version):
+        raise BuildError(
+            f"the backend built version {version}, but this release is {target.version}: "
+            f"shipyard could not set the version ({target.declared.source})"
+        )
+    result = ReleaseResult(name, version, dists, target)
+    from shipyard.publish.audit import AuditLog
+
+    audit = AuditLog.at(config.root, environ)
+    result.test_install, result.stages = ship(
+        config, dists, creds, options, emit, tests_root=config.root, audit=audit
+    )
+    if not options.dry_run and (target.commit or target.create_tag):
+        from shipyard.record.writer import record
+
+        result.recorded = record(
+            config.root, target, push=options.trigger.push, remote=config.remote, emit=emit
+        )
+    if workdirs.unignored_state(config.root):
+        events.warning(
+            emit,
+            f"add {workdirs.STATE}/ to .gitignore: shipyard keeps its state and local index there, "
+            "and backends such as hatchling would pack it into the next sdist (which check then refuses)",
+        )
+    return result

@@ -1,0 +1,1 @@
+"""Thin wrappers over the outside world: git, virtual environments, the network, locks, child environments."""

@@ -1,0 +1,113 @@
+"""One writing shipyard run per working tree: an fcntl (flock) lock on `shipyard.lock` in the git
+directory (`.git/shipyard.lock`), or on `.shipyard/lock` outside git.
+
+Commands that write (build into dist/, publish, release) hold it for their whole run, so two runs
+in the same tree cannot interleave their builds, state files and uploads. The git directory keeps
+the lock out of the tree that the build backend packs into the sdist. The holder writes its pid
+and command into the file; a second run waits up to `lock-timeout` seconds (forever with --wait),
+then fails with exit code 2 naming that pid. The kernel drops a flock when its process dies, so a
+crashed run never leaves a stale lock. The file is removed on release; a waiter that got the lock
+on a removed file notices (its inode is no longer the path's) and takes the new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from shipyard import events
+from shipyard.errors import UsageError
+from shipyard.tools import workdirs
+
+_POLL = 0.1
+
+
+class Busy(UsageError):
+    """Another shipyard run holds this working tree."""
+
+
+def _holder(path: Path) -> str:
+    try:
+        pid, _, command = path.read_text().strip().partition(" ")
+    except OSError:
+        return "another shipyard run"
+    if not pid:
+        return "another shipyard run"
+    return f"shipyard {command or 'run'} (pid {pid})"
+
+
+def _open_locked(
+    root: Path, path: Path, deadline: float | None, emit: events.Emit, waiting: list[bool]
+) -> int:
+    """A descriptor of `path` holding its flock; Busy once `deadline` passes."""
+    while True:
+        try:
+            if path.parent.name == workdirs.STATE:
+                workdirs.ensure(path.parent)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except FileNotFoundError:  # the last holder removed .shipyard/ meanwhile
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                raise
+            if deadline is not None and time.monotonic() >= deadline:
+                raise Busy(
+                    f"{_holder(path)} is working in {root}: "
+                    "wait for it to finish, or pass --wait to queue behind it"
+                ) from None
+            if not waiting:
+                waiting.append(True)
+                events.info(emit, f"waiting for {_holder(path)} to finish in {root}")
+            time.sleep(_POLL)
+            continue
+        try:
+            same = os.fstat(fd).st_ino == path.stat().st_ino
+        except FileNotFoundError:
+            same = False
+        if same:
+            return fd
+        os.close(fd)  # locked a file the last holder already removed: take the current one
+
+
+def lock_path(root: Path) -> Path:
+    from shipyard.tools import git
+
+    found = git.git_dir(root)
+    return found / "shipyard.lock" if found is not None else root / workdirs.STATE / "lock"
+
+
+@contextlib.contextmanager
+def hold(
+    root: Path, command: str, *, timeout: float | None, emit: events.Emit = events.ignore
+) -> Iterator[None]:
+    """Hold `root/.shipyard/lock` for the block; `timeout` None waits as long as it takes."""
+    path = lock_path(root)
+    made_state = path.parent.name == workdirs.STATE and not path.parent.exists()
+    deadline = None if timeout is None else time.monotonic() + timeout
+    fd = _open_locked(root, path, deadline, emit, [])
+    try:
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()} {command}\n".encode())
+        yield
+    finally:
+        with contextlib.suppress(OSError):
+            path.unlink()
+        os.close(fd)  # closing drops the flock
+        if made_state:
+            _remove_if_bare(path.parent)
+
+
+def _remove_if_bare(state: Path) -> None:
+    """Leave no `.shipyard/` behind when this run made it and wrote nothing else there."""
+    with contextlib.suppress(OSError):
+        if [p.name for p in state.iterdir()] == [".gitignore"]:
+            (state / ".gitignore").unlink()
+            state.rmdir()

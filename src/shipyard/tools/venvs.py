@@ -1,0 +1,68 @@
+"""Virtual environments made and filled with uv: fast enough to make a fresh one for every check."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from shipyard.errors import InstallError
+from shipyard.tools.procenv import child_env
+
+
+def uv() -> str:
+    from uv import find_uv_bin
+
+    return str(find_uv_bin())
+
+
+def python_in(venv: Path) -> Path:
+    return venv / ("Scripts" if os.name == "nt" else "bin") / ("python.exe" if os.name == "nt" else "python")
+
+
+def run(
+    args: Sequence[str], *, env: Mapping[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        list(args),
+        env=dict(env) if env is not None else child_env(),
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        check=False,
+    )
+
+
+def last_line(output: str) -> str:
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
+
+
+def create(venv: Path, python: str) -> Path:
+    """A new, empty virtual environment (no system site-packages) for interpreter `python`."""
+    result = run([uv(), "venv", "--quiet", "--no-config", "--python", python, str(venv)])
+    if result.returncode:
+        raise InstallError(f"could not create a virtual environment: {last_line(result.stderr)}")
+    return python_in(venv)
+
+
+def install(python: Path, args: Sequence[str], *, what: str, env: Mapping[str, str] | None = None) -> None:
+    """`uv pip install` into the environment of `python`; InstallError names `what` failed."""
+    result = run([uv(), "pip", "install", "--quiet", "--python", str(python), *args], env=env)
+    if result.returncode:
+        raise InstallError(f"could not install {what}: {last_line(result.stderr)}", detail=result.stderr)
+
+
+def import_all(python: Path, names: Sequence[str], cwd: Path) -> None:
+    """Import every top-level name in the environment, from a folder that holds no sources."""
+    if not names:
+        raise InstallError("the wheel holds no importable top-level package or module")
+    code = "import importlib, sys\nfor n in sys.argv[1:]: importlib.import_module(n)"
+    result = run([str(python), "-c", code, *names], cwd=cwd)
+    if result.returncode:
+        raise InstallError(
+            f"importing {', '.join(names)} from the installed wheel failed: {last_line(result.stderr)}",
+            detail=result.stderr,
+        )
