@@ -22,7 +22,7 @@ from pathlib import Path
 
 from shipyard import events
 from shipyard.errors import UsageError
-from shipyard.tools import workdirs
+from shipyard.tools import git, workdirs
 
 _POLL = 0.1
 
@@ -78,8 +78,6 @@ def _open_locked(
 
 
 def lock_path(root: Path) -> Path:
-    from shipyard.tools import git
-
     found = git.git_dir(root)
     return found / "shipyard.lock" if found is not None else root / workdirs.STATE / "lock"
 

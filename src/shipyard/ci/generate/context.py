@@ -16,6 +16,9 @@ from urllib.parse import urlsplit
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
+from shipyard import config
+from shipyard.assemble import layout, settings
+from shipyard.assemble.metadata import Meta
 from shipyard.config import Config
 from shipyard.errors import ConfigError, UsageError
 
@@ -177,13 +180,8 @@ def _has_ruff(root: Path, pyproject: dict[str, object]) -> bool:
 def read(root: Path, trigger: list[str] | None, *, for_ci: bool = True) -> Context:
     """The context of the project at `root` (a packaging repository when shipyard.toml or
     .paa.config is there and no pyproject.toml)."""
-    from shipyard import config
-    from shipyard.assemble import layout, settings
-
     root = root.resolve()
     if layout.is_packaging_repo(root) and not (root / "pyproject.toml").is_file():
-        from shipyard.assemble.metadata import Meta
-
         repo = layout.load(root)
         cfg = settings.load(repo, os.environ)
         requires = Meta.requires_python  # assembled packages declare this unless [packages.NAME] says more
