@@ -78,7 +78,7 @@ def _fail(exc: Exception, args: argparse.Namespace, out: Renderer) -> int:
     import traceback
 
     from shipyard.errors import ShipyardError
-    from shipyard.secrets import redact
+    from shipyard.secrets import redact, redact_data
 
     out.close()
     if isinstance(exc, ShipyardError):
@@ -95,19 +95,13 @@ def _fail(exc: Exception, args: argparse.Namespace, out: Renderer) -> int:
     if detail and (args.verbose or args.debug):
         print(redact(detail.rstrip()), file=sys.stderr)
     if args.json:
-        print(
-            redact(
-                json.dumps(
-                    {
-                        "ok": False,
-                        "command": args.command,
-                        "error": message,
-                        "exit_code": code,
-                        "warnings": out.warnings,
-                    },
-                    indent=2,
-                )
-            )
-        )
+        doc = {
+            "ok": False,
+            "command": args.command,
+            "error": message,
+            "exit_code": code,
+            "warnings": out.warnings,
+        }
+        print(json.dumps(redact_data(doc), indent=2))  # values redacted, then serialized
     print(redact(f"error: {' '.join(message.split())}"), file=sys.stderr)
     return code

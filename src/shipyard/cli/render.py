@@ -61,11 +61,11 @@ class Renderer:
             self._bar = None
 
     def result(self, command: str, data: dict[str, Any], summary: str) -> None:
-        from shipyard.secrets import redact
+        from shipyard.secrets import redact, redact_data
 
         self.close()
         if self.as_json:
             doc = {"ok": True, "command": command, **data, "warnings": self.warnings}
-            print(redact(json.dumps(doc, indent=2)))
+            print(json.dumps(redact_data(doc), indent=2))  # values redacted, then serialized
         else:
             print(redact(summary))

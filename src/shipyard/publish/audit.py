@@ -20,6 +20,7 @@ from urllib.parse import urlsplit, urlunsplit
 from shipyard import __version__
 from shipyard.config import Repository
 from shipyard.errors import UsageError
+from shipyard.secrets import redact
 from shipyard.tools import workdirs
 
 FILENAME = "audit.jsonl"
@@ -102,13 +103,14 @@ class AuditLog:
             "shipyard": __version__,
         }
         if error is not None:
-            record["error"] = error
+            record["error"] = redact(error)  # the one free text: an index's reply may echo a secret
         self.append(record)
 
     def append(self, record: Mapping[str, Any]) -> None:
-        from shipyard.secrets import redact
-
-        line = redact(json.dumps(record, sort_keys=True, separators=(",", ":"))) + "\n"
+        """Append `record`, made from data that never held a secret (names, versions, hashes, URLs
+        without userinfo; free text redacted by the caller): never redacted as serialized text,
+        which would turn a version or `true` that equals a short password into `***`."""
+        line = json.dumps(record, sort_keys=True, separators=(",", ":")) + "\n"
         workdirs.ensure(self.path.parent)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:

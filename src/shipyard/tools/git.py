@@ -5,13 +5,13 @@ Reads answer None or an empty list outside a repository; writes raise GitError w
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from shipyard.errors import GitError
+from shipyard.tools.procenv import child_env
 
 
 @dataclass(frozen=True)
@@ -22,9 +22,15 @@ class LogEntry:
 
 
 def _git(root: Path, *args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, **env} if env else None
+    # hooks, fsmonitor and credential helpers run with git's environment: never the credentials
     return subprocess.run(
-        ["git", *args], cwd=root, capture_output=True, text=True, check=False, env=full, errors="replace"
+        ["git", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=False,
+        env=child_env(env),
+        errors="replace",
     )
 
 
@@ -195,6 +201,7 @@ def changed_since(root: Path, commits: Sequence[str]) -> dict[str, set[str]]:
         ["git", "diff-tree", "-r", "--name-only", "-z", "--stdin"],
         cwd=root,
         input=stdin,
+        env=child_env(),
         capture_output=True,
         text=True,
         check=False,
