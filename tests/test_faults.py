@@ -119,11 +119,13 @@ def test_429_with_retry_after_is_honoured(
 def test_stalls_past_the_timeouts_are_retried(
     shipyard: ShipyardCLI, tmp_path: Path, server: TestIndex, proxy: FaultProxy
 ) -> None:
-    proxy.faults.add("stall", times=1, method="GET", seconds=3)
-    proxy.faults.add("stall", times=1, method="POST", seconds=3)
+    # margins for a loaded 2-core machine: a real answer has 4 s of silence allowed (devpi under load
+    # once took more than 0.5 s), a stall lasts 5x that, so only the injected stalls time out
+    proxy.faults.add("stall", times=1, method="GET", seconds=20)
+    proxy.faults.add("stall", times=1, method="POST", seconds=20)
     root, env = staging_project(tmp_path, behind(server, proxy))
-    env.update(SHIPYARD_READ_TIMEOUT="0.5")
-    run = shipyard("release", *FAST, "--upload-timeout", "0.5", "-C", str(root), env=env)
+    env.update(SHIPYARD_READ_TIMEOUT="4")
+    run = shipyard("release", *FAST, "--upload-timeout", "4", "-C", str(root), env=env)
     assert run.code == 0, run.text
     assert proxy.faults.injected["stall"] == 2
     assert "timed out waiting for the index; retry 1/4" in run.out
