@@ -11,7 +11,7 @@ import pytest
 
 from shipyard.ci.generate import providers as generate
 from shipyard.ci.lint import check as lint
-from shipyard.ci.lint.model import Finding
+from shipyard.hygiene.findings import Finding
 from tests.conftest import ShipyardCLI
 from tests.test_ci_generate import cases, make_packrepo, make_single
 
@@ -46,7 +46,7 @@ def line_of(text: str, needle: str, after: str = "") -> int:
     return text[: text.index(needle, start)].count("\n") + 1
 
 
-def hits(findings: list[Finding], rule: str) -> list[int]:
+def hits(findings: list[Finding], rule: str) -> list[int | None]:
     return [f.line for f in findings if f.rule == rule]
 
 
@@ -191,7 +191,7 @@ def test_travis_rules_fire_on_the_right_line(single: Path, tmp_path: Path) -> No
 # ------------------------------------------------------------------ the seeds' pipelines
 
 
-def rules_at(path: Path) -> set[tuple[int, str, str]]:
+def rules_at(path: Path) -> set[tuple[int | None, str, str]]:
     return {(f.line, f.rule, f.level) for f in lint.check_file(path, path.name)}
 
 

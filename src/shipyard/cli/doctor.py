@@ -13,6 +13,7 @@ from shipyard.cli.render import Renderer
 
 if TYPE_CHECKING:
     from shipyard.hygiene.doctor import NameCheck
+    from shipyard.hygiene.findings import Finding
 
 
 def cmd_doctor(args: argparse.Namespace, out: Renderer) -> int:
@@ -26,18 +27,25 @@ def cmd_doctor(args: argparse.Namespace, out: Renderer) -> int:
     names = [] if args.no_index else _name_checks(root, args.on or [])
     findings = examine(root, history=not args.no_history, names=names, emit=out)
     found = counts(findings)
-    lines = [f"{f.severity.upper():8} {f.location}: {f.problem}\n         fix: {f.fix}" for f in findings]
+    lines = [f"{f.level.upper():8} {f.location}: {f.message}\n         fix: {f.fix}" for f in findings]
     said = ", ".join(f"{n} {s}{'' if n == 1 else 's'}" for s, n in found.items())
     summary = f"doctor: {said} in {root}"
     out.result(
         "doctor",
-        {"ok": found["error"] == 0, "findings": [f.as_json() for f in findings], "counts": dict(found)},
+        {"ok": found["error"] == 0, "findings": [_as_json(f) for f in findings], "counts": dict(found)},
         "\n".join([*lines, summary]),
     )
     if found["error"]:
         print(f"error: {said} of release hygiene found: fix the errors as shown above", file=sys.stderr)
         return 1
     return 0
+
+
+def _as_json(finding: Finding) -> dict[str, object]:
+    """The one Finding's keys (as `ci check` prints them), and under doctor's earlier names too
+    (severity, path, problem), which scripts reading `doctor --json` may still use."""
+    shape = finding.as_json()
+    return {**shape, "severity": shape["level"], "path": shape["file"], "problem": shape["message"]}
 
 
 def _name_checks(root: Path, wanted: list[str]) -> list[NameCheck]:

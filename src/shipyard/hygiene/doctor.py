@@ -1,10 +1,10 @@
-"""`shipyard doctor`: a repository's release hygiene, as findings with a place, a severity and a fix.
+"""`shipyard doctor`: a repository's release hygiene, as findings with a place, a rule, a level and a fix.
 
 Checked: credential files tracked by git (`.env`, `.pypirc`, `.netrc`); PyPI tokens in tracked files
 (the working tree's tracked files, and every commit's added lines when `history`); CI files that
-print secrets (`ci_hygiene`); `.gitignore` entries a release needs; and the project's name on the
-configured indexes (files there, but none of our versions: another project may own the name).
-A token found is never shown: only where it is and a short prefix.
+show secrets in the log (`ci check`'s own rules on them); `.gitignore` entries a release needs; and
+the project's name on the configured indexes (files there, but none of our versions: another project
+may own the name). A token found is never shown: only where it is and a short prefix.
 """
 
 from __future__ import annotations
@@ -14,15 +14,23 @@ import subprocess
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
+
+from packaging.utils import canonicalize_version
 
 from shipyard import events
+from shipyard.ci.lint.check import secrets_shown
+from shipyard.dists import parse_filename
+from shipyard.errors import ShipyardError
+from shipyard.hygiene.findings import ERROR, WARNING, Finding
+from shipyard.index.remote import read_listing, session
+from shipyard.plan.versions import TagPattern, released
+from shipyard.tools import git
 
 if TYPE_CHECKING:
     from shipyard.config import Repository
     from shipyard.index.credentials import Credential
 
-Severity = Literal["error", "warning"]
 # `pypi-` and a macaroon serialized in base64url: it starts with AgE (version 2, then a location)
 PYPI_TOKEN = re.compile(r"pypi-AgE[A-Za-z0-9_\-]{40,}")
 CREDENTIAL_FILES = (".env", ".pypirc", ".netrc")
@@ -31,28 +39,6 @@ IGNORED = {".env": ".env", ".pypirc": ".pypirc", "dist/": "dist/x.whl", ".shipya
 # a line holding this marker is a known fake (test fixtures, documentation), not a leak
 ALLOW = "shipyard: fake-token"
 _MAX_SCAN = 5_000_000  # bytes of one file scanned for tokens: past that it is data, not config
-
-
-@dataclass(frozen=True)
-class Finding:
-    severity: Severity
-    path: str  # relative to the project
-    line: int | None
-    problem: str
-    fix: str
-
-    @property
-    def location(self) -> str:
-        return f"{self.path}:{self.line}" if self.line else self.path
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "severity": self.severity,
-            "path": self.path,
-            "line": self.line,
-            "problem": self.problem,
-            "fix": self.fix,
-        }
 
 
 def token_prefix(token: str) -> str:
@@ -77,9 +63,10 @@ def tracked_files(root: Path) -> list[str] | None:
 def tracked_credential_files(files: Iterable[str]) -> list[Finding]:
     return [
         Finding(
-            "error",
             f,
             None,
+            "tracked-credential-file",
+            ERROR,
             f"{Path(f).name} is tracked by git: the credentials in it are in the repository",
             f"git rm --cached {f}, add {Path(f).name} to .gitignore, and rotate every credential it held",
         )
@@ -111,9 +98,10 @@ def tokens_in_files(root: Path, files: Iterable[str]) -> tuple[list[Finding], se
 
 def _token_finding(rel: str, line: int | None, token: str, where: str) -> Finding:
     return Finding(
-        "error",
         rel,
         line,
+        "committed-token",
+        ERROR,
         f"a PyPI token ({token_prefix(token)}) {where}",
         "revoke it on the index now (it is leaked once pushed), remove it from the file, and keep "
         "tokens in SHIPYARD_<REPO>_TOKEN, an untracked .env or the CI's secret store",
@@ -150,9 +138,10 @@ def missing_ignores(root: Path) -> list[Finding]:
         if result.returncode == 1:
             findings.append(
                 Finding(
-                    "warning",
                     ".gitignore",
                     None,
+                    "missing-ignore",
+                    WARNING,
                     f"{entry} is not ignored by git",
                     f"add a line '{entry}' to .gitignore so that it is never committed or put into an sdist",
                 )
@@ -168,13 +157,13 @@ def examine(
     emit: events.Emit = events.ignore,
 ) -> list[Finding]:
     """Every finding for the project at `root`, errors first."""
-    from shipyard.hygiene.ci_rules import ci_findings
-
     findings: list[Finding] = []
     files = tracked_files(root)
     if files is None:
         findings.append(
-            Finding("warning", ".", None, "not a git repository", "git init, so that releases have tags")
+            Finding(
+                ".", None, "no-git", WARNING, "not a git repository", "git init, so that releases have tags"
+            )
         )
     else:
         events.step(emit, f"checking {len(files)} tracked files")
@@ -184,12 +173,12 @@ def examine(
         if history:
             findings += tokens_in_history(root, seen)
         findings += missing_ignores(root)
-    findings += ci_findings(root)
+    findings += secrets_shown(root)
     for check in names:
         events.step(emit, f"checking the name {check.project} on {check.repository.name}")
         if finding := name_taken(check):
             findings.append(finding)
-    return sorted(findings, key=lambda f: (f.severity != "error", f.path, f.line or 0))
+    return sorted(findings, key=lambda f: (f.level != ERROR, f.file, f.line or 0))
 
 
 # ---------------------------------------------------------------- the name on the index
@@ -204,11 +193,6 @@ class NameCheck:
 
 
 def our_versions(root: Path, tag_pattern: str, project: str, declared: str | None) -> frozenset[str]:
-    from packaging.utils import canonicalize_version
-
-    from shipyard.plan.versions import TagPattern, released
-    from shipyard.tools import git
-
     tagged = released(git.tags(root, merged=False), TagPattern(tag_pattern), project)
     versions = {canonicalize_version(t.version) for t in tagged}
     if declared:
@@ -217,20 +201,15 @@ def our_versions(root: Path, tag_pattern: str, project: str, declared: str | Non
 
 
 def name_taken(check: NameCheck) -> Finding | None:
-    from packaging.utils import canonicalize_version
-
-    from shipyard.dists import parse_filename
-    from shipyard.errors import ShipyardError
-    from shipyard.index.remote import read_listing, session
-
     repo = check.repository
     try:
         listing = read_listing(session(), repo, check.project, check.credential)
     except ShipyardError as exc:
         return Finding(
-            "warning",
             "pyproject.toml",
             None,
+            "index-unreadable",
+            WARNING,
             f"could not read {repo.name} to check the name {check.project}: {exc.message}",
             "check the repository's simple-url, or run doctor with --no-index",
         )
@@ -244,9 +223,10 @@ def name_taken(check: NameCheck) -> Finding | None:
         return None
     shown = ", ".join(sorted(theirs)[:5]) or "files that are not dists"
     return Finding(
-        "warning",
         "pyproject.toml",
         None,
+        "name-taken",
+        WARNING,
         f"{repo.name} already serves {check.project} ({shown}), and none of those versions is ours: "
         "another project may own this name",
         "choose another [project] name, or, if that project is yours, tag its releases here",
@@ -255,4 +235,4 @@ def name_taken(check: NameCheck) -> Finding | None:
 
 def counts(findings: Iterable[Finding]) -> Mapping[str, int]:
     found = list(findings)
-    return {s: sum(f.severity == s for f in found) for s in ("error", "warning")}
+    return {level: sum(f.level == level for f in found) for level in (ERROR, WARNING)}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from shipyard.ci.lint.model import Job, Script, mentions_secret
 from shipyard.ci.lint.shell import Hit
@@ -14,7 +13,7 @@ SHELLS = {"bash": "bash", "script": "bash", "powershell": "pwsh", "pwsh": "pwsh"
 INLINE_TASKS = ("bash@", "cmdline@", "shellscript@")
 
 
-def _list(value: Any) -> list[Any]:
+def _list(value: object) -> list[object]:
     if isinstance(value, str):
         return [value]
     return list(value) if isinstance(value, list) else []
@@ -29,13 +28,13 @@ def _stages(doc: Map) -> list[Map]:
     return [_made(doc.line, stage="", jobs=[_made(doc.line, job="", steps=doc.get("steps") or [])])]
 
 
-def _made(line: int, **values: Any) -> Map:
+def _made(line: int, **values: object) -> Map:
     made = Map(values)
     made.line, made.key_lines = line, {}
     return made
 
 
-def _steps(job: Map) -> list[Any]:
+def _steps(job: Map) -> list[object]:
     if "steps" in job:
         return _list(job["steps"])
     deploy = job.get("strategy", {}).get("runOnce", {}).get("deploy", {})  # a deployment job
@@ -60,14 +59,15 @@ def jobs(doc: Map) -> list[Job]:
         for job in _list(stage.get("jobs")):
             if not isinstance(job, Map) or not ("job" in job or "deployment" in job):
                 continue
-            made = Job(str(job.get("job", job.get("deployment"))), job.line, node=job, stage=stage)
+            name = str(job.get("job", job.get("deployment")))
+            made = Job(name, job.line, node=job, stage=str(stage["stage"]))
             secrets = top or mentions_secret(job.get("variables"))
             for step in _steps(job):
-                found_script = _script(step) if isinstance(step, Map) else None
-                if found_script:
-                    text, shell = found_script
-                    given = secrets or mentions_secret(step.get("env")) or mentions_secret(text)
-                    made.scripts.append(Script(text, given, shell))
+                if not isinstance(step, Map) or not (found_script := _script(step)):
+                    continue
+                text, shell = found_script
+                given = secrets or mentions_secret(step.get("env")) or mentions_secret(text)
+                made.scripts.append(Script(text, given, shell))
             found.append(made)
     return found
 
@@ -88,14 +88,14 @@ def waits_for_tests(doc: Map, all_jobs: list[Job], job: Job) -> bool | None:
     names = [str(s["stage"]) for s in stages]
     # a stage without dependsOn waits for the one before it; `dependsOn: []` for none
     stage_deps = {
-        str(s["stage"]): _list(s["dependsOn"]) if "dependsOn" in s else names[i - 1 : i]
+        str(s["stage"]): [str(d) for d in _list(s["dependsOn"])] if "dependsOn" in s else names[i - 1 : i]
         for i, s in enumerate(stages)
     }
     mine = job.stage
-    earlier = _closure([str(d) for d in stage_deps[str(mine["stage"])]], stage_deps)
-    job_deps = {j.name: [str(d) for d in _list(j.node.get("dependsOn"))] for j in all_jobs if j.stage is mine}
+    earlier = _closure(stage_deps[mine], stage_deps)
+    job_deps = {j.name: [str(d) for d in _list(j.node.get("dependsOn"))] for j in all_jobs if j.stage == mine}
     same = _closure(job_deps.get(job.name, []), job_deps)
-    before = [j for j in all_jobs if str(j.stage["stage"]) in earlier or (j.stage is mine and j.name in same)]
+    before = [j for j in all_jobs if j.stage in earlier or (j.stage == mine and j.name in same)]
     if any(j.tests for j in before) or job.tests_before_release:
         return True
     return False if any(j.tests for j in all_jobs if j is not job) else None

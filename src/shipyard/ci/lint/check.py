@@ -5,6 +5,9 @@ Each file is read into values that keep their line (lintyaml), checked against i
 (one module per CI) on which the same rules run everywhere: the release waits for the tests, no
 credential reaches the log, the history is complete where versions come from tags, commands that are
 gone or guess are named, and every script parses with `bash -n`.
+
+`secrets_shown` is doctor's CI check: only the rules on credentials shown in a log, through the same
+job model, and on files of CIs with no model here (a Jenkinsfile) read as one script.
 """
 
 from __future__ import annotations
@@ -12,16 +15,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
-from typing import Any
+from typing import Protocol
 
 import yaml
 
 from shipyard.ci.lint import azure, github, gitlab, travis
 from shipyard.ci.lint import shell as lintshell
-from shipyard.ci.lint.model import ERROR, WARNING, Finding, Job
+from shipyard.ci.lint.model import Job, Script
 from shipyard.ci.lint.yaml import Map, Str, line_at, load
 from shipyard.errors import UsageError
+from shipyard.hygiene.findings import ERROR, WARNING, Finding
 
 # where each CI looks for its file, relative to the project
 CONVENTIONAL = {
@@ -42,15 +45,31 @@ def discover(root: Path) -> list[Path]:
     return found
 
 
-# provider -> its rules module (SCHEMA, jobs(doc), rules(doc, jobs...))
-RULES: dict[str, ModuleType] = {"github": github, "gitlab": gitlab, "azure": azure, "travis": travis}
+class Provider(Protocol):
+    """What each CI's module of ci/lint gives (github.py, gitlab.py, azure.py, travis.py)."""
+
+    SCHEMA: str  # its schema's name in check-jsonschema
+
+    def jobs(self, doc: Map) -> list[Job]: ...
+    def waits_for_tests(self, doc: Map, all_jobs: list[Job], job: Job) -> bool | None: ...
+    def shallow(self, doc: Map, job: Job) -> tuple[int, str, str] | None: ...
+    def provider_rules(self, doc: Map, all_jobs: list[Job]) -> Iterator[lintshell.Hit]: ...
 
 
-def provider_of(path: Path, doc: Any) -> str:
+RULES: dict[str, Provider] = {"github": github, "gitlab": gitlab, "azure": azure, "travis": travis}
+# what doctor reads for credentials shown in a log: the files above, Azure's folder of pipelines,
+# and files of CIs with no model here, each read as one script
+MODELLED = [*(g for patterns in CONVENTIONAL.values() for g in patterns), ".azure-pipelines/*.yml"]
+UNMODELLED = [".circleci/config.yml", "bitbucket-pipelines.yml", "Jenkinsfile"]
+
+
+def provider_of(path: Path, doc: object) -> str:
     """Which CI a file is for: from its conventional name, else from its top-level keys."""
     text = path.as_posix()
     if "/.github/workflows/" in f"/{text}":
         return "github"
+    if "/.azure-pipelines/" in f"/{text}":
+        return "azure"
     name = path.name.lower()
     for ci, hint in (("gitlab", "gitlab-ci"), ("azure", "azure-pipelines"), ("travis", "travis")):
         if hint in name:
@@ -107,9 +126,45 @@ def check_file(path: Path, shown: str, *, vcs_versions: bool = False) -> list[Fi
         return [Finding(shown, 1, "yaml", ERROR, "the file is not a YAML mapping", "fix the YAML")]
     ci = provider_of(path, doc)
     module = RULES[ci]
-    hits = [*_schema(doc, module.SCHEMA, ci), *_rules(module, doc, vcs_versions), *_old_urls(doc)]
+    hits = [
+        *_schema(doc, module.SCHEMA, ci),
+        *_rules(module, doc, vcs_versions),
+        *_old_urls(doc),
+        *lintshell.literals(text),
+    ]
+    return _sorted(shown, hits)
+
+
+def _sorted(shown: str, hits: list[lintshell.Hit]) -> list[Finding]:
     found = {Finding(shown, *hit) for hit in hits}
-    return sorted(found, key=lambda f: (f.line, f.rule, f.message))
+    return sorted(found, key=lambda f: (f.line or 0, f.rule, f.message))
+
+
+def secrets_shown(root: Path) -> list[Finding]:
+    """The CI files under `root` that show a credential in a log (or hold one literally)."""
+    findings: list[Finding] = []
+    for modelled, patterns in ((True, MODELLED), (False, UNMODELLED)):
+        for path in sorted({p for pattern in patterns for p in root.glob(pattern) if p.is_file()}):
+            try:
+                text = path.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            hits = [*lintshell.literals(text)]
+            for script in _scripts(path, text) if modelled else [lintshell.file_script(text)]:
+                hits += lintshell.secrets(script)
+            findings += _sorted(path.relative_to(root).as_posix(), hits)
+    return findings
+
+
+def _scripts(path: Path, text: str) -> list[Script]:
+    """The scripts of a file's jobs, or the whole file as one where it is not a CI's YAML mapping."""
+    try:
+        doc = load(text)
+    except yaml.YAMLError:
+        doc = None
+    if not isinstance(doc, Map):
+        return [lintshell.file_script(text)]
+    return [script for job in RULES[provider_of(path, doc)].jobs(doc) for script in job.scripts]
 
 
 def _schema(doc: Map, schema_name: str, ci: str) -> Iterator[lintshell.Hit]:
@@ -148,8 +203,8 @@ def _short(message: str, limit: int = 160) -> str:
     return one if len(one) <= limit else one[: limit - 3] + "..."
 
 
-def _rules(module: ModuleType, doc: Map, vcs_versions: bool) -> Iterator[lintshell.Hit]:
-    jobs: list[Job] = module.jobs(doc)
+def _rules(module: Provider, doc: Map, vcs_versions: bool) -> Iterator[lintshell.Hit]:
+    jobs = module.jobs(doc)
     for job in jobs:
         for script in job.scripts:
             yield from lintshell.findings(script)
@@ -179,7 +234,7 @@ def _rules(module: ModuleType, doc: Map, vcs_versions: bool) -> Iterator[lintshe
     yield from module.provider_rules(doc, jobs)
 
 
-def _old_urls(doc: Any) -> Iterator[lintshell.Hit]:
+def _old_urls(doc: object) -> Iterator[lintshell.Hit]:
     """pypi.python.org and testpypi.python.org took their last upload in 2017."""
     found = _OLD_URL.search(doc) if isinstance(doc, Str) else None
     if isinstance(doc, Str) and found:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
-from shipyard.ci.lint.model import ERROR, WARNING, Job, Script, mentions_secret
+from shipyard.ci.lint.model import Job, Script, mentions_secret
 from shipyard.ci.lint.shell import Hit
 from shipyard.ci.lint.yaml import Map, Str
+from shipyard.hygiene.findings import ERROR, WARNING
 
 SCHEMA = "vendor.github-workflows"
 # action -> the majors whose node runtime GitHub removed (they fail or warn on every run)
@@ -23,7 +23,7 @@ DEPRECATED = {
 _SHA = re.compile(r"[0-9a-f]{40}")
 
 
-def _map(value: Any) -> Map:
+def _map(value: object) -> Map:
     return value if isinstance(value, Map) else Map()
 
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-from shipyard.ci.lint.model import ERROR, Job, Script, mentions_secret
+from shipyard.ci.lint.model import Job, Script, mentions_secret
 from shipyard.ci.lint.shell import Hit
 from shipyard.ci.lint.yaml import Map, Seq, Str
+from shipyard.hygiene.findings import ERROR
 
 SCHEMA = "vendor.gitlab-ci"
 RESERVED = {
@@ -45,7 +45,7 @@ def _resolved(doc: Map, name: str, depth: int = 0) -> Map:
     return merged
 
 
-def _scripts(value: Any) -> list[Str]:
+def _scripts(value: object) -> list[Str]:
     if isinstance(value, Str):
         return [value]
     if isinstance(value, Seq):

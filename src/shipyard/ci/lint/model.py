@@ -1,15 +1,12 @@
 """What `ci check` sees in any CI's file: jobs made of shell scripts (and, on GitHub, actions), and
-the findings it reports about them."""
+the patterns that name a credential, a release, a test run."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
-from shipyard.ci.lint.yaml import Str
-
-ERROR, WARNING = "error", "warning"
+from shipyard.ci.lint.yaml import Map, Str
 
 # a name that holds a credential: PYPI_TOKEN, TWINE_PASSWORD, secrets.pypi_api_key...
 CREDENTIAL_NAME = (
@@ -42,29 +39,6 @@ TEST_NAME = re.compile(r"(?i)(?:^|[^a-z])(?:unit)?tests?(?:[^a-z]|$)")
 PUBLISH_ACTIONS = ("pypa/gh-action-pypi-publish",)
 
 
-@dataclass(frozen=True)
-class Finding:
-    file: str
-    line: int
-    rule: str
-    level: str
-    message: str
-    fix: str
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "file": self.file,
-            "line": self.line,
-            "rule": self.rule,
-            "level": self.level,
-            "message": self.message,
-            "fix": self.fix,
-        }
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.level} [{self.rule}] {self.message} (fix: {self.fix})"
-
-
 @dataclass
 class Script:
     """One shell script: a `run:`, a GitLab script item, an Azure `bash:`..."""
@@ -78,11 +52,11 @@ class Script:
 class Job:
     name: str
     line: int
+    node: Map  # the job's mapping in the file
     scripts: list[Script] = field(default_factory=list)
     actions: list[Str] = field(default_factory=list)  # GitHub `uses:` of its steps, in order
     deploys: bool = False  # a CI's own upload step (Travis `deploy: provider: pypi`)
-    node: Any = None  # the job's mapping in the file
-    stage: Any = None  # the stage holding it, where the CI nests jobs in stages (Azure)
+    stage: str = ""  # the name of the stage holding it, where the CI has stages (Azure, Travis)
 
     def first(self, pattern: re.Pattern[str]) -> int | None:
         """The index of the first script that matches (actions count as scripts for uploads)."""
@@ -110,12 +84,8 @@ class Job:
     def reads_git_history(self) -> bool:
         return self.first(FROM_GIT) is not None
 
-    @property
-    def has_secrets(self) -> bool:
-        return any(s.secrets for s in self.scripts)
 
-
-def mentions_secret(value: Any) -> bool:
+def mentions_secret(value: object) -> bool:
     """Whether a mapping of variables (or any value) hands a credential over."""
     if isinstance(value, dict):
         return any(SECRET_KEY.match(str(k)) or mentions_secret(v) for k, v in value.items())

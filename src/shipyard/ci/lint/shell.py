@@ -1,5 +1,5 @@
-"""Rules on the shell scripts of any CI: credentials never shown, commands that are gone or guess,
-and scripts that bash cannot even parse."""
+"""Rules on the shell scripts of any CI: credentials never shown in the log (the one set of those
+rules: `doctor` runs them too), commands that are gone or guess, and scripts that bash cannot parse."""
 
 from __future__ import annotations
 
@@ -7,17 +7,29 @@ import re
 import subprocess
 from collections.abc import Iterator
 
-from shipyard.ci.lint.model import ERROR, SECRET_REF, WARNING, Script
+from shipyard.ci.lint.model import CREDENTIAL_NAME, SECRET_REF, Script
+from shipyard.ci.lint.yaml import Str
+from shipyard.hygiene.findings import ERROR, WARNING, Level
 
 # (line in the file, rule, level, message, fix)
-Hit = tuple[int, str, str, str, str]
+Hit = tuple[int, str, Level, str, str]
 
 _XTRACE = re.compile(r"\bset\s+-[a-zA-Z]*x|\bset\s+-o\s+xtrace\b|\b(?:ba)?sh\s+-[a-zA-Z]*x[a-zA-Z]*\b")
+# a credential file read to the log (not one written: `cat > ~/.pypirc <<EOF` is no finding)
 _SHOW_FILE = re.compile(
-    r"\b(?:cat|less|more|head|tail|type)\s+[^|;&\n]*(?:\.pypirc|PYPIRC_PATH|\.netrc|\.git-credentials|(?:^|[\s/])\.env\b)"
+    r"\b(?:cat|less|more|head|tail|type)\s+[^|;&>\n]*?"
+    r"(?P<file>\.pypirc|PYPIRC_PATH|\.netrc|\.git-credentials|(?<![\w.-])\.env\b)"
 )
-_DUMP = re.compile(r"(?:^|[;&|(]\s*)(?:printenv|env|export\s+-p|declare\s+-[pxX]*|set)\s*(?:$|[|>;&)])")
+# a command alone, or after a YAML item or key where a whole file is read as one script
+_DUMP = re.compile(
+    r"(?:^(?:-\s+|run:\s*|script:\s*)*|[;&|(]\s*)(?:printenv|env|export\s+-p|declare\s+-[pxX]*|set)\s*(?:$|[|>;&)])"
+)
 _ECHO = re.compile(r"\b(?:echo|printf)\b")
+_LITERAL = re.compile(
+    rf"^\s*(?:-\s*)?(?:export\s+)?(?P<name>{CREDENTIAL_NAME})\s*[:=]\s*['\"]?(?P<value>[^\s'\"$#{{}}<>]{{8,}})['\"]?\s*$",
+    re.IGNORECASE,
+)
+_PLACEHOLDER = re.compile(r"\.\.\.|xxx|changeme|example|your[-_]|<|\*\*\*", re.IGNORECASE)
 _SETUP_PY = re.compile(r"\bsetup\.py\b[^\n|;&]*\b(upload|register|sdist|bdist_wheel|bdist)\b")
 _SKIP_EXISTING = re.compile(r"\btwine\s+upload\b[^\n]*--skip-existing")
 _GH_COMMAND = re.compile(r"::(set-output|save-state|set-env|add-path)\b")
@@ -26,59 +38,52 @@ _EXPRESSION = re.compile(r"\$\{\{.*?\}\}|\$\[\[.*?\]\]")
 
 
 def findings(script: Script) -> Iterator[Hit]:
+    yield from secrets(script)  # whatever the shell: CI expressions are replaced before it runs
     if script.shell not in ("bash", "sh"):
         return
-    yield from _secrets(script)
     yield from _commands(script)
     yield from _syntax(script)
 
 
+def file_script(text: str) -> Script:
+    """A whole file as one script (a Jenkinsfile, or a CI file with no model here), given
+    credentials when it references any."""
+    whole = Str(text)
+    whole.source = text.splitlines()
+    whole.line, whole.end = 1, len(whole.source)
+    return Script(whole, bool(SECRET_REF.search(text)))
+
+
 def _lines(script: Script) -> Iterator[tuple[int, str]]:
+    after = 0  # a line repeated in the script is found on its own line of the file
     for raw in script.text.splitlines():
         line = raw.split(" #", 1)[0].strip()
-        if line and not line.startswith("#"):
-            yield script.text.line_of(raw), line
+        if line and not line.startswith(("#", "//")):  # `//`: a Jenkinsfile read as one script
+            number = script.text.line_of(raw, after)
+            after = number + 1
+            yield number, line
 
 
-def _secrets(script: Script) -> Iterator[Hit]:
+def secrets(script: Script) -> Iterator[Hit]:
+    """A credential shown in the log: echoed, traced, read from its file, or dumped with the rest."""
     for number, line in _lines(script):
-        echo = _ECHO.search(line)
-        shown = SECRET_REF.search(line[echo.end() :]) if echo else None
-        if echo and shown and "::add-mask::" not in line:
-            rest = line[echo.end() + shown.end() :]
-            if re.match(r"[^|]*\|", rest):
-                pass  # piped to a command (docker login --password-stdin): never shown
-            elif re.match(r"[^>]*>>?\s*[^&\s]", rest):
-                yield (
-                    number,
-                    "secret-to-file",
-                    WARNING,
-                    f"writes a credential into a file ({shown[0]}): it outlives the step on the runner",
-                    "let shipyard read SHIPYARD_<REPO>_TOKEN from the environment; no credential file",
-                )
-            else:
-                yield (
-                    number,
-                    "secret-echo",
-                    ERROR,
-                    f"prints a credential to the log ({shown[0]})",
-                    "remove the echo; pass the value through the environment only",
-                )
+        yield from _echo(number, line)
         if script.secrets and _XTRACE.search(line):
             yield (
                 number,
                 "secret-xtrace",
                 ERROR,
-                "shell tracing (set -x) in a step that is given credentials prints them",
-                "drop -x here, or trace in a step without secrets",
+                "shell tracing (set -x) where credentials are given prints them, expanded",
+                "drop -x here (or set +x around the steps with secrets), or trace in a step without secrets",
             )
-        if _SHOW_FILE.search(line):
+        if shown := _SHOW_FILE.search(line):
             yield (
                 number,
                 "secret-dump",
                 ERROR,
-                "prints a credential file to the log",
-                "never show .pypirc/.env/.netrc; `shipyard publish --dry-run` says what would be used",
+                f"prints the credential file {shown['file']} to the log",
+                "never show .pypirc/.env/.netrc/.git-credentials; `shipyard publish --dry-run` says what "
+                "would be used",
             )
         elif script.secrets and _DUMP.search(line):
             yield (
@@ -87,6 +92,47 @@ def _secrets(script: Script) -> Iterator[Hit]:
                 ERROR,
                 "dumps the environment, credentials included, to the log",
                 "print only the variables you need, by name",
+            )
+
+
+def _echo(number: int, line: str) -> Iterator[Hit]:
+    echo = _ECHO.search(line)
+    shown = SECRET_REF.search(line[echo.end() :]) if echo else None
+    if not echo or not shown or "::add-mask::" in line:
+        return
+    rest = line[echo.end() + shown.end() :]
+    if re.match(r"[^|]*\|", rest):
+        return  # piped to a command (docker login --password-stdin): never shown
+    if re.match(r"[^>]*>>?\s*[^&\s]", rest):
+        yield (
+            number,
+            "secret-to-file",
+            WARNING,
+            f"writes a credential into a file ({shown[0]}): it outlives the step on the runner, and "
+            "later steps, caches or artifacts may expose it",
+            "let shipyard read SHIPYARD_<REPO>_TOKEN from the environment; no credential file",
+        )
+    else:
+        yield (
+            number,
+            "secret-echo",
+            ERROR,
+            f"echo prints a credential to the log ({shown[0]})",
+            "remove the echo (CI log masking misses encoded or partial values); pass the value through "
+            "the environment only",
+        )
+
+
+def literals(text: str) -> Iterator[Hit]:
+    """A credential written literally into a committed file (any CI file, YAML or not)."""
+    for number, raw in enumerate(text.splitlines(), 1):
+        if (literal := _LITERAL.match(raw)) and not _PLACEHOLDER.search(literal["value"]):
+            yield (
+                number,
+                "secret-literal",
+                ERROR,
+                f"{literal['name']} is set to a literal value in a committed file",
+                "revoke that credential, and take it from the CI's secret store instead",
             )
 
 

@@ -3,23 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-from shipyard.ci.lint.model import WARNING, Job, Script, mentions_secret
+from shipyard.ci.lint.model import Job, Script, mentions_secret
 from shipyard.ci.lint.shell import Hit
 from shipyard.ci.lint.yaml import Map, Seq, Str
+from shipyard.hygiene.findings import WARNING
 
 SCHEMA = "vendor.travis"
 SCRIPT_KEYS = ("before_install", "install", "before_script", "script", "after_success", "after_deploy")
 
 
-def _strings(value: Any) -> list[Str]:
+def _strings(value: object) -> list[Str]:
     if isinstance(value, Str):
         return [value]
     return [v for v in value if isinstance(v, Str)] if isinstance(value, Seq) else []
 
 
-def _deploys(value: Any) -> bool:
+def _deploys(value: object) -> bool:
     deploy = value if isinstance(value, list) else [value]
     return any(isinstance(d, Map) and d.get("provider") for d in deploy)
 

@@ -21,12 +21,14 @@ class Str(str):
     end: int
     source: list[str]
 
-    def line_of(self, needle: str) -> int:
-        """The file line holding `needle` inside this scalar (a shell line of a `run: |` block)."""
+    def line_of(self, needle: str, after: int = 0) -> int:
+        """The file line holding `needle` inside this scalar (a shell line of a `run: |` block): the
+        first from line `after` on, else the first of all."""
         needle = needle.strip()
-        for number in range(self.line, self.end + 1):
-            if needle and needle in self.source[number - 1]:
-                return number
+        for start in (max(after, self.line), self.line):
+            for number in range(start, self.end + 1):
+                if needle and needle in self.source[number - 1]:
+                    return number
         return self.line
 
 
@@ -96,7 +98,7 @@ def _mapping(node: yaml.MappingNode, source: list[str], loader: yaml.SafeLoader)
     return out
 
 
-def line_at(doc: Any, path: list[str | int]) -> int:
+def line_at(doc: object, path: list[str | int]) -> int:
     """The line of the deepest node of `path` (a JSON-schema error's path) found in the document."""
     line, node = getattr(doc, "line", 1), doc
     for step in path:
