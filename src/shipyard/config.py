@@ -1,18 +1,20 @@
 """[tool.shipyard] in pyproject.toml + SHIPYARD_* environment + command-line flags -> one frozen Config.
 
-Precedence: flag > environment > file > default. Every option has an environment variable named
-`SHIPYARD_<OPTION>` (upper-cased, `-` to `_`), shown in `--help`.
+The options are declared in shipyard.options (key, kind, default, meaning); here each kind is parsed,
+and each option fills the Config field of its name. Precedence: flag > environment > file > default.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from shipyard.errors import ConfigError
+from shipyard.options import OPTIONS, Kind, Option
+from shipyard.plan.versions import TagPattern
 from shipyard.tools.network import Network
 from shipyard.tools.tomlread import tomllib
 
@@ -38,23 +40,25 @@ class Repository:
 
 @dataclass(frozen=True)
 class Config:
+    """One field per option of shipyard.options, by its name (the network options make `network`)."""
+
     root: Path
+    repositories: Mapping[str, Repository]
     stages: tuple[str, ...]
     tag: str
     dist_dir: Path
     local_index: Path
-    repositories: Mapping[str, Repository]
     test_install: bool
     verify_install: bool
     verify_timeout: float
     allow_unverified: bool
-    version_source: str = "tag"
-    commit_parser: str = "both"
-    major_on_zero: bool = False
-    changelog: Path | None = None
-    remote: str = "origin"
-    network: Network = field(default_factory=Network)
-    lock_timeout: float = 10.0
+    version_source: str
+    commit_parser: str
+    major_on_zero: bool
+    changelog: Path | None
+    remote: str
+    lock_timeout: float
+    network: Network
 
     def repository(self, name: str) -> Repository:
         try:
@@ -67,11 +71,7 @@ class Config:
             ) from None
 
 
-def env_name(option: str) -> str:
-    return "SHIPYARD_" + option.upper().replace("-", "_")
-
-
-def _as_bool(option: str, value: Any) -> bool:
+def _as_bool(option: str, value: object) -> bool:
     if isinstance(value, bool):
         return value
     text = str(value).strip().lower()
@@ -82,7 +82,7 @@ def _as_bool(option: str, value: Any) -> bool:
     raise ConfigError(f"option '{option}' must be true or false, not '{value}'")
 
 
-def _as_stages(option: str, value: Any) -> tuple[str, ...]:
+def _as_stages(option: str, value: object) -> tuple[str, ...]:
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
         raise ConfigError(f"option '{option}' must be a list of repository names")
@@ -92,32 +92,29 @@ def _as_stages(option: str, value: Any) -> tuple[str, ...]:
     return stages
 
 
-def _as_tag(option: str, value: Any) -> str:
-    from shipyard.plan.versions import TagPattern
-
+def _as_tag(option: str, value: object) -> str:
     if not isinstance(value, str) or "{version}" not in value:
         raise ConfigError(f"option '{option}' must be a pattern containing {{version}}, not {value!r}")
     return TagPattern(value).pattern
 
 
-def _choice(*allowed: str) -> Callable[[str, Any], str]:
-    def parse(option: str, value: Any) -> str:
-        if value not in allowed:
-            raise ConfigError(f"option '{option}' must be one of {', '.join(allowed)}, not {value!r}")
-        return str(value)
-
-    return parse
+def _choice(option: str, value: object, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ConfigError(f"option '{option}' must be one of {', '.join(allowed)}, not {value!r}")
+    return str(value)
 
 
-def _as_optional_path(option: str, value: Any) -> str:
+def _as_optional_path(option: str, value: object) -> str:
     """A path, or "" / false to switch the feature off."""
     if value is False or (isinstance(value, str) and value.strip().lower() in ("", "false", "off", "no")):
         return ""
     return _as_str(option, value)
 
 
-def _as_float(option: str, value: Any) -> float:
+def _as_float(option: str, value: object) -> float:
     try:
+        if not isinstance(value, int | float | str):
+            raise TypeError(value)
         number = float(value)
     except (TypeError, ValueError):
         raise ConfigError(f"option '{option}' must be a number of seconds, not '{value}'") from None
@@ -126,8 +123,10 @@ def _as_float(option: str, value: Any) -> float:
     return number
 
 
-def _as_count(option: str, value: Any) -> int:
+def _as_count(option: str, value: object) -> int:
     try:
+        if not isinstance(value, int | float | str):
+            raise TypeError(value)
         number = int(value)
     except (TypeError, ValueError):
         raise ConfigError(f"option '{option}' must be a whole number, not '{value}'") from None
@@ -136,43 +135,41 @@ def _as_count(option: str, value: Any) -> int:
     return number
 
 
-def _as_positive(option: str, value: Any) -> float:
+def _as_positive(option: str, value: object) -> float:
     number = _as_float(option, value)
     if number == 0:
         raise ConfigError(f"option '{option}' must be more than 0 seconds")
     return number
 
 
-def _as_str(option: str, value: Any) -> str:
+def _as_str(option: str, value: object) -> str:
     if not isinstance(value, str) or not value:
         raise ConfigError(f"option '{option}' must be a non-empty string")
     return value
 
 
-# option -> (parser, default); the keys are also the names in [tool.shipyard]
-OPTIONS: dict[str, tuple[Callable[[str, Any], Any], Any]] = {
-    "stages": (_as_stages, ("local",)),
-    "tag": (_as_tag, "v{version}"),
-    "dist-dir": (_as_str, "dist"),
-    "local-index": (_as_str, ".shipyard/index"),
-    "test-install": (_as_bool, True),
-    "verify-install": (_as_bool, True),
-    "verify-timeout": (_as_float, 120.0),
-    "allow-unverified": (_as_bool, False),
-    "version-source": (_choice("tag", "project"), "tag"),
-    "commit-parser": (_choice("both", "conventional", "paa"), "both"),
-    "major-on-zero": (_as_bool, False),
-    "changelog": (_as_optional_path, "CHANGELOG.md"),
-    "remote": (_as_str, "origin"),
-    # faults: transient failures are retried with backoff and jitter, within these bounds
-    "retries": (_as_count, Network.retries),
-    "retry-timeout": (_as_float, Network.retry_timeout),
-    "retry-delay": (_as_float, Network.retry_delay),
-    "read-timeout": (_as_positive, Network.read_timeout),
-    "upload-timeout": (_as_positive, Network.upload_timeout),
-    "lock-timeout": (_as_float, 10.0),
+_PARSERS: dict[Kind, Callable[[str, object], object]] = {
+    Kind.SWITCH: _as_bool,
+    Kind.SECONDS: _as_float,
+    Kind.POSITIVE_SECONDS: _as_positive,
+    Kind.COUNT: _as_count,
+    Kind.TEXT: _as_str,
+    Kind.STAGES: _as_stages,
+    Kind.TAG: _as_tag,
 }
 REPOSITORY_KEYS = frozenset({"upload-url", "simple-url", "public", "auth", "oidc-url"})
+
+
+def _parse(option: Option, where: str, value: object, root: Path) -> object:
+    """`value` (named `where` in errors) as option's Config field holds it; paths are resolved."""
+    if option.kind is Kind.CHOICE:
+        return _choice(where, value, option.choices)
+    if option.kind is Kind.PATH:
+        return (root / _as_str(where, value)).resolve()
+    if option.kind is Kind.OPTIONAL_PATH:
+        path = _as_optional_path(where, value)
+        return (root / path).resolve() if path else None
+    return _PARSERS[option.kind](where, value)
 
 
 def read_pyproject(root: Path) -> dict[str, Any]:
@@ -193,59 +190,57 @@ def load(
     root: Path,
     *,
     environ: Mapping[str, str] | None = None,
-    flags: Mapping[str, Any] | None = None,
+    flags: Mapping[str, object] | None = None,
     pyproject: Mapping[str, Any] | None = None,
 ) -> Config:
-    """Build the Config for the project at `root`."""
+    """Build the Config for the project at `root` (flags by option key, such as "verify-timeout")."""
     root = root.resolve()
     data = read_pyproject(root) if pyproject is None else pyproject
     table = data.get("tool", {}).get("shipyard", {})
     if not isinstance(table, dict):
         raise ConfigError("[tool.shipyard] in pyproject.toml must be a table")
-    unknown = sorted(set(table) - set(OPTIONS) - {"repositories"})
+    return from_table(root, table, environ=environ, flags=flags)
+
+
+def from_table(
+    root: Path,
+    table: Mapping[str, object],
+    *,
+    environ: Mapping[str, str] | None = None,
+    flags: Mapping[str, object] | None = None,
+    where: str = "[tool.shipyard]",
+    also_known: Collection[str] = (),
+) -> Config:
+    """The Config from an options table (`where` names it in errors; `also_known`: its keys that
+    are its owner's, not options)."""
+    root = root.resolve()
+    unknown = sorted(set(table) - set(OPTIONS) - {"repositories", *also_known})
     if unknown:
-        known = ", ".join([*sorted(OPTIONS), "repositories"])
-        raise ConfigError(f"unknown key '{unknown[0]}' in [tool.shipyard] (known: {known})")
+        known = ", ".join([*sorted(OPTIONS), "repositories", *also_known])
+        raise ConfigError(f"unknown key '{unknown[0]}' in {where} (known: {known})")
     environ = {} if environ is None else environ
     flags = {} if flags is None else flags
-    values: dict[str, Any] = {}
-    for option, (parse, default) in OPTIONS.items():
-        if flags.get(option) is not None:
-            values[option] = parse(f"--{option}", flags[option])
-        elif environ.get(env_name(option)):
-            values[option] = parse(env_name(option), environ[env_name(option)])
-        elif option in table:
-            values[option] = parse(option, table[option])
-        else:
-            values[option] = default
-    local_index = (root / values["local-index"]).resolve()
-    repositories = builtin_repositories(local_index)
+    values: dict[str, Any] = {}  # by Config field; each checked by its option's parser
+    for option in OPTIONS.values():
+        where, given = _given(option, flags, environ, table)
+        values[option.field] = _parse(option, where, given, root)
+    network = {o.field: values.pop(o.field) for o in OPTIONS.values() if o.network}
+    repositories = builtin_repositories(values["local_index"])
     repositories.update(_declared(table.get("repositories", {})))
-    return Config(
-        root=root,
-        stages=values["stages"],
-        tag=values["tag"],
-        dist_dir=(root / values["dist-dir"]).resolve(),
-        local_index=local_index,
-        repositories=repositories,
-        test_install=values["test-install"],
-        verify_install=values["verify-install"],
-        verify_timeout=values["verify-timeout"],
-        allow_unverified=values["allow-unverified"],
-        version_source=values["version-source"],
-        commit_parser=values["commit-parser"],
-        major_on_zero=values["major-on-zero"],
-        changelog=(root / values["changelog"]).resolve() if values["changelog"] else None,
-        remote=values["remote"],
-        network=Network(
-            retries=values["retries"],
-            retry_timeout=values["retry-timeout"],
-            retry_delay=values["retry-delay"],
-            read_timeout=values["read-timeout"],
-            upload_timeout=values["upload-timeout"],
-        ),
-        lock_timeout=values["lock-timeout"],
-    )
+    return Config(root=root, repositories=repositories, network=Network(**network), **values)
+
+
+def _given(
+    option: Option, flags: Mapping[str, object], environ: Mapping[str, str], table: Mapping[str, object]
+) -> tuple[str, object]:
+    """Where the option's value comes from (flag > environment > file > default), and the value."""
+    if flags.get(option.key) is not None:
+        return option.flag, flags[option.key]
+    if environ.get(option.env):
+        return option.env, environ[option.env]
+    if option.key in table:
+        return option.key, table[option.key]
+    return option.key, option.default
 
 
 def builtin_repositories(local_index: Path) -> dict[str, Repository]:
@@ -266,13 +261,13 @@ def builtin_repositories(local_index: Path) -> dict[str, Repository]:
     }
 
 
-def _declared(table: Any) -> dict[str, Repository]:
+def _declared(table: object) -> dict[str, Repository]:
     if not isinstance(table, dict):
         raise ConfigError("[tool.shipyard.repositories] must be a table of repositories")
     return {name: repository_from_table(name, entry) for name, entry in table.items()}
 
 
-def repository_from_table(name: str, entry: Any) -> Repository:
+def repository_from_table(name: str, entry: object) -> Repository:
     where = f"[tool.shipyard.repositories.{name}]"
     if not isinstance(entry, dict):
         raise ConfigError(f"{where} must be a table with upload-url and simple-url")
@@ -296,12 +291,12 @@ def repository_from_table(name: str, entry: Any) -> Repository:
 
 def repository_for_url(
     name: str,
-    upload_url: Any,
-    simple_url: Any = None,
+    upload_url: object,
+    simple_url: object = None,
     *,
-    public: Any = None,
-    auth: Any = "required",
-    oidc_url: Any = None,
+    public: object = None,
+    auth: object = "required",
+    oidc_url: object = None,
     where: str = "--repository-url",
 ) -> Repository:
     """A repository from URLs (config table or the one-off --repository-url)."""
@@ -337,7 +332,7 @@ def derive_simple_url(upload_url: str) -> str | None:
     return None
 
 
-def _http_url(value: Any, what: str) -> str:
+def _http_url(value: object, what: str) -> str:
     if not isinstance(value, str):
         raise ConfigError(f"{what} must be a string URL")
     parts = urlsplit(value)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from shipyard.cli.render import Renderer
+from shipyard.options import OPTIONS, Kind, Option, env_name
 
 if TYPE_CHECKING:
     from shipyard.config import Config, Repository
@@ -31,19 +33,63 @@ Handler = Callable[[argparse.Namespace, Renderer], int]
 Command = Callable[[str, Handler, str], argparse.ArgumentParser]
 
 
-def env_name(option: str) -> str:
-    return "SHIPYARD_" + option.upper().replace("-", "_")
-
-
 def flag(parser: argparse.ArgumentParser, name: str, text: str, env: str = "", **kw: Any) -> None:
-    """An option with a SHIPYARD_* variable (shown in --help; config.load reads it)."""
+    """A flag with a SHIPYARD_* variable that is no config option (shown in --help)."""
     parser.add_argument(name, help=f"{text} [env: {env or env_name(name.lstrip('-'))}]", **kw)
 
 
-def load_config(args: argparse.Namespace, **flags: Any) -> Config:
+OPTION = "option:"  # the namespace attributes of config options' flags: OPTION + key
+METAVARS = {Kind.SECONDS: "S", Kind.POSITIVE_SECONDS: "S", Kind.COUNT: "N", Kind.STAGES: "A,B"}
+METAVARS |= {Kind.TAG: "PATTERN", Kind.PATH: "DIR", Kind.OPTIONAL_PATH: "PATH", Kind.TEXT: "TEXT"}
+TYPES = {Kind.SECONDS: float, Kind.POSITIVE_SECONDS: float, Kind.COUNT: int}
+
+
+def option_flags(p: argparse.ArgumentParser, *keys: str) -> None:
+    """The flags of config options `keys`, as declared; load_config reads the ones given."""
+    for key in keys:
+        option_flag(p, key)
+
+
+def option_flag(p: argparse.ArgumentParser, key: str, spelling: str = "") -> None:
+    """The flag of config option `key` (spelled as declared unless `spelling` is given), with its
+    meaning, default and SHIPYARD_* variable in --help."""
+    option = OPTIONS[key]
+    kw: dict[str, Any] = {"dest": OPTION + key, "default": argparse.SUPPRESS}  # absent: not given
+    if option.kind is Kind.SWITCH:
+        kw.update(action="store_const", const=not option.default)
+    else:
+        kw.update(metavar=METAVARS.get(option.kind), type=TYPES.get(option.kind))
+        kw.update(choices=option.choices or None)
+    p.add_argument(spelling or option.flag, help=flag_help(option), **kw)
+
+
+def flag_help(option: Option) -> str:
+    if option.kind is not Kind.SWITCH:
+        return f"{option.help} (default: {option.shown()}) [env: {option.env}]"
+    if option.default:
+        return f"do not {option.help} [env: {option.env}=0]"
+    return f"{option.help} [env: {option.env}]"
+
+
+def more_options(p: argparse.ArgumentParser) -> None:
+    """Name in the epilog the options `p` has no flag for, so that --help shows every option."""
+    lines = ["options without a flag here ([tool.shipyard], shipyard.toml or the environment):"]
+    for o in OPTIONS.values():
+        if p.get_default(OPTION + o.key) is not argparse.SUPPRESS:
+            lines.append(f"  {o.key} (default: {o.shown()}) [env: {o.env}]")
+            lines += textwrap.wrap(o.help, width=100, initial_indent=" " * 6, subsequent_indent=" " * 6)
+    p.epilog = "\n".join([*lines, "", p.epilog or ""])
+
+
+def option_values(args: argparse.Namespace) -> dict[str, object]:
+    """The config options given as flags, by key (config.load's `flags`)."""
+    return {k[len(OPTION) :]: v for k, v in vars(args).items() if k.startswith(OPTION)}
+
+
+def load_config(args: argparse.Namespace) -> Config:
     from shipyard import config
 
-    return config.load(Path(args.project), environ=os.environ, flags=flags)
+    return config.load(Path(args.project), environ=os.environ, flags=option_values(args))
 
 
 def dists_of(args: argparse.Namespace, cfg: Config) -> list[Dist]:
@@ -88,7 +134,7 @@ def common_options(p: argparse.ArgumentParser) -> None:
 
 
 def dist_options(p: argparse.ArgumentParser) -> None:
-    flag(p, "--dist-dir", "folder holding the last build (default: dist)", metavar="DIR")
+    option_flags(p, "dist-dir")
     p.add_argument("files", nargs="*", metavar="FILE", help="dists to use instead of the last build's")
 
 
@@ -116,22 +162,7 @@ def repo_options(p: argparse.ArgumentParser, name: str, text: str) -> None:
 
 
 def version_options(p: argparse.ArgumentParser) -> None:
-    flag(
-        p,
-        "--tag-pattern",
-        'how release tags are spelled (default: "v{version}")',
-        env="SHIPYARD_TAG",
-        metavar="PATTERN",
-        default=None,
-    )
-    flag(
-        p,
-        "--parser",
-        "which commit messages decide bumps: conventional, paa ([pkg][.+.] notes) or both (default)",
-        env="SHIPYARD_COMMIT_PARSER",
-        choices=("both", "conventional", "paa"),
-        default=None,
-    )
+    option_flags(p, "tag", "commit-parser")
 
 
 def bump_options(p: argparse.ArgumentParser, name: str, text: str) -> None:
@@ -159,38 +190,7 @@ def python_option(p: argparse.ArgumentParser) -> None:
 
 
 def network_options(p: argparse.ArgumentParser) -> None:
-    flag(
-        p,
-        "--retries",
-        "retries of a transient fault: connection refused or reset, timeout, HTTP 5xx or 429 (default: 4)",
-        type=int,
-        metavar="N",
-        default=None,
-    )
-    flag(
-        p,
-        "--retry-timeout",
-        "start no retry later than this many seconds after the first attempt (default: 60)",
-        type=float,
-        metavar="S",
-        default=None,
-    )
-    flag(
-        p,
-        "--upload-timeout",
-        "seconds an upload may wait in silence for the index's answer (default: 600)",
-        type=float,
-        metavar="S",
-        default=None,
-    )
-
-
-def network_flags(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "retries": args.retries,
-        "retry-timeout": args.retry_timeout,
-        "upload-timeout": args.upload_timeout,
-    }
+    option_flags(p, "retries", "retry-timeout", "upload-timeout")
 
 
 def lock_option(p: argparse.ArgumentParser) -> None:
@@ -199,7 +199,7 @@ def lock_option(p: argparse.ArgumentParser) -> None:
         action="store_true",
         default=os.environ.get("SHIPYARD_WAIT", "").lower() in ("1", "true", "yes", "on"),
         help="if another shipyard run works in this tree, wait for it to finish instead of failing "
-        "after lock-timeout (default: 10 s) [env: SHIPYARD_WAIT]",
+        f"after lock-timeout (default: {OPTIONS['lock-timeout'].shown()} s) [env: SHIPYARD_WAIT]",
     )
 
 

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from shipyard.cli.common import Command, flag, lock_option, locked, network_flags, usage, version_options
+from shipyard.cli.common import Command, flag, lock_option, locked, option_values, usage, version_options
 from shipyard.cli.render import Renderer
 
 
@@ -29,8 +29,7 @@ def repo_rules(args: argparse.Namespace, repo: Any) -> Any:
     from shipyard.assemble import settings
     from shipyard.plan.target import rules
 
-    flags = {"tag": args.tag_pattern, "commit-parser": getattr(args, "parser", None)}
-    return rules(settings.load(repo, os.environ, flags))
+    return rules(settings.load(repo, os.environ, option_values(args)))
 
 
 def cmd_plan_changed(args: argparse.Namespace, out: Renderer, repo: Any) -> int:
@@ -115,7 +114,7 @@ def cmd_status(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.release.status import status
 
     repo = repo_or_fail(args)
-    rows = status(repo, settings.load(repo, os.environ, {"tag": args.tag_pattern}), os.environ)
+    rows = status(repo, settings.load(repo, os.environ, option_values(args)), os.environ)
     lines = []
     for row in rows:
         p = row.package
@@ -183,16 +182,6 @@ def cmd_release_changed(args: argparse.Namespace, out: Renderer, repo: Any, opti
     from shipyard.assemble import settings
     from shipyard.release.changed import release_changed
 
-    flags = {
-        "stages": args.stages,
-        "tag": args.tag_pattern,
-        "commit-parser": args.parser,
-        "test-install": False if args.no_test_install else None,
-        "verify-install": False if args.no_verify_install else None,
-        "allow-unverified": args.allow_unverified or None,
-        "verify-timeout": args.timeout,
-        **network_flags(args),
-    }
     if args.tag is not None or args.bump is not None:
         raise usage(
             "--changed releases each changed package at the version its commits call for: "
@@ -200,7 +189,7 @@ def cmd_release_changed(args: argparse.Namespace, out: Renderer, repo: Any, opti
         )
     if args.no_record and args.push:
         raise usage("--no-record writes no commit or tag to push: drop --push (or --no-record)")
-    cfg = settings.load(repo, os.environ, flags)
+    cfg = settings.load(repo, os.environ, option_values(args))
     only = args.package or [n.strip() for n in os.environ.get("SHIPYARD_PACKAGE", "").split(",") if n.strip()]
     with locked(args, cfg, "release", out):
         result = release_changed(

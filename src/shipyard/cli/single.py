@@ -7,24 +7,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from shipyard.cli.common import (
-    Command,
-    bump_options,
-    dist_options,
-    dists_of,
-    flag,
-    load_config,
-    lock_option,
-    locked,
-    network_flags,
-    network_options,
-    python_of,
-    python_option,
-    repo_options,
-    repository_of,
-    usage,
-    version_options,
-)
+from shipyard.cli.common import dists_of, load_config, locked, python_of, repository_of, usage
 from shipyard.cli.packrepo import cmd_plan_changed, cmd_release_changed, packaging_repo
 from shipyard.cli.render import Renderer
 
@@ -39,7 +22,7 @@ def cmd_build(args: argparse.Namespace, out: Renderer) -> int:
 
     from shipyard.build.pep517 import build
 
-    cfg = load_config(args, **{"dist-dir": args.out})
+    cfg = load_config(args)
     lock = contextlib.nullcontext() if args.dry_run else locked(args, cfg, "build", out)
     with lock, tempfile.TemporaryDirectory(prefix="shipyard-dry-") as tmp:
         target = Path(tmp) if args.dry_run else cfg.dist_dir
@@ -57,7 +40,7 @@ def cmd_build(args: argparse.Namespace, out: Renderer) -> int:
 def cmd_check(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.check.check import check
 
-    cfg = load_config(args, **{"dist-dir": args.dist_dir})
+    cfg = load_config(args)
     dists = dists_of(args, cfg)
     public = any(cfg.repository(s).public for s in ([args.to] if args.to else cfg.stages))
     report = check(dists, public=public, emit=out)
@@ -72,7 +55,7 @@ def cmd_check(args: argparse.Namespace, out: Renderer) -> int:
 def cmd_test_install(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.check.testinstall import test_install
 
-    cfg = load_config(args, **{"dist-dir": args.dist_dir})
+    cfg = load_config(args)
     result = test_install(
         dists_of(args, cfg),
         cfg.root,
@@ -94,12 +77,7 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.publish.audit import AuditLog
     from shipyard.publish.publish import publish
 
-    flags = {
-        "dist-dir": args.dist_dir,
-        "allow-unverified": args.allow_unverified or None,
-        **network_flags(args),
-    }
-    cfg = load_config(args, **flags)
+    cfg = load_config(args)
     repo = repository_of(args, cfg, args.to)
     cred = credentials.resolve(repo, cfg.root, os.environ)
     dists = dists_of(args, cfg)
@@ -131,7 +109,7 @@ def cmd_verify(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.index.remote import session
     from shipyard.publish.verify import Verified, verify, verify_published
 
-    cfg = load_config(args, **{"dist-dir": args.dist_dir, "verify-timeout": args.timeout})
+    cfg = load_config(args)
     repo = repository_of(args, cfg, args.on)
     cred = credentials.resolve(repo, cfg.root, os.environ)
     install, python = not args.no_install, python_of(args)
@@ -186,14 +164,10 @@ def _project_name(cfg: Config) -> str:
     return name
 
 
-def version_config(args: argparse.Namespace) -> Config:
-    return load_config(args, tag=args.tag_pattern, **{"commit-parser": getattr(args, "parser", None)})
-
-
 def cmd_version(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.plan.target import current
 
-    now = current(version_config(args), isolated=not args.no_isolation)
+    now = current(load_config(args), isolated=not args.no_isolation)
     last = f"; last release {now.last.tag}" if now.last else "; not released yet (no matching tag)"
     out.result("version", now.as_json(), f"{now.name} {now.version} (from {now.source}{last})")
     return 0
@@ -207,7 +181,7 @@ def cmd_plan(args: argparse.Namespace, out: Renderer) -> int:
 
     if (repo := packaging_repo(args)) is not None:
         return cmd_plan_changed(args, out, repo)
-    cfg = version_config(args)
+    cfg = load_config(args)
     pyproject = read_pyproject(cfg.root)
     name = project_name(cfg.root, pyproject)
     declared = versionsource.find(cfg.root, pyproject)
@@ -239,17 +213,7 @@ def cmd_release(args: argparse.Namespace, out: Renderer) -> int:
     if args.package or args.no_record:
         raise usage("--package and --no-record are for a packaging repository (release --changed)")
 
-    cfg = load_config(
-        args,
-        stages=args.stages,
-        **{
-            "test-install": False if args.no_test_install else None,
-            "verify-install": False if args.no_verify_install else None,
-            "allow-unverified": args.allow_unverified or None,
-            "verify-timeout": args.timeout,
-            **network_flags(args),
-        },
-    )
+    cfg = load_config(args)
     trigger = Trigger(
         tag=args.tag,
         bump=args.bump,
@@ -275,161 +239,3 @@ def cmd_release(args: argparse.Namespace, out: Renderer) -> int:
         summary += f"; would {'commit and ' if target.commit else ''}tag {target.tag}"
     out.result("release", {**result.as_json(), "dry_run": args.dry_run}, summary)
     return 0
-
-
-def register(command: Command) -> None:
-    p = command("build", cmd_build, "build the sdist and wheel (PEP 517, isolated, reproducible)")
-    p.add_argument("path", nargs="?", help="the project folder (default: --project or .)")
-    flag(p, "--out", "output folder (default: dist)", env="SHIPYARD_DIST_DIR", metavar="DIR", dest="out")
-    p.add_argument(
-        "--no-isolation", action="store_true", help="build in this environment, not an isolated one"
-    )
-    p.add_argument("--dry-run", action="store_true", help="build in a temporary folder, leave dist/ alone")
-    lock_option(p)
-
-    p = command("check", cmd_check, "check the built files are fit for the target index")
-    p.add_argument("--to", metavar="NAME", help="the repository the files are for (default: every stage)")
-    dist_options(p)
-
-    p = command(
-        "test-install", cmd_test_install, "install the wheel in a fresh venv, import it, run the tests"
-    )
-    p.add_argument("--no-deps", action="store_true", help="install the wheel without its dependencies")
-    p.add_argument("--no-tests", action="store_true", help="only install and import, do not run the tests")
-    python_option(p)
-    dist_options(p)
-
-    p = command("publish", cmd_publish, "upload the build to a repository, idempotently, never overwriting")
-    repo_options(p, "--to", "the repository to upload to")
-    p.add_argument(
-        "--allow-unverified",
-        action="store_true",
-        help="upload even when the index cannot be read first [env: SHIPYARD_ALLOW_UNVERIFIED]",
-    )
-    p.add_argument("--dry-run", action="store_true", help="read the index and say what would be uploaded")
-    network_options(p)
-    lock_option(p)
-    dist_options(p)
-
-    p = command(
-        "verify", cmd_verify, "prove the index serves the build exactly, and that it installs from there"
-    )
-    repo_options(p, "--on", "the repository to verify")
-    p.add_argument(
-        "--version",
-        metavar="V",
-        help="the version to verify (default: the last build's; another version is "
-        "verified against the hashes the index lists)",
-    )
-    flag(
-        p,
-        "--timeout",
-        "seconds to wait for the index to list the files (default: 120)",
-        "SHIPYARD_VERIFY_TIMEOUT",
-        type=float,
-        metavar="S",
-        default=None,
-    )
-    p.add_argument(
-        "--no-install", action="store_true", help="check the files only, skip the install from the index"
-    )
-    python_option(p)
-    dist_options(p)
-
-    p = command("version", cmd_version, "print the project's version and where it comes from")
-    version_options(p)
-    p.add_argument(
-        "--no-isolation", action="store_true", help="ask the backend in this environment (dynamic versions)"
-    )
-
-    p = command("plan", cmd_plan, "say what the next release is and why, from tags and commit messages")
-    version_options(p)
-    bump_options(p, "--bump", "preview a forced bump instead of the one the commits decide")
-    p.add_argument(
-        "--changed",
-        action="store_true",
-        help="a packaging repository: every package changed since its last tag (the default where "
-        "shipyard.toml or .paa.config is found and no pyproject.toml)",
-    )
-
-    p = command("release", cmd_release, "build, check, test-install, then publish and verify stage by stage")
-    p.add_argument("--stages", metavar="A,B", help="repositories in release order [env: SHIPYARD_STAGES]")
-    version_options(p)
-    p.add_argument(
-        "--tag",
-        nargs="?",
-        const="",
-        default=os.environ.get("SHIPYARD_RELEASE_TAG"),
-        metavar="TAG",
-        help="release the version this tag names (what CI runs on a tag push); the tag is made after "
-        "the release verified if it does not exist; alone: the declared version's tag "
-        "[env: SHIPYARD_RELEASE_TAG]",
-    )
-    bump_options(
-        p,
-        "--bump",
-        "release the next version from the commits (or the bump given), write it and the changelog, "
-        "then commit and tag once verified",
-    )
-    flag(
-        p,
-        "--if-branch",
-        "release only on this branch, else exit 3 (nothing to release)",
-        metavar="BRANCH",
-        default=os.environ.get("SHIPYARD_IF_BRANCH"),
-    )
-    p.add_argument(
-        "--allow-dirty", action="store_true", help="release even with uncommitted changes in the tree"
-    )
-    p.add_argument("--push", action="store_true", help="push the release commit and tag once made")
-    p.add_argument(
-        "--changed",
-        action="store_true",
-        help="a packaging repository: release every package changed since its last tag, in dependency "
-        "order (the default where shipyard.toml or .paa.config is found and no pyproject.toml)",
-    )
-    flag(
-        p,
-        "--package",
-        "with --changed: release only NAME and the changed packages it imports (repeatable; "
-        "SHIPYARD_PACKAGE: comma-separated)",
-        action="append",
-        metavar="NAME",
-        default=None,
-    )
-    p.add_argument(
-        "--no-record",
-        action="store_true",
-        help="with --changed: publish and verify, but write no changelog, commit or tag (parallel "
-        "CI jobs; one later run records them all)",
-    )
-    p.add_argument(
-        "--no-test-install",
-        action="store_true",
-        help="skip the test-install step [env: SHIPYARD_TEST_INSTALL=0]",
-    )
-    p.add_argument(
-        "--no-verify-install",
-        action="store_true",
-        help="verify hashes only, skip the install from each index [env: SHIPYARD_VERIFY_INSTALL=0]",
-    )
-    p.add_argument(
-        "--allow-unverified", action="store_true", help="upload even when an index cannot be read first"
-    )
-    flag(
-        p,
-        "--timeout",
-        "seconds to wait for each index to list the files (default: 120)",
-        "SHIPYARD_VERIFY_TIMEOUT",
-        type=float,
-        metavar="S",
-        default=None,
-        dest="timeout",
-    )
-    p.add_argument(
-        "--no-isolation", action="store_true", help="build in this environment, not an isolated one"
-    )
-    p.add_argument("--dry-run", action="store_true", help="build and check, then say what would be published")
-    network_options(p)
-    lock_option(p)
-    python_option(p)

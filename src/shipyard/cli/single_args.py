@@ -1,0 +1,155 @@
+"""The arguments of the commands for one project (their functions are in cli/single.py)."""
+
+from __future__ import annotations
+
+import os
+
+from shipyard.cli.common import (
+    Command,
+    bump_options,
+    dist_options,
+    flag,
+    lock_option,
+    more_options,
+    network_options,
+    option_flag,
+    option_flags,
+    python_option,
+    repo_options,
+    version_options,
+)
+from shipyard.cli.single import (
+    cmd_build,
+    cmd_check,
+    cmd_plan,
+    cmd_publish,
+    cmd_release,
+    cmd_test_install,
+    cmd_verify,
+    cmd_version,
+)
+
+
+def register(command: Command) -> None:
+    p = command("build", cmd_build, "build the sdist and wheel (PEP 517, isolated, reproducible)")
+    p.add_argument("path", nargs="?", help="the project folder (default: --project or .)")
+    option_flag(p, "dist-dir", "--out")
+    p.add_argument(
+        "--no-isolation", action="store_true", help="build in this environment, not an isolated one"
+    )
+    p.add_argument("--dry-run", action="store_true", help="build in a temporary folder, leave dist/ alone")
+    lock_option(p)
+
+    p = command("check", cmd_check, "check the built files are fit for the target index")
+    p.add_argument("--to", metavar="NAME", help="the repository the files are for (default: every stage)")
+    dist_options(p)
+
+    p = command(
+        "test-install", cmd_test_install, "install the wheel in a fresh venv, import it, run the tests"
+    )
+    p.add_argument("--no-deps", action="store_true", help="install the wheel without its dependencies")
+    p.add_argument("--no-tests", action="store_true", help="only install and import, do not run the tests")
+    python_option(p)
+    dist_options(p)
+
+    p = command("publish", cmd_publish, "upload the build to a repository, idempotently, never overwriting")
+    repo_options(p, "--to", "the repository to upload to")
+    option_flags(p, "allow-unverified")
+    p.add_argument("--dry-run", action="store_true", help="read the index and say what would be uploaded")
+    network_options(p)
+    lock_option(p)
+    dist_options(p)
+
+    p = command(
+        "verify", cmd_verify, "prove the index serves the build exactly, and that it installs from there"
+    )
+    repo_options(p, "--on", "the repository to verify")
+    p.add_argument(
+        "--version",
+        metavar="V",
+        help="the version to verify (default: the last build's; another version is "
+        "verified against the hashes the index lists)",
+    )
+    option_flags(p, "verify-timeout")
+    p.add_argument(
+        "--no-install", action="store_true", help="check the files only, skip the install from the index"
+    )
+    python_option(p)
+    dist_options(p)
+
+    p = command("version", cmd_version, "print the project's version and where it comes from")
+    version_options(p)
+    p.add_argument(
+        "--no-isolation", action="store_true", help="ask the backend in this environment (dynamic versions)"
+    )
+
+    p = command("plan", cmd_plan, "say what the next release is and why, from tags and commit messages")
+    version_options(p)
+    bump_options(p, "--bump", "preview a forced bump instead of the one the commits decide")
+    p.add_argument(
+        "--changed",
+        action="store_true",
+        help="a packaging repository: every package changed since its last tag (the default where "
+        "shipyard.toml or .paa.config is found and no pyproject.toml)",
+    )
+
+    p = command("release", cmd_release, "build, check, test-install, then publish and verify stage by stage")
+    option_flags(p, "stages")
+    version_options(p)
+    p.add_argument(
+        "--tag",
+        nargs="?",
+        const="",
+        default=os.environ.get("SHIPYARD_RELEASE_TAG"),
+        metavar="TAG",
+        help="release the version this tag names (what CI runs on a tag push); the tag is made after "
+        "the release verified if it does not exist; alone: the declared version's tag "
+        "[env: SHIPYARD_RELEASE_TAG]",
+    )
+    bump_options(
+        p,
+        "--bump",
+        "release the next version from the commits (or the bump given), write it and the changelog, "
+        "then commit and tag once verified",
+    )
+    flag(
+        p,
+        "--if-branch",
+        "release only on this branch, else exit 3 (nothing to release)",
+        metavar="BRANCH",
+        default=os.environ.get("SHIPYARD_IF_BRANCH"),
+    )
+    p.add_argument(
+        "--allow-dirty", action="store_true", help="release even with uncommitted changes in the tree"
+    )
+    p.add_argument("--push", action="store_true", help="push the release commit and tag once made")
+    p.add_argument(
+        "--changed",
+        action="store_true",
+        help="a packaging repository: release every package changed since its last tag, in dependency "
+        "order (the default where shipyard.toml or .paa.config is found and no pyproject.toml)",
+    )
+    flag(
+        p,
+        "--package",
+        "with --changed: release only NAME and the changed packages it imports (repeatable; "
+        "SHIPYARD_PACKAGE: comma-separated)",
+        action="append",
+        metavar="NAME",
+        default=None,
+    )
+    p.add_argument(
+        "--no-record",
+        action="store_true",
+        help="with --changed: publish and verify, but write no changelog, commit or tag (parallel "
+        "CI jobs; one later run records them all)",
+    )
+    option_flags(p, "test-install", "verify-install", "allow-unverified", "verify-timeout")
+    p.add_argument(
+        "--no-isolation", action="store_true", help="build in this environment, not an isolated one"
+    )
+    p.add_argument("--dry-run", action="store_true", help="build and check, then say what would be published")
+    network_options(p)
+    lock_option(p)
+    python_option(p)
+    more_options(p)
