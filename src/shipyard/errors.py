@@ -6,10 +6,14 @@ error, 3 nothing to release.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_NOTHING = 3
+
+_E = TypeVar("_E", bound="ShipyardError")
 
 
 class ShipyardError(Exception):
@@ -24,6 +28,10 @@ class ShipyardError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def extended(self: _E, suffix: str) -> _E:
+        """A new error of the same class, its message followed by `suffix`, with the same detail."""
+        return type(self)(f"{self.message}{suffix}", detail=self.detail)
 
 
 class UsageError(ShipyardError):
