@@ -191,7 +191,7 @@ def version_config(args: argparse.Namespace) -> Config:
 
 
 def cmd_version(args: argparse.Namespace, out: Renderer) -> int:
-    from shipyard.plan.target import current
+    from shipyard.release.version import current
 
     now = current(version_config(args), isolated=not args.no_isolation)
     last = f"; last release {now.last.tag}" if now.last else "; not released yet (no matching tag)"
