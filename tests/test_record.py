@@ -13,6 +13,7 @@ from shipyard import config
 from shipyard.errors import EXIT_FAILED, GitError, UsageError
 from shipyard.plan.target import Trigger, resolve
 from shipyard.record import writer
+from shipyard.tools.network import TransientError
 from tests.conftest import ShipyardCLI, git, make_project
 
 
@@ -70,6 +71,9 @@ def test_an_extended_error_is_a_new_one_of_the_same_kind() -> None:
     )
     assert str(exc) == "git push failed" and exc.args == ("git push failed",)
     assert isinstance(UsageError("x").extended("y"), UsageError)
+    # a subclass with arguments of its own keeps them
+    later = TransientError("HTTP 503", retry_after=2.5).extended("; re-run")
+    assert (type(later), str(later), later.retry_after) == (TransientError, "HTTP 503; re-run", 2.5)
 
 
 def test_the_writer_puts_the_files_back_when_the_commit_fails(tmp_path: Path) -> None:

@@ -30,8 +30,12 @@ class ShipyardError(Exception):
         return self.message
 
     def extended(self: _E, suffix: str) -> _E:
-        """A new error of the same class, its message followed by `suffix`, with the same detail."""
-        return type(self)(f"{self.message}{suffix}", detail=self.detail)
+        """A new error of the same class with the same attributes (detail, a retry hint...), its
+        message followed by `suffix`; made without `__init__`, whose arguments a subclass may change."""
+        message = f"{self.message}{suffix}"
+        more = type(self).__new__(type(self), message)  # BaseException.__new__ sets args
+        more.__dict__.update(self.__dict__, message=message)
+        return more
 
 
 class UsageError(ShipyardError):
