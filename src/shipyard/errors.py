@@ -6,10 +6,14 @@ error, 3 nothing to release.
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_NOTHING = 3
+
+_E = TypeVar("_E", bound="ShipyardError")
 
 
 class ShipyardError(Exception):
@@ -24,6 +28,14 @@ class ShipyardError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+    def extended(self: _E, suffix: str) -> _E:
+        """A new error of the same class with the same attributes (detail, a retry hint...), its
+        message followed by `suffix`; made without `__init__`, whose arguments a subclass may change."""
+        message = f"{self.message}{suffix}"
+        more = type(self).__new__(type(self), message)  # BaseException.__new__ sets args
+        more.__dict__.update(self.__dict__, message=message)
+        return more
 
 
 class UsageError(ShipyardError):

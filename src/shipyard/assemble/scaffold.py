@@ -11,7 +11,7 @@ from pathlib import Path
 
 from shipyard.assemble.layout import CONFIG, Layout, Repo
 from shipyard.errors import UsageError
-from shipyard.release.changed import TABLE_END, TABLE_START
+from shipyard.record.table import TABLE_END, TABLE_START
 
 _CONFIG_TEXT = """\
 # A packaging repository: every module in modules/ is released as its own package.

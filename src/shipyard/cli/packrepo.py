@@ -7,13 +7,18 @@ import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from shipyard.cli.common import Command, flag, lock_option, locked, option_values, usage, version_options
 from shipyard.cli.render import Renderer
 
+if TYPE_CHECKING:
+    from shipyard.assemble.layout import Repo
+    from shipyard.plan.nextrelease import Rules
+    from shipyard.release.ship import Options
 
-def packaging_repo(args: argparse.Namespace) -> Any:
+
+def packaging_repo(args: argparse.Namespace) -> Repo | None:
     """The packaging repository at --project, or None for a single project."""
     from shipyard.assemble import layout
 
@@ -25,14 +30,14 @@ def packaging_repo(args: argparse.Namespace) -> Any:
     return None
 
 
-def repo_rules(args: argparse.Namespace, repo: Any) -> Any:
+def repo_rules(args: argparse.Namespace, repo: Repo) -> Rules:
     from shipyard.assemble import settings
     from shipyard.plan.target import rules
 
     return rules(settings.load(repo, os.environ, option_values(args)))
 
 
-def cmd_plan_changed(args: argparse.Namespace, out: Renderer, repo: Any) -> int:
+def cmd_plan_changed(args: argparse.Namespace, out: Renderer, repo: Repo) -> int:
     from shipyard.plan.changed import survey
 
     packages = survey(repo, repo_rules(args, repo), pre=args.pre)
@@ -178,7 +183,7 @@ def cmd_run_api(args: argparse.Namespace, out: Renderer) -> int:
     return 0
 
 
-def cmd_release_changed(args: argparse.Namespace, out: Renderer, repo: Any, options: Any) -> int:
+def cmd_release_changed(args: argparse.Namespace, out: Renderer, repo: Repo, options: Options) -> int:
     from shipyard.assemble import settings
     from shipyard.release.changed import release_changed
 
@@ -197,8 +202,9 @@ def cmd_release_changed(args: argparse.Namespace, out: Renderer, repo: Any, opti
         )
     done = "would release" if args.dry_run else "released"
     names = ", ".join(f"{r.package.name} {r.version}" for r in result.released if r.verified or args.dry_run)
-    summary = f"{done} {names or 'nothing'}" + (f"; tagged {', '.join(result.tags)}" if result.tags else "")
-    summary += " and pushed" if result.pushed else ""
+    tags = result.recorded.tags
+    summary = f"{done} {names or 'nothing'}" + (f"; tagged {', '.join(tags)}" if tags else "")
+    summary += " and pushed" if result.recorded.pushed else ""
     if args.no_record and names:
         summary += " (not recorded: no changelog, commit or tag)"
     if result.error is not None:

@@ -165,7 +165,7 @@ def _project_name(cfg: Config) -> str:
 
 
 def cmd_version(args: argparse.Namespace, out: Renderer) -> int:
-    from shipyard.plan.target import current
+    from shipyard.release.version import current
 
     now = current(load_config(args), isolated=not args.no_isolation)
     last = f"; last release {now.last.tag}" if now.last else "; not released yet (no matching tag)"

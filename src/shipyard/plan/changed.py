@@ -19,10 +19,11 @@ from pathlib import Path
 from packaging.utils import canonicalize_name
 
 from shipyard.assemble import metadata
-from shipyard.assemble.imports import Imports
+from shipyard.assemble.imports import Imports, scan
 from shipyard.assemble.layout import Module, Repo
 from shipyard.errors import UsageError
-from shipyard.plan.nextrelease import Plan, Rules, make_plan, shallow_guard
+from shipyard.plan.guards import shallow_guard
+from shipyard.plan.nextrelease import Plan, Rules, make_plan
 from shipyard.plan.versions import Bump, Tagged, parse_version, released, released_by_package
 from shipyard.tools import git
 
@@ -67,8 +68,6 @@ def _touches(changed: set[str], prefixes: list[str]) -> list[str]:
 
 def _scanner(repo: Repo, module: Module) -> Callable[[Path], Imports]:
     """scan() with the repository's components, sibling packages and mapping file."""
-    from shipyard.assemble.imports import scan
-
     components = list(repo.components())
     siblings = [m.import_name for m in repo.modules()]
     names = {**repo.requirement_map(), module.import_name: module.name}
@@ -82,12 +81,12 @@ def _sources(module: Module) -> list[Path]:
 def _uses(repo: Repo, module: Module, component: str) -> bool:
     """Whether the module imports `component`: a look at its import lines first, the AST only when
     one of them names the component (or the components package), so a common name costs little."""
-    scan = _scanner(repo, module)
+    imports_of = _scanner(repo, module)
     named = re.compile(
         rf"^[ \t]*(?:from|import)[ \t][^\n]*\b(?:{re.escape(component)}|components)\b", re.MULTILINE
     )
     return any(
-        named.search(path.read_text(encoding="utf-8")) and component in scan(path).local
+        named.search(path.read_text(encoding="utf-8")) and component in imports_of(path).local
         for path in _sources(module)
     )
 
@@ -168,10 +167,10 @@ def dependencies(repo: Repo, packages: list[Package]) -> dict[str, set[str]]:
     by_import = {p.module.import_name for p in packages}
     graph: dict[str, set[str]] = {}
     for package in packages:
-        scan = _scanner(repo, package.module)
+        imports_of = _scanner(repo, package.module)
         needs: set[str] = set()
         for path in _sources(package.module):
-            found = scan(path)
+            found = imports_of(path)
             needs |= {r.import_name for r in (*found.required, *found.optional) if r.import_name in by_import}
         graph[package.module.import_name] = needs - {package.module.import_name}
     return graph

@@ -8,6 +8,7 @@ text out: the caller reads and writes the file.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Mapping, Sequence
 
 SECTION_ORDER: tuple[str, ...] = ("Added", "Changed", "Deprecated", "Removed", "Fixed", "Security")
@@ -24,6 +25,11 @@ _H3 = re.compile(r"###[ \t]+(.*?)[ \t]*$")
 _UNRELEASED = re.compile(r"##[ \t]+\[?unreleased\]?[ \t]*$", re.IGNORECASE)
 _LINK_DEF = re.compile(r" {0,3}\[[^\]]+\]:[ \t]*\S")
 _BULLET = re.compile(r"[-*+][ \t]+(.*)")
+
+
+def release_date(epoch: int | None) -> str:
+    """The date a release section shows: the build's (SOURCE_DATE_EPOCH), else today, in UTC."""
+    return time.strftime("%Y-%m-%d", time.gmtime(epoch if epoch is not None else time.time()))
 
 
 def section(version: str, date: str, entries: Mapping[str, Sequence[str]]) -> str:

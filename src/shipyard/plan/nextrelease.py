@@ -8,15 +8,16 @@ release, so 1.3.0rc2 is followed by 1.3.0, and a breaking change after rc1 moves
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from shipyard.errors import UsageError
 from shipyard.plan.changelog import SECTION_ORDER
 from shipyard.plan.commits import Change, Commit, changes
+from shipyard.plan.guards import shallow_guard
 from shipyard.plan.versions import Bump, Tagged, TagPattern, bumped, pre_release, released
+from shipyard.secrets import redact
 from shipyard.tools import git
 
 # Keep a Changelog headings for the kinds of change that make a release
@@ -32,13 +33,13 @@ class Rules:
     major_on_zero: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class Plan:
     name: str
     declared: str | None
     last: Tagged | None  # the last release, pre-releases included
     commits: int  # since the last release
-    changes: list[Change] = field(default_factory=list)  # since the last final release, newest first
+    changes: tuple[Change, ...] = ()  # since the last final release, newest first
     bump: Bump = Bump.NONE
     next_version: Version | None = None  # None: nothing to release
     reason: str = ""
@@ -48,8 +49,6 @@ class Plan:
     def notes(self) -> dict[str, list[str]]:
         """Release notes by Keep a Changelog heading, oldest change first. Redacted: they go into the
         changelog, the release commit and the tag, where a token pasted into a commit must not land."""
-        from shipyard.secrets import redact
-
         sections: dict[str, list[str]] = {}
         for change in reversed(self.changes):
             heading = SECTIONS.get(change.kind)
@@ -76,15 +75,6 @@ class Plan:
             "changes": [c.as_json() for c in self.changes],
             "notes": self.notes(),
         }
-
-
-def shallow_guard(root: Path, tags: list[Tagged]) -> None:
-    """A shallow clone hides the tags and commits a version is computed from: refuse, never guess."""
-    if not tags and git.is_shallow(root):
-        raise UsageError(
-            "this is a shallow clone without the release tags: fetch the full history "
-            "(git fetch --unshallow --tags; actions/checkout: fetch-depth: 0; GitLab: GIT_DEPTH: 0)"
-        )
 
 
 def make_plan(
@@ -115,14 +105,13 @@ def make_plan(
     if last is not None and last is not last_final:
         since_last = git.log(root, since=last.commit, paths=paths)
     commits = [Commit(e.sha, e.subject, e.body) for e in entries]
-    plan = Plan(name, declared, last, len(since_last))
-    plan.changes = changes(commits, name, rules.parser, strict=force is None)
+    found = changes(commits, name, rules.parser, strict=force is None)
     if at_least is not Bump.NONE and since_last:
-        plan.changes.append(Change(Commit(since_last[-1].sha, "(files changed)"), at_least, "changed", ()))
-    _decide(plan, rules, [t.version for t in tags], last_final, pre, force)
-    if plan.next_version is not None:
-        plan.tag = rules.pattern.format(plan.next_version, name)
-    return plan
+        found.append(Change(Commit(since_last[-1].sha, "(files changed)"), at_least, "changed", ()))
+    facts = Plan(name, declared, last, len(since_last), tuple(found))
+    decided = _decide(facts, rules, [t.version for t in tags], last_final, pre, force)
+    tag = rules.pattern.format(decided.next_version, name) if decided.next_version is not None else None
+    return replace(decided, tag=tag)
 
 
 def _declared_ahead(declared: str | None, target: Version, last: Version) -> bool:
@@ -141,43 +130,42 @@ def _decide(
     last_final: Tagged | None,
     pre: str | None,
     force: Bump | None,
-) -> None:
+) -> Plan:
+    """`plan` (what the history says) with its decision: the next version, the bump, and why."""
     last = plan.last
     if last is None:
         first = Version(plan.declared) if plan.declared else Version("0.1.0")
-        plan.next_version = pre_release(first, pre, versions) if pre else first
-        plan.reason = f"first release: the version the project declares ({first})"
-        return
+        return replace(
+            plan,
+            next_version=pre_release(first, pre, versions) if pre else first,
+            reason=f"first release: the version the project declares ({first})",
+        )
     if plan.commits == 0 and not (last.version.is_prerelease and not pre and force is None):
-        plan.reason = f"no commits since {last.tag}"
-        return
+        return replace(plan, reason=f"no commits since {last.tag}")
     exact = next((c for c in plan.changes if c.exact is not None), None)
     if exact is not None and force is None:
         assert exact.exact is not None
-        plan.next_version, plan.decided_by = exact.exact, exact
-        plan.reason = f'exact version from "{exact.commit.subject}" ({exact.commit.short})'
-        return
-    plan.bump = force or max((c.bump for c in plan.changes), default=Bump.NONE)
+        reason = f'exact version from "{exact.commit.subject}" ({exact.commit.short})'
+        return replace(plan, next_version=exact.exact, decided_by=exact, reason=reason)
+    bump = force or max((c.bump for c in plan.changes), default=Bump.NONE)
     base = last_final.version if last_final else Version(last.version.base_version)
-    target = bumped(base, plan.bump, major_on_zero=rules.major_on_zero) if last_final else base
+    target = bumped(base, bump, major_on_zero=rules.major_on_zero) if last_final else base
     if force is None and not pre and _declared_ahead(plan.declared, target, last.version):
         # the maintainer set the next version by hand: never write a lower one over it
         assert plan.declared is not None
-        plan.next_version = Version(plan.declared)
-        plan.reason = f"the version the project declares ({plan.declared}), set by hand above {target}"
-        return
-    if plan.bump is Bump.NONE and not (last.version.is_prerelease and target.release == last.version.release):
-        plan.reason = (
+        reason = f"the version the project declares ({plan.declared}), set by hand above {target}"
+        return replace(plan, bump=bump, next_version=Version(plan.declared), reason=reason)
+    if bump is Bump.NONE and not (last.version.is_prerelease and target.release == last.version.release):
+        reason = (
             f"{plan.commits} commit{'s' if plan.commits != 1 else ''} since {last.tag}, "
             "none of them a fix, a feature or a breaking change"
         )
-        return
-    plan.next_version = pre_release(target, pre, versions) if pre else target
+        return replace(plan, reason=reason)
+    decided = replace(plan, bump=bump, next_version=pre_release(target, pre, versions) if pre else target)
     if force is not None:
-        plan.reason = f"{force.label} bump asked for on the command line"
-    elif plan.bump is Bump.NONE:
-        plan.reason = f"finishes the {target} pre-releases"
-    else:
-        plan.decided_by = next(c for c in plan.changes if c.bump == plan.bump)
-        subject = plan.decided_by.commit.subject
-        plan.reason = f'{plan.bump.label} bump from "{subject}" ({plan.decided_by.commit.short})'
+        return replace(decided, reason=f"{force.label} bump asked for on the command line")
+    if bump is Bump.NONE:
+        return replace(decided, reason=f"finishes the {target} pre-releases")
+    by = next(c for c in plan.changes if c.bump == bump)
+    reason = f'{bump.label} bump from "{by.commit.subject}" ({by.commit.short})'
+    return replace(decided, decided_by=by, reason=reason)

@@ -13,11 +13,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from shipyard.errors import ConfigError
 
 Kind = Literal["pyproject", "poetry", "assignment", "file", "setup.cfg"]
+Toml = Mapping[str, object]  # a table of pyproject.toml, as tomllib reads it
 
 # backends and plugins that take the version from git tags
 VCS_PLUGINS = ("setuptools-scm", "setuptools_scm", "hatch-vcs", "uv-dynamic-versioning", "versioningit")
@@ -71,58 +72,79 @@ def _first_existing(root: Path, candidates: list[str]) -> str | None:
     return next((c for c in candidates if (root / c).is_file()), None)
 
 
-def _requires(pyproject: Mapping[str, Any]) -> str:
-    build_system = pyproject.get("build-system", {})
-    return " ".join([*build_system.get("requires", []), str(build_system.get("build-backend", ""))]).lower()
+def _table(data: Toml, *keys: str) -> Toml:
+    """The table at `keys` under `data`; empty when one of them is missing or not a table."""
+    for key in keys:
+        value = data.get(key)
+        data = value if isinstance(value, dict) else {}
+    return data
 
 
-def _from_vcs(pyproject: Mapping[str, Any]) -> bool:
-    tool = pyproject.get("tool", {})
+def _text(data: Toml, key: str) -> str | None:
+    value = data.get(key)
+    return value if isinstance(value, str) else None
+
+
+def _texts(data: Toml, key: str) -> list[str]:
+    value = data.get(key)
+    return [str(v) for v in value] if isinstance(value, list) else []
+
+
+def _requires(pyproject: Toml) -> str:
+    build_system = _table(pyproject, "build-system")
+    backend = build_system.get("build-backend", "")
+    return " ".join([*_texts(build_system, "requires"), str(backend)]).lower()
+
+
+def _from_vcs(pyproject: Toml) -> bool:
+    tool = _table(pyproject, "tool")
     return (
         any(plugin in _requires(pyproject) for plugin in VCS_PLUGINS)
         or "setuptools_scm" in tool
-        or tool.get("hatch", {}).get("version", {}).get("source") == "vcs"
-        or tool.get("pdm", {}).get("version", {}).get("source") == "scm"
+        or _table(tool, "hatch", "version").get("source") == "vcs"
+        or _table(tool, "pdm", "version").get("source") == "scm"
     )
 
 
-def _dynamic_place(root: Path, pyproject: Mapping[str, Any], name: str) -> Place | None:
-    tool = pyproject.get("tool", {})
-    hatch_path = tool.get("hatch", {}).get("version", {}).get("path")
-    if isinstance(hatch_path, str):
+def _dynamic_place(root: Path, pyproject: Toml, name: str) -> Place | None:
+    tool = _table(pyproject, "tool")
+    hatch_path = _text(_table(tool, "hatch", "version"), "path")
+    if hatch_path is not None:
         return Place(hatch_path, "assignment")
-    pdm = tool.get("pdm", {}).get("version", {})
-    if pdm.get("source") == "file" and isinstance(pdm.get("path"), str):
-        return Place(pdm["path"], "assignment")
-    dynamic = tool.get("setuptools", {}).get("dynamic", {}).get("version", {})
-    if isinstance(dynamic.get("attr"), str):
-        module = dynamic["attr"].rsplit(".", 1)[0]
+    pdm = _table(tool, "pdm", "version")
+    pdm_path = _text(pdm, "path")
+    if pdm.get("source") == "file" and pdm_path is not None:
+        return Place(pdm_path, "assignment")
+    dynamic = _table(tool, "setuptools", "dynamic", "version")
+    attr, file = _text(dynamic, "attr"), _text(dynamic, "file")
+    if attr is not None:
+        module = attr.rsplit(".", 1)[0]
         found = _first_existing(root, _module_files(root, module))
         return Place(found, "assignment") if found else None
-    if isinstance(dynamic.get("file"), str):
-        return Place(dynamic["file"], "file")
+    if file is not None:
+        return Place(file, "file")
     if "flit" in _requires(pyproject):
-        module = tool.get("flit", {}).get("module", {}).get("name") or name.replace("-", "_")
+        module = _text(_table(tool, "flit", "module"), "name") or name.replace("-", "_")
         found = _first_existing(root, _module_files(root, module))
         return Place(found, "assignment") if found else None
     return None
 
 
-def find(root: Path, pyproject: Mapping[str, Any]) -> Declared:
+def find(root: Path, pyproject: Toml) -> Declared:
     """Where the project at `root` declares its version."""
-    project = pyproject.get("project", {})
+    project = _table(pyproject, "project")
     name = str(project.get("name", ""))
-    if "version" in project and "version" not in project.get("dynamic", []):
+    if "version" in project and "version" not in _texts(project, "dynamic"):
         version = str(project["version"])
         places = [Place("pyproject.toml", "pyproject")]
         module = _first_existing(root, _module_files(root, name.replace("-", "_").replace(".", "_")))
         if module and _read(root, Place(module, "assignment")) == version:
             places.append(Place(module, "assignment"))  # a __version__ kept in step by hand so far
         return Declared(version, "pyproject.toml [project] version", tuple(places))
-    poetry = pyproject.get("tool", {}).get("poetry", {})
-    if not project and isinstance(poetry.get("version"), str):
+    poetry_version = _text(_table(pyproject, "tool", "poetry"), "version")
+    if not project and poetry_version is not None:
         return Declared(
-            poetry["version"], "pyproject.toml [tool.poetry] version", (Place("pyproject.toml", "poetry"),)
+            poetry_version, "pyproject.toml [tool.poetry] version", (Place("pyproject.toml", "poetry"),)
         )
     if _from_vcs(pyproject):
         return Declared(None, "git tags, through the build backend", from_vcs=True)
@@ -153,7 +175,7 @@ def _edited(root: Path, place: Place, new: str) -> str:
         import tomlkit
 
         doc = tomlkit.parse(text)
-        table: Any = doc["project"] if place.kind == "pyproject" else doc["tool"]["poetry"]
+        table = doc["project"] if place.kind == "pyproject" else doc["tool"]["poetry"]
         table["version"] = new
         return tomlkit.dumps(doc)
     if place.kind == "file":

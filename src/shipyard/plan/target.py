@@ -1,15 +1,15 @@
-"""What one release run releases, decided before anything is built, with the guards that refuse a
-wrong version: the declared version (plain `release`), a pushed tag (`--tag`), or the next version
-from the commits (`--bump`).
+"""What one release run releases, decided before anything is built: the declared version (plain
+`release`), a pushed tag (`--tag`), or the next version from the commits (`--bump`), as one frozen
+Target. The guards that refuse a wrong version are in plan/guards.py.
 """
 
 from __future__ import annotations
 
-import os
-import time
+import configparser
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Literal
 
 from packaging.version import Version
 
@@ -18,12 +18,15 @@ from shipyard.config import Config, read_pyproject
 from shipyard.errors import NothingToRelease, UsageError
 from shipyard.plan import changelog
 from shipyard.plan import source as versionsource
+from shipyard.plan.guards import guard_not_lower, guard_tag_free, guard_trigger
 from shipyard.plan.nextrelease import Plan, Rules, make_plan
 from shipyard.plan.source import Declared
-from shipyard.plan.versions import Bump, Tagged, TagPattern, parse_version, released
+from shipyard.plan.versions import Bump, TagPattern, parse_version, released
 from shipyard.tools import git
 
 BUMPS = {"auto": None, "patch": Bump.PATCH, "minor": Bump.MINOR, "major": Bump.MAJOR}
+
+Mode = Literal["project", "tag", "bump"]  # the declared version, a tag's, or the commits' next one
 
 
 @dataclass(frozen=True)
@@ -38,20 +41,20 @@ class Trigger:
     push: bool = False
 
 
-@dataclass
+@dataclass(frozen=True)
 class Target:
-    name: str
-    version: str | None  # None: whatever the backend builds (a plain release of a dynamic version)
-    mode: str  # "project" | "tag" | "bump"
+    name: str | None  # None: a plain release of a dynamic version, named and versioned by the backend
+    version: str | None  # None: whatever the backend builds
+    mode: Mode
     declared: Declared
+    epoch: int | None  # SOURCE_DATE_EPOCH of the build (and of the release commit)
+    branch: str | None
     tag: str | None = None  # the tag this release has or gets
     create_tag: bool = False
     commit: bool = False  # write the edits into the working tree and commit them, after the release
-    edits: dict[str, bytes] = field(default_factory=dict)  # files written into the build copy
-    env: dict[str, str] = field(default_factory=dict)  # handed to the build backend
-    epoch: int | None = None
+    edits: Mapping[str, bytes] = field(default_factory=dict)  # files written into the build copy
+    env: Mapping[str, str] = field(default_factory=dict)  # handed to the build backend
     plan: Plan | None = None
-    branch: str | None = None
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -66,8 +69,6 @@ class Target:
 
 def project_name(root: Path, pyproject: Mapping[str, object]) -> str:
     """The distribution name from pyproject.toml (PEP 621 or Poetry), else setup.cfg."""
-    import configparser
-
     project = pyproject.get("project")
     poetry = pyproject.get("tool", {}).get("poetry", {})  # type: ignore[attr-defined]
     name = project.get("name") if isinstance(project, dict) else poetry.get("name")
@@ -101,86 +102,26 @@ def current_branch(root: Path, environ: Mapping[str, str]) -> str | None:
     return None
 
 
-def guard_clean(config: Config) -> None:
-    root = config.root.resolve()
-    ours = (config.dist_dir, root / ".shipyard")
-    changed = [
-        os.path.relpath(p, root)
-        for p in git.dirty(root)
-        if not any(p.resolve().is_relative_to(o) for o in ours)
-    ]
-    if changed:
-        shown = ", ".join(changed[:3]) + (f" and {len(changed) - 3} more" if len(changed) > 3 else "")
-        raise UsageError(
-            f"the working tree has uncommitted changes ({shown}): commit or stash them, "
-            "or pass --allow-dirty to release them anyway"
-        )
-
-
-def _guard_tag_free(root: Path, tag: str) -> bool:
-    """True when `tag` is still to be made; an existing tag must be on HEAD."""
-    on = git.tag_commit(root, tag)
-    if on is None:
-        return True
-    head = git.head(root)
-    if on != head:
-        raise UsageError(
-            f"tag {tag} exists already on commit {on[:12]}, not on HEAD ({(head or '?')[:12]}): "
-            "check that commit out to release it, or release another version"
-        )
-    return False
-
-
-def _guard_not_lower(version: Version, tags: list[Tagged], tag: str | None) -> None:
-    older = [t for t in tags if t.tag != tag]
-    if older and version < older[-1].version:
-        raise UsageError(
-            f"version {version} is lower than {older[-1].version}, released as {older[-1].tag}: "
-            "release a higher version"
-        )
-
-
-def guard_branch(wanted: str | None, branch: str | None) -> None:
-    """`--if-branch`: anywhere else there is nothing to release (exit 3)."""
-    if wanted is not None and branch != wanted:
-        raise NothingToRelease(
-            f"nothing to release: releases happen on branch {wanted}, this is {branch or 'no branch'}"
-        )
-
-
-def _guard_trigger(config: Config, trigger: Trigger, in_git: bool, branch: str | None) -> None:
-    guard_branch(trigger.if_branch, branch)
-    if trigger.tag is not None and trigger.bump is not None:
-        raise UsageError(
-            "--tag and --bump exclude each other: the version comes from the tag or from the commits"
-        )
-    if (trigger.tag is not None or trigger.bump is not None) and not in_git:
-        raise UsageError(f"{config.root} is not in a git repository with a commit: --tag and --bump need one")
-    if trigger.pre and trigger.bump is None:
-        raise UsageError("--pre goes with --bump: it makes the next version a pre-release")
-    if in_git and not trigger.allow_dirty:
-        guard_clean(config)
-
-
 def resolve(config: Config, trigger: Trigger, environ: Mapping[str, str]) -> Target:
     root = config.root
     pyproject = read_pyproject(root)
     declared = versionsource.find(root, pyproject)
     in_git = git.head(root) is not None
     branch = current_branch(root, environ) if in_git else None
-    _guard_trigger(config, trigger, in_git, branch)
+    guard_trigger(config, trigger, in_git, branch)
+    epoch = source_date_epoch(root)
     if trigger.tag is None and trigger.bump is None and declared.version is None:
-        return Target("", None, "project", declared, epoch=source_date_epoch(root), branch=branch)
+        return Target(None, None, "project", declared, epoch, branch)
     name = project_name(root, pyproject)
-    target = Target(name, declared.version, "project", declared, epoch=source_date_epoch(root), branch=branch)
+    target = Target(name, declared.version, "project", declared, epoch, branch)
     if trigger.bump is not None:
-        _from_commits(config, trigger, target)
+        target = _from_commits(config, trigger, name, target)
     elif trigger.tag is not None:
-        _from_tag(config, trigger.tag, target)
+        target = _from_tag(config, trigger.tag, name, target)
     elif declared.version is not None:
         version = parse_version(declared.version, f"the version {declared.source} declares")
         if in_git:
-            _guard_not_lower(version, released(git.tags(root), rules(config).pattern, name), None)
+            guard_not_lower(version, released(git.tags(root), rules(config).pattern, name), None)
     if trigger.push and target.mode == "project":
         raise UsageError("--push goes with --tag or --bump: a plain release makes nothing to push")
     if trigger.push and target.commit and not branch:
@@ -190,40 +131,44 @@ def resolve(config: Config, trigger: Trigger, environ: Mapping[str, str]) -> Tar
     return target
 
 
-def _from_tag(config: Config, tag: str, target: Target) -> None:
-    pattern, root, declared = rules(config).pattern, config.root, target.declared
+def _from_tag(config: Config, tag: str, name: str, plain: Target) -> Target:
+    """`plain` released at the version of `tag` (the declared version's tag when `tag` is "")."""
+    pattern, root, declared = rules(config).pattern, config.root, plain.declared
     if not tag:  # --tag alone: the tag of the declared version
         if declared.version is None:
             raise UsageError(f"--tag needs a TAG: the version comes from {declared.source}")
-        tag = pattern.format(parse_version(declared.version, declared.source), target.name)
-    text = pattern.match(tag, target.name)
+        tag = pattern.format(parse_version(declared.version, declared.source), name)
+    text = pattern.match(tag, name)
     if text is None:
         raise UsageError(
-            f"tag {tag!r} does not fit the tag pattern {pattern.pattern!r} for {target.name}: "
+            f"tag {tag!r} does not fit the tag pattern {pattern.pattern!r} for {name}: "
             "set tag = ... in [tool.shipyard] to the pattern your tags follow"
         )
     version = parse_version(text, f"tag {tag}:")
-    target.mode, target.tag, target.version = "tag", tag, str(version)
-    target.create_tag = _guard_tag_free(root, tag)
-    _guard_not_lower(version, released(git.tags(root), pattern, target.name), tag)
+    create_tag = guard_tag_free(root, tag)
+    guard_not_lower(version, released(git.tags(root), pattern, name), tag)
+    env: dict[str, str] = {}
+    edits: dict[str, bytes] = {}
     if declared.from_vcs:
-        target.env = versionsource.vcs_env(target.name, str(version))
+        env = versionsource.vcs_env(name, str(version))
     elif declared.version is None or Version(declared.version) != version:
         if config.version_source == "project":
             raise UsageError(
                 f"tag {tag} is version {version}, but {declared.source} says {declared.version}: "
                 'make them agree, or set version-source = "tag" to build the tag\'s version'
             )
-        target.edits = versionsource.edits(root, declared, str(version))
+        edits = versionsource.edits(root, declared, str(version))
+    return replace(
+        plain, mode="tag", version=str(version), tag=tag, create_tag=create_tag, edits=edits, env=env
+    )
 
 
-def _from_commits(config: Config, trigger: Trigger, target: Target) -> None:
+def _from_commits(config: Config, trigger: Trigger, name: str, plain: Target) -> Target:
+    """`plain` released at the next version its commits call for, committed with its changelog."""
     if trigger.bump not in BUMPS:
         raise UsageError(f"--bump {trigger.bump}: use auto (from the commits), patch, minor or major")
-    root, declared = config.root, target.declared
-    plan = make_plan(
-        root, target.name, declared.version, rules(config), pre=trigger.pre, force=BUMPS[trigger.bump]
-    )
+    root, declared = config.root, plain.declared
+    plan = make_plan(root, name, declared.version, rules(config), pre=trigger.pre, force=BUMPS[trigger.bump])
     if plan.next_version is None:
         raise NothingToRelease(f"nothing to release: {plan.reason}")
     assert plan.tag is not None
@@ -233,15 +178,26 @@ def _from_commits(config: Config, trigger: Trigger, target: Target) -> None:
             f"released as {plan.last.tag}: release a higher version"
         )
     version = str(plan.next_version)
-    target.mode, target.version, target.tag, target.plan = "bump", version, plan.tag, plan
-    target.create_tag = _guard_tag_free(root, plan.tag)
-    target.commit = True
+    create_tag = guard_tag_free(root, plan.tag)
+    env: dict[str, str] = {}
+    edits: dict[str, bytes] = {}
     if declared.from_vcs:
-        target.env = versionsource.vcs_env(target.name, version)
+        env = versionsource.vcs_env(name, version)
     elif declared.version is None or Version(declared.version) != plan.next_version:
-        target.edits = versionsource.edits(root, declared, version)
+        edits = versionsource.edits(root, declared, version)
     if config.changelog is not None:
-        target.edits.update(_changelog_edit(config, plan, target.epoch))
+        edits.update(_changelog_edit(config, plan, plain.epoch))
+    return replace(
+        plain,
+        mode="bump",
+        version=version,
+        tag=plan.tag,
+        create_tag=create_tag,
+        commit=True,
+        edits=edits,
+        env=env,
+        plan=plan,
+    )
 
 
 def _changelog_edit(config: Config, plan: Plan, epoch: int | None) -> dict[str, bytes]:
@@ -253,58 +209,13 @@ def _changelog_edit(config: Config, plan: Plan, epoch: int | None) -> dict[str, 
         old = None
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"cannot read {path}: {exc}") from None
-    date = time.strftime("%Y-%m-%d", time.gmtime(epoch if epoch is not None else time.time()))
     try:
         text = changelog.update(
-            old if old and old.strip() else None, str(plan.next_version), date, plan.notes()
+            old if old and old.strip() else None,
+            str(plan.next_version),
+            changelog.release_date(epoch),
+            plan.notes(),
         )
     except ValueError as exc:
         raise UsageError(f"{path.name}: {exc}: remove it or release another version") from None
     return {str(path.relative_to(config.root)): text.encode("utf-8")}
-
-
-@dataclass(frozen=True)
-class Current:
-    name: str
-    version: str | None
-    source: str
-    declared: Declared
-    last: Tagged | None
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "version": self.version,
-            "source": self.source,
-            "declared": self.declared.as_json(),
-            "last_tag": self.last.tag if self.last else None,
-            "last_version": str(self.last.version) if self.last else None,
-        }
-
-
-def current(config: Config, *, isolated: bool = True) -> Current:
-    """The project's version now, and where it comes from: the project's files, the build backend
-    (dynamic versions), or failing those the last matching tag."""
-    from shipyard.build.pep517 import metadata_version
-    from shipyard.errors import BuildError
-
-    pyproject = read_pyproject(config.root)
-    name = project_name(config.root, pyproject)
-    declared = versionsource.find(config.root, pyproject)
-    tags = released(git.tags(config.root), rules(config).pattern, name)
-    last = tags[-1] if tags else None
-    if declared.version is not None:
-        parse_version(declared.version, f"the version in {declared.source}")
-        return Current(name, declared.version, declared.source, declared, last)
-    try:
-        return Current(
-            name,
-            metadata_version(config.root, isolated=isolated),
-            "dynamic, via the build backend",
-            declared,
-            last,
-        )
-    except BuildError:
-        if last is None:
-            raise
-        return Current(name, str(last.version), f"the last matching tag, {last.tag}", declared, last)

@@ -1,41 +1,52 @@
-"""After every stage verified: write the version into the tree, commit, tag, push.
+"""After every stage verified: write the release's files into the tree, commit, tag, push.
 
-Only here does a release touch the user's repository, so a failed release leaves no tag and no
-changed file. A commit that fails puts the files back as they were (a re-run resumes the release).
+The one writer for both release kinds (one project, a packaging repository's packages). Only here
+does a release touch the user's repository, so a failed release leaves no tag and no changed file.
+A commit that fails puts the files back as they were (a re-run resumes the release).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from shipyard import events
 from shipyard.errors import GitError
-from shipyard.plan.target import Target
 from shipyard.tools import git
 
 
-@dataclass
+@dataclass(frozen=True)
+class Commit:
+    message: str
+    edits: Mapping[str, bytes]  # path (relative to the root) -> its new content
+    epoch: int | None  # the commit's date: the build's, so a rebuild from the tag gives the same bytes
+
+
+@dataclass(frozen=True)
+class Tag:
+    name: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Record:
+    """What a release writes into its repository."""
+
+    commit: Commit | None  # None: tags only
+    tags: tuple[Tag, ...] = ()  # made on HEAD (the release commit, when there is one)
+    branch: str | None = None  # where a pushed commit goes
+
+
+@dataclass(frozen=True)
 class Recorded:
     commit: str | None = None
-    tag: str | None = None
+    tags: tuple[str, ...] = ()
     pushed: bool = False
 
-    def as_json(self) -> dict[str, object]:
-        return {"commit": self.commit, "tag": self.tag, "pushed": self.pushed}
 
-
-def _notes_text(target: Target) -> str:
-    if target.plan is None:
-        return ""
-    lines = []
-    for heading, notes in target.plan.notes().items():
-        lines += [f"{heading}:", *(f"- {n}" for n in notes), ""]
-    return "\n".join(lines).strip()
-
-
-def write_files(root: Path, edits: dict[str, bytes]) -> dict[str, bytes | None]:
+def write_files(root: Path, edits: Mapping[str, bytes]) -> dict[str, bytes | None]:
     """Write every edit (atomically per file); returns what was there before."""
     before: dict[str, bytes | None] = {}
     for rel, data in edits.items():
@@ -50,7 +61,7 @@ def write_files(root: Path, edits: dict[str, bytes]) -> dict[str, bytes | None]:
     return before
 
 
-def restore_files(root: Path, before: dict[str, bytes | None]) -> None:
+def restore_files(root: Path, before: Mapping[str, bytes | None]) -> None:
     for rel, data in before.items():
         if data is None:
             (root / rel).unlink(missing_ok=True)
@@ -58,28 +69,34 @@ def restore_files(root: Path, before: dict[str, bytes | None]) -> None:
             (root / rel).write_bytes(data)
 
 
-def record(root: Path, target: Target, *, push: bool, remote: str, emit: events.Emit) -> Recorded:
-    done = Recorded()
-    title = f"{target.name} {target.version}"
-    notes = _notes_text(target)
-    if target.commit:
-        before = write_files(root, target.edits)
-        try:
-            done.commit = git.commit(
-                root, sorted(target.edits), f"chore(release): {title}\n\n{notes}".strip(), epoch=target.epoch
-            )
-        except GitError:
-            restore_files(root, before)
-            raise
-        events.info(emit, f"committed {', '.join(sorted(target.edits))} as {done.commit[:12]}")
-    if target.create_tag and target.tag:
-        git.create_tag(root, target.tag, f"{title}\n\n{notes}".strip())
-        events.info(emit, f"tagged {target.tag}")
-    done.tag = target.tag
-    refs = [f"HEAD:refs/heads/{target.branch}"] if done.commit else []
-    refs += [f"refs/tags/{target.tag}"] if target.create_tag else []
-    if push and refs:
-        git.push(root, remote, refs)
-        done.pushed = True
-        events.info(emit, f"pushed {' and '.join(r.rsplit('/', 1)[-1] for r in refs)} to {remote}")
-    return done
+def _commit(root: Path, commit: Commit, emit: events.Emit) -> str:
+    files = sorted(commit.edits)
+    before = write_files(root, commit.edits)
+    try:
+        sha = git.commit(root, files, commit.message, epoch=commit.epoch)
+    except GitError:
+        restore_files(root, before)
+        raise
+    events.info(emit, f"committed {', '.join(files)} as {sha[:12]}")
+    return sha
+
+
+def _said(names: list[str]) -> str:
+    return f"{', '.join(names[:-1])} and {names[-1]}" if len(names) > 1 else names[0]
+
+
+def record(root: Path, what: Record, *, push: bool, remote: str, emit: events.Emit) -> Recorded:
+    """edits -> commit -> tags -> push (atomic: all of the refs land, or none)."""
+    sha = _commit(root, what.commit, emit) if what.commit is not None else None
+    for tag in what.tags:
+        git.create_tag(root, tag.name, tag.message)
+    tags = [t.name for t in what.tags]
+    if tags:
+        events.info(emit, f"tagged {', '.join(tags)}")
+    branch = [what.branch] if sha and what.branch else []
+    refs = [f"HEAD:refs/heads/{b}" for b in branch] + [f"refs/tags/{t}" for t in tags]
+    if not (push and refs):
+        return Recorded(sha, tuple(tags))
+    git.push(root, remote, refs)
+    events.info(emit, f"pushed {_said([*branch, *tags])} to {remote}")
+    return Recorded(sha, tuple(tags), pushed=True)

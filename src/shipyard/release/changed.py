@@ -9,7 +9,6 @@ only what is left.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,16 +24,16 @@ from shipyard.dists import Dist
 from shipyard.errors import NothingToRelease, ShipyardError
 from shipyard.index import credentials
 from shipyard.plan import changelog
-from shipyard.plan.changed import Package, narrow, survey
-from shipyard.plan.target import current_branch, guard_branch, guard_clean, rules
+from shipyard.plan.changed import FIRST_VERSION, Package, narrow, survey
+from shipyard.plan.guards import guard_branch, guard_clean
+from shipyard.plan.target import current_branch, rules
+from shipyard.publish.audit import AuditLog
+from shipyard.record import writer
+from shipyard.record.table import readme_with_table
 from shipyard.release.ship import Options, StageResult, ship
-from shipyard.tools import git
 
 if TYPE_CHECKING:
     from shipyard.check.testinstall import TestInstall
-    from shipyard.publish.audit import AuditLog
-
-TABLE_START, TABLE_END = "<!-- shipyard:packages -->", "<!-- /shipyard:packages -->"
 
 
 @dataclass
@@ -64,17 +63,15 @@ class Released:
 @dataclass
 class RepoRelease:
     released: list[Released] = field(default_factory=list)
-    commit: str | None = None
-    tags: list[str] = field(default_factory=list)
-    pushed: bool = False
+    recorded: writer.Recorded = field(default_factory=writer.Recorded)  # the default: nothing recorded
     error: ShipyardError | None = None
 
     def as_json(self) -> dict[str, object]:
         return {
             "packages": [r.as_json() for r in self.released],
-            "commit": self.commit,
-            "tags": self.tags,
-            "pushed": self.pushed,
+            "commit": self.recorded.commit,
+            "tags": list(self.recorded.tags),
+            "pushed": self.recorded.pushed,
         }
 
 
@@ -117,8 +114,6 @@ def release_changed(
         raise NothingToRelease("nothing to release: no package changed since its last tag")
     repos = [config.repository(n) for n in config.stages]
     creds = {r.name: credentials.resolve(r, repo.root, environ) for r in repos}
-    from shipyard.publish.audit import AuditLog
-
     run = _Run(
         source_date_epoch(repo.root),
         versions={p.name: str(p.last.version) for p in everything if p.last},
@@ -135,8 +130,12 @@ def release_changed(
         except ShipyardError as exc:
             result.error = exc
             break
-    if record and not options.dry_run:
-        _record(repo, config, result, trigger.push, branch, run.epoch, emit)
+    done = [r for r in result.released if r.verified]
+    if record and not options.dry_run and done:
+        # what verified is recorded (and pushed) even when a later package failed: it is on the
+        # index, and CI's re-run must see its tags to release only what is left
+        what = _record_of(repo, config, done, branch, run.epoch)
+        result.recorded = writer.record(repo.root, what, push=trigger.push, remote=config.remote, emit=emit)
     return result
 
 
@@ -179,8 +178,6 @@ def _sibling_wheels(repo: Repo, names: list[str], run: _Run) -> dict[str, Path]:
     """Wheels of unchanged packages this one needs, rebuilt at their last released version and dated
     like that release (its tag's commit is dated like its build), so that the test-install runs
     against the very bytes the index serves."""
-    from shipyard.plan.changed import FIRST_VERSION
-
     found: dict[str, Path] = {}
     for name in names:
         module = repo.module(name)
@@ -193,70 +190,12 @@ def _sibling_wheels(repo: Repo, names: list[str], run: _Run) -> dict[str, Path]:
     return found
 
 
-def _link(config: Config, name: str, version: str) -> str:
-    """Where the last stage shows the release: PyPI's project page, else the simple-index page."""
-    from urllib.parse import urlsplit
-
-    stage = config.repository(config.stages[-1])
-    if stage.is_local:
-        return ""
-    host = urlsplit(stage.simple_url).hostname or ""
-    if host in ("pypi.org", "test.pypi.org"):
-        return f"[{host}](https://{host}/project/{name}/{version}/)"
-    return f"[{stage.name}]({stage.simple_url}{name}/)"
-
-
-def _table(repo: Repo, config: Config, versions: Mapping[str, str]) -> str:
-    from shipyard.assemble import metadata
-
-    lines = ["| package | version | description | link |", "|---|---|---|---|"]
-    for module in repo.modules():
-        if module.name not in versions:
-            continue
-        try:
-            description = metadata.read(module.path).description
-        except ShipyardError:
-            description = ""
-        version = versions[module.name]
-        lines.append(f"| {module.name} | {version} | {description} | {_link(config, module.name, version)} |")
-    return "\n".join(lines)
-
-
-def _readme_with_table(repo: Repo, config: Config, new: Mapping[str, str]) -> dict[str, bytes]:
-    """README.md with its package table (between the markers) showing every released version."""
-    from shipyard.plan.versions import released
-
-    path = repo.root / "README.md"
-    text = path.read_text(encoding="utf-8") if path.is_file() else ""
-    if TABLE_START not in text or TABLE_END not in text:
-        return {}
-    all_tags, pattern = git.tags(repo.root), rules(config).pattern
-    versions = {}
-    for module in repo.modules():
-        tags = released(all_tags, pattern, module.name)
-        if module.name in new or tags:
-            versions[module.name] = new.get(module.name) or str(tags[-1].version)
-    head, _, rest = text.partition(TABLE_START)
-    tail = rest.partition(TABLE_END)[2]
-    table = f"{head}{TABLE_START}\n{_table(repo, config, versions)}\n{TABLE_END}{tail}"
-    return {"README.md": table.encode("utf-8")} if table != text else {}
-
-
-def _record(
-    repo: Repo,
-    config: Config,
-    result: RepoRelease,
-    push: bool,
-    branch: str | None,
-    epoch: int | None,
-    emit: events.Emit,
-) -> None:
-    from shipyard.record.writer import restore_files, write_files
-
-    done = [r for r in result.released if r.verified]
-    if not done:
-        return
-    date = time.strftime("%Y-%m-%d", time.gmtime(epoch if epoch is not None else time.time()))
+def _record_of(
+    repo: Repo, config: Config, done: list[Released], branch: str | None, epoch: int | None
+) -> writer.Record:
+    """A section in each package's CHANGELOG, the README's package table, one commit for those
+    files, and a tag per package."""
+    date = changelog.release_date(epoch)
     edits: dict[str, bytes] = {}
     for r in done:
         assert r.package.plan is not None
@@ -267,24 +206,12 @@ def _record(
             edits[rel] = changelog.update(old, r.version, date, r.package.plan.notes()).encode("utf-8")
         except ValueError:
             continue  # a re-run after a failed commit: the section is there already
-    edits.update(_readme_with_table(repo, config, {r.package.name: r.version for r in done}))
-    tags = [r.package.plan.tag for r in done if r.package.plan and r.package.plan.tag]
-    before = write_files(repo.root, edits)
-    try:
-        if edits:
-            names = ", ".join(f"{r.package.name} {r.version}" for r in done)
-            result.commit = git.commit(repo.root, sorted(edits), f"chore(release): {names}", epoch=epoch)
-        for r, tag in zip(done, tags, strict=True):
-            git.create_tag(repo.root, tag, f"{r.package.name} {r.version}")
-    except ShipyardError:
-        restore_files(repo.root, before)
-        raise
-    result.tags = tags
-    events.info(emit, f"recorded {', '.join(tags)}" + (f" on {result.commit[:12]}" if result.commit else ""))
-    if push:
-        # what verified is pushed even when a later package failed: it is on the index, and CI's
-        # re-run must see its tags to release only what is left
-        refs = [f"HEAD:refs/heads/{branch}"] if branch and result.commit else []
-        git.push(repo.root, config.remote, [*refs, *(f"refs/tags/{t}" for t in tags)])
-        result.pushed = True
-        events.info(emit, f"pushed {', '.join(tags)} to {config.remote}")
+    edits.update(readme_with_table(repo, config, {r.package.name: r.version for r in done}))
+    names = ", ".join(f"{r.package.name} {r.version}" for r in done)
+    commit = writer.Commit(f"chore(release): {names}", edits, epoch) if edits else None
+    tags = tuple(
+        writer.Tag(r.package.plan.tag, f"{r.package.name} {r.version}")
+        for r in done
+        if r.package.plan and r.package.plan.tag
+    )
+    return writer.Record(commit, tags, branch)

@@ -129,6 +129,4 @@ def _resumable(exc: ShipyardError, repo: Repository, done: list[str]) -> Shipyar
     before = (
         f"{' and '.join(done)} {'is' if len(done) == 1 else 'are'} released and verified, " if done else ""
     )
-    exc.message = f"{exc.message}; {before}re-run shipyard release to resume at stage {repo.name}"
-    exc.args = (exc.message,)
-    return exc
+    return exc.extended(f"; {before}re-run shipyard release to resume at stage {repo.name}")

@@ -18,17 +18,19 @@ from packaging.version import Version
 
 from shipyard import events
 from shipyard.build.pep517 import build
+from shipyard.build.stamp import stamped
 from shipyard.config import Config
 from shipyard.dists import Dist, release_of
 from shipyard.errors import BuildError
 from shipyard.index import credentials
 from shipyard.plan.target import Target, resolve
+from shipyard.publish.audit import AuditLog
+from shipyard.record import writer
 from shipyard.release.ship import Options, StageResult, ship
 from shipyard.tools import workdirs
 
 if TYPE_CHECKING:
     from shipyard.check.testinstall import TestInstall
-    from shipyard.record.writer import Recorded
 
 # imported in a thread while the build backend runs: 0.1 s of a small release's 0.7 s
 _LATER = (
@@ -58,25 +60,33 @@ class ReleaseResult:
     version: str
     dists: list[Dist]
     target: Target
+    edits: Mapping[str, bytes]  # the files the build saw updated: the target's, with uv.lock refreshed
     test_install: TestInstall | None = None
     stages: list[StageResult] = field(default_factory=list)
-    recorded: Recorded | None = None
+    recorded: writer.Recorded | None = None
 
     def as_json(self) -> dict[str, object]:
+        recorded = self.recorded
         return {
             "name": self.name,
             "version": self.version,
-            "target": self.target.as_json(),
+            "target": {**self.target.as_json(), "files": sorted(self.edits)},
             "dists": [d.as_json() for d in self.dists],
             "test_install": self.test_install.as_json() if self.test_install else None,
             "stages": [s.as_json() for s in self.stages],
-            "recorded": self.recorded.as_json() if self.recorded else None,
+            "recorded": (
+                {"commit": recorded.commit, "tag": self.target.tag, "pushed": recorded.pushed}
+                if recorded
+                else None
+            ),
         }
 
 
-def _build(config: Config, target: Target, options: Options, emit: events.Emit) -> list[Dist]:
-    """Build in place, or from a stamped copy when the version must be written into the sources."""
-    from shipyard.build.stamp import stamped
+def _build(
+    config: Config, target: Target, options: Options, emit: events.Emit
+) -> tuple[list[Dist], Mapping[str, bytes]]:
+    """Build in place, or from a stamped copy when the version must be written into the sources;
+    returns the files and the edits the build saw (with uv.lock when the copy refreshed it)."""
 
     def build_from(srcdir: Path) -> list[Dist]:
         isolated, epoch, env = options.isolated, target.epoch, target.env
@@ -84,11 +94,28 @@ def _build(config: Config, target: Target, options: Options, emit: events.Emit) 
 
     # setuptools-scm-style projects need .git to list their files: they build in place, told the version
     if not target.edits or target.declared.from_vcs:
-        return build_from(config.root)
+        return build_from(config.root), target.edits
     with stamped(config.root, target.edits) as (copy, made):
         events.info(emit, f"building {target.version} from a copy with {', '.join(sorted(made))} updated")
-        target.edits = made
-        return build_from(copy)
+        return build_from(copy), made
+
+
+def _notes(target: Target) -> str:
+    """The release notes for the commit and the tag messages."""
+    if target.plan is None:
+        return ""
+    lines = []
+    for heading, notes in target.plan.notes().items():
+        lines += [f"{heading}:", *(f"- {n}" for n in notes), ""]
+    return "\n".join(lines).strip()
+
+
+def _record_of(target: Target, edits: Mapping[str, bytes]) -> writer.Record:
+    """The release commit (a --bump writes its version and changelog) and the tag, if it is new."""
+    message = f"{target.name} {target.version}\n\n{_notes(target)}".strip()
+    commit = writer.Commit(f"chore(release): {message}", edits, target.epoch) if target.commit else None
+    tags = (writer.Tag(target.tag, message),) if target.create_tag and target.tag else ()
+    return writer.Record(commit, tags, target.branch)
 
 
 def release(
@@ -101,25 +128,22 @@ def release(
     threading.Thread(target=_import_later, name="shipyard-imports", daemon=True).start()
     if target.plan is not None:
         events.info(emit, f"{target.name} {target.version}: {target.plan.reason}")
-    dists = _build(config, target, options, emit)
+    dists, edits = _build(config, target, options, emit)
     name, version = release_of(dists)
     if target.version is not None and Version(version) != Version(target.version):
         raise BuildError(
             f"the backend built version {version}, but this release is {target.version}: "
             f"shipyard could not set the version ({target.declared.source})"
         )
-    result = ReleaseResult(name, version, dists, target)
-    from shipyard.publish.audit import AuditLog
-
+    result = ReleaseResult(name, version, dists, target, edits)
     audit = AuditLog.at(config.root, environ)
     result.test_install, result.stages = ship(
         config, dists, creds, options, emit, tests_root=config.root, audit=audit
     )
     if not options.dry_run and (target.commit or target.create_tag):
-        from shipyard.record.writer import record
-
-        result.recorded = record(
-            config.root, target, push=options.trigger.push, remote=config.remote, emit=emit
+        what = _record_of(target, edits)
+        result.recorded = writer.record(
+            config.root, what, push=options.trigger.push, remote=config.remote, emit=emit
         )
     if workdirs.unignored_state(config.root):
         events.warning(
