@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
 Kind = Literal["step", "info", "warning", "file", "progress"]
 
@@ -16,7 +16,7 @@ Kind = Literal["step", "info", "warning", "file", "progress"]
 class Event:
     kind: Kind
     message: str
-    data: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, object] = field(default_factory=dict)
 
 
 Emit = Callable[[Event], None]
@@ -26,13 +26,13 @@ def ignore(event: Event) -> None:
     """An `Emit` for callers that do not listen."""
 
 
-def step(emit: Emit, message: str, **data: Any) -> None:
+def step(emit: Emit, message: str, **data: object) -> None:
     emit(Event("step", message, data))
 
 
-def info(emit: Emit, message: str, **data: Any) -> None:
+def info(emit: Emit, message: str, **data: object) -> None:
     emit(Event("info", message, data))
 
 
-def warning(emit: Emit, message: str, **data: Any) -> None:
+def warning(emit: Emit, message: str, **data: object) -> None:
     emit(Event("warning", message, data))

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from rich.progress import Progress
+
     from shipyard.events import Event
 
 
@@ -17,7 +20,7 @@ class Renderer:
         self.as_json = as_json
         self.verbose = verbose
         self.warnings: list[str] = []
-        self._bar: Any = None
+        self._bar: Progress | None = None
         self._finished: set[str] = set()
         self._tty = sys.stderr.isatty()
 
@@ -30,7 +33,9 @@ class Renderer:
         if self.as_json:
             return
         if event.kind == "progress":
-            self._progress(message, event.data["done"], event.data["total"])
+            done, total = event.data["done"], event.data["total"]
+            assert isinstance(done, int) and isinstance(total, int)
+            self._progress(message, done, total)
         elif event.kind == "step":
             self.close()
             print(f"==> {message}", flush=True)
@@ -60,7 +65,7 @@ class Renderer:
             self._bar.stop()
             self._bar = None
 
-    def result(self, command: str, data: dict[str, Any], summary: str) -> None:
+    def result(self, command: str, data: Mapping[str, object], summary: str) -> None:
         from shipyard.secrets import redact, redact_data
 
         self.close()

@@ -12,7 +12,6 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from shipyard.tools import workdirs
 
@@ -20,7 +19,7 @@ from shipyard.tools import workdirs
 @dataclass
 class ReleaseState:
     path: Path
-    stages: dict[str, Any]
+    stages: dict[str, object]  # repository -> its record, as read back from JSON
 
     @classmethod
     def load(cls, root: Path, name: str, version: str) -> ReleaseState:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from collections.abc import Iterable
 
 import jinja2
 
@@ -25,7 +25,7 @@ _ENV = jinja2.Environment(
 )
 
 
-def quoted(value: Any) -> str:
+def quoted(value: object) -> str:
     """A YAML double-quoted scalar (JSON is valid YAML): safe for any name or pattern."""
     return json.dumps(value)
 
@@ -50,7 +50,7 @@ def scalar(value: str) -> str:
     return value if plain else "'" + value.replace("'", "''") + "'"
 
 
-def flow_list(values: Any) -> str:
+def flow_list(values: Iterable[object]) -> str:
     return "[" + ", ".join(json.dumps(v) for v in values) + "]"
 
 
@@ -59,5 +59,5 @@ _ENV.filters["y"] = scalar
 _ENV.filters["flow"] = flow_list
 
 
-def render(template: str, **values: Any) -> str:
+def render(template: str, **values: object) -> str:
     return _ENV.get_template(template).render(**values)
