@@ -16,7 +16,7 @@ import requests
 
 from shipyard.config import Repository
 from shipyard.errors import CredentialError, IndexError_
-from shipyard.index.credentials import TOKEN_USER, Credential, env_prefix
+from shipyard.index.base import TOKEN_USER, Credential, env_prefix
 from shipyard.index.remote import read_timeout, session
 from shipyard.secrets import Secret, register
 

@@ -24,6 +24,8 @@ from shipyard.config import Config
 from shipyard.dists import Dist
 from shipyard.errors import NothingToRelease, ShipyardError
 from shipyard.index import credentials
+from shipyard.index.base import Index
+from shipyard.index.open import open_index
 from shipyard.plan import changelog
 from shipyard.plan.changed import Package, narrow, survey
 from shipyard.plan.target import current_branch, guard_branch, guard_clean, rules
@@ -116,7 +118,7 @@ def release_changed(
     if not packages:
         raise NothingToRelease("nothing to release: no package changed since its last tag")
     repos = [config.repository(n) for n in config.stages]
-    creds = {r.name: credentials.resolve(r, repo.root, environ) for r in repos}
+    indexes = [open_index(r, credentials.resolve(r, repo.root, environ), config.network) for r in repos]
     from shipyard.publish.audit import AuditLog
 
     run = _Run(
@@ -131,7 +133,7 @@ def release_changed(
         assert package.version is not None and package.plan is not None
         events.step(emit, f"{package.name} {package.version}: {package.plan.reason}")
         try:
-            result.released.append(_one(repo, config, package, creds, options, run, emit))
+            result.released.append(_one(repo, config, package, indexes, options, run, emit))
         except ShipyardError as exc:
             result.error = exc
             break
@@ -144,7 +146,7 @@ def _one(
     repo: Repo,
     config: Config,
     package: Package,
-    creds: Mapping[str, credentials.Credential | None],
+    indexes: Sequence[Index],
     options: Options,
     run: _Run,
     emit: events.Emit,
@@ -164,7 +166,7 @@ def _one(
     released.test_install, released.stages = ship(
         config,
         dists,
-        creds,
+        indexes,
         options,
         emit,
         tests_root=built.tree,

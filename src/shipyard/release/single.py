@@ -22,6 +22,7 @@ from shipyard.config import Config
 from shipyard.dists import Dist, release_of
 from shipyard.errors import BuildError
 from shipyard.index import credentials
+from shipyard.index.open import open_index
 from shipyard.plan.target import Target, resolve
 from shipyard.release.ship import Options, StageResult, ship
 from shipyard.tools import workdirs
@@ -97,7 +98,7 @@ def release(
     repos = [config.repository(name) for name in config.stages]
     # the version and every credential are settled before anything is built: a refusal costs nothing
     target = resolve(config, options.trigger, environ)
-    creds = {r.name: credentials.resolve(r, config.root, environ) for r in repos}
+    indexes = [open_index(r, credentials.resolve(r, config.root, environ), config.network) for r in repos]
     threading.Thread(target=_import_later, name="shipyard-imports", daemon=True).start()
     if target.plan is not None:
         events.info(emit, f"{target.name} {target.version}: {target.plan.reason}")
@@ -113,7 +114,7 @@ def release(
 
     audit = AuditLog.at(config.root, environ)
     result.test_install, result.stages = ship(
-        config, dists, creds, options, emit, tests_root=config.root, audit=audit
+        config, dists, indexes, options, emit, tests_root=config.root, audit=audit
     )
     if not options.dry_run and (target.commit or target.create_tag):
         from shipyard.record.writer import record
