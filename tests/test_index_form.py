@@ -74,7 +74,9 @@ def twine_sends(dist: Dist) -> list[tuple[str, Any]]:
 
 
 @pytest.mark.integration
-def test_the_form_of_a_real_sdist_and_wheel_is_what_twine_sends(shipyard: ShipyardCLI, tmp_path: Path) -> None:
+def test_the_form_of_a_real_sdist_and_wheel_is_what_twine_sends(
+    shipyard: ShipyardCLI, tmp_path: Path
+) -> None:
     root = make_project(tmp_path / "proj", tool=RICH, with_tests=False)
     (root / "LICENSE").write_text("MIT License\n")
     git(root, "add", "-A")
@@ -106,5 +108,7 @@ def test_invalid_metadata_is_not_uploaded(tmp_path: Path) -> None:
     wheel = tmp_path / "bad-1.0-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as zf:
         zf.writestr("bad-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: bad\nVersion: one\n")
-    with pytest.raises(CheckError, match=r"^bad-1\.0-py3-none-any\.whl: invalid metadata: .*not uploading it"):
+    with pytest.raises(
+        CheckError, match=r"^bad-1\.0-py3-none-any\.whl: invalid metadata: .*not uploading it"
+    ):
         form.fields(identify(wheel))

@@ -45,7 +45,7 @@ class Recorder(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: Recorder
 
-    def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+    def do_GET(self) -> None:
         self.server.seen.append((self.path, self.headers.get("Authorization")))
         kind, body = self.server.pages.get(self.path, ("text/plain", b""))
         self.send_response(200 if self.path in self.server.pages else 404)
@@ -54,7 +54,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - http.server's signature
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -74,13 +74,18 @@ def make_wheel(folder: Path) -> Path:
     wheel = folder / "demo_pkg-1.0-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as zf:
         zf.writestr("demo_pkg.py", "X = 1\n")
-        zf.writestr("demo_pkg-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: demo-pkg\nVersion: 1.0\n")
+        zf.writestr(
+            "demo_pkg-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: demo-pkg\nVersion: 1.0\n"
+        )
     return wheel
 
 
 def listing_page(wheel: Path, href: str) -> tuple[str, bytes]:
     sha256 = hashlib.sha256(wheel.read_bytes()).hexdigest()
-    return "text/html", f'<html><body><a href="{href}#sha256={sha256}">{wheel.name}</a></body></html>'.encode()
+    return (
+        "text/html",
+        f'<html><body><a href="{href}#sha256={sha256}">{wheel.name}</a></body></html>'.encode(),
+    )
 
 
 def credential() -> Credential:
