@@ -129,7 +129,7 @@ def _mint(http: requests.Session, base: str, jwt: str, repository: Repository, c
     return Secret(token)
 
 
-def _describe(errors: Any) -> str:
+def _describe(errors: object) -> str:
     if not isinstance(errors, list) or not errors:
         return "no reason given"
     said = []
