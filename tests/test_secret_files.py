@@ -16,7 +16,8 @@ import pytest
 
 from shipyard.cli.guard import redact_logs
 from shipyard.config import Repository
-from shipyard.index.credentials import Credential, resolve
+from shipyard.index.base import Credential
+from shipyard.index.credentials import resolve
 from shipyard.secrets import MASK, Secret, redact
 from shipyard.tools.secretfile import netrc_text, private_file
 from tests.conftest import ShipyardCLI, make_project, repositories_toml

@@ -1,11 +1,15 @@
-"""Built distributions: the files, their hashes, and the manifest that says which files one build made.
+"""Built distributions: the files, their hashes, their core metadata, and the manifest that says
+which files one build made.
 
 The manifest (`.shipyard-build.json` in the dist folder) is what check, publish and verify read:
-they never glob `dist/`, so a stale wheel from an old build is never uploaded.
+they never glob `dist/`, so a stale wheel from an old build is never uploaded. A Dist reads its
+core metadata from the archive once, when first asked, and keeps it.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -16,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from packaging.metadata import ExceptionGroup, Metadata, RawMetadata, parse_email
 from packaging.utils import (
     InvalidSdistFilename,
     InvalidWheelFilename,
@@ -34,6 +39,9 @@ DistKind = Literal["sdist", "wheel"]
 
 @dataclass(frozen=True)
 class Dist:
+    """One file; equal to another Dist when path, hash, kind, name and version are (the cached
+    metadata below is not a field)."""
+
     path: Path
     sha256: str
     kind: DistKind
@@ -48,6 +56,23 @@ class Dist:
     def size(self) -> int:
         return self.path.stat().st_size
 
+    @functools.cached_property
+    def metadata_text(self) -> str:
+        """The core metadata file inside (METADATA of a wheel, PKG-INFO of an sdist)."""
+        return _read_metadata_text(self)
+
+    @functools.cached_property
+    def raw_metadata(self) -> RawMetadata:
+        """The core metadata fields as written, for what is handed on as is (upload, index pages)."""
+        raw, _ = parse_email(self.metadata_text)
+        return raw
+
+    @functools.cached_property
+    def metadata(self) -> Metadata:
+        """The parsed core metadata. A field is validated when read (InvalidMetadata if it is not
+        valid), so a dist with one odd field still installs; `metadata_problems` checks them all."""
+        return Metadata.from_raw(self.raw_metadata, validate=False)
+
     def as_json(self) -> dict[str, object]:
         return {
             "filename": self.filename,
@@ -60,10 +85,18 @@ class Dist:
 
 
 def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as f:
-        while chunk := f.read(_CHUNK):
+        return hash_stream(iter(lambda: f.read(_CHUNK), b""))
+
+
+def hash_stream(chunks: Iterable[bytes], dest: Path | None = None) -> str:
+    """The sha256 of the bytes in `chunks`, written to `dest` on the way if given."""
+    digest = hashlib.sha256()
+    with dest.open("wb") if dest is not None else contextlib.nullcontext() as sink:
+        for chunk in chunks:
             digest.update(chunk)
+            if sink is not None:
+                sink.write(chunk)
     return digest.hexdigest()
 
 
@@ -98,8 +131,19 @@ def identify(path: Path, sha256: str | None = None) -> Dist:
     return Dist(path, sha256 or sha256_of(path), kind, project, version)
 
 
-def metadata_text(dist: Dist) -> str:
-    """The core metadata file inside a dist (METADATA of a wheel, PKG-INFO of an sdist)."""
+def metadata_problems(dist: Dist) -> list[str]:
+    """Every reason the dist's core metadata is invalid (`check` refuses such a dist, and it is
+    never uploaded); empty when it is valid."""
+    try:
+        Metadata.from_email(dist.metadata_text, validate=True)
+    except ExceptionGroup as group:
+        return [f"invalid metadata: {exc}" for exc in group.exceptions]
+    except ValueError as exc:
+        return [f"unreadable metadata: {exc}"]
+    return []
+
+
+def _read_metadata_text(dist: Dist) -> str:
     if dist.kind == "wheel":
         with zipfile.ZipFile(dist.path) as zf:
             names = [n for n in zf.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA")]

@@ -6,16 +6,18 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
 import tarfile
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from packaging.metadata import parse_email
+
 from shipyard import events
 from shipyard.build import envs as buildenv
 from shipyard.build.reproducible import normalize_sdist, source_date_epoch
+from shipyard.config import read_pyproject
 from shipyard.dists import Dist, identify, write_manifest
 from shipyard.errors import BuildError, UsageError
 from shipyard.tools import workdirs
@@ -23,6 +25,7 @@ from shipyard.tools.procenv import child_env
 from shipyard.tools.venvs import last_line
 
 Kind = Literal["sdist", "wheel"]
+_LEGACY_BACKEND = "setuptools.build_meta:__legacy__"
 
 if TYPE_CHECKING:
     from build import ProjectBuilder
@@ -92,10 +95,17 @@ def _build_one(
         raise BuildError(f"building the {kind} failed: {exc}") from None
 
 
+def _backend(srcdir: Path) -> str:
+    """The build backend pyproject.toml names; PEP 517's fallback (setuptools' legacy one) if none."""
+    pyproject = read_pyproject(srcdir) if (srcdir / "pyproject.toml").is_file() else {}
+    system = pyproject.get("build-system")
+    backend = system.get("build-backend") if isinstance(system, dict) else None
+    return backend if isinstance(backend, str) and backend else _LEGACY_BACKEND
+
+
 def _dynamic_requires(builder: ProjectBuilder, kind: Kind, srcdir: Path, requires: list[str]) -> list[str]:
     """What `get_requires_for_build_<kind>` adds; the answer is remembered per configuration."""
-    backend = str(getattr(builder, "_backend", "")) or "setuptools.build_meta:__legacy__"
-    memo = buildenv.remembered_requires(kind, srcdir, backend, requires)
+    memo = buildenv.remembered_requires(kind, srcdir, _backend(srcdir), requires)
     try:
         extra: list[str] = json.loads(memo.read_text())
     except (OSError, ValueError):
@@ -161,8 +171,6 @@ def build(
 
 def metadata_version(srcdir: Path, *, isolated: bool = True) -> str:
     """The version the backend reports for the project (dynamic versions included), without building."""
-    import email.parser
-
     import build as pybuild
 
     output: list[str] = []
@@ -175,19 +183,12 @@ def metadata_version(srcdir: Path, *, isolated: bool = True) -> str:
             )
         with tempfile.TemporaryDirectory(prefix="shipyard-metadata-") as tmp:
             path = Path(builder.metadata_path(tmp)) / "METADATA"
-            headers = email.parser.HeaderParser().parsestr(path.read_text(encoding="utf-8"))
+            raw, _ = parse_email(path.read_text(encoding="utf-8"))
     except (pybuild.BuildException, pybuild.BuildBackendException, OSError) as exc:
         text = "".join(output)
         raise BuildError(
             f"the backend could not say the version: {last_line(text) or exc}", detail=text
         ) from None
-    return str(headers["Version"])
-
-
-def _main() -> None:  # pragma: no cover - a debugging aid: python -m shipyard.build.pep517 PATH
-    for d in build(Path(sys.argv[1]), Path(sys.argv[2])):
-        print(d.filename, d.sha256)
-
-
-if __name__ == "__main__":  # pragma: no cover
-    _main()
+    if not (version := raw.get("version")):
+        raise BuildError("the backend could not say the version: its metadata has no Version")
+    return version

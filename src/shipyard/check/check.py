@@ -8,11 +8,11 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass, field
 
+from packaging.metadata import Metadata
 from packaging.utils import canonicalize_name
-from packaging.version import InvalidVersion, Version
 
 from shipyard import events
-from shipyard.dists import Dist, member_names, metadata_text
+from shipyard.dists import Dist, member_names, metadata_problems
 from shipyard.errors import CheckError
 
 
@@ -22,28 +22,14 @@ class Report:
     warnings: list[str] = field(default_factory=list)
 
 
-def _metadata(dist: Dist, report: Report) -> object | None:
-    from packaging.metadata import ExceptionGroup, Metadata
-
-    try:
-        return Metadata.from_email(metadata_text(dist), validate=True)
-    except ExceptionGroup as group:
-        for exc in group.exceptions:
-            report.problems.append(f"{dist.filename}: invalid metadata: {exc}")
-    except ValueError as exc:
-        report.problems.append(f"{dist.filename}: unreadable metadata: {exc}")
-    return None
-
-
-def _readme(dist: Dist, meta: object, report: Report) -> None:
-    text = getattr(meta, "description", None)
-    kind = getattr(meta, "description_content_type", None)
+def _readme(dist: Dist, meta: Metadata, report: Report) -> None:
+    text, kind = meta.description, meta.description_content_type
     if not text:
         report.warnings.append(f"{dist.filename}: no long description (README): the index page will be empty")
         return
     content_type = (kind or "text/x-rst").split(";", 1)[0].strip().lower()
     if content_type == "text/x-rst":
-        from readme_renderer.rst import render
+        from readme_renderer.rst import render  # docutils: only when there is reStructuredText
 
         stream = io.StringIO()
         if render(text, stream=stream) is None:
@@ -53,17 +39,12 @@ def _readme(dist: Dist, meta: object, report: Report) -> None:
             report.problems.append(f"{dist.filename}: the README does not render{where}: {detail}")
 
 
-def _names(dist: Dist, meta: object, public: bool, report: Report) -> None:
-    name = str(getattr(meta, "name", ""))
-    version = str(getattr(meta, "version", ""))
+def _names(dist: Dist, meta: Metadata, public: bool, report: Report) -> None:
+    name, parsed = meta.name, meta.version  # valid: metadata_problems found nothing
+    version = str(parsed)
     if canonicalize_name(name) != dist.name:
         report.problems.append(f"{dist.filename}: the file name says {dist.name}, the metadata says {name}")
-    try:
-        parsed = Version(version)
-    except InvalidVersion:
-        report.problems.append(f"{dist.filename}: version '{version}' is not PEP 440")
-        return
-    if str(parsed) != dist.version:
+    if version != dist.version:
         report.problems.append(
             f"{dist.filename}: the file name says {dist.version}, the metadata says {version}"
         )
@@ -109,10 +90,11 @@ def check(dists: list[Dist], *, public: bool, emit: events.Emit = events.ignore)
         report.problems.append(f"a release has exactly one sdist, this one has {len(sdists)}")
     for dist in dists:
         _contents(dist, report)
-        meta = _metadata(dist, report)
-        if meta is not None:
-            _names(dist, meta, public, report)
-            _readme(dist, meta, report)
+        if problems := metadata_problems(dist):
+            report.problems += [f"{dist.filename}: {p}" for p in problems]
+        else:
+            _names(dist, dist.metadata, public, report)
+            _readme(dist, dist.metadata, report)
     for text in report.warnings:
         events.warning(emit, text)
     if report.problems:

@@ -38,12 +38,7 @@ def find_tests(root: Path) -> Path | None:
 
 
 def _test_extras(wheel: Dist) -> list[str]:
-    import email.parser
-
-    from shipyard.dists import metadata_text
-
-    extras = email.parser.HeaderParser().parsestr(metadata_text(wheel)).get_all("Provides-Extra") or []
-    return [e for e in extras if e in ("test", "tests", "testing")]
+    return [e for e in wheel.metadata.provides_extra or [] if e in ("test", "tests", "testing")]
 
 
 def test_install(

@@ -2,7 +2,7 @@
 
 - argparse's own errors (unknown flag, missing value, bad choice) become one line on stderr,
   `error: <problem> (see 'shipyard COMMAND --help')`, exit 2, like every other shipyard error.
-- Every log record, from any library (requests, urllib3, twine, keyring...), passes the redactor
+- Every log record, from any library (requests, urllib3, keyring...), passes the redactor
   before any handler sees it, so a secret cannot reach a log line; `--debug` shows them on stderr.
 - SIGTERM (a cancelled CI job) unwinds like Ctrl-C, so that private credential files, locks and
   temporary folders are removed by their `finally` blocks.

@@ -116,10 +116,15 @@ def repo_or_fail(args: argparse.Namespace) -> Any:
 
 def cmd_status(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.assemble import settings
+    from shipyard.index import credentials
+    from shipyard.index.open import open_index
     from shipyard.release.status import status
 
     repo = repo_or_fail(args)
-    rows = status(repo, settings.load(repo, os.environ, option_values(args)), os.environ)
+    cfg = settings.load(repo, os.environ, option_values(args))
+    stages = [cfg.repository(n) for n in cfg.stages]
+    indexes = [open_index(r, credentials.for_reading(r, repo.root, os.environ), cfg.network) for r in stages]
+    rows = status(repo, cfg, indexes)
     lines = []
     for row in rows:
         p = row.package

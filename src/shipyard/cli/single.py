@@ -73,20 +73,18 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
     import contextlib
 
     from shipyard.index import credentials
-    from shipyard.index.remote import session
+    from shipyard.index.open import open_index
     from shipyard.publish.audit import AuditLog
     from shipyard.publish.publish import publish
 
     cfg = load_config(args)
     repo = repository_of(args, cfg, args.to)
-    cred = credentials.resolve(repo, cfg.root, os.environ)
+    index = open_index(repo, credentials.resolve(repo, cfg.root, os.environ), cfg.network)
     dists = dists_of(args, cfg)
     with contextlib.nullcontext() if args.dry_run else locked(args, cfg, "publish", out):
         outcomes = publish(
             dists,
-            repo,
-            cred,
-            http=session(cfg.network),
+            index,
             dry_run=args.dry_run,
             allow_unverified=cfg.allow_unverified,
             audit=AuditLog.at(cfg.root, os.environ),
@@ -106,32 +104,23 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
 
 def cmd_verify(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.index import credentials
-    from shipyard.index.remote import session
+    from shipyard.index.open import open_index
     from shipyard.publish.verify import Verified, verify, verify_published
 
     cfg = load_config(args)
     repo = repository_of(args, cfg, args.on)
-    cred = credentials.resolve(repo, cfg.root, os.environ)
+    index = open_index(repo, credentials.resolve(repo, cfg.root, os.environ), cfg.network)
     install, python = not args.no_install, python_of(args)
     build = _last_build(args, cfg)
     result: Verified
     if build is not None and args.version in (None, build[1][1]):
         dists, (name, version) = build
-        result = verify(
-            dists,
-            repo,
-            cred,
-            timeout=cfg.verify_timeout,
-            install=install,
-            python=python,
-            http=session(cfg.network),
-            emit=out,
-        )
+        result = verify(dists, index, timeout=cfg.verify_timeout, install=install, python=python, emit=out)
         said = "exactly as built"
     else:
         name, version = _project_name(cfg), args.version
         result = verify_published(
-            repo, name, version, cred, timeout=cfg.verify_timeout, install=install, python=python, emit=out
+            index, name, version, timeout=cfg.verify_timeout, install=install, python=python, emit=out
         )
         said = "with the hashes it lists"
     data = {"repository": repo.name, "name": name, "version": version, "files": dict(result.files)}

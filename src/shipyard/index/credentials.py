@@ -11,29 +11,15 @@ from __future__ import annotations
 import configparser
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from shipyard.config import Repository
-from shipyard.errors import CredentialError
-from shipyard.secrets import Secret, register_login
+from shipyard.errors import CredentialError, ShipyardError
+from shipyard.index import oidc
+from shipyard.index.base import TOKEN_USER, env_prefix
+from shipyard.index.base import Credential as Credential  # what resolve() returns, for its callers
+from shipyard.secrets import Secret
 from shipyard.tools import git
-
-TOKEN_USER = "__token__"  # noqa: S105 - the user name that goes with API tokens, not a secret
-
-
-@dataclass(frozen=True)
-class Credential:
-    username: str
-    password: Secret
-    source: str  # where it came from, for messages ("SHIPYARD_PYPI_TOKEN", "~/.pypirc"...)
-
-    def __post_init__(self) -> None:
-        register_login(self.username, self.password.reveal())
-
-
-def env_prefix(repository: str) -> str:
-    return "SHIPYARD_" + repository.upper().replace("-", "_").replace(".", "_") + "_"
 
 
 def _from_mapping(values: Mapping[str, str | None], repo: str, where: str) -> Credential | None:
@@ -71,7 +57,7 @@ def _from_dotenv(root: Path, repo: str) -> Credential | None:
 
 def _from_keyring(repository: Repository) -> Credential | None:
     try:
-        import keyring
+        import keyring  # 50-100 ms to import, and it may fail to load: only when it is asked
 
         found = keyring.get_credential(repository.upload_url, None)
     except Exception:
@@ -123,8 +109,6 @@ def resolve(repository: Repository, root: Path, environ: Mapping[str, str]) -> C
         or _from_pypirc(repository, {**os.environ, **environ})
     )
     if found is None:
-        from shipyard.index import oidc
-
         if ci := oidc.provider(environ):
             return oidc.exchange(repository, environ, ci)
         prefix = env_prefix(repository.name)
@@ -133,3 +117,11 @@ def resolve(repository: Repository, root: Path, environ: Mapping[str, str]) -> C
             f"(or {prefix}USERNAME and {prefix}PASSWORD) in the environment or in .env"
         )
     return found
+
+
+def for_reading(repository: Repository, root: Path, environ: Mapping[str, str]) -> Credential | None:
+    """The credential if one resolves, else None: most indexes list their projects anonymously."""
+    try:
+        return resolve(repository, root, environ)
+    except ShipyardError:
+        return None

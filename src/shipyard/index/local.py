@@ -7,7 +7,6 @@ Files are added under a lock and written atomically; a filename is never replace
 from __future__ import annotations
 
 import contextlib
-import email.parser
 import fcntl
 import html
 import json
@@ -15,14 +14,49 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
+from urllib.request import url2pathname
 
 from packaging.utils import canonicalize_name
 
-from shipyard.dists import Dist, metadata_text
-from shipyard.errors import ConflictError
-from shipyard.index.listing import Listing, json_page, parse_json
+from shipyard import events
+from shipyard.config import Repository
+from shipyard.dists import Dist, hash_stream
+from shipyard.errors import ConflictError, VerifyError
+from shipyard.index.base import Progress, conflict_message
+from shipyard.index.listing import IndexFile, Listing, json_page, parse_json
 from shipyard.tools import workdirs
+from shipyard.tools.network import Network
+
+_CHUNK = 1 << 20
+
+
+class LocalIndex:
+    """The folder `root` (the repository's local-path), read and written in place."""
+
+    def __init__(self, repository: Repository, root: Path, net: Network) -> None:
+        self.repository = repository
+        self.root = root
+        self.network = net
+
+    def read(self, project: str, emit: events.Emit = events.ignore) -> Listing:
+        return _read(self.root, project)
+
+    def upload(self, dist: Dist, progress: Progress) -> bool:
+        return _add(self.root, dist)
+
+    def download(self, file: IndexFile, dest: Path | None = None, emit: events.Emit = events.ignore) -> str:
+        """Read from the folder itself: a URL that points elsewhere is refused."""
+        parts = urlsplit(file.url)
+        path = Path(url2pathname(parts.path))
+        if parts.scheme != "file" or not path.resolve().is_relative_to(self.root.resolve()):
+            raise VerifyError(f"the local index lists {file.filename} outside its folder {self.root}")
+        with path.open("rb") as handle:
+            return hash_stream(iter(lambda: handle.read(_CHUNK), b""), dest)
+
+    @contextlib.contextmanager
+    def installer_env(self) -> Iterator[dict[str, str]]:
+        yield {"UV_INDEX_URL": self.repository.simple_url}
 
 
 @contextlib.contextmanager
@@ -40,7 +74,7 @@ def _project_dir(root: Path, project: str) -> Path:
     return root / "simple" / canonicalize_name(project)
 
 
-def read(root: Path, project: str) -> Listing:
+def _read(root: Path, project: str) -> Listing:
     page = _project_dir(root, project) / "index.json"
     try:
         text = page.read_text()
@@ -55,18 +89,11 @@ def _atomic_write(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def conflict_message(filename: str, served: str | None, ours: str, where: str) -> str:
-    return (
-        f"{where} already has {filename} with sha256 {served}, but this build's is {ours}: "
-        "a published file can never be replaced, bump the version"
-    )
-
-
-def add(root: Path, dist: Dist) -> bool:
+def _add(root: Path, dist: Dist) -> bool:
     """Publish `dist`; False if the identical file is already there. ConflictError if another is."""
     with _locked(root):
         folder = _project_dir(root, dist.name)
-        existing = read(root, dist.name).get(dist.filename)
+        existing = _read(root, dist.name).get(dist.filename)
         if existing is not None:
             if existing.sha256 == dist.sha256:
                 return False
@@ -82,12 +109,6 @@ def add(root: Path, dist: Dist) -> bool:
     return True
 
 
-def _requires_python(dist: Dist) -> str | None:
-    headers = email.parser.HeaderParser().parsestr(metadata_text(dist))
-    value = headers.get("Requires-Python")
-    return str(value) if value else None
-
-
 def _write_project_pages(root: Path, folder: Path, added: Dist) -> None:
     previous = json.loads((folder / "index.json").read_text()) if (folder / "index.json").exists() else {}
     files = [f for f in previous.get("files", []) if f["filename"] != added.filename]
@@ -98,7 +119,7 @@ def _write_project_pages(root: Path, folder: Path, added: Dist) -> None:
         "size": added.size,
         "yanked": False,
     }
-    if requires := _requires_python(added):
+    if requires := added.raw_metadata.get("requires_python"):
         entry["requires-python"] = requires
     files = sorted([*files, entry], key=lambda f: str(f["filename"]))
     _atomic_write(folder / "index.json", json_page(folder.name, files))

@@ -16,7 +16,7 @@ import requests
 
 from shipyard.config import Repository
 from shipyard.errors import CredentialError, IndexError_
-from shipyard.index.credentials import TOKEN_USER, Credential, env_prefix
+from shipyard.index.base import TOKEN_USER, Credential, env_prefix
 from shipyard.index.remote import read_timeout, session
 from shipyard.secrets import Secret, register
 
@@ -129,7 +129,7 @@ def _mint(http: requests.Session, base: str, jwt: str, repository: Repository, c
     return Secret(token)
 
 
-def _describe(errors: Any) -> str:
+def _describe(errors: object) -> str:
     if not isinstance(errors, list) or not errors:
         return "no reason given"
     said = []

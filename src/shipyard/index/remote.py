@@ -1,29 +1,39 @@
-"""Talking to index servers over HTTP (requests): reading project pages, uploading files.
+"""An index server over HTTP (requests): reading project pages, uploading, downloading files.
 
-Failures that may pass (connection errors, timeouts, 5xx, 429) raise `TransientError`; reads are
-retried here, uploads by `publish`, which must read the index between two attempts.
+Failures that may pass (connection errors, timeouts, 5xx, 429) raise `TransientError`; reads and
+downloads are retried here, uploads by `publish`, which must read the index between two attempts.
+The credential goes only to the origin (scheme, host, port) of the upload URL, and a file named by
+a listing is fetched only over http(s): an index cannot make shipyard read this machine's files.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from urllib.parse import urlsplit
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import requests
+from packaging.utils import canonicalize_name
+from requests_toolbelt import MultipartEncoder, MultipartEncoderMonitor
 
 from shipyard import __version__, events
 from shipyard.config import Repository
-from shipyard.dists import Dist
-from shipyard.errors import AuthError, IndexError_
-from shipyard.index.credentials import Credential
-from shipyard.index.listing import ACCEPT, Listing, NotAnIndex, parse
+from shipyard.dists import Dist, hash_stream
+from shipyard.errors import AuthError, IndexError_, VerifyError
+from shipyard.index import form
+from shipyard.index.base import Credential, Progress, env_prefix
+from shipyard.index.listing import ACCEPT, IndexFile, Listing, NotAnIndex, parse
 from shipyard.tools import network
 from shipyard.tools.network import Network, TransientError
+from shipyard.tools.secretfile import netrc_text, private_file
 
 CONNECT_TIMEOUT = 10.0
 # what may pass on the next attempt (a bad URL or a redirect loop will not)
 TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
-Progress = Callable[[int, int], None]
+_CHUNK = 1 << 20
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+Origin = tuple[str, str, int]
 
 
 class Http(requests.Session):
@@ -50,11 +60,178 @@ def read_timeout(http: requests.Session) -> tuple[float, float]:
     return (CONNECT_TIMEOUT, network_of(http).read_timeout)
 
 
-def auth_for(url: str, repo: Repository, cred: Credential | None) -> tuple[str, str] | None:
-    """Send the credential only to the host it is for (the upload host)."""
-    if cred is None or urlsplit(url).netloc != urlsplit(repo.upload_url).netloc:
+def origin(url: str) -> Origin | None:
+    """(scheme, host, port) of `url`, the default port filled in; None if it has no valid port."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
+    except ValueError:
         return None
-    return (cred.username, cred.password.reveal())
+    return scheme, (parts.hostname or "").lower(), port
+
+
+class RemoteIndex:
+    """An index server: the simple API to read, the legacy upload API to publish."""
+
+    def __init__(self, repository: Repository, credential: Credential | None, net: Network) -> None:
+        self.repository = repository
+        self.credential = credential
+        self.network = net
+        self.http = session(net)
+        self.origin = origin(repository.upload_url)  # the one place the credential may go
+
+    def _auth(self, url: str) -> tuple[str, str] | None:
+        cred = self.credential
+        if cred is None or self.origin is None or origin(url) != self.origin:
+            return None
+        return (cred.username, cred.password.reveal())
+
+    def read(self, project: str, emit: events.Emit = events.ignore) -> Listing:
+        return network.call(
+            lambda: self._read_once(project), self.network, f"reading {self.repository.name}", emit
+        )
+
+    def _read_once(self, project: str) -> Listing:
+        repo = self.repository
+        url = f"{repo.simple_url}{canonicalize_name(project)}/"
+        try:
+            resp = self.http.get(
+                url, headers={"Accept": ACCEPT}, auth=self._auth(url), timeout=read_timeout(self.http)
+            )
+        except TRANSIENT as exc:
+            raise TransientError(f"cannot read {url}: {_reason(exc)}") from None
+        except requests.RequestException as exc:
+            raise IndexError_(f"cannot read {url}: {_reason(exc)}") from None
+        if resp.status_code in network.RETRY_STATUSES:
+            raise TransientError(
+                f"cannot read {url}: HTTP {resp.status_code} {resp.reason}",
+                retry_after=network.retry_after(resp.headers.get("Retry-After")),
+            )
+        if resp.status_code == 404:
+            return Listing()
+        if resp.status_code in (401, 403):
+            raise AuthError(
+                f"{repo.name} refused to list {project} (HTTP {resp.status_code}): check its credential"
+            )
+        if resp.status_code != 200:
+            raise IndexError_(f"cannot read {url}: HTTP {resp.status_code} {resp.reason}")
+        try:
+            return parse(resp.text, resp.headers.get("Content-Type", ""), resp.url)
+        except NotAnIndex as exc:
+            raise IndexError_(
+                f"{url} is not a package index page: {exc}: check the simple-url of {repo.name}"
+            ) from None
+
+    def upload(self, dist: Dist, progress: Progress) -> bool:
+        """POST `dist` to the legacy upload API, streamed, once."""
+        repo = self.repository
+        fields: list[tuple[str, object]] = list(form.fields(dist))
+        with dist.path.open("rb") as content:
+            fields.append(("content", (dist.filename, content, "application/octet-stream")))
+            encoder = MultipartEncoder(fields)
+            monitor = MultipartEncoderMonitor(encoder, lambda m: progress(m.bytes_read, encoder.len))
+            try:
+                resp = self.http.post(
+                    repo.upload_url,
+                    data=monitor,
+                    headers={"Content-Type": monitor.content_type},
+                    auth=self._auth(repo.upload_url),
+                    allow_redirects=False,
+                    timeout=(CONNECT_TIMEOUT, self.network.upload_timeout),
+                )
+            except TRANSIENT as exc:
+                raise TransientError(
+                    f"uploading {dist.filename} to {repo.name} failed: {_reason(exc)}"
+                ) from None
+            except requests.RequestException as exc:
+                raise IndexError_(
+                    f"uploading {dist.filename} to {repo.name} failed: {_reason(exc)}"
+                ) from None
+        self._raise_for_upload(resp, dist)
+        return True
+
+    def _raise_for_upload(self, resp: requests.Response, dist: Dist) -> None:
+        repo, cred, code = self.repository, self.credential, resp.status_code
+        if 200 <= code < 300:
+            return
+        if 300 <= code < 400:
+            target = resp.headers.get("Location", "elsewhere")
+            raise IndexError_(
+                f"{repo.name} redirects uploads (HTTP {code} to {target}): "
+                "set its upload-url to the final address"
+            )
+        if code in (401, 403) and cred is None:
+            raise AuthError(
+                f"{repo.name} wants a credential for uploads (HTTP {code} {resp.reason}): remove auth = "
+                f'"none" from its table and set {env_prefix(repo.name)}TOKEN or its USERNAME/PASSWORD'
+            )
+        if code in (401, 403) and cred is not None:
+            raise AuthError(
+                f"{repo.name} rejected the credential for user {cred.username} from {cred.source} "
+                f"(HTTP {code} {resp.reason}): fix or renew it there"
+            )
+        if code in (404, 405, 501):
+            raise IndexError_(
+                f"{repo.name} refused {dist.filename}: HTTP {code} {resp.reason}: is {repo.upload_url} "
+                "the index's upload endpoint? Check its upload-url"
+            )
+        if code in network.RETRY_STATUSES:
+            raise TransientError(
+                f"uploading {dist.filename} to {repo.name} failed: HTTP {code} {resp.reason}",
+                retry_after=network.retry_after(resp.headers.get("Retry-After")),
+            )
+        raise IndexError_(f"{repo.name} refused {dist.filename}: HTTP {code} {resp.reason}")
+
+    def download(self, file: IndexFile, dest: Path | None = None, emit: events.Emit = events.ignore) -> str:
+        """Transient faults are retried from the start."""
+        scheme = urlsplit(file.url).scheme.lower()
+        if scheme not in _DEFAULT_PORTS:
+            where = f"a {scheme}: URL" if scheme else "a URL with no scheme"
+            raise VerifyError(
+                f"{self.repository.name} lists {file.filename} at {where}: "
+                "files on an index server are fetched over http(s) only"
+            )
+        return network.call(
+            lambda: hash_stream(self._chunks(file), dest), self.network, f"downloading {file.filename}", emit
+        )
+
+    def _chunks(self, file: IndexFile) -> Iterator[bytes]:
+        name = self.repository.name
+        failed = f"downloading {file.filename} from {name} failed"
+        try:
+            with self.http.get(
+                file.url, auth=self._auth(file.url), stream=True, timeout=read_timeout(self.http)
+            ) as resp:
+                if resp.status_code in network.RETRY_STATUSES:
+                    after = network.retry_after(resp.headers.get("Retry-After"))
+                    raise TransientError(f"{failed}: HTTP {resp.status_code}", retry_after=after)
+                if resp.status_code != 200:
+                    raise VerifyError(f"{name} does not deliver {file.filename}: HTTP {resp.status_code}")
+                yield from resp.iter_content(_CHUNK)
+        except TRANSIENT:
+            raise TransientError(failed) from None
+        except requests.RequestException:
+            raise VerifyError(failed) from None
+
+    @contextlib.contextmanager
+    def installer_env(self) -> Iterator[dict[str, str]]:
+        """uv's index settings. A credential goes into a private netrc file that lives as long as the
+        block (never on a command line, and never in a URL that the installer could print)."""
+        url = self.repository.simple_url
+        env = {"UV_INDEX_URL": url}
+        cred = self.credential
+        if cred is None or self._auth(url) is None:
+            yield env
+            return
+        text = netrc_text(urlsplit(url).hostname or "", cred.username, cred.password)
+        if text is None:  # a value netrc cannot hold: the URL form, still only in the environment
+            scheme, _, rest = url.partition("://")
+            user, password = (quote(part, safe="") for part in (cred.username, cred.password.reveal()))
+            yield {"UV_INDEX_URL": f"{scheme}://{user}:{password}@{rest}"}
+            return
+        with private_file("netrc", text) as netrc:
+            yield {**env, "NETRC": str(netrc)}
 
 
 def read_listing(
@@ -64,44 +241,8 @@ def read_listing(
     cred: Credential | None = None,
     emit: events.Emit = events.ignore,
 ) -> Listing:
-    """What `repo` serves for `project`, transient faults retried; IndexError_ if it cannot be read
-    or is not an index."""
-    return network.call(
-        lambda: _read_once(http, repo, project, cred), network_of(http), f"reading {repo.name}", emit
-    )
-
-
-def _read_once(http: requests.Session, repo: Repository, project: str, cred: Credential | None) -> Listing:
-    from packaging.utils import canonicalize_name
-
-    url = f"{repo.simple_url}{canonicalize_name(project)}/"
-    try:
-        resp = http.get(
-            url, headers={"Accept": ACCEPT}, auth=auth_for(url, repo, cred), timeout=read_timeout(http)
-        )
-    except TRANSIENT as exc:
-        raise TransientError(f"cannot read {url}: {_reason(exc)}") from None
-    except requests.RequestException as exc:
-        raise IndexError_(f"cannot read {url}: {_reason(exc)}") from None
-    if resp.status_code in network.RETRY_STATUSES:
-        raise TransientError(
-            f"cannot read {url}: HTTP {resp.status_code} {resp.reason}",
-            retry_after=network.retry_after(resp.headers.get("Retry-After")),
-        )
-    if resp.status_code == 404:
-        return Listing()
-    if resp.status_code in (401, 403):
-        raise AuthError(
-            f"{repo.name} refused to list {project} (HTTP {resp.status_code}): check its credential"
-        )
-    if resp.status_code != 200:
-        raise IndexError_(f"cannot read {url}: HTTP {resp.status_code} {resp.reason}")
-    try:
-        return parse(resp.text, resp.headers.get("Content-Type", ""), resp.url)
-    except NotAnIndex as exc:
-        raise IndexError_(
-            f"{url} is not a package index page: {exc}: check the simple-url of {repo.name}"
-        ) from None
+    """What `repo` serves for `project`: for doctor's name check until it is handed an Index."""
+    return RemoteIndex(repo, cred, network_of(http)).read(project, emit)
 
 
 def _reason(exc: requests.RequestException) -> str:
@@ -114,74 +255,3 @@ def _reason(exc: requests.RequestException) -> str:
     if isinstance(exc, requests.Timeout):
         return "timed out waiting for the index"
     return type(exc).__name__
-
-
-def upload(
-    http: requests.Session, repo: Repository, dist: Dist, cred: Credential | None, progress: Progress
-) -> None:
-    """POST `dist` to the legacy upload API, streamed, once. Raises TransientError for what may pass,
-    AuthError / IndexError_ for refusals."""
-    from requests_toolbelt import MultipartEncoder, MultipartEncoderMonitor
-    from twine.package import PackageFile
-    from twine.repository import Repository as TwineRepository
-
-    package = PackageFile.from_filename(str(dist.path), comment=None)
-    fields = TwineRepository._convert_metadata_to_list_of_tuples(package.metadata_dictionary())
-    fields += [(":action", "file_upload"), ("protocol_version", "1")]
-    with dist.path.open("rb") as content:
-        fields.append(("content", (dist.filename, content, "application/octet-stream")))
-        encoder = MultipartEncoder(fields)
-        monitor = MultipartEncoderMonitor(encoder, lambda m: progress(m.bytes_read, encoder.len))
-        try:
-            resp = http.post(
-                repo.upload_url,
-                data=monitor,
-                headers={"Content-Type": monitor.content_type},
-                auth=auth_for(repo.upload_url, repo, cred),
-                allow_redirects=False,
-                timeout=(CONNECT_TIMEOUT, network_of(http).upload_timeout),
-            )
-        except TRANSIENT as exc:
-            raise TransientError(f"uploading {dist.filename} to {repo.name} failed: {_reason(exc)}") from None
-        except requests.RequestException as exc:
-            raise IndexError_(f"uploading {dist.filename} to {repo.name} failed: {_reason(exc)}") from None
-    _raise_for_upload(resp, repo, dist, cred)
-
-
-def _raise_for_upload(resp: requests.Response, repo: Repository, dist: Dist, cred: Credential | None) -> None:
-    code = resp.status_code
-    if 200 <= code < 300:
-        return
-    if 300 <= code < 400:
-        target = resp.headers.get("Location", "elsewhere")
-        raise IndexError_(
-            f"{repo.name} redirects uploads (HTTP {code} to {target}): "
-            "set its upload-url to the final address"
-        )
-    if code in (401, 403) and cred is None:
-        raise AuthError(
-            f"{repo.name} wants a credential for uploads (HTTP {code} {resp.reason}): remove auth = "
-            f'"none" from its table and set {_env_prefix(repo)}TOKEN or its USERNAME/PASSWORD'
-        )
-    if code in (401, 403) and cred is not None:
-        raise AuthError(
-            f"{repo.name} rejected the credential for user {cred.username} from {cred.source} "
-            f"(HTTP {code} {resp.reason}): fix or renew it there"
-        )
-    if code in (404, 405, 501):
-        raise IndexError_(
-            f"{repo.name} refused {dist.filename}: HTTP {code} {resp.reason}: is {repo.upload_url} "
-            "the index's upload endpoint? Check its upload-url"
-        )
-    if code in network.RETRY_STATUSES:
-        raise TransientError(
-            f"uploading {dist.filename} to {repo.name} failed: HTTP {code} {resp.reason}",
-            retry_after=network.retry_after(resp.headers.get("Retry-After")),
-        )
-    raise IndexError_(f"{repo.name} refused {dist.filename}: HTTP {code} {resp.reason}")
-
-
-def _env_prefix(repo: Repository) -> str:
-    from shipyard.index.credentials import env_prefix
-
-    return env_prefix(repo.name)

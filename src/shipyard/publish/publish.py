@@ -11,14 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-import requests
-
 from shipyard import events
-from shipyard.config import Repository
 from shipyard.dists import Dist, release_of
 from shipyard.errors import ConflictError, IndexError_, ShipyardError
-from shipyard.index import local, remote
-from shipyard.index.credentials import Credential
+from shipyard.index.base import Index, conflict_message
 from shipyard.index.listing import Listing
 from shipyard.tools import network
 
@@ -38,20 +34,7 @@ class Outcome:
         return {"filename": self.dist.filename, "sha256": self.dist.sha256, "action": self.action}
 
 
-def read(
-    http: requests.Session,
-    repo: Repository,
-    project: str,
-    cred: Credential | None,
-    emit: events.Emit = events.ignore,
-) -> Listing:
-    """What `repo` serves for `project` (transient faults retried within the session's budget)."""
-    if repo.local_path is not None:
-        return local.read(repo.local_path, project)
-    return remote.read_listing(http, repo, project, cred, emit)
-
-
-def _plan(dists: list[Dist], listing: Listing | None, repo: Repository) -> list[Dist]:
+def _plan(dists: list[Dist], listing: Listing | None, where: str) -> list[Dist]:
     """The dists still to upload; ConflictError naming both hashes if any name is taken."""
     todo = []
     for dist in dists:
@@ -59,29 +42,27 @@ def _plan(dists: list[Dist], listing: Listing | None, repo: Repository) -> list[
         if served is None:
             todo.append(dist)
         elif served.sha256 is not None and served.sha256 != dist.sha256:
-            raise ConflictError(local.conflict_message(dist.filename, served.sha256, dist.sha256, repo.name))
+            raise ConflictError(conflict_message(dist.filename, served.sha256, dist.sha256, where))
     return todo
 
 
 def publish(
     dists: list[Dist],
-    repo: Repository,
-    cred: Credential | None,
+    index: Index,
     *,
-    http: requests.Session | None = None,
     dry_run: bool = False,
     allow_unverified: bool = False,
     audit: AuditLog | None = None,
     emit: events.Emit = events.ignore,
 ) -> list[Outcome]:
-    """Upload what `repo` does not have yet; report what was uploaded, skipped or would be, and
+    """Upload what `index` does not have yet; report what was uploaded, skipped or would be, and
     (unless a dry run) append it to `audit`, also when an upload fails half-way (not when it
     fails before any file reached the index)."""
     name, version = release_of(dists)
-    http = http or remote.session()
+    repo = index.repository
     events.step(emit, f"reading what {repo.name} serves for {name}", repository=repo.name)
     try:
-        listing: Listing | None = read(http, repo, name, cred, emit)
+        listing: Listing | None = index.read(name, emit)
     except IndexError_ as exc:
         if not allow_unverified:
             raise IndexError_(
@@ -89,7 +70,7 @@ def publish(
             ) from None
         events.warning(emit, f"{exc.message}; uploading without knowing what is there (--allow-unverified)")
         listing = None
-    todo = _plan(dists, listing, repo)
+    todo = _plan(dists, listing, repo.name)
     outcomes = [Outcome(d, "skipped") for d in dists if d not in todo]
     for outcome in outcomes:
         events.info(emit, f"{outcome.dist.filename} is already on {repo.name}, identical: skipped")
@@ -100,7 +81,7 @@ def publish(
         return outcomes
     try:
         for dist in todo:
-            outcomes.append(Outcome(dist, _upload_one(http, repo, dist, cred, emit)))
+            outcomes.append(Outcome(dist, _upload_one(index, dist, emit)))
     except ShipyardError as exc:
         # a half release is recorded; a refusal before any file reached the index changes nothing
         if audit is not None and any(o.action in ("uploaded", "landed") for o in outcomes):
@@ -111,57 +92,48 @@ def publish(
     return outcomes
 
 
-def _upload_one(
-    http: requests.Session, repo: Repository, dist: Dist, cred: Credential | None, emit: events.Emit
-) -> Action:
-    events.step(emit, f"uploading {dist.filename} to {repo.name}", filename=dist.filename, size=dist.size)
-    if repo.local_path is not None:
-        return "uploaded" if local.add(repo.local_path, dist) else "skipped"
+def _upload_one(index: Index, dist: Dist, emit: events.Emit) -> Action:
+    events.step(
+        emit, f"uploading {dist.filename} to {index.repository.name}", filename=dist.filename, size=dist.size
+    )
 
     def progress(done: int, total: int) -> None:
         if total >= _PROGRESS_MIN:
             emit(events.Event("progress", dist.filename, {"done": done, "total": total}))
 
-    attempts = network.Attempts(remote.network_of(http), f"uploading {dist.filename}", emit)
+    attempts = network.Attempts(index.network, f"uploading {dist.filename}", emit)
     while True:
         try:
-            remote.upload(http, repo, dist, cred, progress)
-            return "uploaded"
+            return "uploaded" if index.upload(dist, progress) else "skipped"
+        except ConflictError:
+            raise  # the index itself holds another file of that name: there is nothing to decide
         except ShipyardError as failure:
             # the file may have landed (a lost reply, a concurrent run): the index decides, not the error
-            if _landed(http, repo, dist, cred, failure, emit):
+            if _landed(index, dist, failure, emit):
                 return "landed"
             if not isinstance(failure, network.TransientError):
                 raise
             attempts.wait(failure)
 
 
-def _landed(
-    http: requests.Session,
-    repo: Repository,
-    dist: Dist,
-    cred: Credential | None,
-    failure: ShipyardError,
-    emit: events.Emit,
-) -> bool:
+def _landed(index: Index, dist: Dist, failure: ShipyardError, emit: events.Emit) -> bool:
     """After a failed upload: is `dist` on the index now? ConflictError if another file took its name;
     the upload's own error if the index cannot be read (deciding blind could upload twice)."""
+    where = index.repository.name
     try:
-        served = read(http, repo, dist.name, cred, emit).get(dist.filename)
+        served = index.read(dist.name, emit).get(dist.filename)
     except ShipyardError:
         raise failure from None
     if served is None:
         return False
     if served.sha256 not in (None, dist.sha256):
-        raise ConflictError(
-            local.conflict_message(dist.filename, served.sha256, dist.sha256, repo.name)
-        ) from None
+        raise ConflictError(conflict_message(dist.filename, served.sha256, dist.sha256, where)) from None
     if isinstance(failure, network.TransientError):
-        events.info(emit, f"{dist.filename} is on {repo.name} despite the error ({failure.message}): landed")
+        events.info(emit, f"{dist.filename} is on {where} despite the error ({failure.message}): landed")
     else:  # refused, yet there with our bytes: another upload (a concurrent release) was first
         events.warning(
             emit,
-            f"{dist.filename} is on {repo.name}, identical: another upload published it first "
-            f"({repo.name} refused ours: {failure.message})",
+            f"{dist.filename} is on {where}, identical: another upload published it first "
+            f"({where} refused ours: {failure.message})",
         )
     return True

@@ -23,6 +23,8 @@ from shipyard.config import Config
 from shipyard.dists import Dist
 from shipyard.errors import NothingToRelease, ShipyardError
 from shipyard.index import credentials
+from shipyard.index.base import Index
+from shipyard.index.open import open_index
 from shipyard.plan import changelog
 from shipyard.plan.changed import FIRST_VERSION, Package, narrow, survey
 from shipyard.plan.guards import guard_branch, guard_clean
@@ -113,7 +115,7 @@ def release_changed(
     if not packages:
         raise NothingToRelease("nothing to release: no package changed since its last tag")
     repos = [config.repository(n) for n in config.stages]
-    creds = {r.name: credentials.resolve(r, repo.root, environ) for r in repos}
+    indexes = [open_index(r, credentials.resolve(r, repo.root, environ), config.network) for r in repos]
     run = _Run(
         source_date_epoch(repo.root),
         versions={p.name: str(p.last.version) for p in everything if p.last},
@@ -126,7 +128,7 @@ def release_changed(
         assert package.version is not None and package.plan is not None
         events.step(emit, f"{package.name} {package.version}: {package.plan.reason}")
         try:
-            result.released.append(_one(repo, config, package, creds, options, run, emit))
+            result.released.append(_one(repo, config, package, indexes, options, run, emit))
         except ShipyardError as exc:
             result.error = exc
             break
@@ -143,7 +145,7 @@ def _one(
     repo: Repo,
     config: Config,
     package: Package,
-    creds: Mapping[str, credentials.Credential | None],
+    indexes: Sequence[Index],
     options: Options,
     run: _Run,
     emit: events.Emit,
@@ -163,7 +165,7 @@ def _one(
     released.test_install, released.stages = ship(
         config,
         dists,
-        creds,
+        indexes,
         options,
         emit,
         tests_root=built.tree,

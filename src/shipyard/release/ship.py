@@ -6,23 +6,26 @@ reaches a stage unless the stage before it verified; a failed stage says where a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shipyard import events
+from shipyard.check.check import check
+from shipyard.check.testinstall import TestInstall, test_install
 from shipyard.config import Config
 from shipyard.dists import Dist, release_of
 from shipyard.errors import ShipyardError, StepFailed
 from shipyard.plan.target import Trigger
+from shipyard.publish.publish import Outcome, publish
+from shipyard.publish.state import ReleaseState
+from shipyard.publish.verify import verify, wait_for_files
 
 if TYPE_CHECKING:
-    from shipyard.check.testinstall import TestInstall
     from shipyard.config import Repository
-    from shipyard.index.credentials import Credential
+    from shipyard.index.base import Index
     from shipyard.publish.audit import AuditLog
-    from shipyard.publish.publish import Outcome
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ class StageResult:
 def ship(
     config: Config,
     dists: list[Dist],
-    creds: Mapping[str, Credential | None],
+    indexes: Sequence[Index],
     options: Options,
     emit: events.Emit,
     *,
@@ -61,37 +64,26 @@ def ship(
     siblings: Sequence[str] = (),
     audit: AuditLog | None = None,
 ) -> tuple[TestInstall | None, list[StageResult]]:
-    """check -> test-install -> for each stage: publish -> verify, for one built release.
+    """check -> test-install -> for each stage (`indexes`, in release order): publish -> verify.
 
     `local_wheels` and `siblings` serve a packaging repository: the wheels of packages of the same
     repository it needs (for the test-install), and their names (installed from each index too).
     A stage that fails says which stage a re-run resumes at.
     """
-    from shipyard.check.check import check
-    from shipyard.check.testinstall import test_install
-    from shipyard.index.remote import session
-    from shipyard.publish.publish import publish
-    from shipyard.publish.state import ReleaseState
-    from shipyard.publish.verify import verify, wait_for_files
-
-    repos = [config.repository(n) for n in config.stages]
     name, version = release_of(dists)
-    check(dists, public=any(r.public for r in repos), emit=emit)
+    check(dists, public=any(i.repository.public for i in indexes), emit=emit)
     tested = None
     if config.test_install:
         tested = test_install(dists, tests_root, python=options.python, local_wheels=local_wheels, emit=emit)
     state = ReleaseState.load(config.root, name, version)
     hashes = {d.filename: d.sha256 for d in dists}
-    http = session(config.network)
     stages: list[StageResult] = []
-    for repo in repos:
-        cred = creds[repo.name]
+    for index in indexes:
+        repo = index.repository
         try:
             outcomes = publish(
                 dists,
-                repo,
-                cred,
-                http=http,
+                index,
                 dry_run=options.dry_run,
                 allow_unverified=config.allow_unverified,
                 audit=audit,
@@ -102,18 +94,16 @@ def ship(
             if options.dry_run:
                 continue
             if all(o.action == "skipped" for o in outcomes) and state.verified(repo.name, hashes):
-                wait_for_files(http, repo, name, hashes, cred, timeout=config.verify_timeout, emit=emit)
+                wait_for_files(index, name, hashes, timeout=config.verify_timeout, emit=emit)
                 events.info(emit, f"{name} {version} was already published to {repo.name} and verified")
                 stage.verified = stage.resumed = True
                 continue
             verify(
                 dists,
-                repo,
-                cred,
+                index,
                 timeout=config.verify_timeout,
                 install=config.verify_install,
                 python=options.python,
-                http=http,
                 siblings=siblings,
                 emit=emit,
             )

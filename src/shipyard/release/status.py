@@ -7,14 +7,16 @@ stage's credential).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+
+from packaging.version import InvalidVersion, Version
 
 from shipyard.assemble.layout import Repo
 from shipyard.config import Config
 from shipyard.dists import NotADist, parse_filename
 from shipyard.errors import ShipyardError
-from shipyard.index import credentials
+from shipyard.index.base import Index
 from shipyard.plan.changed import Package, survey
 from shipyard.plan.target import rules
 
@@ -28,28 +30,17 @@ class Status:
         return {**self.package.as_json(), "indexes": self.on_index}
 
 
-def status(repo: Repo, config: Config, environ: Mapping[str, str]) -> list[Status]:
-    from packaging.version import InvalidVersion, Version
-
-    from shipyard.index.remote import session
-    from shipyard.publish.publish import read
-
-    http = session()
-    stages = [config.repository(n) for n in config.stages]
-    creds = {}
-    for stage in stages:
-        try:
-            creds[stage.name] = credentials.resolve(stage, repo.root, environ)
-        except ShipyardError:
-            creds[stage.name] = None  # anonymous reads work on most indexes
+def status(repo: Repo, config: Config, indexes: Sequence[Index]) -> list[Status]:
+    """Every package of `repo`, and the versions each of `indexes` (the stages) serves of it."""
     found = []
     for package in survey(repo, rules(config), only_changed=False):
         row = Status(package)
-        for stage in stages:
+        for index in indexes:
+            where = index.repository.name
             try:
-                listing = read(http, stage, package.name, creds[stage.name])
+                listing = index.read(package.name)
             except ShipyardError:
-                row.on_index[stage.name] = None
+                row.on_index[where] = None
                 continue
             versions = set()
             for filename in listing.files:
@@ -57,6 +48,6 @@ def status(repo: Repo, config: Config, environ: Mapping[str, str]) -> list[Statu
                     versions.add(Version(parse_filename(filename)[2]))
                 except (NotADist, InvalidVersion):
                     continue
-            row.on_index[stage.name] = [str(v) for v in sorted(versions)]
+            row.on_index[where] = [str(v) for v in sorted(versions)]
         found.append(row)
     return found

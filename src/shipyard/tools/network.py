@@ -35,9 +35,6 @@ class Network:
     read_timeout: float = 60.0  # seconds of silence before a read gives up
     upload_timeout: float = 600.0  # seconds of silence (the index storing the file) before an upload gives up
 
-    def without_retries(self) -> Network:
-        return Network(0, 0.0, self.retry_delay, self.read_timeout, self.upload_timeout)
-
 
 class TransientError(IndexError_):
     """A fault that may pass: worth another attempt (exit code 1 if the attempts run out)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from collections.abc import Mapping, Sequence
@@ -66,3 +67,36 @@ def import_all(python: Path, names: Sequence[str], cwd: Path) -> None:
             f"importing {', '.join(names)} from the installed wheel failed: {last_line(result.stderr)}",
             detail=result.stderr,
         )
+
+
+# PEP 508's definitions of the marker variables, evaluated by the venv's own interpreter
+_MARKER_ENVIRONMENT = """\
+import json, os, platform, sys
+i = sys.implementation.version
+v = f"{i.major}.{i.minor}.{i.micro}"
+if i.releaselevel != "final":
+    v += i.releaselevel[0] + str(i.serial)
+print(json.dumps({
+    "implementation_name": sys.implementation.name,
+    "implementation_version": v,
+    "os_name": os.name,
+    "platform_machine": platform.machine(),
+    "platform_release": platform.release(),
+    "platform_system": platform.system(),
+    "platform_version": platform.version(),
+    "python_full_version": platform.python_version(),
+    "platform_python_implementation": platform.python_implementation(),
+    "python_version": ".".join(platform.python_version_tuple()[:2]),
+    "sys_platform": sys.platform,
+}))
+"""
+
+
+def marker_environment(python: Path) -> dict[str, str]:
+    """The values environment markers (`python_version < "3.11"`...) take for `python`: what an
+    installer evaluates a requirement's marker against there."""
+    result = run([str(python), "-c", _MARKER_ENVIRONMENT])
+    if result.returncode:
+        raise InstallError(f"{python} could not say its environment: {last_line(result.stderr)}")
+    values: dict[str, str] = json.loads(result.stdout)
+    return values

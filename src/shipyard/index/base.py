@@ -1,0 +1,79 @@
+"""What every stage talks to: an `Index`, and the `Credential` it may send.
+
+An Index owns its repository (name, URLs), its HTTP session, its credential and the origin
+(scheme, host, port) that credential may go to. Stages get one from `index.open.open_index` and
+never put a session, a repository and a credential together by hand; none of them asks whether
+the index is a server or the local folder. This module imports nothing else of `index/`: the
+implementations (`remote.RemoteIndex`, `local.LocalIndex`) and the credential sources import it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from shipyard import events
+from shipyard.secrets import Secret, register_login
+
+if TYPE_CHECKING:
+    from shipyard.config import Repository
+    from shipyard.dists import Dist
+    from shipyard.index.listing import IndexFile, Listing
+    from shipyard.tools.network import Network
+
+TOKEN_USER = "__token__"  # noqa: S105 - the user name that goes with API tokens, not a secret
+Progress = Callable[[int, int], None]  # (bytes sent, bytes in all) while uploading
+
+
+@dataclass(frozen=True)
+class Credential:
+    username: str
+    password: Secret
+    source: str  # where it came from, for messages ("SHIPYARD_PYPI_TOKEN", "~/.pypirc"...)
+
+    def __post_init__(self) -> None:
+        register_login(self.username, self.password.reveal())
+
+
+def env_prefix(repository: str) -> str:
+    """`SHIPYARD_<NAME>_`: where the credential of repository NAME is looked up first."""
+    return "SHIPYARD_" + repository.upper().replace("-", "_").replace(".", "_") + "_"
+
+
+def conflict_message(filename: str, served: str | None, ours: str, where: str) -> str:
+    return (
+        f"{where} already has {filename} with sha256 {served}, but this build's is {ours}: "
+        "a published file can never be replaced, bump the version"
+    )
+
+
+class Index(Protocol):
+    """A package index: what it serves, a file uploaded to it, a file downloaded from it, and the
+    environment an installer needs to install from it (credentials included)."""
+
+    @property
+    def repository(self) -> Repository: ...
+
+    @property
+    def network(self) -> Network: ...
+
+    def read(self, project: str, emit: events.Emit = events.ignore) -> Listing:
+        """What the index serves for `project` (transient faults retried); IndexError_ if it cannot
+        be read or is not an index."""
+        ...
+
+    def upload(self, dist: Dist, progress: Progress) -> bool:
+        """Publish `dist` once; False if the identical file was already there. Raises TransientError
+        for what may pass, ConflictError / AuthError / IndexError_ for refusals."""
+        ...
+
+    def download(self, file: IndexFile, dest: Path | None = None, emit: events.Emit = events.ignore) -> str:
+        """The sha256 of the bytes the index delivers for `file` (kept in `dest` if given)."""
+        ...
+
+    def installer_env(self) -> AbstractContextManager[dict[str, str]]:
+        """Environment variables for uv to install from this index alone, valid inside the block."""
+        ...
