@@ -51,9 +51,9 @@ def _as_json(finding: Finding) -> dict[str, object]:
 def _name_checks(root: Path, wanted: list[str]) -> list[NameCheck]:
     """The project's name on each configured remote repository (the stages, or --on)."""
     from shipyard import config as config_module
-    from shipyard.errors import CredentialError
     from shipyard.hygiene.doctor import NameCheck, our_versions
     from shipyard.index import credentials
+    from shipyard.index.open import open_index
     from shipyard.plan.target import project_name
 
     if not (root / "pyproject.toml").is_file():
@@ -66,12 +66,12 @@ def _name_checks(root: Path, wanted: list[str]) -> list[NameCheck]:
     checks = []
     for repo in (cfg.repository(n) for n in (wanted or cfg.stages)):
         if repo.is_local:
-            continue
-        try:
-            cred = credentials.resolve(repo, root, os.environ)
-        except CredentialError:
-            cred = None  # most indexes list projects anonymously
-        checks.append(NameCheck(repo, name, ours, cred))
+            continue  # the embedded folder index is this project's alone: no one else holds a name there
+        checks.append(
+            NameCheck(
+                open_index(repo, credentials.for_reading(repo, root, os.environ), cfg.network), name, ours
+            )
+        )
     return checks
 
 

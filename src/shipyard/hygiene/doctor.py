@@ -23,13 +23,11 @@ from shipyard.ci.lint.check import secrets_shown
 from shipyard.dists import parse_filename
 from shipyard.errors import ShipyardError
 from shipyard.hygiene.findings import ERROR, WARNING, Finding
-from shipyard.index.remote import read_listing, session
 from shipyard.plan.versions import TagPattern, released
 from shipyard.tools import git
 
 if TYPE_CHECKING:
-    from shipyard.config import Repository
-    from shipyard.index.credentials import Credential
+    from shipyard.index.base import Index
 
 # `pypi-` and a macaroon serialized in base64url: it starts with AgE (version 2, then a location)
 PYPI_TOKEN = re.compile(r"pypi-AgE[A-Za-z0-9_\-]{40,}")
@@ -175,7 +173,7 @@ def examine(
         findings += missing_ignores(root)
     findings += secrets_shown(root)
     for check in names:
-        events.step(emit, f"checking the name {check.project} on {check.repository.name}")
+        events.step(emit, f"checking the name {check.project} on {check.index.repository.name}")
         if finding := name_taken(check):
             findings.append(finding)
     return sorted(findings, key=lambda f: (f.level != ERROR, f.file, f.line or 0))
@@ -186,10 +184,9 @@ def examine(
 
 @dataclass(frozen=True)
 class NameCheck:
-    repository: Repository
+    index: Index  # holding its credential, for indexes that need one to read
     project: str
     ours: frozenset[str]  # versions we released or declare
-    credential: Credential | None = None  # for indexes that need one to read
 
 
 def our_versions(root: Path, tag_pattern: str, project: str, declared: str | None) -> frozenset[str]:
@@ -201,9 +198,9 @@ def our_versions(root: Path, tag_pattern: str, project: str, declared: str | Non
 
 
 def name_taken(check: NameCheck) -> Finding | None:
-    repo = check.repository
+    repo = check.index.repository
     try:
-        listing = read_listing(session(), repo, check.project, check.credential)
+        listing = check.index.read(check.project)
     except ShipyardError as exc:
         return Finding(
             "pyproject.toml",

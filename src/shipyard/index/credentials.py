@@ -16,8 +16,7 @@ from pathlib import Path
 from shipyard.config import Repository
 from shipyard.errors import CredentialError, ShipyardError
 from shipyard.index import oidc
-from shipyard.index.base import TOKEN_USER, env_prefix
-from shipyard.index.base import Credential as Credential  # what resolve() returns, for its callers
+from shipyard.index.base import TOKEN_USER, Credential, env_prefix
 from shipyard.secrets import Secret
 from shipyard.tools import git
 

@@ -234,17 +234,6 @@ class RemoteIndex:
             yield {**env, "NETRC": str(netrc)}
 
 
-def read_listing(
-    http: requests.Session,
-    repo: Repository,
-    project: str,
-    cred: Credential | None = None,
-    emit: events.Emit = events.ignore,
-) -> Listing:
-    """What `repo` serves for `project`: for doctor's name check until it is handed an Index."""
-    return RemoteIndex(repo, cred, network_of(http)).read(project, emit)
-
-
 def _reason(exc: requests.RequestException) -> str:
     if isinstance(exc, requests.ConnectionError):
         if isinstance(exc, requests.ConnectTimeout):
