@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import Any
 
 from shipyard.cli.common import Command
 from shipyard.cli.render import Renderer
@@ -13,7 +12,7 @@ from shipyard.cli.render import Renderer
 _HEADINGS = ("time (UTC)", "package", "version", "repository", "files", "ci run")
 
 
-def _files(record: dict[str, Any]) -> str:
+def _files(record: dict[str, object]) -> str:
     files = record.get("files")
     counts: dict[str, int] = {}
     for f in files if isinstance(files, list) else []:
@@ -23,7 +22,7 @@ def _files(record: dict[str, Any]) -> str:
     return said if record.get("complete", True) else f"{said}; FAILED: {record.get('error', '')}"
 
 
-def _row(record: dict[str, Any]) -> tuple[str, ...]:
+def _row(record: dict[str, object]) -> tuple[str, ...]:
     repo = record.get("repository")
     repo = repo if isinstance(repo, dict) else {}
     ci = record.get("ci")

@@ -7,13 +7,13 @@ import contextlib
 import os
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from shipyard.cli.common import Command, flag, lock_option, locked, option_values, usage, version_options
 from shipyard.cli.render import Renderer
 
 if TYPE_CHECKING:
-    from shipyard.assemble.layout import Repo
+    from shipyard.assemble.layout import Module, Repo
     from shipyard.plan.nextrelease import Rules
     from shipyard.release.ship import Options
 
@@ -79,8 +79,8 @@ def cmd_assemble(args: argparse.Namespace, out: Renderer) -> int:
 
 
 def _assemble_one(
-    args: argparse.Namespace, repo: Any, module: Any, versions: dict[str, str], epoch: int | None
-) -> tuple[dict[str, Any], list[str]]:
+    args: argparse.Namespace, repo: Repo, module: Module, versions: dict[str, str], epoch: int | None
+) -> tuple[dict[str, object], list[str]]:
     from shipyard.assemble.tree import assemble
 
     version = args.version or versions[module.name]
@@ -102,7 +102,7 @@ def _assemble_one(
     return data, lines
 
 
-def repo_or_fail(args: argparse.Namespace) -> Any:
+def repo_or_fail(args: argparse.Namespace) -> Repo:
     from shipyard.assemble import layout
 
     root = Path(args.project)

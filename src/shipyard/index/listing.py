@@ -10,7 +10,6 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
@@ -122,7 +121,7 @@ def parse(text: str, content_type: str, base_url: str) -> Listing:
     raise NotAnIndex(f"the server answered with {kind or 'no content type'}, not a simple index page")
 
 
-def json_page(name: str, files: list[dict[str, Any]]) -> str:
+def json_page(name: str, files: list[dict[str, object]]) -> str:
     """A PEP 691 (v1.1, PEP 700) project page."""
     page = {"meta": {"api-version": "1.1"}, "name": name, "files": files, "versions": []}
     return json.dumps(page, indent=1, sort_keys=True) + "\n"

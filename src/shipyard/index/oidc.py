@@ -154,13 +154,13 @@ def _call(
         ) from None
 
 
-def _json(resp: requests.Response, url: str) -> dict[str, Any]:
+def _json(resp: requests.Response, url: str) -> dict[str, object]:
     if resp.status_code >= 500:
         raise IndexError_(f"trusted publishing: {url} failed (HTTP {resp.status_code} {resp.reason})")
     return _json_object(resp)
 
 
-def _json_object(resp: requests.Response) -> dict[str, Any]:
+def _json_object(resp: requests.Response) -> dict[str, object]:
     try:
         data = resp.json()
     except ValueError:

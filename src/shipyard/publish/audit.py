@@ -14,7 +14,6 @@ import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from shipyard import __version__
@@ -92,7 +91,7 @@ class AuditLog:
         error: str | None = None,
     ) -> None:
         """Append the record of one publish (`files`: filename, sha256 and action each)."""
-        record: dict[str, Any] = {
+        record: dict[str, object] = {
             "time": utc_now(),
             "package": package,
             "version": version,
@@ -106,7 +105,7 @@ class AuditLog:
             record["error"] = redact(error)  # the one free text: an index's reply may echo a secret
         self.append(record)
 
-    def append(self, record: Mapping[str, Any]) -> None:
+    def append(self, record: Mapping[str, object]) -> None:
         """Append `record`, made from data that never held a secret (names, versions, hashes, URLs
         without userinfo; free text redacted by the caller): never redacted as serialized text,
         which would turn a version or `true` that equals a short password into `***`."""
@@ -125,7 +124,7 @@ class Problem:
     reason: str
 
 
-def read(path: Path, problems: list[Problem] | None = None) -> Iterator[dict[str, Any]]:
+def read(path: Path, problems: list[Problem] | None = None) -> Iterator[dict[str, object]]:
     """The records of an audit log, oldest first; lines that are not records go to `problems`."""
     try:
         handle = path.open(encoding="utf-8")
@@ -147,7 +146,7 @@ def read(path: Path, problems: list[Problem] | None = None) -> Iterator[dict[str
                 problems.append(Problem(number, "not a JSON record"))
 
 
-def matches(record: Mapping[str, Any], package: str | None, repository: str | None) -> bool:
+def matches(record: Mapping[str, object], package: str | None, repository: str | None) -> bool:
     from packaging.utils import canonicalize_name
 
     if package and canonicalize_name(str(record.get("package", ""))) != canonicalize_name(package):
