@@ -55,6 +55,7 @@ usage: ./run.sh <task>
   bench   release speed against build+twine and uv, --help start-up, upload memory
   bench-plan  `shipyard plan` on 5,000 commits and 500 tags, against semantic-release and commitizen
   bench-packrepo  start-up, assemble+build of 100 modules, plan over 1,000 packages (vs paa)
+  bench-house  the source's shape (top modules, import circles, late imports, long modules, Any)
   help    this text
 TXT
 }
@@ -135,10 +136,16 @@ bench-packrepo() {
     "$VENV/bin/python" benchmarks/bench_packrepo.py "$@"
 }
 
+bench-house() {
+    ensure_venv "test"
+    cd "$DIR"
+    "$VENV/bin/python" benchmarks/house.py "$@"
+}
+
 task="${1:-help}"
 shift || true
 case "$task" in
-    demo|test|lint|bench|bench-plan|bench-packrepo|help) "$task" "$@" ;;
+    demo|test|lint|bench|bench-plan|bench-packrepo|bench-house|help) "$task" "$@" ;;
     ci-tools) ensure_ci_tools ;;
     *) echo "unknown task '$task'" >&2; help >&2; exit 2 ;;
 esac

@@ -37,7 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.indexes import TestIndex, start_pypiserver  # noqa: E402
+from tests.helpers.indexes import TestIndex, start_pypiserver  # noqa: E402
 
 # The tools of the interpreter running the benchmark (not resolved: a venv's python is a symlink).
 BIN = Path(sys.executable).parent

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.indexes import TestIndex, client_env, http_session
+from tests.helpers.indexes import TestIndex, client_env, http_session
 
 pytestmark = pytest.mark.integration
 

@@ -20,8 +20,8 @@ from shipyard.index.base import Credential
 from shipyard.index.credentials import resolve
 from shipyard.secrets import MASK, Secret, redact
 from shipyard.tools.secretfile import netrc_text, private_file
-from tests.conftest import ShipyardCLI, make_project, repositories_toml
-from tests.indexes import http_session, start_pypiserver
+from tests.helpers.indexes import http_session, start_pypiserver
+from tests.helpers.projects import ShipyardCLI, make_project, repositories_toml
 
 
 def test_private_file_is_0600_in_a_0700_folder_and_gone_after_the_block() -> None:

@@ -13,8 +13,8 @@ from urllib.parse import quote
 
 import pytest
 
-from tests.conftest import ShipyardCLI, git, make_project, repositories_toml
-from tests.indexes import TestIndex
+from tests.helpers.indexes import TestIndex
+from tests.helpers.projects import ShipyardCLI, git, make_project, repositories_toml
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

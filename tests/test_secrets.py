@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import Run, ShipyardCLI, make_project, repositories_toml
-from tests.indexes import TestIndex
+from tests.helpers.indexes import TestIndex
+from tests.helpers.projects import Run, ShipyardCLI, make_project, repositories_toml
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

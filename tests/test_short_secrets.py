@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ShipyardCLI, make_project, repositories_toml
-from tests.indexes import TestIndex
+from tests.helpers.indexes import TestIndex
+from tests.helpers.projects import ShipyardCLI, make_project, repositories_toml
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)

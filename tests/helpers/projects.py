@@ -1,0 +1,104 @@
+"""Real git projects and the shipyard CLI run in a subprocess: what most tests start from."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.helpers.indexes import TestIndex
+
+GIT = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false"]
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+
+    @property
+    def text(self) -> str:
+        return self.out + self.err
+
+
+ShipyardCLI = Callable[..., Run]
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run([*GIT, *args], cwd=root, check=True, capture_output=True, text=True).stdout
+
+
+def repositories_toml(**indexes: TestIndex) -> str:
+    lines = []
+    for name, index in indexes.items():
+        lines += [
+            f"[tool.shipyard.repositories.{name}]",
+            f'upload-url = "{index.upload_url}"',
+            f'simple-url = "{index.simple_url}"',
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def make_project(
+    root: Path,
+    name: str = "tiny-pkg",
+    version: str = "1.0.0",
+    *,
+    tool: str = "",
+    with_tests: bool = True,
+    backend: str = "hatchling",
+) -> Path:
+    """A small real project in its own git repository (one commit)."""
+    module = name.replace("-", "_")
+    root.mkdir(parents=True, exist_ok=True)
+    build_system = {
+        "hatchling": '[build-system]\nrequires = ["hatchling"]\nbuild-backend = "hatchling.build"\n',
+        "setuptools": '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n',
+    }[backend]
+    (root / "pyproject.toml").write_text(
+        f'{build_system}\n[project]\nname = "{name}"\nversion = "{version}"\n'
+        f'description = "A test package"\nreadme = "README.md"\nrequires-python = ">=3.9"\n\n{tool}\n'
+    )
+    (root / "README.md").write_text(f"# {name}\n\nA package made by the tests.\n")
+    (root / ".gitignore").write_text("dist/\n.shipyard/\n.env\n*.egg-info/\n__pycache__/\n")
+    src = root / "src" / module
+    src.mkdir(parents=True)
+    (src / "__init__.py").write_text(f'__version__ = "{version}"\n\n\ndef answer() -> int:\n    return 42\n')
+    if with_tests:
+        (root / "tests").mkdir()
+        (root / "tests" / f"test_{module}.py").write_text(
+            f"import {module}\n\n\ndef test_answer():\n    assert {module}.answer() == 42\n"
+        )
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", f"{name} {version}")
+    return root
+
+
+def set_version(root: Path, old: str, new: str) -> None:
+    path = root / "pyproject.toml"
+    path.write_text(path.read_text().replace(f'version = "{old}"', f'version = "{new}"'))
+    git(root, "commit", "-qam", f"version {new}")
+
+
+def commit(root: Path, message: str, path: str = "README.md") -> None:
+    with (root / path).open("a") as f:
+        f.write(f"# {message}\n" if path.endswith(".py") else f"{message}\n")
+    git(root, "commit", "-qam", message)
+
+
+def tag(root: Path, name: str) -> None:
+    git(root, "tag", "-a", name, "-m", name)
+
+
+def snapshot(root: Path) -> tuple[str, str, str, bytes]:
+    """What a refusal must not change: HEAD, tags, `git status`, pyproject's bytes."""
+    return (
+        git(root, "rev-parse", "HEAD"),
+        git(root, "tag", "--list", "-n1"),
+        git(root, "status", "--porcelain", "--untracked-files=all"),
+        (root / "pyproject.toml").read_bytes(),
+    )

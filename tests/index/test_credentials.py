@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shipyard.config import Repository
+from shipyard.errors import CredentialError
+from shipyard.index.credentials import resolve
+from tests.helpers.projects import git
+
+REPO = Repository("corp-index", "https://pypi.corp.example/legacy/", "https://pypi.corp.example/simple/")
+
+
+@pytest.fixture(autouse=True)
+def _no_user_sources(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    monkeypatch.setenv("SHIPYARD_PYPIRC", str(tmp_path / "no-pypirc"))
+
+
+def test_token_beats_everything(tmp_path: Path) -> None:
+    env = {"SHIPYARD_CORP_INDEX_TOKEN": "pypi-tok", "TWINE_PASSWORD": "tw"}
+    cred = resolve(REPO, tmp_path, env)
+    assert cred is not None and cred.username == "__token__" and cred.password.reveal() == "pypi-tok"
+    assert cred.source == "SHIPYARD_CORP_INDEX_TOKEN"
+
+
+def test_username_password_then_twine(tmp_path: Path) -> None:
+    cred = resolve(
+        REPO, tmp_path, {"SHIPYARD_CORP_INDEX_USERNAME": "me", "SHIPYARD_CORP_INDEX_PASSWORD": "pw"}
+    )
+    assert cred is not None and (cred.username, cred.password.reveal()) == ("me", "pw")
+    cred = resolve(REPO, tmp_path, {"TWINE_USERNAME": "tu", "TWINE_PASSWORD": "tp"})
+    assert cred is not None and (cred.username, cred.password.reveal()) == ("tu", "tp")
+
+
+def test_half_a_pair_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(CredentialError, match="SHIPYARD_CORP_INDEX_PASSWORD is not set"):
+        resolve(REPO, tmp_path, {"SHIPYARD_CORP_INDEX_USERNAME": "me"})
+
+
+def test_dotenv_then_pypirc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / ".env").write_text("# tokens\nSHIPYARD_CORP_INDEX_TOKEN=pypi-from-dotenv\n")
+    cred = resolve(REPO, tmp_path, {})
+    assert cred is not None and cred.password.reveal() == "pypi-from-dotenv" and "in .env" in cred.source
+    (tmp_path / ".env").unlink()
+    pypirc = tmp_path / "pypirc"
+    pypirc.write_text("[distutils]\nindex-servers = corp\n\n[corp]\nrepository = https://pypi.corp.example/legacy\n"
+                      "username = deploy\npassword = from-pypirc\n")  # fmt: skip
+    monkeypatch.setenv("SHIPYARD_PYPIRC", str(pypirc))
+    cred = resolve(REPO, tmp_path, {})
+    assert cred is not None and (cred.username, cred.password.reveal()) == ("deploy", "from-pypirc")
+
+
+def test_tracked_dotenv_is_refused(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    (tmp_path / ".env").write_text("SHIPYARD_CORP_INDEX_TOKEN=pypi-committed\n")
+    git(tmp_path, "add", ".env")
+    with pytest.raises(CredentialError, match=r"\.env is tracked by git: remove it"):
+        resolve(REPO, tmp_path, {})
+
+
+def test_missing_credential_says_what_to_set(tmp_path: Path) -> None:
+    with pytest.raises(CredentialError, match="set SHIPYARD_CORP_INDEX_TOKEN"):
+        resolve(REPO, tmp_path, {})
+
+
+def test_repositories_without_auth_need_nothing(tmp_path: Path) -> None:
+    open_repo = Repository("open", "http://127.0.0.1:1/", "http://127.0.0.1:1/simple/", needs_auth=False)
+    assert resolve(open_repo, tmp_path, {}) is None

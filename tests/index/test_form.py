@@ -1,0 +1,114 @@
+"""The upload form shipyard writes (index/form.py) is field for field the one twine sends."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+from twine.package import PackageFile
+from twine.repository import Repository as TwineRepository
+
+from shipyard.dists import Dist, identify, read_manifest
+from shipyard.errors import CheckError
+from shipyard.index import form
+from tests.helpers.projects import ShipyardCLI, git, make_project
+
+RICH = """\
+keywords = ["release", "packaging"]
+license = "MIT"
+authors = [{ name = "Ada", email = "ada@example.invalid" }]
+maintainers = [{ name = "Grace", email = "grace@example.invalid" }]
+classifiers = ["Programming Language :: Python :: 3", "Topic :: Software Development :: Build Tools"]
+dependencies = ["requests>=2.31", 'tomli>=2; python_version < "3.11"']
+
+[project.optional-dependencies]
+test = ["pytest>=8"]
+
+[project.urls]
+Homepage = "https://example.invalid/tiny"
+Issues = "https://example.invalid/tiny/issues"
+"""
+
+# the fields of older metadata versions that no modern backend writes
+LEGACY = """\
+Metadata-Version: 2.2
+Name: Legacy.Pkg_Name
+Version: 2.0
+Platform: linux
+Platform: macos
+Supported-Platform: manylinux2014_x86_64
+Summary: A legacy package
+Home-page: https://example.invalid/legacy
+Download-URL: https://example.invalid/legacy/2.0
+Keywords: one,two
+Author: Ada
+Author-email: ada@example.invalid
+Maintainer: Grace
+Maintainer-email: grace@example.invalid
+License: BSD
+Classifier: Development Status :: 5 - Production/Stable
+Requires-Dist: requests
+Requires-Python: >=3.8
+Requires-External: libfoo (>1.0)
+Project-URL: Source, https://example.invalid/legacy/src
+Provides-Extra: fast
+Provides-Dist: legacy_pkg_name (2.0)
+Obsoletes-Dist: oldpkg
+Dynamic: Classifier
+Description-Content-Type: text/markdown
+
+# Legacy
+
+The long description.
+"""
+
+
+def twine_sends(dist: Dist) -> list[tuple[str, Any]]:
+    package = PackageFile.from_filename(str(dist.path), comment=None)
+    fields: list[tuple[str, Any]] = TwineRepository._convert_metadata_to_list_of_tuples(
+        package.metadata_dictionary()
+    )
+    return [*fields, (":action", "file_upload"), ("protocol_version", "1")]
+
+
+@pytest.mark.integration
+def test_the_form_of_a_real_sdist_and_wheel_is_what_twine_sends(
+    shipyard: ShipyardCLI, tmp_path: Path
+) -> None:
+    root = make_project(tmp_path / "proj", tool=RICH, with_tests=False)
+    (root / "LICENSE").write_text("MIT License\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "license")
+    assert shipyard("build", str(root)).code == 0
+    dists = read_manifest(root / "dist")
+    assert sorted(d.kind for d in dists) == ["sdist", "wheel"]
+    for dist in dists:
+        sent = form.fields(dist)
+        assert sent == twine_sends(dist)
+        names = {name for name, _ in sent}
+        assert {"classifiers", "requires_dist", "project_urls", "keywords", "license_expression"} <= names
+
+
+def test_the_form_of_legacy_metadata_fields_is_what_twine_sends(tmp_path: Path) -> None:
+    wheel = tmp_path / "Legacy.Pkg_Name-2.0-py2.py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("legacy_pkg_name.py", "X = 1\n")
+        zf.writestr("Legacy.Pkg_Name-2.0.dist-info/METADATA", LEGACY)
+    dist = identify(wheel)
+    sent = form.fields(dist)
+    assert sent == twine_sends(dist)
+    assert ("name", "Legacy.Pkg-Name") in sent and ("pyversion", "py2.py3") in sent
+    assert ("platform", "macos") in sent and ("keywords", "one, two") in sent
+    assert dist == identify(wheel) and hash(dist) == hash(identify(wheel)), "the metadata read is no field"
+
+
+def test_invalid_metadata_is_not_uploaded(tmp_path: Path) -> None:
+    wheel = tmp_path / "bad-1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("bad-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: bad\nVersion: one\n")
+    with pytest.raises(
+        CheckError, match=r"^bad-1\.0-py3-none-any\.whl: invalid metadata: .*not uploading it"
+    ):
+        form.fields(identify(wheel))

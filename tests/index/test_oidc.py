@@ -1,0 +1,171 @@
+"""Trusted publishing end to end: the CI's OIDC token traded at the index for an upload token.
+
+The CI provider and the index's OIDC endpoints are the local stand-in (tests/helpers/oidc_standin.py, the
+one place a stand-in is right: no real CI runs here); the upload goes to a real pypiserver that
+accepts `__token__` with the token the stand-in mints, and the files must then be served.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shipyard.config import Repository, load
+from shipyard.index.oidc import oidc_base
+from tests.helpers import oidc_standin
+from tests.helpers.indexes import TestIndex, start_pypiserver
+from tests.helpers.projects import Run, ShipyardCLI, make_project
+
+pytestmark = pytest.mark.integration
+
+SECRETS = (
+    oidc_standin.REQUEST_TOKEN,
+    oidc_standin.GITHUB_JWT,
+    oidc_standin.GITLAB_JWT,
+    oidc_standin.MINTED,
+)
+
+
+@pytest.fixture
+def standin() -> Iterator[oidc_standin.StandIn]:
+    with oidc_standin.running() as state:
+        yield state
+
+
+@pytest.fixture
+def token_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestIndex]:
+    """A pypiserver that takes uploads from `__token__` with the stand-in's minted token only."""
+    with start_pypiserver(
+        tmp_path_factory.mktemp("oidc-pypiserver"), {"__token__": oidc_standin.MINTED}
+    ) as index:
+        yield index
+
+
+def project(tmp_path: Path, index: TestIndex, oidc_url: str) -> Path:
+    tool = (
+        '[tool.shipyard]\nstages = ["staging"]\n\n[tool.shipyard.repositories.staging]\n'
+        f'upload-url = "{index.upload_url}"\nsimple-url = "{index.simple_url}"\noidc-url = "{oidc_url}"\n'
+    )
+    return make_project(tmp_path / "proj", "oidc-pkg", "1.0.0", tool=tool)
+
+
+def github_env(standin: oidc_standin.StandIn) -> dict[str, str]:
+    return {
+        "GITHUB_ACTIONS": "true",
+        "ACTIONS_ID_TOKEN_REQUEST_URL": standin.token_request_url,
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN": oidc_standin.REQUEST_TOKEN,
+    }
+
+
+def assert_no_secret(run: Run) -> None:
+    for secret in SECRETS:
+        for piece in (secret, secret[-16:]):
+            assert piece not in run.text, f"a secret reached the output: ...{secret[-6:]}"
+
+
+def test_oidc_base_is_on_the_upload_host_unless_configured(tmp_path: Path) -> None:
+    cfg = load(tmp_path, pyproject={})
+    assert oidc_base(cfg.repository("pypi")) == "https://upload.pypi.org/_/oidc/"
+    assert oidc_base(cfg.repository("testpypi")) == "https://test.pypi.org/_/oidc/"
+    table = {"upload-url": "http://127.0.0.1:9/legacy/", "oidc-url": "http://127.0.0.1:8/"}
+    cfg = load(tmp_path, pyproject={"tool": {"shipyard": {"repositories": {"x": table}}}})
+    assert cfg.repository("x").oidc_url == "http://127.0.0.1:8/"
+    assert oidc_base(cfg.repository("x")) == "http://127.0.0.1:8/_/oidc/"
+    assert (
+        oidc_base(Repository("y", "http://h/u/", "http://h/s/", oidc_url="http://o/_/oidc"))
+        == "http://o/_/oidc/"
+    )
+
+
+def test_github_actions_publishes_with_a_minted_token(
+    shipyard: ShipyardCLI, tmp_path: Path, token_index: TestIndex, standin: oidc_standin.StandIn
+) -> None:
+    root = project(tmp_path, token_index, standin.url)
+    assert shipyard("build", cwd=root).code == 0
+    run = shipyard("publish", "--to", "staging", "-v", cwd=root, env=github_env(standin))
+    assert run.code == 0, run.text
+    assert standin.problems == []
+    assert standin.calls == ["GET /_/oidc/audience", "GET /ci/token", "POST /_/oidc/mint-token"]
+    assert sorted(token_index.served_files("oidc-pkg")) == [
+        "oidc_pkg-1.0.0-py3-none-any.whl",
+        "oidc_pkg-1.0.0.tar.gz",
+    ]
+    assert_no_secret(run)
+
+
+def test_gitlab_ci_releases_with_its_id_token(
+    shipyard: ShipyardCLI, tmp_path: Path, token_index: TestIndex, standin: oidc_standin.StandIn
+) -> None:
+    root = project(tmp_path, token_index, standin.url)
+    env = {
+        "GITLAB_CI": "true",
+        "MY_ID_TOKEN": oidc_standin.GITLAB_JWT,
+        "SHIPYARD_OIDC_TOKEN_VAR": "MY_ID_TOKEN",
+    }
+    run = shipyard("release", "--json", "--no-test-install", "--no-verify-install", cwd=root, env=env)
+    assert run.code == 0, run.text
+    assert standin.problems == []
+    assert standin.calls == ["GET /_/oidc/audience", "POST /_/oidc/mint-token"]
+    assert len(token_index.served_files("oidc-pkg")) == 2
+    assert_no_secret(run)
+
+
+def test_another_credential_wins_and_no_exchange_happens(
+    shipyard: ShipyardCLI, tmp_path: Path, token_index: TestIndex, standin: oidc_standin.StandIn
+) -> None:
+    root = project(tmp_path, token_index, standin.url)
+    assert shipyard("build", cwd=root).code == 0
+    env = {**github_env(standin), "SHIPYARD_STAGING_TOKEN": "pypi-not-the-minted-one-0123456789"}
+    run = shipyard("publish", "--to", "staging", cwd=root, env=env)
+    assert run.code == 1 and "rejected the credential" in run.err  # the index knows only the minted token
+    assert "SHIPYARD_STAGING_TOKEN" in run.err
+    assert standin.calls == []
+
+
+def one_line_error(run: Run) -> str:
+    assert run.code == 2, run.text
+    lines = run.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), run.err
+    assert_no_secret(run)
+    return lines[0]
+
+
+def test_github_without_id_token_permission(
+    shipyard: ShipyardCLI, tmp_path: Path, token_index: TestIndex, standin: oidc_standin.StandIn
+) -> None:
+    root = project(tmp_path, token_index, standin.url)
+    line = one_line_error(shipyard("publish", "--to", "staging", cwd=root, env={"GITHUB_ACTIONS": "true"}))
+    assert "permissions: id-token: write" in line and "SHIPYARD_STAGING_TOKEN" in line
+
+
+def test_gitlab_without_id_tokens_names_the_audience(
+    shipyard: ShipyardCLI, tmp_path: Path, token_index: TestIndex, standin: oidc_standin.StandIn
+) -> None:
+    root = project(tmp_path, token_index, standin.url)
+    line = one_line_error(shipyard("publish", "--to", "staging", cwd=root, env={"GITLAB_CI": "true"}))
+    assert f"id_tokens: PYPI_ID_TOKEN: aud: {oidc_standin.AUDIENCE}" in line
+
+
+def test_unknown_publisher_names_the_index_errors(
+    shipyard: ShipyardCLI, tmp_path: Path, token_index: TestIndex
+) -> None:
+    with oidc_standin.running(publisher_known=False) as standin:
+        root = project(tmp_path, token_index, standin.url)
+        line = one_line_error(shipyard("publish", "--to", "staging", cwd=root, env=github_env(standin)))
+        assert standin.problems == []
+    assert "refused trusted publishing from GitHub Actions (HTTP 422)" in line
+    assert "invalid-publisher: valid token, but no corresponding publisher" in line
+    assert "(token ***)" in line  # the index quoted the JWT; the redactor masked it
+
+
+def test_index_without_trusted_publishing(
+    shipyard: ShipyardCLI, tmp_path: Path, token_index: TestIndex
+) -> None:
+    with oidc_standin.running(offers_oidc=False) as standin:
+        root = project(tmp_path, token_index, standin.url)
+        line = one_line_error(shipyard("publish", "--to", "staging", cwd=root, env=github_env(standin)))
+        assert standin.calls == ["GET /_/oidc/audience"]
+    assert "offers no trusted publishing" in line and "answered 404" in line
+    assert "SHIPYARD_STAGING_TOKEN" in line
