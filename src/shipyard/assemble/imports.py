@@ -235,7 +235,7 @@ class _Collector:
                 top, _, rest = dotted.partition(".")
             if top == "components":
                 self._components([rest.partition(".")[0]] if rest else [], line)
-            elif top in self.components:
+            elif top in self.components and top not in self.own:  # a module's name is the package
                 self.local.add(top)
             elif top not in STDLIB:
                 resolved = self._resolve(dotted, line)

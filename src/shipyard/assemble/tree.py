@@ -162,6 +162,7 @@ class _Writer:
     package: str
     components: dict[str, Path]
     modules: str = ""  # the modules folder's dotted name, whose imports are rewritten too
+    bare: frozenset[str] = frozenset()  # components imported by their bare name (not a module's name)
 
     def text(self, rel: str | Path, text: str) -> None:
         target = self.tree / rel
@@ -170,7 +171,7 @@ class _Writer:
 
     def code(self, source: Path, rel: str | Path) -> None:
         text = source.read_text(encoding="utf-8")
-        self.text(rel, rewrite(text, self.package, self.components, self.modules))
+        self.text(rel, rewrite(text, self.package, self.bare, self.modules))
 
     def tree_of(self, source: Path, rel: str | Path) -> None:
         """A folder copied, Python files with their component imports rewritten."""
@@ -298,7 +299,8 @@ def assemble(
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{imp}-", dir=out.parent) as tmp:
         modules = repo.layout.modules if repo.layout.modules.isidentifier() else ""
-        writer = _Writer(Path(tmp) / "tree", imp, repo.components(), modules)
+        bare = frozenset(repo.components()) - {m.import_name for m in repo.modules()}
+        writer = _Writer(Path(tmp) / "tree", imp, repo.components(), modules, bare)
         _write_package(writer, module, meta, version, needs)
         _write_extras(writer, repo, module, meta)
         writer.text("pyproject.toml", _pyproject(repo, module, meta, version, needs, scripts))

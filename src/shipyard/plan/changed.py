@@ -46,6 +46,16 @@ class Package:
         return self.module.name
 
     @property
+    def recorded_in(self) -> str:
+        """Where the last release is recorded: its tag, or paa's tracking file."""
+        return paa.TRACKING if self.tracked else self.last.tag if self.last else ""
+
+    @property
+    def last_label(self) -> str:
+        """The last release as plan shows it: its tag, or its version and the tracking file."""
+        return f"{self.last.version} in {paa.TRACKING}" if self.tracked and self.last else self.recorded_in
+
+    @property
     def version(self) -> str | None:
         """The version to release: the plan's, or None when unchanged."""
         return str(self.plan.next_version) if self.plan and self.plan.next_version else None
@@ -55,7 +65,7 @@ class Package:
             "name": self.name,
             "last_tag": self.last.tag if self.last and not self.tracked else None,
             "last_version": str(self.last.version) if self.last else None,
-            "last_recorded_in": paa.TRACKING if self.tracked else None,
+            "last_recorded_in": self.recorded_in or None,
             "changed_files": self.changed,
             "next_version": self.version,
             "plan": self.plan.as_json() if self.plan else None,
