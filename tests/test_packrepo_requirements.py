@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from shipyard.assemble import imports as requirements
-from shipyard.assemble.imports import KNOWN, MAPPING_HINT, Imports, Requirement, RequirementError, scan
+from shipyard.assemble.imports import MAPPING_HINT, Imports, Requirement, RequirementError, scan
+from shipyard.assemble.known import KNOWN
 from shipyard.errors import EXIT_USAGE, UsageError
 
 

@@ -221,7 +221,8 @@ def load(root: Path) -> Repo:
     layout, source, paa_config = Layout(), "the default layout", None
     if (root / PAA_CONFIG).is_file():
         paa_config = paa.read_config(root / PAA_CONFIG)
-        layout, source = replace(layout, **paa_config.folders, package_data="artifacts"), PAA_CONFIG
+        folders: dict[str, Any] = {**paa_config.folders, "package_data": "artifacts"}
+        layout, source = replace(layout, **folders), PAA_CONFIG
         table = {"tag": paa.TAG, **table}  # paa's tags, unless shipyard.toml names another pattern
     if isinstance(table.get("layout"), dict):
         layout = _given_layout(table, layout)

@@ -112,12 +112,35 @@ def _license(text: str) -> str | dict[str, str]:
         return {"text": text}
 
 
+def _people_and_labels(repo: Repo, meta: metadata.Meta) -> dict[str, Any]:
+    """authors, license, keywords, classifiers and urls: the module's, then .paa.config's."""
+    config = repo.paa
+    found: dict[str, Any] = {}
+    if meta.author or meta.author_email:
+        person = {"name": meta.author} if meta.author else {}
+        found["authors"] = [{**person, **({"email": meta.author_email} if meta.author_email else {})}]
+    classifiers = paa.classifiers(config.classifiers if config else (), meta.classifiers)
+    if license_text := meta.license or (config.license_label if config else ""):
+        found["license"] = _license(license_text)
+        if isinstance(found["license"], str):  # PEP 639: an expression replaces License :: classifiers
+            classifiers = tuple(c for c in classifiers if not c.startswith("License ::"))
+    if meta.keywords:
+        found["keywords"] = list(meta.keywords)
+    if classifiers:
+        found["classifiers"] = list(classifiers)
+    urls = {"Homepage": meta.url} if meta.url else {}
+    if config and config.docs_url:
+        urls["Documentation"] = config.docs_url
+    if urls:
+        found["urls"] = urls
+    return found
+
+
 def _pyproject(
     repo: Repo, module: Module, meta: metadata.Meta, version: str, needs: Needs, scripts: dict[str, str]
 ) -> str:
     import tomlkit
 
-    config = repo.paa
     project: dict[str, Any] = {
         "name": module.name,
         "version": version,
@@ -126,26 +149,13 @@ def _pyproject(
         "requires-python": meta.requires_python,
         "dependencies": sorted(str(r) for r in needs.required.values()),
     }
-    if meta.author or meta.author_email:
-        person = {"name": meta.author} if meta.author else {}
-        project["authors"] = [{**person, **({"email": meta.author_email} if meta.author_email else {})}]
-    if license_text := meta.license or (config.license_label if config else ""):
-        project["license"] = _license(license_text)
-    if meta.keywords:
-        project["keywords"] = list(meta.keywords)
-    if classifiers := paa.classifiers(config.classifiers if config else (), meta.classifiers):
-        project["classifiers"] = list(classifiers)
+    project.update(_people_and_labels(repo, meta))
     extras = {name: [str(r)] for name, r in sorted(needs.optional.items())}
     if "_api:main" in " ".join(scripts.values()):
         extras["api"] = ["uvicorn"]  # the NAME-api server; the routes themselves need only fastapi
     extras.update({k: list(v) for k, v in meta.extras.items()})
     if extras:
         project["optional-dependencies"] = extras
-    urls = {"Homepage": meta.url} if meta.url else {}
-    if config and config.docs_url:
-        urls["Documentation"] = config.docs_url
-    if urls:
-        project["urls"] = urls
     if scripts:
         project["scripts"] = scripts
     doc = {
@@ -220,8 +230,9 @@ def _write_extras(w: _Writer, repo: Repo, module: Module, meta: metadata.Meta) -
     if (w.tree / imp / "routes.py").is_file():
         w.text(f"{imp}/_api.py", launchers.API_SERVER.replace("NAME", module.name))
     if (data := repo.folder("data") / imp).is_dir():
-        target = w.tree / imp / repo.layout.package_data
-        shutil.copytree(data, target, ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            data, w.tree / imp / repo.layout.package_data, ignore=shutil.ignore_patterns("__pycache__")
+        )
     if (tests := repo.folder("tests") / imp).is_dir():
         w.tree_of(tests, "tests")  # imports of the modules folder point at the installed package
     w.text("README.md", readme(repo, module, meta))
