@@ -221,7 +221,7 @@ def load(root: Path) -> Repo:
     layout, source, paa_config = Layout(), "the default layout", None
     if (root / PAA_CONFIG).is_file():
         paa_config = paa.read_config(root / PAA_CONFIG)
-        folders: dict[str, Any] = {**paa_config.folders, "package_data": "artifacts"}
+        folders: dict[str, Any] = {**paa_config.folders, "package_data": "artifacts"}  # kwargs of replace
         layout, source = replace(layout, **folders), PAA_CONFIG
         table = {"tag": paa.TAG, **table}  # paa's tags, unless shipyard.toml names another pattern
     if isinstance(table.get("layout"), dict):

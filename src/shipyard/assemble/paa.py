@@ -14,7 +14,6 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import yaml
 from packaging.utils import canonicalize_name
@@ -65,7 +64,7 @@ def _folder(value: object, default: str, key: str, path: Path) -> str:
     return value.strip().removeprefix("./").rstrip("/") or "."
 
 
-def _text(given: Mapping[str, Any], key: str, path: Path) -> str:
+def _text(given: Mapping[str, object], key: str, path: Path) -> str:
     value = given.get(key)
     if value is None:
         return ""
