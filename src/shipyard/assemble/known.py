@@ -37,6 +37,7 @@ sqlalchemy psycopg2 psycopg asyncpg pymysql celery torch torchvision tensorflow 
 tokenizers huggingface_hub openai anthropic tiktoken sentencepiece nltk spacy networkx sympy joblib lxml
 openpyxl pypdf cryptography paramiko jsonschema pytz orjson ujson msgpack regex simplejson plotly seaborn
 polars pyarrow duckdb h5py numba shapely statsmodels xgboost lightgbm onnx pytest docker websockets IPython
+streamlit dill mcp nbformat nbconvert mkdocs gradio
 """
 KNOWN: dict[str, str] = {name: name for name in _SAME_NAME.split()} | {
     key: dist for key, _, dist in (pair.partition("=") for pair in _MISMATCHES.split())
