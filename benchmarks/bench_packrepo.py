@@ -46,8 +46,8 @@ INSTALL_TIMEOUT = 300.0
 # package-auto-assembler 1.0.5 requires `mcp` unpinned and imports mcp.server.fastmcp, which mcp 2
 # removed: without the pin `paa --help` fails with ModuleNotFoundError
 PEER = ["package-auto-assembler", "mcp<2"]
-# (import, code using it, distribution); requests_toolbelt is in none of shipyard's own tables, so it
-# resolves through the installed distributions' metadata
+# (import, code using it, distribution); requests_toolbelt is in none of shipyard's own tables: the
+# repository maps it in requirements-map.toml (what is installed beside shipyard never decides)
 THIRD_PARTY = [
     ("from packaging.version import Version", "return Version(a) > Version(b)", "packaging"),
     ("import requests", "return bool(requests.codes.ok) and a != b", "requests"),
@@ -141,6 +141,7 @@ def module_source(i: int, rng: random.Random, exp: Expected) -> str:
 def make_assemble_repo(repo: Path, count: int) -> dict[str, Expected]:
     rng, expected = random.Random(0), {}
     write(repo, "modules/components/helpers.py", HELPERS)
+    write(repo, "requirements-map.toml", 'requests_toolbelt = "requests-toolbelt"\n')
     for i in range(count):
         name = f"mod_{i:03d}"
         exp = expected[name.replace("_", "-")] = Expected()

@@ -226,7 +226,8 @@ def test_paa_layout_builds_without_moving_files(shipyard: ShipyardCLI, tmp_path:
     assert doc["extras"] == {"rich": ["rich"]}
     assert doc["scripts"] == {"words": "word_tools.cli:cli"}
     tree = root / "build" / "word_tools"
-    assert (tree / "word_tools" / "data" / "list.txt").read_text() == "a\nb\n"
+    # paa-built code reads its data as files(pkg) / "artifacts"
+    assert (tree / "word_tools" / "artifacts" / "list.txt").read_text() == "a\nb\n"
     project = tomllib.loads((tree / "pyproject.toml").read_text())["project"]
     assert (project["authors"], project["keywords"]) == ([{"name": "Kim"}], ["words"])
 

@@ -6,7 +6,9 @@ names (read with the AST), and docs/NAME/CHANGELOG.md (written at release). The 
 `docs/` are generated in a temporary folder and built by MkDocs' own command line with the built-in
 `mkdocs` theme, no plugins and nothing loaded from a CDN, so the build needs no network and the pages
 none either. One folder per package under one site folder is what GitHub Pages serves as
-`/<package>/`. The site is never inside the assembled tree, so it never reaches a wheel.
+`/<package>/` (`/<module>/` in a package-auto-assembler repository: the URL its users already have;
+the diagrams paa rendered into `.paa/docs/<module>-*.png` are copied beside the pages, so the
+images they show are there). The site is never inside the assembled tree, so it never reaches a wheel.
 """
 
 from __future__ import annotations
@@ -64,6 +66,9 @@ def _pages(repo: Repo, module: Module, meta: metadata.Meta, version: str, docs: 
             shutil.copy2(path, docs / rel)
             if path.suffix == ".md":
                 extra.append(rel.as_posix())
+    if repo.paa is not None:  # paa's rendered diagrams, which its pages and notebooks show
+        for image in sorted((repo.root / repo.paa.other["docs_dir"]).glob(f"{module.import_name}-*.png")):
+            shutil.copy2(image, docs / image.name)
     (docs / "index.md").write_text(readme(repo, module, meta), encoding="utf-8")
     (docs / "reference.md").write_text(reference.page(module, version), encoding="utf-8")
     nav = ["index.md", *extra, "reference.md"]
@@ -93,7 +98,7 @@ def build_site(repo: Repo, module: Module, version: str, site_dir: Path) -> Site
     """Build `module`'s site into `site_dir/<name>/`, replacing the old one only when the build worked."""
     require_mkdocs()
     meta = metadata.read(module.path, repo.table.get("packages", {}).get(module.import_name))
-    out = site_dir / module.name
+    out = site_dir / (module.import_name if repo.paa is not None else module.name)
     site_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{module.import_name}-", dir=site_dir) as tmp:
         work = Path(tmp)
@@ -116,4 +121,4 @@ def build_site(repo: Repo, module: Module, version: str, site_dir: Path) -> Site
         if out.exists():
             shutil.rmtree(out)
         (work / "site").rename(out)
-    return Site(module.name, out, tuple(nav))
+    return Site(out.name, out, tuple(nav))

@@ -7,8 +7,10 @@ one. `ast.walk` sees every import statement as Python runs it, and `tokenize` gi
 (a `#` inside a string is not a hint).
 
 An import name is not a distribution name (`cv2` is opencv-python, `google.protobuf` is protobuf): the
-caller's mapping file decides first, then the repository's own packages, then `KNOWN`, then the
-distributions installed here. An import none of them knows is an error, never a guess.
+caller's mapping file decides first, then the repository's own packages, then `KNOWN`. An import none
+of them knows is an error, never a guess, unless the repository follows package-auto-assembler, whose
+documented rule is that an unmapped import is installed by its own name. What happens to be installed
+beside shipyard never decides another project's requirements.
 
 Hints, in the comment on an import's line(s):
     import requests  #>=2.20     a version specifier (any PEP 440 specifier set)
@@ -16,6 +18,7 @@ Hints, in the comment on an import's line(s):
     #! import rich #>=13         the same, as a commented import line (paa's style)
     #@ click>=8.0                a requirement no import shows (`#!@ x` or `#! #@ x`: an optional one)
     import mylib  #-             not a requirement: skip this import
+    import mylib  #[extra]>=1.0  with an extra of the distribution (paa's style): mylib[extra]>=1.0
 """
 
 from __future__ import annotations
@@ -25,11 +28,9 @@ import dataclasses
 import functools
 import io
 import re
-import sys
 import tokenize
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import packages_distributions
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement
@@ -37,53 +38,15 @@ from packaging.requirements import Requirement as _Pep508
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
+from shipyard.assemble.known import KNOWN, NAMESPACES, STDLIB
+from shipyard.assemble.local import Scope, relative
 from shipyard.errors import UsageError
 
 MAPPING_HINT = "requirements-map.toml"
 
-# Import names whose distribution is named otherwise; dotted keys for namespace packages (google.*).
-_MISMATCHES = """
-cv2=opencv-python yaml=PyYAML PIL=Pillow sklearn=scikit-learn skimage=scikit-image dateutil=python-dateutil
-jwt=PyJWT bs4=beautifulsoup4 attr=attrs magic=python-magic dotenv=python-dotenv docx=python-docx
-pptx=python-pptx serial=pyserial usb=pyusb Crypto=pycryptodome Cryptodome=pycryptodomex OpenSSL=pyOpenSSL
-fitz=PyMuPDF telegram=python-telegram-bot github=PyGithub git=GitPython MySQLdb=mysqlclient zmq=pyzmq
-wx=wxPython gi=PyGObject jose=python-jose multipart=python-multipart slugify=python-slugify
-Levenshtein=python-Levenshtein ldap=python-ldap nacl=PyNaCl dns=dnspython Bio=biopython grpc=grpcio
-kafka=kafka-python websocket=websocket-client socks=PySocks pkg_resources=setuptools OpenGL=PyOpenGL
-win32api=pywin32 win32con=pywin32 win32com=pywin32 pythoncom=pywin32 pywintypes=pywin32 cairo=pycairo
-mpl_toolkits=matplotlib markdown_it=markdown-it-py socketio=python-socketio engineio=python-engineio
-discord=discord.py airflow=apache-airflow factory=factory-boy memcache=python-memcached Xlib=python-xlib
-umap=umap-learn whisper=openai-whisper faiss=faiss-cpu llama_cpp=llama-cpp-python ruamel.yaml=ruamel.yaml
-speech_recognition=SpeechRecognition googleapiclient=google-api-python-client google.protobuf=protobuf
-google.auth=google-auth google.oauth2=google-auth google.api_core=google-api-core google.genai=google-genai
-google.generativeai=google-generativeai google.cloud.storage=google-cloud-storage
-google.cloud.bigquery=google-cloud-bigquery google.cloud.pubsub=google-cloud-pubsub
-google.cloud.pubsub_v1=google-cloud-pubsub google.cloud.firestore=google-cloud-firestore
-azure.identity=azure-identity azure.storage.blob=azure-storage-blob
-"""
-# Popular distributions whose import name is their name: known without being installed here.
-_SAME_NAME = """
-numpy pandas scipy matplotlib requests httpx aiohttp urllib3 certifi idna flask django fastapi starlette
-uvicorn pydantic click typer rich tqdm colorama tabulate loguru jinja2 markdown pygments toml tomli tomlkit
-packaging typing_extensions six attrs tenacity filelock platformdirs psutil boto3 botocore redis pymongo
-sqlalchemy psycopg2 psycopg asyncpg pymysql celery torch torchvision tensorflow keras transformers datasets
-tokenizers huggingface_hub openai anthropic tiktoken sentencepiece nltk spacy networkx sympy joblib lxml
-openpyxl pypdf cryptography paramiko jsonschema pytz orjson ujson msgpack regex simplejson plotly seaborn
-polars pyarrow duckdb h5py numba shapely statsmodels xgboost lightgbm onnx pytest docker websockets IPython
-"""
-KNOWN: dict[str, str] = {name: name for name in _SAME_NAME.split()} | {
-    key: dist for key, _, dist in (pair.partition("=") for pair in _MISMATCHES.split())
-}
-# Namespace packages: only a dotted name (google.protobuf) tells the distribution, never the bare top.
-_NAMESPACES = frozenset({"google", "azure"})
-# The running interpreter's standard library, plus modules that are stdlib in another supported Python.
-_OTHER_STDLIB = """__future__ _typeshed tomllib distutils imp asynchat asyncore smtpd aifc audioop cgi
-cgitb chunk crypt imghdr mailcap msilib nis nntplib ossaudiodev pipes sndhdr spwd sunau telnetlib uu xdrlib
-lib2to3"""
-_STDLIB = frozenset(sys.stdlib_module_names) | frozenset(_OTHER_STDLIB.split())
 _IMPORT_ERRORS = frozenset({"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 _OPERATORS = ("<", ">", "=", "!=", "~")
-_MAYBE_HINT = re.compile(r"#\s*[-!@<>=~]")
+_MAYBE_HINT = re.compile(r"#\s*[-!@<>=~\[]")
 
 
 class RequirementError(UsageError):
@@ -109,6 +72,7 @@ class Imports:
     required: tuple[Requirement, ...]
     optional: tuple[Requirement, ...]
     local: tuple[str, ...]  # component module names this module imports
+    problems: tuple[str, ...] = ()  # `<path>:<line>: ...` for what a lenient scan did not raise
 
 
 @dataclass
@@ -118,11 +82,7 @@ class _Hint:
     specs: list[str] = field(default_factory=list)
     manual: list[str] = field(default_factory=list)  # `#@` requirement texts
     code: list[str] = field(default_factory=list)  # `#! import x` statements
-
-
-@functools.cache
-def _installed() -> Mapping[str, list[str]]:
-    return packages_distributions()
+    extras: list[str] = field(default_factory=list)  # `#[extra]` of the distribution
 
 
 def _read_segment(text: str, hint: _Hint, where: str) -> bool:
@@ -134,6 +94,11 @@ def _read_segment(text: str, hint: _Hint, where: str) -> bool:
         hint.skip = True
     elif text.startswith("@"):
         hint.manual.append(text[1:].strip())
+    elif (extra := re.match(r"\[([A-Za-z0-9][A-Za-z0-9._-]*)\]", text)) and (
+        not text[extra.end() :].strip() or text[extra.end() :].lstrip().startswith(_OPERATORS)
+    ):
+        hint.extras.append(extra[1])
+        return _read_segment(text[extra.end() :], hint, where) if text[extra.end() :].strip() else True
     elif hint.optional and text.startswith(("import ", "from ")):
         hint.code.append(text.strip())
     elif text.lstrip().startswith(_OPERATORS):
@@ -166,7 +131,10 @@ def _hints(path: Path, source: str) -> dict[int, _Hint]:
 def _merged(hints: Iterable[_Hint | None]) -> _Hint:
     present = [h for h in hints if h]
     return _Hint(
-        any(h.optional for h in present), any(h.skip for h in present), [s for h in present for s in h.specs]
+        any(h.optional for h in present),
+        any(h.skip for h in present),
+        [s for h in present for s in h.specs],
+        extras=[e for h in present for e in h.extras],
     )
 
 
@@ -221,45 +189,86 @@ def _own_names(names: tuple[str, ...]) -> dict[str, str]:
     return {name: name.replace("_", "-") for name in names}
 
 
+@dataclass(frozen=True)
+class Rules:
+    """How a scan treats what it cannot tell: `lenient` records problems instead of raising them
+    (planning reads every package, and one package's bad import must block only that package);
+    `same_name` installs an unmapped import by its own name (package-auto-assembler's rule)."""
+
+    lenient: bool = False
+    same_name: bool = False
+
+
 class _Collector:
     def __init__(
-        self, path: Path, components: Collection[str], own: Collection[str], mapping: Mapping[str, str]
+        self,
+        path: Path,
+        components: Collection[str],
+        own: Collection[str],
+        mapping: Mapping[str, str],
+        scope: Scope | None,
+        rules: Rules,
     ):
         self.path, self.components, self.mapping = path, frozenset(components), mapping
         self.own = _own_names(tuple(own))
+        self.scope, self.rules = scope, rules
         self.found: list[Requirement] = []
         self.local: set[str] = set()
+        self.problems: list[str] = []
 
-    def add(self, node: ast.Import | ast.ImportFrom, line: int, optional: bool, specs: list[str]) -> None:
+    def problem(self, text: str) -> None:
+        if not self.rules.lenient:
+            raise RequirementError(text)
+        self.problems.append(text)
+
+    def add(self, node: ast.Import | ast.ImportFrom, line: int, optional: bool, hint: _Hint) -> None:
+        if isinstance(node, ast.ImportFrom) and node.level and self.scope is not None:
+            reached, problem = relative(self.scope, self.path, node)
+            if problem:
+                self.problem(f"{self.path}:{line}: {problem}")
+            self._components(reached, line)
+        package = self.scope.modules_package if self.scope else ""
         for dotted in _dotted(node):
             top, _, rest = dotted.partition(".")
+            if package and top == package and rest:  # `python_modules.x`: the repository's own modules
+                dotted = rest
+                top, _, rest = dotted.partition(".")
             if top == "components":
-                self.local.update([rest.partition(".")[0]] if rest else [])
-            elif top in self.components:
+                self._components([rest.partition(".")[0]] if rest else [], line)
+            elif top in self.components and top not in self.own:  # a module's name is the package
                 self.local.add(top)
-            elif top not in _STDLIB:
-                dist, key = self._resolve(dotted, line)
-                self.found.append(Requirement(dist, ",".join(specs), optional, key, line))
+            elif top not in STDLIB:
+                resolved = self._resolve(dotted, line)
+                if resolved is not None:
+                    dist, key = resolved
+                    extras = tuple(sorted(set(hint.extras)))
+                    self.found.append(Requirement(dist, ",".join(hint.specs), optional, key, line, extras))
 
-    def _resolve(self, dotted: str, line: int) -> tuple[str, str]:
+    def _components(self, names: list[str], line: int) -> None:
+        for name in names:
+            if self.scope is not None and name not in self.scope.components:
+                self.problem(
+                    f"{self.path}:{line}: imports component '{name}', "
+                    f"which is not in {self.scope.components_dir}"
+                )
+            else:
+                self.local.add(name)
+
+    def _resolve(self, dotted: str, line: int) -> tuple[str, str] | None:
         parts = dotted.split(".")
         keys = [".".join(parts[:i]) for i in range(len(parts), 0, -1)]  # the longest first
         for table in (self.mapping, self.own, KNOWN):
             for key in keys:
                 if key in table:
                     return table[key], key
-        top, namespace = parts[0], parts[0] in _NAMESPACES
-        dists = _installed().get(top, [])
-        by_name = {canonicalize_name(d): d for d in dists}
-        for key in keys[:-1] if namespace else keys:
-            if canonicalize_name(key) in by_name:
-                return by_name[canonicalize_name(key)], key
-        if dists and not namespace:
-            return sorted(dists)[0], top
-        raise RequirementError(
+        top, namespace = parts[0], parts[0] in NAMESPACES
+        if self.rules.same_name and not namespace:
+            return top, top
+        self.problem(
             f"{self.path}:{line}: cannot tell which distribution provides '{dotted if namespace else top}': "
             f"add it to the mapping file ({MAPPING_HINT}) or mark the line with #- if it is not a requirement"
         )
+        return None
 
     def manual(self, text: str, line: int, optional: bool) -> None:
         where = f"{self.path}:{line}"
@@ -286,6 +295,7 @@ class _Collector:
             required=tuple(r for r in merged if not r.optional),
             optional=tuple(r for r in merged if r.optional),
             local=tuple(sorted(self.local)),
+            problems=tuple(self.problems),
         )
 
 
@@ -312,11 +322,24 @@ def scan(
     components: Collection[str] = (),
     local_names: Collection[str] = (),
     mapping: Mapping[str, str] | None = None,
+    scope: Scope | None = None,
+    rules: Rules = Rules(),
 ) -> Imports:
-    """The requirements and component imports of one module file (`source`: its text, if already read)."""
+    """The requirements and component imports of one module file (`source`: its text, if already
+    read). `scope`: where its relative and component imports may lead (checked when given)."""
+    collector = _Collector(path, components, local_names, mapping or {}, scope, rules)
+    try:
+        _collect(collector, path, source)
+    except RequirementError as exc:
+        if not rules.lenient:
+            raise
+        return Imports((), (), (), problems=(exc.message,))
+    return collector.result()
+
+
+def _collect(collector: _Collector, path: Path, source: str | None) -> None:
     text, tree = _parse(path, source)
     hints = _hints(path, text) if _MAYBE_HINT.search(text) else {}  # tokenize is slow: only if needed
-    collector = _Collector(path, components, local_names, mapping or {})
     nodes = list(ast.walk(tree))
     guarded = _guarded(n for n in nodes if isinstance(n, ast.Try))
     for node in nodes:
@@ -324,11 +347,10 @@ def scan(
             end = node.end_lineno or node.lineno
             hint = _merged(hints.get(n) for n in range(node.lineno, end + 1))
             if not hint.skip:
-                collector.add(node, node.lineno, id(node) in guarded or hint.optional, hint.specs)
+                collector.add(node, node.lineno, id(node) in guarded or hint.optional, hint)
     for line, hint in sorted(hints.items()):
         for code in hint.code:
             for stmt in _commented(code, f"{path}:{line}"):
-                collector.add(stmt, line, True, hint.specs)
+                collector.add(stmt, line, True, hint)
         for requirement in hint.manual:
             collector.manual(requirement, line, hint.optional)
-    return collector.result()

@@ -2,9 +2,10 @@
 
 One package per module: `modules/<name>.py` (or a folder `modules/<name>/`), and by the same name,
 optionally, `cli/<name>.py`, `api/<name>.py`, `apps/<name>.py`, `docs/<name>/`, `data/<name>/`,
-`notebooks/<name>.ipynb`, `tests/<name>/`; `modules/components/` holds helpers vendored into the
-packages that import them. Folder names come from `[layout]` in `shipyard.toml`, or from a
-package-auto-assembler `.paa.config`, so that its users switch without moving files.
+`notebooks/<name>.ipynb`, `tests/<name>/`; `modules/components/` holds helpers (files, or folders
+with or without `__init__.py`) vendored into the packages that import them. Folder names come from
+a package-auto-assembler `.paa.config` (with paa's defaults for every key it leaves out, so that its
+users switch without moving files), and `[layout]` in `shipyard.toml` overrides either.
 """
 
 from __future__ import annotations
@@ -12,28 +13,22 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from packaging.utils import canonicalize_name
+
+from shipyard.assemble import paa
 from shipyard.errors import ConfigError
 from shipyard.tools.tomlread import tomllib
 
 CONFIG = "shipyard.toml"
-PAA_CONFIG = ".paa.config"
 MAPPING_FILE = "requirements-map.toml"  # import name -> distribution, for the imports no table knows
 
-# .paa.config key -> our folder
-_PAA_KEYS = {
-    "module_dir": "modules",
-    "cli_dir": "cli",
-    "api_routes_dir": "api",
-    "streamlit_dir": "apps",
-    "artifacts_dir": "data",
-    "extra_docs_dir": "docs",
-    "example_notebooks_path": "notebooks",
-    "tests_dir": "tests",
-}
+PAA_CONFIG = paa.CONFIG
+FOLDERS = ("modules", "components", "cli", "api", "apps", "docs", "data", "notebooks", "tests")
+_PAA_METADATA = re.compile(r"^__package_metadata__\s*(?::[^=\n]*)?=", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -47,9 +42,11 @@ class Layout:
     data: str = "data"
     notebooks: str = "notebooks"
     tests: str = "tests"
+    package_data: str = "data"  # the folder inside each package that data/NAME/ becomes
+    exclude: tuple[str, ...] = ()  # modules that are no packages
 
     def folders(self) -> dict[str, str]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return {name: str(getattr(self, name)) for name in FOLDERS}
 
 
 @dataclass(frozen=True)
@@ -75,40 +72,61 @@ class Repo:
     layout: Layout
     table: Mapping[str, Any]  # shipyard.toml, for the release options and [packages.NAME]
     source: str  # where the layout came from
+    paa: paa.PaaConfig | None = None  # the .paa.config, when the repository has one
 
     def folder(self, kind: str) -> Path:
         return self.root / str(getattr(self.layout, kind))
 
     def modules(self) -> list[Module]:
-        """Every module in the modules folder, sorted by name (listed once per Repo)."""
-        return list(self._modules)
+        """Every module in the modules folder that is a package, sorted by name (listed once)."""
+        return list(self._modules[0])
+
+    def skipped(self) -> dict[str, str]:
+        """Modules that are no packages -> why: excluded, or (paa) without __package_metadata__."""
+        return dict(self._modules[1])
 
     @functools.cached_property
-    def _modules(self) -> tuple[Module, ...]:
+    def _modules(self) -> tuple[tuple[Module, ...], Mapping[str, str]]:
         folder, components = self.folder("modules"), self.folder("components")
         if not folder.is_dir():
             raise ConfigError(f"{folder} does not exist: create it, or set [layout] modules in {CONFIG}")
-        found = []
+        excluded = {canonicalize_name(n) for n in self.layout.exclude}
+        found, skipped = [], {}
         for path in sorted(folder.iterdir()):
             if path == components or path.name.startswith(("_", ".")):
                 continue
             if path.suffix == ".py" and path.is_file():
-                found.append(Module(path.stem, path))
+                module = Module(path.stem, path)
             elif path.is_dir() and (path / "__init__.py").is_file():
-                found.append(Module(path.name, path))
-        return tuple(found)
+                module = Module(path.name, path)
+            else:
+                continue
+            if canonicalize_name(module.name) in excluded:
+                skipped[module.name] = f"excluded by [layout] exclude in {CONFIG}"
+            elif self.paa is not None and not _PAA_METADATA.search(_source(module)):
+                skipped[module.name] = "no __package_metadata__ (package-auto-assembler skips it too)"
+            else:
+                found.append(module)
+        return tuple(found), skipped
 
     def module(self, name: str) -> Module:
         wanted = name.replace("-", "_")
         for module in self.modules():
             if module.import_name == wanted:
                 return module
+        why = self.skipped().get(wanted.replace("_", "-"))
+        if why:
+            raise ConfigError(f"module '{name}' is no package: {why}")
         raise ConfigError(
             f"no module '{name}' in {self.layout.modules}/ (looked for {wanted}.py or {wanted}/)"
         )
 
+    def tag_name(self, module: Module) -> str:
+        """The name `{package}` stands for in its tags: paa tags name the module (`v1.0.5_my_mod`)."""
+        return module.import_name if self.paa is not None else module.name
+
     def components(self) -> dict[str, Path]:
-        """Component import name -> its file or folder."""
+        """Component import name -> its file or folder (a folder needs no `__init__.py`)."""
         return dict(self._components)
 
     @functools.cached_property
@@ -117,25 +135,29 @@ class Repo:
         if not folder.is_dir():
             return {}
         found = {p.stem: p for p in folder.glob("*.py") if p.name != "__init__.py"}
-        found.update({p.name: p for p in folder.iterdir() if p.is_dir() and (p / "__init__.py").is_file()})
+        found.update(
+            {p.name: p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(("_", "."))}
+        )
         return found
 
     def requirement_map(self) -> dict[str, str]:
-        """The repository's import name -> distribution overrides (requirements-map.toml)."""
+        """The repository's import name -> distribution overrides: paa's .paa/package_mapping.json,
+        then requirements-map.toml (which wins)."""
         return dict(self._requirement_map)
 
     @functools.cached_property
     def _requirement_map(self) -> dict[str, str]:
+        found = paa.mapping(self.root)
         path = self.root / MAPPING_FILE
         if not path.is_file():
-            return {}
+            return found
         try:
             table = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path} is not valid TOML: {exc}") from None
         if not all(isinstance(v, str) for v in table.values()):
             raise ConfigError(f"{path}: each entry maps an import name to a distribution name (a string)")
-        return dict(table)
+        return {**found, **table}
 
     def files_of(self, module: Module) -> list[Path]:
         """Every path that belongs to `module` (its change set; components are added by the caller)."""
@@ -150,21 +172,44 @@ class Repo:
             self.root / layout.notebooks / f"{name}.ipynb",
             self.root / layout.tests / name,
         ]
+        if self.paa is not None:  # the other folders paa's workflow watches
+            other = self.paa.other
+            candidates += [
+                self.root / other["mcp_dir"] / f"{name}.py",
+                self.root / other["drawio_dir"] / f"{name}.drawio",
+                self.root / other["licenses_dir"] / name,
+            ]
         return [p for p in candidates if p.exists()]
 
 
-def _paa_config(text: str) -> dict[str, str]:
-    """The `key: value` lines of a .paa.config (YAML written by paa; nested values are not ours)."""
-    found = {}
-    for line in text.splitlines():
-        match = re.match(r"([A-Za-z_]+)\s*:\s*(.*?)\s*$", line)
-        if match and match[1] in _PAA_KEYS and match[2] and match[2] not in ("null", "~"):
-            found[_PAA_KEYS[match[1]]] = match[2].strip("'\"").strip("./").rstrip("/") or "."
-    return found
+def _source(module: Module) -> str:
+    path = module.path / "__init__.py" if module.is_folder else module.path
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return "__package_metadata__ = None"  # unreadable: kept, so that assembling it says why
+
+
+def _given_layout(table: Mapping[str, Any], layout: Layout) -> Layout:
+    """`layout` with [layout] of shipyard.toml applied (folders, package-data, exclude)."""
+    given = dict(table["layout"])
+    known = [*FOLDERS, "package-data", "exclude"]
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        raise ConfigError(f"unknown key '{unknown[0]}' in [layout] of {CONFIG} (known: {', '.join(known)})")
+    exclude = given.pop("exclude", [])
+    if not isinstance(exclude, list) or not all(isinstance(v, str) and v for v in exclude):
+        raise ConfigError(f"[layout] exclude in {CONFIG} must be a list of module names")
+    if "package-data" in given:
+        given["package_data"] = given.pop("package-data")
+    if not all(isinstance(v, str) and v for v in given.values()):
+        raise ConfigError(f"[layout] folders in {CONFIG} must be non-empty strings")
+    return replace(layout, **given, exclude=tuple(exclude))
 
 
 def load(root: Path) -> Repo:
-    """The packaging repository at `root`: shipyard.toml's [layout], else .paa.config, else defaults."""
+    """The packaging repository at `root`: .paa.config (with paa's defaults) or shipyard's default
+    layout, with shipyard.toml's [layout] over it."""
     root = root.resolve()
     table: dict[str, Any] = {}
     path = root / CONFIG
@@ -173,23 +218,16 @@ def load(root: Path) -> Repo:
             table = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path} is not valid TOML: {exc}") from None
-    layout, source = Layout(), "the default layout"
+    layout, source, paa_config = Layout(), "the default layout", None
+    if (root / PAA_CONFIG).is_file():
+        paa_config = paa.read_config(root / PAA_CONFIG)
+        folders: dict[str, Any] = {**paa_config.folders, "package_data": "artifacts"}  # kwargs of replace
+        layout, source = replace(layout, **folders), PAA_CONFIG
+        table = {"tag": paa.TAG, **table}  # paa's tags, unless shipyard.toml names another pattern
     if isinstance(table.get("layout"), dict):
-        given = table["layout"]
-        unknown = sorted(set(given) - set(layout.folders()))
-        if unknown:
-            raise ConfigError(
-                f"unknown key '{unknown[0]}' in [layout] of {CONFIG} (known: {', '.join(layout.folders())})"
-            )
-        if not all(isinstance(v, str) and v for v in given.values()):
-            raise ConfigError(f"[layout] folders in {CONFIG} must be non-empty strings")
-        layout, source = replace(layout, **given), f"[layout] in {CONFIG}"
-    elif (root / PAA_CONFIG).is_file():
-        given = _paa_config((root / PAA_CONFIG).read_text(encoding="utf-8"))
-        if "modules" in given:
-            given.setdefault("components", f"{given['modules']}/components")
-        layout, source = replace(layout, **given), PAA_CONFIG
-    return Repo(root, layout, table, source)
+        layout = _given_layout(table, layout)
+        source = f"[layout] in {CONFIG}" + (f" over {PAA_CONFIG}" if paa_config else "")
+    return Repo(root, layout, table, source, paa_config)
 
 
 def is_packaging_repo(root: Path) -> bool:

@@ -35,7 +35,6 @@ class Meta:
     classifiers: tuple[str, ...] = ()
     extras: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     cli_name: str = ""
-    public: tuple[str, ...] = ()  # the module's public top-level names
 
 
 def parse(path: Path) -> ast.Module:
@@ -61,16 +60,6 @@ def _literal(tree: ast.Module, name: str, path: Path) -> tuple[dict[str, Any], i
                 raise MetadataError(f"{path}:{node.lineno}: {name} must be a dict")
             return value, node.lineno
     return {}, 1
-
-
-def _public_names(tree: ast.Module) -> tuple[str, ...]:
-    names: list[str] = []
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
-            names.append(node.name)
-        elif isinstance(node, ast.Assign):
-            names += [t.id for t in node.targets if isinstance(t, ast.Name)]
-    return tuple(n for n in names if not n.startswith("_"))
 
 
 def _check(values: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -111,6 +100,4 @@ def read(path: Path, overrides: Mapping[str, Any] | None = None, *, cli: Path | 
     if cli is not None and cli.is_file():
         cli_meta, _ = _literal(parse(cli), "__cli_metadata__", cli)
         cli_name = str(cli_meta.get("name", ""))
-    return Meta(
-        description=description, docstring=docstring, cli_name=cli_name, public=_public_names(tree), **values
-    )
+    return Meta(description=description, docstring=docstring, cli_name=cli_name, **values)

@@ -1,10 +1,11 @@
 """Module -> package tree: what `shipyard assemble NAME` writes into `build/NAME/`.
 
 The tree holds a PEP 621 `pyproject.toml` (flit_core, which shipyard also runs in-process), the
-package (`__init__.py` exposing the module's public names and `__version__`, the module, vendored
-components, the CLI, routes, app and data), README, LICENSE, and the package's tests beside it (not in
-the wheel). Nothing else: no repository, no tracking files, no setup.py. It is made in a temporary
-folder and moved into place whole, so a failure writes nothing.
+package (`__init__.py` re-exporting the module as paa does, `from .NAME import *`, which respects
+its `__all__`, and `__version__`; the module, vendored components, the CLI, routes, app and data),
+README, LICENSE (and NOTICE), and the package's tests beside it (not in the wheel). Nothing else: no
+repository, no tracking files, no setup.py. It is made in a temporary folder and moved into place
+whole, so a failure writes nothing.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
 from packaging.utils import canonicalize_name
 
-from shipyard.assemble import metadata
-from shipyard.assemble.imports import Requirement, scan
+from shipyard.assemble import launchers, metadata, paa
 from shipyard.assemble.layout import Module, Repo
+from shipyard.assemble.needs import Needs, collect
 from shipyard.assemble.rewrite import COMPONENTS, rewrite
 from shipyard.errors import ConfigError
 
@@ -52,47 +54,6 @@ class Assembled:
             "scripts": self.scripts,
             "depends_on": self.siblings,
         }
-
-
-def _python_files(path: Path) -> list[Path]:
-    return sorted(path.rglob("*.py")) if path.is_dir() else [path]
-
-
-@dataclass
-class _Needs:
-    required: dict[str, Requirement] = field(default_factory=dict)
-    optional: dict[str, Requirement] = field(default_factory=dict)
-    components: set[str] = field(default_factory=set)
-
-
-def _collect(repo: Repo, files: list[Path], module: Module) -> _Needs:
-    """Requirements of `files` and of every component they reach, components followed transitively."""
-    components = repo.components()
-    siblings = [m.import_name for m in repo.modules() if m.import_name != module.import_name]
-    # a folder module may import itself absolutely: known, and no requirement
-    names = {**repo.requirement_map(), module.import_name: module.name}
-    own = canonicalize_name(module.name)
-    needs, todo = _Needs(), list(files)
-    while todo:
-        path = todo.pop()
-        found = scan(path, components=list(components), local_names=siblings, mapping=names)
-        for req in found.required:
-            if canonicalize_name(req.name) != own:
-                needs.required.setdefault(canonicalize_name(req.name), req)
-        for req in found.optional:
-            if canonicalize_name(req.name) != own:
-                needs.optional.setdefault(canonicalize_name(req.name), req)
-        for name in found.local:
-            if name not in components:
-                raise ConfigError(
-                    f"{path}: imports component '{name}', which is not in {repo.layout.components}/"
-                )
-            if name not in needs.components:
-                needs.components.add(name)
-                todo += _python_files(components[name])
-    for name in needs.required:
-        needs.optional.pop(name, None)
-    return needs
 
 
 def _entry(path: Path, names: tuple[str, ...], what: str) -> str:
@@ -136,16 +97,47 @@ def readme(repo: Repo, module: Module, meta: metadata.Meta) -> str:
 
 
 def _init(module: Module, meta: metadata.Meta, version: str) -> str:
-    """The package's `__init__.py`: the module's public names, and `__version__`."""
-    lines = [repr(meta.description), ""]
-    if meta.public:
-        lines.append(f"from .{module.import_name} import {', '.join(meta.public)}")
-    lines += ["", f"__all__ = {list(meta.public)!r}", f'__version__ = "{version}"', ""]
-    return "\n".join(lines)
+    """The package's `__init__.py`: everything `from module import *` gives (paa's way: names the
+    module imports, such as its components' classes, stay importable from the package), and
+    `__version__`."""
+    lines = [repr(meta.description), "", f"from .{module.import_name} import *  # noqa: F403", ""]
+    return "\n".join([*lines, f'__version__ = "{version}"', ""])
+
+
+def _license(text: str) -> str | dict[str, str]:
+    """An SPDX expression as PEP 639 has it (`mit` -> `MIT`), else the text as a legacy table."""
+    try:
+        return canonicalize_license_expression(text)
+    except InvalidLicenseExpression:
+        return {"text": text}
+
+
+def _people_and_labels(repo: Repo, meta: metadata.Meta) -> dict[str, Any]:
+    """authors, license, keywords, classifiers and urls: the module's, then .paa.config's."""
+    config = repo.paa
+    found: dict[str, Any] = {}
+    if meta.author or meta.author_email:
+        person = {"name": meta.author} if meta.author else {}
+        found["authors"] = [{**person, **({"email": meta.author_email} if meta.author_email else {})}]
+    classifiers = paa.classifiers(config.classifiers if config else (), meta.classifiers)
+    if license_text := meta.license or (config.license_label if config else ""):
+        found["license"] = _license(license_text)
+        if isinstance(found["license"], str):  # PEP 639: an expression replaces License :: classifiers
+            classifiers = tuple(c for c in classifiers if not c.startswith("License ::"))
+    if meta.keywords:
+        found["keywords"] = list(meta.keywords)
+    if classifiers:
+        found["classifiers"] = list(classifiers)
+    urls = {"Homepage": meta.url} if meta.url else {}
+    if config and config.docs_url:
+        urls["Documentation"] = config.docs_url
+    if urls:
+        found["urls"] = urls
+    return found
 
 
 def _pyproject(
-    module: Module, meta: metadata.Meta, version: str, needs: _Needs, scripts: dict[str, str]
+    repo: Repo, module: Module, meta: metadata.Meta, version: str, needs: Needs, scripts: dict[str, str]
 ) -> str:
     import tomlkit
 
@@ -157,23 +149,13 @@ def _pyproject(
         "requires-python": meta.requires_python,
         "dependencies": sorted(str(r) for r in needs.required.values()),
     }
-    if meta.author or meta.author_email:
-        person = {"name": meta.author} if meta.author else {}
-        project["authors"] = [{**person, **({"email": meta.author_email} if meta.author_email else {})}]
-    if meta.license:
-        project["license"] = meta.license
-    if meta.keywords:
-        project["keywords"] = list(meta.keywords)
-    if meta.classifiers:
-        project["classifiers"] = list(meta.classifiers)
+    project.update(_people_and_labels(repo, meta))
     extras = {name: [str(r)] for name, r in sorted(needs.optional.items())}
     if "_api:main" in " ".join(scripts.values()):
         extras["api"] = ["uvicorn"]  # the NAME-api server; the routes themselves need only fastapi
     extras.update({k: list(v) for k, v in meta.extras.items()})
     if extras:
         project["optional-dependencies"] = extras
-    if meta.url:
-        project["urls"] = {"Homepage": meta.url}
     if scripts:
         project["scripts"] = scripts
     doc = {
@@ -189,6 +171,8 @@ class _Writer:
     tree: Path
     package: str
     components: dict[str, Path]
+    modules: str = ""  # the modules folder's dotted name, whose imports are rewritten too
+    bare: frozenset[str] = frozenset()  # components imported by their bare name (not a module's name)
 
     def text(self, rel: str | Path, text: str) -> None:
         target = self.tree / rel
@@ -196,7 +180,8 @@ class _Writer:
         target.write_text(text, encoding="utf-8")
 
     def code(self, source: Path, rel: str | Path) -> None:
-        self.text(rel, rewrite(source.read_text(encoding="utf-8"), self.package, self.components))
+        text = source.read_text(encoding="utf-8")
+        self.text(rel, rewrite(text, self.package, self.bare, self.modules))
 
     def tree_of(self, source: Path, rel: str | Path) -> None:
         """A folder copied, Python files with their component imports rewritten."""
@@ -211,7 +196,7 @@ class _Writer:
                 shutil.copy2(path, self.tree / target)
 
 
-def _write_package(w: _Writer, module: Module, meta: metadata.Meta, version: str, needs: _Needs) -> None:
+def _write_package(w: _Writer, module: Module, meta: metadata.Meta, version: str, needs: Needs) -> None:
     imp = module.import_name
     if module.is_folder:
         w.tree_of(module.path, imp)
@@ -241,18 +226,37 @@ def _write_extras(w: _Writer, repo: Repo, module: Module, meta: metadata.Meta) -
         if source.is_file():
             w.code(source, f"{imp}/{target}")
     if (w.tree / imp / "app.py").is_file():
-        w.text(f"{imp}/_app.py", _APP_LAUNCHER.replace("NAME", module.name))
+        w.text(f"{imp}/_app.py", launchers.APP_LAUNCHER.replace("NAME", module.name))
     if (w.tree / imp / "routes.py").is_file():
-        w.text(f"{imp}/_api.py", _API_SERVER.replace("NAME", module.name))
+        w.text(f"{imp}/_api.py", launchers.API_SERVER.replace("NAME", module.name))
     if (data := repo.folder("data") / imp).is_dir():
-        shutil.copytree(data, w.tree / imp / "data", ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            data, w.tree / imp / repo.layout.package_data, ignore=shutil.ignore_patterns("__pycache__")
+        )
     if (tests := repo.folder("tests") / imp).is_dir():
-        shutil.copytree(tests, w.tree / "tests", ignore=shutil.ignore_patterns("__pycache__"))
+        w.tree_of(tests, "tests")  # imports of the modules folder point at the installed package
     w.text("README.md", readme(repo, module, meta))
-    for name in ("LICENSE", "LICENSE.txt", "LICENSE.md"):
-        if (repo.root / name).is_file():
-            shutil.copy2(repo.root / name, w.tree / name)
-            break
+    for name, source in _legal_files(repo, module).items():
+        shutil.copy2(source, w.tree / name)
+
+
+def _legal_files(repo: Repo, module: Module) -> dict[str, Path]:
+    """LICENSE (and NOTICE): paa's licenses/NAME/ first, then its license_path and notice_path,
+    then the repository's own."""
+    found: dict[str, Path] = {}
+    if (config := repo.paa) is not None:
+        own = repo.root / config.other["licenses_dir"] / module.import_name
+        for name, given in (("LICENSE", config.license_path), ("NOTICE", config.notice_path)):
+            for path in (own / name, repo.root / given if given else None):
+                if path is not None and path.is_file():
+                    found[name] = path
+                    break
+    if "LICENSE" not in found:
+        for name in ("LICENSE", "LICENSE.txt", "LICENSE.md"):
+            if (repo.root / name).is_file():
+                found[name] = repo.root / name
+                break
+    return found
 
 
 def _scripts(repo: Repo, module: Module, meta: metadata.Meta) -> dict[str, str]:
@@ -270,7 +274,7 @@ def _scripts(repo: Repo, module: Module, meta: metadata.Meta) -> dict[str, str]:
     return scripts
 
 
-def _pin_siblings(needs: _Needs, versions: Mapping[str, str]) -> None:
+def _pin_siblings(needs: Needs, versions: Mapping[str, str]) -> None:
     """A package of the same repository is required at least at the version released with it."""
     known: dict[str, str] = {canonicalize_name(k): v for k, v in versions.items()}
     for key, req in list(needs.required.items()):
@@ -285,11 +289,10 @@ def assemble(
 
     `sibling_versions`: the versions of the repository's other packages, which this one then
     requires at least."""
-    imp, layout = module.import_name, repo.layout
-    cli = repo.root / layout.cli / f"{imp}.py"
+    imp = module.import_name
+    cli = repo.root / repo.layout.cli / f"{imp}.py"
     meta = metadata.read(module.path, repo.table.get("packages", {}).get(imp), cli=cli)
-    extra_files = [repo.root / f / f"{imp}.py" for f in (layout.cli, layout.api, layout.apps)]
-    needs = _collect(repo, [*_python_files(module.path), *(p for p in extra_files if p.is_file())], module)
+    needs = collect(repo, module)
     _pin_siblings(needs, sibling_versions or {})
     scripts = _scripts(repo, module, meta)
     siblings = {canonicalize_name(m.name) for m in repo.modules()}
@@ -306,79 +309,13 @@ def assemble(
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{imp}-", dir=out.parent) as tmp:
-        writer = _Writer(Path(tmp) / "tree", imp, repo.components())
+        modules = repo.layout.modules if repo.layout.modules.isidentifier() else ""
+        bare = frozenset(repo.components()) - {m.import_name for m in repo.modules()}
+        writer = _Writer(Path(tmp) / "tree", imp, repo.components(), modules, bare)
         _write_package(writer, module, meta, version, needs)
         _write_extras(writer, repo, module, meta)
-        writer.text("pyproject.toml", _pyproject(module, meta, version, needs, scripts))
+        writer.text("pyproject.toml", _pyproject(repo, module, meta, version, needs, scripts))
         if out.exists():
             shutil.rmtree(out)
         writer.tree.rename(out)
     return result
-
-
-_API_SERVER = '''"""Serve the package's FastAPI routes: `NAME-api [--host H] [--port P]`, with NAME[api]."""
-
-from __future__ import annotations
-
-import argparse
-from typing import Any
-
-
-def app() -> Any:
-    """A FastAPI application with the package's router mounted."""
-    from fastapi import FastAPI
-
-    from .routes import router
-
-    application = FastAPI(title="NAME")
-    application.include_router(router)
-    return application
-
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="NAME-api", description="Serve NAME's routes.")
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8000)
-    args = parser.parse_args(argv)
-    try:
-        import uvicorn
-    except ImportError:
-        raise SystemExit("NAME-api needs uvicorn: pip install 'NAME[api]'") from None
-    uvicorn.run(app(), host=args.host, port=args.port)
-'''
-
-_APP_LAUNCHER = '''"""Launch the package's Streamlit app: `NAME-app [streamlit options] [-- app arguments]`.
-
-Always headless (no browser opened, no e-mail prompt) and without usage statistics, and bound to
-127.0.0.1 unless --server.address says otherwise: the app is reachable from this machine only, and
-Streamlit does not look up the machine's external address nor report anything anywhere.
-"""
-
-from __future__ import annotations
-
-import importlib.util
-import os
-import subprocess
-import sys
-from pathlib import Path
-
-QUIET = ["--server.headless", "true", "--browser.gatherUsageStats", "false"]
-LOCAL = ["--server.address", "127.0.0.1"]
-
-
-def command(argv: list[str]) -> list[str]:
-    """The `streamlit run` command line for the installed app.py and the user's arguments."""
-    given = {a.split("=", 1)[0] for a in argv}
-    address = [] if "--server.address" in given else LOCAL
-    app = Path(__file__).with_name("app.py")
-    return [sys.executable, "-m", "streamlit", "run", *QUIET, *address, str(app), *argv]
-
-
-def main() -> None:
-    if importlib.util.find_spec("streamlit") is None:
-        raise SystemExit("NAME-app needs streamlit: pip install streamlit")
-    args = command(sys.argv[1:])
-    if os.name == "posix":
-        os.execv(args[0], args)  # streamlit takes this process: signals and Ctrl-C reach it directly
-    raise SystemExit(subprocess.call(args))
-'''

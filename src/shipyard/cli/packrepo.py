@@ -44,9 +44,11 @@ def cmd_plan_changed(args: argparse.Namespace, out: Renderer, repo: Repo) -> int
     lines = [f"{len(packages)} package{'s' if len(packages) != 1 else ''} to release ({repo.source})"]
     for p in packages:
         assert p.plan is not None
-        last = p.last.tag if p.last else "new"
+        last = p.last_label or "new"
         lines.append(f"  {p.name}: {last} -> {p.version} ({p.plan.reason}; {len(p.changed)} files changed)")
-    out.result("plan", {"packages": [p.as_json() for p in packages]}, "\n".join(lines))
+    lines += [f"  skipped {name}: {why}" for name, why in repo.skipped().items()]
+    doc = {"packages": [p.as_json() for p in packages], "skipped": repo.skipped()}
+    out.result("plan", doc, "\n".join(lines))
     return 0
 
 
@@ -128,7 +130,7 @@ def cmd_status(args: argparse.Namespace, out: Renderer) -> int:
     lines = []
     for row in rows:
         p = row.package
-        last = f"{p.last.version} ({p.last.tag})" if p.last else "not released"
+        last = f"{p.last.version} ({p.recorded_in})" if p.last else "not released"
         change = f", {len(p.changed)} files changed -> {p.version}" if p.version else ""
         served = "; ".join(
             f"{n}: {', '.join(v) if v else '-'}" if v is not None else f"{n}: unreadable"

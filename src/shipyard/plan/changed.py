@@ -1,7 +1,10 @@
 """Which packages of a packaging repository changed since their last tag, and their next versions.
 
 A package changed when its module, one of its files in the other folders, or a component it
-imports differs at HEAD from its last tag (`{package}-v{version}`); a package without a tag is new.
+imports differs at HEAD from its last release (its highest tag, `{package}-v{version}`; in a
+package-auto-assembler repository `v{version}_{module}`, or the version paa's tracking file records
+when that is higher); a package without either is new. Modules that are no packages (excluded, or
+without `__package_metadata__` in a paa repository) are not planned: `Repo.skipped()` says why.
 The file diffs of every package come from one `git diff-tree --stdin`, and a module is only parsed
 when a component changed and its source names that component, so a thousand packages plan in a
 fraction of a second.
@@ -12,15 +15,15 @@ from __future__ import annotations
 import graphlib
 import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from packaging.utils import canonicalize_name
+from packaging.version import Version
 
-from shipyard.assemble import metadata
-from shipyard.assemble.imports import Imports, scan
+from shipyard.assemble import metadata, paa
 from shipyard.assemble.layout import Module, Repo
+from shipyard.assemble.needs import python_files, scanner
 from shipyard.errors import UsageError
 from shipyard.plan.guards import shallow_guard
 from shipyard.plan.nextrelease import Plan, Rules, make_plan
@@ -37,10 +40,21 @@ class Package:
     tags: list[Tagged] = field(default_factory=list)  # its releases, oldest first
     changed: list[str] = field(default_factory=list)  # files that differ since the last tag
     plan: Plan | None = None
+    tracked: bool = False  # the last release is recorded in paa's tracking file only, not tagged
 
     @property
     def name(self) -> str:
         return self.module.name
+
+    @property
+    def recorded_in(self) -> str:
+        """Where the last release is recorded: its tag, or paa's tracking file."""
+        return paa.TRACKING if self.tracked else self.last.tag if self.last else ""
+
+    @property
+    def last_label(self) -> str:
+        """The last release as plan shows it: its tag, or its version and the tracking file."""
+        return f"{self.last.version} in {paa.TRACKING}" if self.tracked and self.last else self.recorded_in
 
     @property
     def version(self) -> str | None:
@@ -50,8 +64,9 @@ class Package:
     def as_json(self) -> dict[str, object]:
         return {
             "name": self.name,
-            "last_tag": self.last.tag if self.last else None,
+            "last_tag": self.last.tag if self.last and not self.tracked else None,
             "last_version": str(self.last.version) if self.last else None,
+            "last_recorded_in": self.recorded_in or None,
             "changed_files": self.changed,
             "next_version": self.version,
             "plan": self.plan.as_json() if self.plan else None,
@@ -66,41 +81,48 @@ def _touches(changed: set[str], prefixes: list[str]) -> list[str]:
     return sorted(f for f in changed if any(f == p or f.startswith(p + "/") for p in prefixes))
 
 
-def _scanner(repo: Repo, module: Module) -> Callable[[Path], Imports]:
-    """scan() with the repository's components, sibling packages and mapping file."""
-    components = list(repo.components())
-    siblings = [m.import_name for m in repo.modules()]
-    names = {**repo.requirement_map(), module.import_name: module.name}
-    return lambda path: scan(path, components=components, local_names=siblings, mapping=names)
-
-
-def _sources(module: Module) -> list[Path]:
-    return sorted(module.path.rglob("*.py")) if module.is_folder else [module.path]
-
-
 def _uses(repo: Repo, module: Module, component: str) -> bool:
     """Whether the module imports `component`: a look at its import lines first, the AST only when
     one of them names the component (or the components package), so a common name costs little."""
-    imports_of = _scanner(repo, module)
+    scan = scanner(repo, module, lenient=True)
     named = re.compile(
         rf"^[ \t]*(?:from|import)[ \t][^\n]*\b(?:{re.escape(component)}|components)\b", re.MULTILINE
     )
     return any(
-        named.search(path.read_text(encoding="utf-8")) and component in imports_of(path).local
-        for path in _sources(module)
+        named.search(path.read_text(encoding="utf-8")) and component in scan(path).local
+        for path in python_files(module.path)
     )
 
 
 def _last_releases(repo: Repo, rules: Rules, all_tags: list[tuple[str, str]]) -> list[Package]:
-    by_package = released_by_package(all_tags, rules.pattern) if rules.pattern.has_package else None
+    modules = repo.modules()
+    names = [repo.tag_name(m) for m in modules]
+    by_package = released_by_package(all_tags, rules.pattern, names) if rules.pattern.has_package else None
+    tracked = paa.tracked_versions(repo.root) if repo.paa is not None else {}
     packages = []
-    for module in repo.modules():
+    for module in modules:
         if by_package is None:
             tags = released(all_tags, rules.pattern, module.name)
         else:
             tags = by_package.get(canonicalize_name(module.name), [])
-        packages.append(Package(module, tags[-1] if tags else None, tags))
+        package = Package(module, tags[-1] if tags else None, tags)
+        version = tracked.get(canonicalize_name(module.name))
+        if version is not None and (package.last is None or version > package.last.version):
+            _track(repo, rules, package, version)
+        packages.append(package)
     return packages
+
+
+def _track(repo: Repo, rules: Rules, package: Package, version: Version) -> None:
+    """paa's tracking file is ahead of the tags: its version is the last release, and the commit that
+    recorded it is where the package's changes are counted from."""
+    name = repo.tag_name(package.module)
+    line = rf"^{re.escape(name)}: *['\"]*{re.escape(str(version))}['\"]* *$"
+    commit = git.last_change(repo.root, paa.TRACKING, line) or git.head(repo.root)
+    assert commit is not None  # survey() refuses a repository without a commit
+    package.last = Tagged(rules.pattern.format(version, name), version, commit)
+    package.tags.append(package.last)
+    package.tracked = True
 
 
 def _mark_changes(repo: Repo, top: Path, packages: list[Package]) -> None:
@@ -152,7 +174,7 @@ def _plan(repo: Repo, top: Path, rules: Rules, package: Package, pre: str | None
     )
     return make_plan(
         repo.root,
-        package.name,
+        repo.tag_name(package.module),
         declared,
         rules,
         pre=pre,
@@ -167,10 +189,10 @@ def dependencies(repo: Repo, packages: list[Package]) -> dict[str, set[str]]:
     by_import = {p.module.import_name for p in packages}
     graph: dict[str, set[str]] = {}
     for package in packages:
-        imports_of = _scanner(repo, package.module)
+        scan = scanner(repo, package.module, lenient=True)  # a bad import blocks only its own package
         needs: set[str] = set()
-        for path in _sources(package.module):
-            found = imports_of(path)
+        for path in python_files(package.module.path):
+            found = scan(path)
             needs |= {r.import_name for r in (*found.required, *found.optional) if r.import_name in by_import}
         graph[package.module.import_name] = needs - {package.module.import_name}
     return graph

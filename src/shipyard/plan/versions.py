@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 from packaging.utils import canonicalize_name
@@ -105,26 +105,28 @@ class TagPattern:
     def format(self, version: Version | str, package: str) -> str:
         return self.pattern.replace("{package}", package).replace("{version}", str(version))
 
-    def _regex(self) -> re.Pattern[str]:
-        return _compiled(self.pattern)
-
     def match(self, tag: str, package: str) -> str | None:
         """The version text of `tag` when it is one of `package`'s tags, else None."""
-        found = self._regex().fullmatch(tag)
-        if found is None:
-            return None
-        if self.has_package and canonicalize_name(found["package"]) != canonicalize_name(package):
-            return None
-        return found["version"]
+        found = _compiled(self.pattern, (package,) if self.has_package else ()).fullmatch(tag)
+        return found["version"] if found else None
 
 
-@functools.lru_cache(maxsize=32)
-def _compiled(pattern: str) -> re.Pattern[str]:
+def _name_regex(name: str) -> str:
+    """A package name as a tag may spell it: any case, `-`, `_` and `.` alike (PEP 503 names)."""
+    return "(?i:" + "[-_.]+".join(re.escape(p) for p in re.split(r"[-_.]+", name)) + ")"
+
+
+@functools.lru_cache(maxsize=1024)
+def _compiled(pattern: str, names: tuple[str, ...] = ()) -> re.Pattern[str]:
+    """The pattern as a regex. With `names`, `{package}` is one of them, longest first, so that a
+    name holding `_` or `-` is never split into name and version (`v0.3.0_mocker_db`); it may end
+    in `.py` (package-auto-assembler's early tags name the module file: `v0.0.10_mocker_db.py`)."""
     parts = re.split(r"(\{version\}|\{package\})", pattern)
-    groups = {
-        "{version}": r"(?P<version>[0-9][0-9A-Za-z.!+_-]*)",
-        "{package}": r"(?P<package>[A-Za-z0-9][A-Za-z0-9._-]*?)",
-    }
+    package = r"(?P<package>[A-Za-z0-9][A-Za-z0-9._-]*?)"
+    if names:
+        ordered = sorted({_name_regex(n) for n in names}, key=len, reverse=True)
+        package = f"(?P<package>{'|'.join(ordered)})(?:\\.py)?"
+    groups = {"{version}": r"(?P<version>[0-9][0-9A-Za-z.!+_-]*)", "{package}": package}
     return re.compile("".join(groups.get(p, re.escape(p)) for p in parts))
 
 
@@ -153,12 +155,17 @@ def released(tags: Iterable[tuple[str, str]], pattern: TagPattern, package: str)
     return sorted(found, key=lambda t: t.version)
 
 
-def released_by_package(tags: Iterable[tuple[str, str]], pattern: TagPattern) -> dict[str, list[Tagged]]:
+def released_by_package(
+    tags: Iterable[tuple[str, str]], pattern: TagPattern, names: Collection[str] = ()
+) -> dict[str, list[Tagged]]:
     """For a `{package}` pattern: every package's releases (canonical name -> oldest version first),
-    in one pass over the tags, so that a thousand packages do not read a thousand tags each."""
+    in one pass over the tags, so that a thousand packages do not read a thousand tags each.
+    `names`: the known packages, which anchor `{package}` (without them a name ends where the rest
+    of the pattern first fits)."""
+    regex = _compiled(pattern.pattern, tuple(sorted(names)))
     found: dict[str, list[Tagged]] = {}
     for tag, commit in tags:
-        match = _compiled(pattern.pattern).fullmatch(tag)
+        match = regex.fullmatch(tag)
         if match is None or "package" not in match.groupdict():
             continue
         try:

@@ -186,6 +186,12 @@ def push(root: Path, remote: str, refs: Sequence[str]) -> None:
         raise GitError(message, detail=exc.detail) from None
 
 
+def last_change(root: Path, path: str, regex: str) -> str | None:
+    """The newest commit whose change to `path` adds or removes a line matching `regex` (git log -G)."""
+    result = _git(root, "log", "-1", "--format=%H", f"-G{regex}", "--", path)
+    return (result.stdout.strip() or None) if result.returncode == 0 else None
+
+
 def changed_since(root: Path, commits: Sequence[str]) -> dict[str, set[str]]:
     """For each commit, the files (relative to the top of the work tree) that differ at HEAD.
 
