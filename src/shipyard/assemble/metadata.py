@@ -9,7 +9,6 @@ import ast
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from shipyard.errors import UsageError
 
@@ -46,7 +45,7 @@ def parse(path: Path) -> ast.Module:
         raise MetadataError(f"{path}: cannot be read: {exc}") from None
 
 
-def _literal(tree: ast.Module, name: str, path: Path) -> tuple[dict[str, Any], int]:
+def _literal(tree: ast.Module, name: str, path: Path) -> tuple[dict[object, object], int]:
     """The literal dict assigned to `name` at the module's top level, and its line."""
     for node in tree.body:
         targets = node.targets if isinstance(node, ast.Assign) else []
@@ -62,27 +61,41 @@ def _literal(tree: ast.Module, name: str, path: Path) -> tuple[dict[str, Any], i
     return {}, 1
 
 
-def _check(values: Mapping[str, Any], where: str) -> dict[str, Any]:
-    checked: dict[str, Any] = {}
+@dataclass
+class _Checked:
+    """What a metadata dict says, each value checked for its type."""
+
+    strings: dict[str, str] = field(default_factory=dict)
+    lists: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    extras: dict[str, tuple[str, ...]] | None = None
+
+    def update(self, other: _Checked) -> None:
+        self.strings.update(other.strings)
+        self.lists.update(other.lists)
+        self.extras = other.extras if other.extras is not None else self.extras
+
+
+def _check(values: Mapping[object, object], where: str) -> _Checked:
+    checked = _Checked()
     for key, value in values.items():
         if key in _STRINGS:
             if not isinstance(value, str):
                 raise MetadataError(f"{where}: {key} must be a string")
-            checked[key] = value
+            checked.strings[str(key)] = value
         elif key in _LISTS:
             if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
                 raise MetadataError(f"{where}: {key} must be a list of strings")
-            checked[key] = tuple(value)
+            checked.lists[str(key)] = tuple(value)
         elif key in ("extras_require", "extras"):
             if not isinstance(value, dict) or not all(
                 isinstance(v, list | tuple) and all(isinstance(r, str) for r in v) for v in value.values()
             ):
                 raise MetadataError(f"{where}: {key} must map extra names to lists of requirements")
-            checked["extras"] = {str(k): tuple(v) for k, v in value.items()}
+            checked.extras = {str(k): tuple(v) for k, v in value.items()}
     return checked
 
 
-def read(path: Path, overrides: Mapping[str, Any] | None = None, *, cli: Path | None = None) -> Meta:
+def read(path: Path, overrides: Mapping[object, object] | None = None, *, cli: Path | None = None) -> Meta:
     """The metadata of the module at `path` (a file, or a folder's `__init__.py`)."""
     source = path / "__init__.py" if path.is_dir() else path
     tree = parse(source)
@@ -90,7 +103,8 @@ def read(path: Path, overrides: Mapping[str, Any] | None = None, *, cli: Path | 
     given, line = _literal(tree, "__package_metadata__", source)
     values = _check(given, f"{source}:{line}")
     values.update(_check(dict(overrides or {}), f"[packages.{path.stem}] in shipyard.toml"))
-    description = values.pop("description", "") or docstring.split("\n\n")[0].replace("\n", " ").strip()
+    text = values.strings
+    description = text.pop("description", "") or docstring.split("\n\n")[0].replace("\n", " ").strip()
     if not description:
         raise MetadataError(
             f"{source}:1: no description: start the module with a docstring, or set description in "
@@ -100,4 +114,17 @@ def read(path: Path, overrides: Mapping[str, Any] | None = None, *, cli: Path | 
     if cli is not None and cli.is_file():
         cli_meta, _ = _literal(parse(cli), "__cli_metadata__", cli)
         cli_name = str(cli_meta.get("name", ""))
-    return Meta(description=description, docstring=docstring, cli_name=cli_name, **values)
+    return Meta(
+        description=description,
+        docstring=docstring,
+        author=text.get("author", ""),
+        author_email=text.get("author_email", ""),
+        license=text.get("license", ""),
+        url=text.get("url", ""),
+        requires_python=text.get("requires_python", Meta.requires_python),
+        version=text.get("version", ""),
+        keywords=values.lists.get("keywords", ()),
+        classifiers=values.lists.get("classifiers", ()),
+        extras=values.extras or {},
+        cli_name=cli_name,
+    )

@@ -17,7 +17,6 @@ import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
 
 from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
 from packaging.utils import canonicalize_name
@@ -112,10 +111,10 @@ def _license(text: str) -> str | dict[str, str]:
         return {"text": text}
 
 
-def _people_and_labels(repo: Repo, meta: metadata.Meta) -> dict[str, Any]:
+def _people_and_labels(repo: Repo, meta: metadata.Meta) -> dict[str, object]:
     """authors, license, keywords, classifiers and urls: the module's, then .paa.config's."""
     config = repo.paa
-    found: dict[str, Any] = {}
+    found: dict[str, object] = {}
     if meta.author or meta.author_email:
         person = {"name": meta.author} if meta.author else {}
         found["authors"] = [{**person, **({"email": meta.author_email} if meta.author_email else {})}]
@@ -141,7 +140,7 @@ def _pyproject(
 ) -> str:
     import tomlkit
 
-    project: dict[str, Any] = {
+    project: dict[str, object] = {
         "name": module.name,
         "version": version,
         "description": meta.description,

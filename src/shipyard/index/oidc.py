@@ -9,7 +9,6 @@ and the minted token are registered with the redactor the moment they arrive.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -142,11 +141,11 @@ def _describe(errors: object) -> str:
 
 
 def _call(
-    http: requests.Session, method: str, url: str, repository: Repository, **kw: Any
+    http: requests.Session, method: str, url: str, repository: Repository, json: dict[str, str] | None = None
 ) -> requests.Response:
     try:
         return http.request(
-            method, url, headers={"Accept": "application/json"}, timeout=read_timeout(http), **kw
+            method, url, headers={"Accept": "application/json"}, timeout=read_timeout(http), json=json
         )
     except requests.RequestException as exc:
         raise IndexError_(
