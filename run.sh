@@ -21,9 +21,10 @@ ensure_venv() {  # ensure_venv EXTRAS  (e.g. "test,lint"; "" for shipyard alone)
 
 GITLAB_CI_LOCAL="gitlab-ci-local@4.65.0"  # the last release that runs on Node 20
 
-ensure_ci_tools() {  # what the tests that run generated pipelines need: rsync, node, gitlab-ci-local
+ensure_ci_tools() {  # what the tests of generated pipelines need: rsync, shellcheck, node, gitlab-ci-local
     local missing=() sudo=""
     command -v rsync >/dev/null || missing+=(rsync)
+    command -v shellcheck >/dev/null || missing+=(shellcheck)
     command -v npm >/dev/null || missing+=(nodejs npm)
     if [ "${#missing[@]}" -gt 0 ]; then
         echo "==> apt-get install ${missing[*]}"
@@ -51,7 +52,7 @@ usage: ./run.sh <task>
           an installed command from it
   test    install the test requirements and run the whole test suite (real servers, venvs, git)
   lint    ruff and mypy --strict
-  ci-tools  install what the generated-pipeline tests run (rsync, gitlab-ci-local in .ci/node)
+  ci-tools  install what the generated-pipeline tests run (rsync, shellcheck, gitlab-ci-local in .ci/node)
   bench   release speed against build+twine and uv, --help start-up, upload memory
   bench-plan  `shipyard plan` on 5,000 commits and 500 tags, against semantic-release and commitizen
   bench-packrepo  start-up, assemble+build of 100 modules, plan over 1,000 packages (vs paa)
