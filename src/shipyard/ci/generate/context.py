@@ -113,6 +113,12 @@ class Context:
             return f"shipyard release --if-branch {self.trigger.branch}"
         return f'shipyard release --tag "{tag}"'
 
+    def release_step(self, tag: str) -> str:
+        """`release_command` as a CI step that fails on any failure: in a packaging repository exit 3
+        (nothing changed, as right after the release commit this job pushed) is success."""
+        line = self.release_command(tag)
+        return f'{line} || [ "$?" -eq 3 ]' if self.packaging_repo else line
+
     @property
     def test_commands(self) -> list[str]:
         """Every push and pull request: build, check and test-install (a packaging repository: each

@@ -25,7 +25,7 @@ def render(ctx: Context) -> str:
         "gitlab.yml.j2",
         ctx=ctx,
         rule=release_rule(ctx),
-        release=ctx.release_command("$CI_COMMIT_TAG"),
+        release=ctx.release_step("$CI_COMMIT_TAG"),
         release_when=when,
         needs=["lint", "test"] if ctx.ruff else ["test"],
     )

@@ -21,5 +21,5 @@ def release_if(ctx: Context) -> str:
 
 def render(ctx: Context) -> str:
     return render_template(
-        "travis.yml.j2", ctx=ctx, condition=release_if(ctx), release=ctx.release_command("$TRAVIS_TAG")
+        "travis.yml.j2", ctx=ctx, condition=release_if(ctx), release=ctx.release_step("$TRAVIS_TAG")
     )
