@@ -78,9 +78,7 @@ def test_github_rules_fire_on_the_right_line(single: Path, tmp_path: Path) -> No
     good = render(single, "github")
     wf = ".github/workflows/release.yml"
 
-    text = broken(
-        good, "permissions:\n  contents: read\n", "permissions:\n  contents: read\n  id-token: write\n"
-    )
+    text = broken(good, "permissions: {}", "permissions:\n  contents: read\n  id-token: write")
     assert hits(check_text(tmp_path, wf, text), "id-token-scope") == [line_of(text, "id-token: write")]
 
     text = broken(good, "    needs: [build]\n", "    needs: []\n")
