@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import configparser
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from shipyard import events
 from shipyard.config import Repository
 from shipyard.errors import CredentialError, ShipyardError
 from shipyard.index import oidc
 from shipyard.index.base import TOKEN_USER, Credential, env_prefix
-from shipyard.secrets import Secret
+from shipyard.secrets import Secret, reliable
 from shipyard.tools import git
 
 
@@ -124,3 +125,20 @@ def for_reading(repository: Repository, root: Path, environ: Mapping[str, str]) 
         return resolve(repository, root, environ)
     except ShipyardError:
         return None
+
+
+def for_stages(
+    repositories: Sequence[Repository], root: Path, environ: Mapping[str, str], emit: events.Emit
+) -> list[Credential | None]:
+    """Every stage's credential, resolved (and so known to the redactor) before a release writes any
+    text: its notes, CHANGELOG, commit and tag may quote a commit subject holding a token. A value
+    too short to tell apart from ordinary output is named by its source (never its value)."""
+    found = [resolve(r, root, environ) for r in repositories]
+    for repository, cred in zip(repositories, found, strict=True):
+        if cred is not None and not reliable(cred.password.reveal()):
+            events.warning(
+                emit,
+                f"the credential for {repository.name} from {cred.source} is too short to be masked "
+                "reliably in output: use a long token",
+            )
+    return found
