@@ -4,9 +4,10 @@ from pathlib import Path
 
 import pytest
 
+from shipyard import events
 from shipyard.config import Repository
 from shipyard.errors import CredentialError
-from shipyard.index.credentials import resolve
+from shipyard.index.credentials import for_stages, resolve
 from tests.helpers.projects import git
 
 REPO = Repository("corp-index", "https://pypi.corp.example/legacy/", "https://pypi.corp.example/simple/")
@@ -68,3 +69,34 @@ def test_missing_credential_says_what_to_set(tmp_path: Path) -> None:
 def test_repositories_without_auth_need_nothing(tmp_path: Path) -> None:
     open_repo = Repository("open", "http://127.0.0.1:1/", "http://127.0.0.1:1/simple/", needs_auth=False)
     assert resolve(open_repo, tmp_path, {}) is None
+
+
+def test_dotenv_linked_to_a_tracked_file_is_refused_naming_both(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "ci.env").write_text("SHIPYARD_CORP_INDEX_TOKEN=pypi-committed-elsewhere\n")
+    git(tmp_path, "add", "config/ci.env")
+    (tmp_path / ".env").symlink_to("config/ci.env")
+    target = (tmp_path / "config" / "ci.env").resolve()
+    with pytest.raises(CredentialError, match=rf"\.env is a link to {target}, which git tracks: replace"):
+        resolve(REPO, tmp_path, {})
+    # the same link to an untracked (ignored) file is a plain .env that lives elsewhere: read
+    git(tmp_path, "rm", "-q", "--cached", "config/ci.env")
+    cred = resolve(REPO, tmp_path, {})
+    assert cred is not None and cred.password.reveal() == "pypi-committed-elsewhere"
+
+
+def test_dotenv_linked_outside_the_project_is_refused(tmp_path: Path) -> None:
+    project, outside = tmp_path / "proj", tmp_path / "shared.env"
+    project.mkdir()
+    git(project, "init", "-q")
+    outside.write_text("SHIPYARD_CORP_INDEX_TOKEN=pypi-from-outside\n")
+    (project / ".env").symlink_to(outside)
+    with pytest.raises(
+        CredentialError, match=rf"\.env is a link to {outside.resolve()}, outside the project"
+    ):
+        resolve(REPO, project, {})
+    # refused even when the credential comes from the environment (the release entry points ask first)
+    env = {"SHIPYARD_CORP_INDEX_TOKEN": "pypi-env"}
+    with pytest.raises(CredentialError, match="outside the project"):
+        for_stages([REPO], project, env, events.ignore)

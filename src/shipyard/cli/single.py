@@ -80,6 +80,7 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
 
     cfg = load_config(args)
     repo = repository_of(args, cfg, args.to)
+    credentials.guard_dotenv(cfg.root)  # a committed .env: refused whatever the credential's source
     index = open_index(repo, credentials.resolve(repo, cfg.root, os.environ), cfg.network)
     dists = dists_of(args, cfg)
     contents.refuse(dists, cfg.allow_files)  # files named here were never checked: nothing leaks

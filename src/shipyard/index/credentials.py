@@ -41,15 +41,34 @@ def _from_mapping(values: Mapping[str, str | None], repo: str, where: str) -> Cr
     return None
 
 
-def _from_dotenv(root: Path, repo: str) -> Credential | None:
+def guard_dotenv(root: Path) -> None:
+    """CredentialError if the project's `.env` is committed, or is a link to a tracked file or to a
+    file outside the project: publishing from such a tree helps the leak, wherever the credentials
+    of this run come from."""
     path = root / ".env"
-    if not path.is_file():
-        return None
     if git.is_tracked(path):
         raise CredentialError(
             f"{path} is tracked by git: remove it (git rm --cached .env), add it to .gitignore, "
             "and rotate the credentials it holds"
         )
+    if not path.is_symlink():
+        return
+    target = path.resolve()
+    fix = "replace the link with a plain, untracked .env (or set the variables in the environment)"
+    if not target.is_relative_to(root.resolve()):
+        raise CredentialError(f"{path} is a link to {target}, outside the project: {fix}")
+    if git.is_tracked(target):
+        raise CredentialError(
+            f"{path} is a link to {target}, which git tracks: {fix}, and rotate the credentials "
+            f"{target.name} holds (git rm --cached it)"
+        )
+
+
+def _from_dotenv(root: Path, repo: str) -> Credential | None:
+    path = root / ".env"
+    guard_dotenv(root)
+    if not path.is_file():
+        return None
     from dotenv import dotenv_values
 
     return _from_mapping(dotenv_values(path), repo, " in .env")
@@ -133,6 +152,7 @@ def for_stages(
     """Every stage's credential, resolved (and so known to the redactor) before a release writes any
     text: its notes, CHANGELOG, commit and tag may quote a commit subject holding a token. A value
     too short to tell apart from ordinary output is named by its source (never its value)."""
+    guard_dotenv(root)
     found = [resolve(r, root, environ) for r in repositories]
     for repository, cred in zip(repositories, found, strict=True):
         if cred is not None and not reliable(cred.password.reveal()):
