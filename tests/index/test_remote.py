@@ -88,8 +88,8 @@ def listing_page(wheel: Path, href: str) -> tuple[str, bytes]:
     )
 
 
-def credential() -> Credential:
-    return Credential(USER, Secret(PASSWORD), "test")
+def credential(repo: Repository) -> Credential:
+    return Credential(USER, Secret(PASSWORD), "test", repo.upload_url)
 
 
 def test_the_credential_is_not_sent_to_another_port_of_the_same_host(tmp_path: Path) -> None:
@@ -98,7 +98,7 @@ def test_the_credential_is_not_sent_to_another_port_of_the_same_host(tmp_path: P
         files.pages["/files/" + wheel.name] = ("application/octet-stream", wheel.read_bytes())
         index_server.pages["/simple/demo-pkg/"] = listing_page(wheel, f"{files.url}/files/{wheel.name}")
         repo = Repository("corp", f"{index_server.url}/legacy/", f"{index_server.url}/simple/")
-        index = open_index(repo, credential(), NO_RETRIES)
+        index = open_index(repo, credential(repo), NO_RETRIES)
         listing = index.read("demo-pkg")
         assert index.download(listing.files[wheel.name]) == identify(wheel).sha256
         with index.installer_env() as env:
@@ -114,7 +114,7 @@ def test_the_credential_is_not_sent_to_another_scheme_of_the_same_host_and_port(
         https = index_server.url.replace("http://", "https://")
         # the credential is for the https upload URL; the simple pages are read over plain http
         repo = Repository("corp", f"{https}/legacy/", f"{index_server.url}/simple/")
-        index = open_index(repo, credential(), NO_RETRIES)
+        index = open_index(repo, credential(repo), NO_RETRIES)
         assert wheel.name in index.read("demo-pkg").files
         with index.installer_env() as env:
             assert env == {"UV_INDEX_URL": repo.simple_url}
@@ -127,7 +127,7 @@ def test_verify_refuses_a_file_url_listed_by_a_remote_index(tmp_path: Path) -> N
         # the very file we built, with its right sha256: reading it would pass, so only refusing works
         index_server.pages["/simple/demo-pkg/"] = listing_page(wheel, wheel.as_uri())
         repo = Repository("corp", f"{index_server.url}/legacy/", f"{index_server.url}/simple/")
-        index = open_index(repo, credential(), NO_RETRIES)
+        index = open_index(repo, credential(repo), NO_RETRIES)
         with pytest.raises(VerifyError) as caught:
             verify([identify(wheel)], index, timeout=0.0, install=False, python=sys.executable)
     assert caught.value.message == (

@@ -81,7 +81,9 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
     cfg = load_config(args)
     repo = repository_of(args, cfg, args.to)
     credentials.guard_dotenv(cfg.root)  # a committed .env: refused whatever the credential's source
-    index = open_index(repo, credentials.resolve(repo, cfg.root, os.environ), cfg.network)
+    cred = credentials.resolve(repo, cfg.root, os.environ, one_off=True)
+    credentials.warn_if_short(repo, cred, out)
+    index = open_index(repo, cred, cfg.network)
     dists = dists_of(args, cfg)
     contents.refuse(dists, cfg.allow_files)  # files named here were never checked: nothing leaks
     with contextlib.nullcontext() if args.dry_run else locked(args, cfg, "publish", out):
@@ -112,7 +114,9 @@ def cmd_verify(args: argparse.Namespace, out: Renderer) -> int:
 
     cfg = load_config(args)
     repo = repository_of(args, cfg, args.on)
-    index = open_index(repo, credentials.resolve(repo, cfg.root, os.environ), cfg.network)
+    cred = credentials.resolve(repo, cfg.root, os.environ, one_off=True)
+    credentials.warn_if_short(repo, cred, out)
+    index = open_index(repo, cred, cfg.network)
     install, python = not args.no_install, python_of(args)
     build = _last_build(args, cfg)
     result: Verified

@@ -20,9 +20,9 @@ from requests_toolbelt import MultipartEncoder, MultipartEncoderMonitor
 from shipyard import __version__, events
 from shipyard.config import Repository
 from shipyard.dists import Dist, hash_stream
-from shipyard.errors import AuthError, IndexError_, VerifyError
+from shipyard.errors import AuthError, CredentialError, IndexError_, VerifyError
 from shipyard.index import form
-from shipyard.index.base import Credential, Progress, env_prefix
+from shipyard.index.base import DEFAULT_PORTS, Credential, Progress, env_prefix, origin
 from shipyard.index.listing import ACCEPT, IndexFile, Listing, NotAnIndex, parse
 from shipyard.tools import network
 from shipyard.tools.network import Network, TransientError
@@ -32,8 +32,6 @@ CONNECT_TIMEOUT = 10.0
 # what may pass on the next attempt (a bad URL or a redirect loop will not)
 TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 _CHUNK = 1 << 20
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-Origin = tuple[str, str, int]
 
 
 class Http(requests.Session):
@@ -60,17 +58,6 @@ def read_timeout(http: requests.Session) -> tuple[float, float]:
     return (CONNECT_TIMEOUT, network_of(http).read_timeout)
 
 
-def origin(url: str) -> Origin | None:
-    """(scheme, host, port) of `url`, the default port filled in; None if it has no valid port."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
-    except ValueError:
-        return None
-    return scheme, (parts.hostname or "").lower(), port
-
-
 class RemoteIndex:
     """An index server: the simple API to read, the legacy upload API to publish."""
 
@@ -80,6 +67,12 @@ class RemoteIndex:
         self.network = net
         self.http = session(net)
         self.origin = origin(repository.upload_url)  # the one place the credential may go
+        if credential is not None and origin(credential.url) != self.origin:
+            raise CredentialError(
+                f"the credential from {credential.source} is for {credential.url}, not for "
+                f"{repository.name} ({repository.upload_url}): it is not sent there; give "
+                f"{repository.name} its own ({env_prefix(repository.name)}TOKEN)"
+            )
 
     def _auth(self, url: str) -> tuple[str, str] | None:
         cred = self.credential
@@ -186,7 +179,7 @@ class RemoteIndex:
     def download(self, file: IndexFile, dest: Path | None = None, emit: events.Emit = events.ignore) -> str:
         """Transient faults are retried from the start."""
         scheme = urlsplit(file.url).scheme.lower()
-        if scheme not in _DEFAULT_PORTS:
+        if scheme not in DEFAULT_PORTS:
             where = f"a {scheme}: URL" if scheme else "a URL with no scheme"
             raise VerifyError(
                 f"{self.repository.name} lists {file.filename} at {where}: "
