@@ -134,7 +134,7 @@ def test_azure_pypirc_path_is_read_unless_shipyard_pypirc_is_set(
 
 
 @pytest.mark.integration
-def test_verify_installs_from_a_read_protected_index_through_a_private_netrc(
+def test_verify_installs_from_a_read_protected_index_with_the_index_credential(
     shipyard: ShipyardCLI, tmp_path: Path
 ) -> None:
     (tmp_path / "server").mkdir()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 from packaging.utils import canonicalize_name
@@ -26,12 +26,12 @@ from shipyard.index.base import DEFAULT_PORTS, Credential, Progress, env_prefix,
 from shipyard.index.listing import ACCEPT, IndexFile, Listing, NotAnIndex, parse
 from shipyard.tools import network
 from shipyard.tools.network import Network, TransientError
-from shipyard.tools.secretfile import netrc_text, private_file
 
 CONNECT_TIMEOUT = 10.0
 # what may pass on the next attempt (a bad URL or a redirect loop will not)
 TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 _CHUNK = 1 << 20
+INSTALLER_INDEX = "shipyard"  # the name uv knows the index by, for its credential variables
 
 
 class Http(requests.Session):
@@ -209,22 +209,21 @@ class RemoteIndex:
 
     @contextlib.contextmanager
     def installer_env(self) -> Iterator[dict[str, str]]:
-        """uv's index settings. A credential goes into a private netrc file that lives as long as the
-        block (never on a command line, and never in a URL that the installer could print)."""
+        """uv's index settings. A credential goes to uv as the credential of a named index
+        (UV_INDEX_<NAME>_USERNAME/PASSWORD), which uv sends to that index's URL only: a netrc entry
+        is matched by host alone, so a page linking its files to another port of the same host
+        would get it too. Never on a command line, never in a URL the installer could print."""
         url = self.repository.simple_url
-        env = {"UV_INDEX_URL": url}
         cred = self.credential
         if cred is None or self._auth(url) is None:
-            yield env
+            yield {"UV_INDEX_URL": url}
             return
-        text = netrc_text(urlsplit(url).hostname or "", cred.username, cred.password)
-        if text is None:  # a value netrc cannot hold: the URL form, still only in the environment
-            scheme, _, rest = url.partition("://")
-            user, password = (quote(part, safe="") for part in (cred.username, cred.password.reveal()))
-            yield {"UV_INDEX_URL": f"{scheme}://{user}:{password}@{rest}"}
-            return
-        with private_file("netrc", text) as netrc:
-            yield {**env, "NETRC": str(netrc)}
+        prefix = f"UV_INDEX_{INSTALLER_INDEX.upper()}_"
+        yield {
+            "UV_DEFAULT_INDEX": f"{INSTALLER_INDEX}={url}",
+            prefix + "USERNAME": cred.username,
+            prefix + "PASSWORD": cred.password.reveal(),
+        }
 
 
 def _reason(exc: requests.RequestException) -> str:
