@@ -12,6 +12,7 @@ import pytest
 from uv import find_uv_bin
 
 from tests.helpers.indexes import start_pypiserver
+from tests.helpers.packrepo import example_repo
 from tests.helpers.projects import ShipyardCLI, commit, git, make_project, repositories_toml, tag
 
 pytestmark = pytest.mark.integration
@@ -52,3 +53,23 @@ def test_a_token_in_a_commit_subject_stays_out_of_changelog_commit_tag_and_sdist
             assert member is not None
             packed = member.read().decode()
         assert "log in with *** by default" in packed and TOKEN not in packed
+
+
+def test_a_token_in_a_commit_subject_stays_out_of_a_packaging_repositorys_changelog_and_commit(
+    shipyard: ShipyardCLI, tmp_path: Path
+) -> None:
+    (tmp_path / "server").mkdir()
+    with start_pypiserver(tmp_path / "server", users={"__token__": TOKEN}) as server:
+        root = example_repo(tmp_path, '"staging"', staging=server)
+        env = {"SHIPYARD_STAGING_TOKEN": TOKEN}
+        first = shipyard("release", "--no-test-install", "-C", str(root), env=env)
+        assert first.code == 0, first.text
+        commit(root, f"feat(greetings): greet with {TOKEN}", path="modules/greetings.py")
+
+        run = shipyard("release", "--no-test-install", "-C", str(root), env=env)
+
+        assert run.code == 0, run.text
+        assert TOKEN not in run.text
+        changelog = (root / "docs" / "greetings" / "CHANGELOG.md").read_text()
+        assert "greet with ***" in changelog and TOKEN not in changelog
+        assert TOKEN not in git(root, "log", "-1", "--format=%B") + git(root, "tag", "-l", "-n99")
