@@ -32,6 +32,7 @@ SAMPLES: dict[Kind, tuple[object, str, str]] = {
     Kind.TAG: ("r{version}", "s/{version}", "{package}-t{version}"),
     Kind.PATH: ("a", "b", "c"),
     Kind.OPTIONAL_PATH: ("a.md", "b.md", "c.md"),
+    Kind.PATTERNS: (["a.pem", "tests/*.key"], "b", "c,a"),
 }
 
 
@@ -53,7 +54,7 @@ def expected(option: Option, raw: object) -> object:
         return float(str(raw))
     if option.kind is Kind.COUNT:
         return int(str(raw))
-    if option.kind is Kind.STAGES:
+    if option.kind in (Kind.STAGES, Kind.PATTERNS):
         return tuple(raw) if isinstance(raw, list | tuple) else tuple(str(raw).split(","))
     if option.kind in (Kind.PATH, Kind.OPTIONAL_PATH):
         return (ROOT / str(raw)).resolve()

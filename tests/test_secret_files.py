@@ -77,7 +77,7 @@ def test_netrc_refuses_values_it_cannot_hold() -> None:
 
 def test_encoded_forms_and_the_basic_auth_header_are_masked() -> None:
     value = "s3cret/with+chars=&"
-    Credential("deploy", Secret(value), "test")
+    Credential("deploy", Secret(value), "test", "https://example.invalid/legacy/")
     basic = base64.b64encode(f"deploy:{value}".encode()).decode()
     text = redact(
         f"q={quote(value, safe='')} b={base64.b64encode(value.encode()).decode()} Authorization: Basic {basic}"
@@ -128,13 +128,13 @@ def test_azure_pypirc_path_is_read_unless_shipyard_pypirc_is_set(
     assert cred is not None and (cred.username, cred.password.reveal()) == ("build", "azure-token-value")
     assert cred.source == f"{azure} [feed]"
     other = tmp_path / "other.pypirc"
-    other.write_text("[feed]\nusername=me\npassword=chosen-value\n")
+    other.write_text(f"[feed]\nrepository={REPO.upload_url}\nusername=me\npassword=chosen-value\n")
     cred = resolve(REPO, tmp_path, {"PYPIRC_PATH": str(azure), "SHIPYARD_PYPIRC": str(other)})
     assert cred is not None and cred.password.reveal() == "chosen-value"
 
 
 @pytest.mark.integration
-def test_verify_installs_from_a_read_protected_index_through_a_private_netrc(
+def test_verify_installs_from_a_read_protected_index_with_the_index_credential(
     shipyard: ShipyardCLI, tmp_path: Path
 ) -> None:
     (tmp_path / "server").mkdir()

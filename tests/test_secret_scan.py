@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import warnings
+import zipfile
 from pathlib import Path
 from urllib.parse import quote
 
@@ -69,6 +70,19 @@ def test_no_secret_in_any_output_or_written_file(
     twine = {"TMPDIR": str(tmp), "TWINE_USERNAME": "twineuser", "TWINE_PASSWORD": TWINE}
     p = ["-C", str(root)]
     quick = "--no-test-install"
+    # a wheel carrying the token and a .pypirc, built elsewhere (outside the scanned folders)
+    evil = tmp_path / "elsewhere" / "tiny_pkg-1.0.0-py3-none-any.whl"
+    evil.parent.mkdir()
+    with zipfile.ZipFile(evil, "w") as zf:
+        zf.writestr("tiny_pkg/settings.py", f'TOKEN = "{TOKEN}"\n')
+        zf.writestr("tiny_pkg/.pypirc", f"[pypi]\npassword = {PYPIRC}\n")
+    no_pypirc = {**twine, "SHIPYARD_PYPIRC": str(tmp_path / "no-pypirc")}
+    elsewhere = [
+        "--repository-url",
+        "http://127.0.0.1:9/legacy/",
+        "--simple-url",
+        "http://127.0.0.1:9/simple/",
+    ]
     commands: list[tuple[int, list[str], dict[str, str]]] = [
         (0, ["build", *p, "--verbose"], base),
         (0, ["build", *p, "--json", "--debug"], base),
@@ -87,6 +101,13 @@ def test_no_secret_in_any_output_or_written_file(
         (1, ["verify", "--on", "wrong", "--timeout", "0", *p, "--verbose", "--debug"], base),
         (1, ["release", "--stages", "wrong", *p, quick, "--debug", "--verbose"], base),
         (1, ["publish", "--to", "twined", *p, "--debug"], {**twine, "TWINE_PASSWORD": TWINE + "x"}),
+        # credentials that would go astray are refused, and named by their source only
+        (2, ["publish", "--to", "rc", *elsewhere, *p, "--debug"], base),  # [rc] is for the server's URL
+        # one TWINE_PASSWORD for two stages (no .pypirc, which would serve both: they share the URL)
+        (2, ["release", "--stages", "twined,rc", *p, quick, "--debug", "--json"], no_pypirc),
+        # a dist carrying credentials, named to publish: refused before any upload, the token not shown
+        (1, ["publish", "--to", "staging", *p, str(evil), "--debug", "--verbose"], base),
+        (1, ["publish", "--to", "staging", *p, str(evil), "--json"], base),
         # a credential in a URL is refused, and not echoed
         (2, ["publish", "--repository-url", f"http://__token__:{TOKEN}@127.0.0.1:9/", *p, "--debug"], base),
         (2, ["publish", "--repository-url", f"ftp://__token__:{TOKEN}@127.0.0.1/", *p, "--json"], base),
@@ -114,7 +135,8 @@ def test_no_secret_in_any_output_or_written_file(
     run = shipyard("release", "--bump", *p, quick, "--debug", env=base)
     assert run.code == 0, run.text
     outputs.append(("release --bump", run.text))
-    assert "stop printing pypi-***" in (root / "CHANGELOG.md").read_text()
+    # known to the redactor before the notes were written: masked whole, not only by its pypi- shape
+    assert "- stop printing ***\n" in (root / "CHANGELOG.md").read_text()
     outputs.append(
         ("release commit and tag", git(root, "log", "-1", "--format=%B") + git(root, "tag", "-n99"))
     )

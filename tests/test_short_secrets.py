@@ -40,7 +40,10 @@ def test_short_passwords_leave_json_and_the_audit_log_intact(
     run = shipyard("release", "--json", "--no-test-install", "-C", str(root), env=env)
 
     assert run.code == 0, run.text
-    doc = json.loads(run.out)  # valid JSON: no `"ok": ***`
+    doc = json.loads(run.out)
+    for user in LOGINS:  # each short credential is named by its source (a warning: in --json, listed)
+        said = f"the credential for {user} from SHIPYARD_{user.upper()}_USERNAME/PASSWORD is too short"
+        assert any(w.startswith(said) for w in doc["warnings"]), doc["warnings"]  # valid JSON: no `"ok": ***`
     # a string equal to a password is still masked (the second wall cannot tell them apart: hence
     # the warning about short credentials), but as a value: the document keeps its shape
     assert doc["ok"] is True and doc["version"] == "***" and doc["name"] == "tiny-pkg"

@@ -52,6 +52,7 @@ class Config:
     verify_install: bool
     verify_timeout: float
     allow_unverified: bool
+    allow_files: tuple[str, ...]
     version_source: str
     commit_parser: str
     major_on_zero: bool
@@ -90,6 +91,13 @@ def _as_stages(option: str, value: object) -> tuple[str, ...]:
     if not stages:
         raise ConfigError(f"option '{option}' names no repository: list at least one, such as \"local\"")
     return stages
+
+
+def _as_patterns(option: str, value: object) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise ConfigError(f"option '{option}' must be a list of paths or globs inside a dist")
+    return tuple(i.strip().lstrip("/") for i in items if i.strip())
 
 
 def _as_tag(option: str, value: object) -> str:
@@ -156,6 +164,7 @@ _PARSERS: dict[Kind, Callable[[str, object], object]] = {
     Kind.TEXT: _as_str,
     Kind.STAGES: _as_stages,
     Kind.TAG: _as_tag,
+    Kind.PATTERNS: _as_patterns,
 }
 REPOSITORY_KEYS = frozenset({"upload-url", "simple-url", "public", "auth", "oidc-url"})
 

@@ -27,6 +27,7 @@ class Kind(enum.Enum):
     TAG = enum.auto()  # a tag pattern with {version}
     PATH = enum.auto()  # relative to the project root
     OPTIONAL_PATH = enum.auto()  # relative to the project root; "" or false for none
+    PATTERNS = enum.auto()  # paths or globs (a list, or comma-separated); none by default
 
 
 class Option(NamedTuple):
@@ -62,7 +63,7 @@ class Option(NamedTuple):
         if isinstance(value, float):
             return f"{value:g}"
         if isinstance(value, tuple):
-            return ",".join(map(str, value))
+            return ",".join(map(str, value)) if value else "[]"
         return str(value)
 
 
@@ -104,6 +105,13 @@ OPTIONS: dict[str, Option] = {
             spelling="--timeout",
         ),
         Option("allow-unverified", Kind.SWITCH, False, "upload even when an index cannot be read first"),
+        Option(
+            "allow-files",
+            Kind.PATTERNS,
+            (),
+            "files check lets into a dist although they look like credentials (false alarms): "
+            "paths inside the dist, or globs",
+        ),
         Option(
             "version-source",
             Kind.CHOICE,

@@ -27,8 +27,9 @@ def test_check_refuses_a_dotenv_inside_the_sdist(shipyard: ShipyardCLI, tmp_path
     run = shipyard("check", "-C", str(root))
     assert run.code == 1
     assert last_error(run.err) == (
-        "error: tiny_pkg-1.0.0.tar.gz contains a .env file (credentials) (.env): add .env to .gitignore or to the "
-        "build backend's excludes, then build again"
+        "error: tiny_pkg-1.0.0.tar.gz contains a .env file (credentials): .env: remove it from the build "
+        "(.gitignore, or the backend's excludes), build again and rotate what it held; if it is a false alarm, "
+        "list it in allow-files"
     )
 
 

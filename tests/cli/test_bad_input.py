@@ -6,7 +6,7 @@ For each: the exit code the README documents, exactly one line on stderr that st
 file, `.git/` included, except git's own stat cache `.git/index`).
 
 Unit-level checks of the same library messages live in test_config.py (19 cases),
-test_credentials.py (3) and test_packrepo.py (5); this table holds the command-line contract.
+test_credentials.py (11) and test_packrepo.py (5); this table holds the command-line contract.
 """
 
 from __future__ import annotations
@@ -197,6 +197,29 @@ def add_repo(body: str) -> Setup:
     return setup
 
 
+def tracked(rel: str, text: str) -> Setup:
+    """`rel` written and added to git even where .gitignore says not to (a committed .env)."""
+
+    def setup(root: Path) -> None:
+        write(rel, text)(root)
+        git(root, "add", "-f", rel)
+
+    return setup
+
+
+def linked(rel: str, target: str) -> Setup:
+    def setup(root: Path) -> None:
+        (root / rel).symlink_to(target)
+
+    return setup
+
+
+def built(root: Path) -> None:
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "what the build packs")  # hatchling packs what git does not ignore
+    build(root)
+
+
 def tag(name: str) -> Setup:
     def setup(root: Path) -> None:
         git(root, "tag", name)
@@ -347,18 +370,18 @@ CASES = [
          env={"SHIPYARD_STAGING_USERNAME": "", "SHIPYARD_STAGING_PASSWORD": "", "SHIPYARD_PYPIRC": "../pypirc"}),
     # ---- indexes
     Case("index-unreachable", (*PUBLISH, "down"), 1, "connection failed", "is the index running",
-         env={"SHIPYARD_DOWN_TOKEN": "x-token"}),
+         env={"SHIPYARD_DOWN_TOKEN": "x-token-value"}),
     Case("index-unreachable-verify", ("verify", "--on", "down", "--timeout", "0"), 1, "connection failed", "is the index running",
-         env={"SHIPYARD_DOWN_TOKEN": "x-token"}),
-    Case("index-plain-file-server", (*PUBLISH, "static"), 1, "HTTP 501", "upload-url", env={"SHIPYARD_STATIC_TOKEN": "x-token"}),
-    Case("index-welcome-page", (*PUBLISH, "welcome"), 1, "HTTP 405", "upload-url", env={"SHIPYARD_WELCOME_TOKEN": "x-token"}),
+         env={"SHIPYARD_DOWN_TOKEN": "x-token-value"}),
+    Case("index-plain-file-server", (*PUBLISH, "static"), 1, "HTTP 501", "upload-url", env={"SHIPYARD_STATIC_TOKEN": "x-token-value"}),
+    Case("index-welcome-page", (*PUBLISH, "welcome"), 1, "HTTP 405", "upload-url", env={"SHIPYARD_WELCOME_TOKEN": "x-token-value"}),
     Case("index-redirects-elsewhere", (*PUBLISH, "redirect"), 1, "redirects", "final address",
-         env={"SHIPYARD_REDIRECT_TOKEN": "x-token"}),
-    Case("index-html-error-page", (*PUBLISH, "error"), 1, "HTTP 502", "--allow-unverified", env={"SHIPYARD_ERROR_TOKEN": "x-token"}),
+         env={"SHIPYARD_REDIRECT_TOKEN": "x-token-value"}),
+    Case("index-html-error-page", (*PUBLISH, "error"), 1, "HTTP 502", "--allow-unverified", env={"SHIPYARD_ERROR_TOKEN": "x-token-value"}),
     Case("index-other-json-api", (*PUBLISH, "json"), 1, "not a package index page", "simple-url",
-         env={"SHIPYARD_JSON_TOKEN": "x-token"}),
+         env={"SHIPYARD_JSON_TOKEN": "x-token-value"}),
     Case("release-to-unreachable", (*RELEASE, "--stages", "down"), 1, "connection failed", "is the index running",
-         env={"SHIPYARD_DOWN_TOKEN": "x-token"}, builds=True),
+         env={"SHIPYARD_DOWN_TOKEN": "x-token-value"}, builds=True),
     # ---- command-line arguments
     Case("cli-unknown-flag", ("release", "--shiny"), 2, "unrecognized arguments: --shiny", "shipyard release --help"),
     Case("cli-unknown-command", ("shipit",), 2, "invalid choice: 'shipit'", "shipyard --help"),
@@ -368,6 +391,26 @@ CASES = [
     Case("cli-conflicting-flags", ("release", "--tag", "v1.0.0", "--bump"), 2, "--tag", "--bump"),
     Case("cli-project-not-a-folder", ("plan", "-C", "README.md"), 2, "README.md is not a folder", "-C PATH"),
     Case("cli-project-missing", ("doctor", "-C", "nowhere"), 2, "nowhere", "-C PATH"),
+    # ---- credentials that would leak or go astray (issue 12)
+    Case("dotenv-tracked-publish", (*PUBLISH, "staging"), 2, ".env is tracked by git", "git rm --cached .env",
+         setup=tracked(".env", "SHIPYARD_STAGING_TOKEN=pypi-committed-value\n")),
+    Case("dotenv-tracked-release", RELEASE, 2, ".env is tracked by git", "rotate the credentials",
+         setup=tracked(".env", "X=1\n")),
+    Case("dotenv-linked-outside", (*PUBLISH, "staging"), 2, "is a link to /etc/hostname, outside the project",
+         "replace the link", setup=linked(".env", "/etc/hostname")),
+    Case("dotenv-linked-to-tracked", RELEASE, 2, "which git tracks", "plain, untracked .env",
+         setup=both(tracked("config/ci.env", "X=1\n"), linked(".env", "config/ci.env"))),
+    Case("dist-carries-dotenv", ("check", "--to", "pypi"), 1, "contains a .env file (credentials): .env.production",
+         "allow-files", setup=both(write(".env.production", "X=1\n"), built), builds=True),
+    Case("dist-carries-token", ("check",), 1, "contains a GitLab token (glpat-ab...) at line 1",
+         "rotate", setup=both(write("src/tiny_pkg/ci.py", f'T = "{"glpat-" + "ab12" * 5}"\n'), built), builds=True),
+    Case("allow-files-not-a-list", ("check",), 2, "option 'allow-files'", "list of paths or globs",
+         setup=tool_key("allow-files = 5")),
+    Case("twine-for-two-stages", (*RELEASE, "--stages", "down,static"), 2, "no credential for repository 'down'",
+         "TWINE_PASSWORD is used only for one target", env={"TWINE_USERNAME": "u", "TWINE_PASSWORD": "tw-value-long"}),
+    Case("pypirc-for-another-url", (*PUBLISH, "down"), 2, "[down] is for https://elsewhere.example/legacy/",
+         "set SHIPYARD_DOWN_TOKEN", setup=write("rc.ini", "[down]\nrepository = https://elsewhere.example/legacy/\n"
+         "password = x-secret-value\n"), env={"SHIPYARD_PYPIRC": "rc.ini"}),
 ]
 # fmt: on
 

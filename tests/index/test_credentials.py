@@ -4,12 +4,14 @@ from pathlib import Path
 
 import pytest
 
+from shipyard import events
 from shipyard.config import Repository
 from shipyard.errors import CredentialError
-from shipyard.index.credentials import resolve
+from shipyard.index.credentials import for_stages, resolve
 from tests.helpers.projects import git
 
 REPO = Repository("corp-index", "https://pypi.corp.example/legacy/", "https://pypi.corp.example/simple/")
+OTHER = Repository("other", "https://other.example:8443/legacy/", "https://other.example:8443/simple/")
 
 
 @pytest.fixture(autouse=True)
@@ -30,8 +32,49 @@ def test_username_password_then_twine(tmp_path: Path) -> None:
         REPO, tmp_path, {"SHIPYARD_CORP_INDEX_USERNAME": "me", "SHIPYARD_CORP_INDEX_PASSWORD": "pw"}
     )
     assert cred is not None and (cred.username, cred.password.reveal()) == ("me", "pw")
-    cred = resolve(REPO, tmp_path, {"TWINE_USERNAME": "tu", "TWINE_PASSWORD": "tp"})
+    cred = resolve(REPO, tmp_path, {"TWINE_USERNAME": "tu", "TWINE_PASSWORD": "tp"}, one_off=True)
     assert cred is not None and (cred.username, cred.password.reveal()) == ("tu", "tp")
+    assert cred.url == REPO.upload_url
+
+
+def test_twine_password_serves_one_target_never_every_stage(tmp_path: Path) -> None:
+    twine = {"TWINE_USERNAME": "tu", "TWINE_PASSWORD": "tp"}
+    with pytest.raises(CredentialError) as caught:
+        for_stages([REPO, OTHER], tmp_path, twine, events.ignore)
+    assert caught.value.message == (
+        "no credential for repository 'corp-index': set SHIPYARD_CORP_INDEX_TOKEN (or "
+        "SHIPYARD_CORP_INDEX_USERNAME and SHIPYARD_CORP_INDEX_PASSWORD) in the environment or in .env; "
+        "TWINE_PASSWORD is used only for one target (publish, or a one-stage release), not for the "
+        "stages of a multi-stage release"
+    )
+    (cred,) = for_stages([REPO], tmp_path, twine, events.ignore)  # a one-stage release: one target
+    assert cred is not None and cred.password.reveal() == "tp"
+
+
+def test_pypirc_credentials_go_only_to_their_sections_url(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pypirc = tmp_path / "pypirc"
+    pypirc.write_text(
+        "[pypi]\nusername = __token__\npassword = pypi-the-real-one\n\n"
+        f"[corp-index]\nrepository = {OTHER.upload_url}\npassword = for-other\n"
+    )
+    monkeypatch.setenv("SHIPYARD_PYPIRC", str(pypirc))
+    real = Repository("pypi", "https://upload.pypi.org/legacy", "https://pypi.org/simple/")
+    cred = resolve(real, tmp_path, {})  # [pypi] without repository: twine's default, PyPI's upload URL
+    assert cred is not None and cred.password.reveal() == "pypi-the-real-one"
+    assert cred.url == "https://upload.pypi.org/legacy/"
+    overridden = Repository("pypi", "http://127.0.0.1:9/legacy/", "http://127.0.0.1:9/simple/")
+    with pytest.raises(
+        CredentialError,
+        match=rf"\[pypi\] is for https://upload.pypi.org/legacy/, not {overridden.upload_url}",
+    ):
+        resolve(overridden, tmp_path, {})
+    # [corp-index] names REPO but is declared for OTHER's URL: passed over for REPO, used for OTHER
+    with pytest.raises(CredentialError, match=rf"\[corp-index\] is for {OTHER.upload_url}, not"):
+        resolve(REPO, tmp_path, {})
+    cred = resolve(OTHER, tmp_path, {})
+    assert cred is not None and cred.password.reveal() == "for-other"
 
 
 def test_half_a_pair_is_an_error(tmp_path: Path) -> None:
@@ -68,3 +111,34 @@ def test_missing_credential_says_what_to_set(tmp_path: Path) -> None:
 def test_repositories_without_auth_need_nothing(tmp_path: Path) -> None:
     open_repo = Repository("open", "http://127.0.0.1:1/", "http://127.0.0.1:1/simple/", needs_auth=False)
     assert resolve(open_repo, tmp_path, {}) is None
+
+
+def test_dotenv_linked_to_a_tracked_file_is_refused_naming_both(tmp_path: Path) -> None:
+    git(tmp_path, "init", "-q")
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "ci.env").write_text("SHIPYARD_CORP_INDEX_TOKEN=pypi-committed-elsewhere\n")
+    git(tmp_path, "add", "config/ci.env")
+    (tmp_path / ".env").symlink_to("config/ci.env")
+    target = (tmp_path / "config" / "ci.env").resolve()
+    with pytest.raises(CredentialError, match=rf"\.env is a link to {target}, which git tracks: replace"):
+        resolve(REPO, tmp_path, {})
+    # the same link to an untracked (ignored) file is a plain .env that lives elsewhere: read
+    git(tmp_path, "rm", "-q", "--cached", "config/ci.env")
+    cred = resolve(REPO, tmp_path, {})
+    assert cred is not None and cred.password.reveal() == "pypi-committed-elsewhere"
+
+
+def test_dotenv_linked_outside_the_project_is_refused(tmp_path: Path) -> None:
+    project, outside = tmp_path / "proj", tmp_path / "shared.env"
+    project.mkdir()
+    git(project, "init", "-q")
+    outside.write_text("SHIPYARD_CORP_INDEX_TOKEN=pypi-from-outside\n")
+    (project / ".env").symlink_to(outside)
+    with pytest.raises(
+        CredentialError, match=rf"\.env is a link to {outside.resolve()}, outside the project"
+    ):
+        resolve(REPO, project, {})
+    # refused even when the credential comes from the environment (the release entry points ask first)
+    env = {"SHIPYARD_CORP_INDEX_TOKEN": "pypi-env"}
+    with pytest.raises(CredentialError, match="outside the project"):
+        for_stages([REPO], project, env, events.ignore)

@@ -6,13 +6,15 @@ Every problem is collected, then reported together: one round trip to fix them a
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from packaging.metadata import Metadata
 from packaging.utils import canonicalize_name
 
 from shipyard import events
-from shipyard.dists import Dist, member_names, metadata_problems
+from shipyard.check import contents
+from shipyard.dists import Dist, metadata_problems
 from shipyard.errors import CheckError
 
 
@@ -59,29 +61,9 @@ def _names(dist: Dist, meta: Metadata, public: bool, report: Report) -> None:
         )
 
 
-# what must never ship: credentials, repositories, shipyard's own state and earlier builds
-_FORBIDDEN = {
-    ".env": "a .env file (credentials)",
-    ".pypirc": "a .pypirc (credentials)",
-    ".git": "a git repository",
-    ".shipyard": "shipyard's state and local index",
-}
-
-
-def _contents(dist: Dist, report: Report) -> None:
-    found: dict[str, str] = {}
-    for name in member_names(dist):
-        for part in name.split("/"):
-            if part in _FORBIDDEN:
-                found.setdefault(part, name)
-    for part, example in found.items():
-        report.problems.append(
-            f"{dist.filename} contains {_FORBIDDEN[part]} ({example}): add {part} to .gitignore "
-            "or to the build backend's excludes, then build again"
-        )
-
-
-def check(dists: list[Dist], *, public: bool, emit: events.Emit = events.ignore) -> Report:
+def check(
+    dists: list[Dist], *, public: bool, allow_files: Sequence[str] = (), emit: events.Emit = events.ignore
+) -> Report:
     """Check every dist; CheckError listing every problem found (warnings are only reported)."""
     events.step(emit, f"checking {len(dists)} files" + (" for a public index" if public else ""))
     report = Report()
@@ -89,7 +71,7 @@ def check(dists: list[Dist], *, public: bool, emit: events.Emit = events.ignore)
     if len(sdists) != 1:
         report.problems.append(f"a release has exactly one sdist, this one has {len(sdists)}")
     for dist in dists:
-        _contents(dist, report)
+        report.problems += contents.problems(dist, allow_files)
         if problems := metadata_problems(dist):
             report.problems += [f"{dist.filename}: {p}" for p in problems]
         else:

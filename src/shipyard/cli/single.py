@@ -43,7 +43,7 @@ def cmd_check(args: argparse.Namespace, out: Renderer) -> int:
     cfg = load_config(args)
     dists = dists_of(args, cfg)
     public = any(cfg.repository(s).public for s in ([args.to] if args.to else cfg.stages))
-    report = check(dists, public=public, emit=out)
+    report = check(dists, public=public, allow_files=cfg.allow_files, emit=out)
     out.result(
         "check",
         {"files": [d.filename for d in dists], "warnings_found": report.warnings},
@@ -72,6 +72,7 @@ def cmd_test_install(args: argparse.Namespace, out: Renderer) -> int:
 def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
     import contextlib
 
+    from shipyard.check import contents
     from shipyard.index import credentials
     from shipyard.index.open import open_index
     from shipyard.publish.audit import AuditLog
@@ -79,8 +80,12 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
 
     cfg = load_config(args)
     repo = repository_of(args, cfg, args.to)
-    index = open_index(repo, credentials.resolve(repo, cfg.root, os.environ), cfg.network)
+    credentials.guard_dotenv(cfg.root)  # a committed .env: refused whatever the credential's source
+    cred = credentials.resolve(repo, cfg.root, os.environ, one_off=True)
+    credentials.warn_if_short(repo, cred, out)
+    index = open_index(repo, cred, cfg.network)
     dists = dists_of(args, cfg)
+    contents.refuse(dists, cfg.allow_files)  # files named here were never checked: nothing leaks
     with contextlib.nullcontext() if args.dry_run else locked(args, cfg, "publish", out):
         outcomes = publish(
             dists,
@@ -109,7 +114,9 @@ def cmd_verify(args: argparse.Namespace, out: Renderer) -> int:
 
     cfg = load_config(args)
     repo = repository_of(args, cfg, args.on)
-    index = open_index(repo, credentials.resolve(repo, cfg.root, os.environ), cfg.network)
+    cred = credentials.resolve(repo, cfg.root, os.environ, one_off=True)
+    credentials.warn_if_short(repo, cred, out)
+    index = open_index(repo, cred, cfg.network)
     install, python = not args.no_install, python_of(args)
     build = _last_build(args, cfg)
     result: Verified

@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
+from urllib.parse import urlsplit
 
 from shipyard import events
 from shipyard.secrets import Secret, register_login
@@ -26,6 +27,19 @@ if TYPE_CHECKING:
 
 TOKEN_USER = "__token__"  # noqa: S105 - the user name that goes with API tokens, not a secret
 Progress = Callable[[int, int], None]  # (bytes sent, bytes in all) while uploading
+DEFAULT_PORTS = {"http": 80, "https": 443}
+Origin = tuple[str, str, int]
+
+
+def origin(url: str) -> Origin | None:
+    """(scheme, host, port) of `url`, the default port filled in; None if it has no valid port."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port or DEFAULT_PORTS.get(scheme, 0)
+    except ValueError:
+        return None
+    return scheme, (parts.hostname or "").lower(), port
 
 
 @dataclass(frozen=True)
@@ -33,6 +47,7 @@ class Credential:
     username: str
     password: Secret
     source: str  # where it came from, for messages ("SHIPYARD_PYPI_TOKEN", "~/.pypirc"...)
+    url: str  # the upload URL it was declared for: an Index of another origin refuses it
 
     def __post_init__(self) -> None:
         register_login(self.username, self.password.reveal())

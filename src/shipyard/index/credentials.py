@@ -10,51 +10,93 @@ from __future__ import annotations
 
 import configparser
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from shipyard import events
 from shipyard.config import Repository
 from shipyard.errors import CredentialError, ShipyardError
 from shipyard.index import oidc
 from shipyard.index.base import TOKEN_USER, Credential, env_prefix
-from shipyard.secrets import Secret
+from shipyard.secrets import Secret, reliable
 from shipyard.tools import git
 
+# twine's rule: a .pypirc section without `repository` is for these (another section is for none)
+PYPIRC_DEFAULTS = {"pypi": "https://upload.pypi.org/legacy/", "testpypi": "https://test.pypi.org/legacy/"}
 
-def _from_mapping(values: Mapping[str, str | None], repo: str, where: str) -> Credential | None:
-    prefix = env_prefix(repo)
+
+class _Lookup:
+    """One resolution: the repository it is for, whether that is a one-off target (TWINE_* may
+    serve it), and why a source that looked right was passed over (for the "no credential" error)."""
+
+    def __init__(self, repository: Repository, one_off: bool) -> None:
+        self.repository, self.one_off = repository, one_off
+        self.passed_over: list[str] = []
+
+    def credential(self, username: str, password: str, source: str) -> Credential:
+        return Credential(username, Secret(password), source, self.repository.upload_url)
+
+
+def _from_mapping(values: Mapping[str, str | None], lookup: _Lookup, where: str) -> Credential | None:
+    prefix = env_prefix(lookup.repository.name)
     if token := values.get(prefix + "TOKEN"):
-        return Credential(TOKEN_USER, Secret(token), f"{prefix}TOKEN{where}")
+        return lookup.credential(TOKEN_USER, token, f"{prefix}TOKEN{where}")
     user, password = values.get(prefix + "USERNAME"), values.get(prefix + "PASSWORD")
     if user and password:
-        return Credential(user, Secret(password), f"{prefix}USERNAME/PASSWORD{where}")
+        return lookup.credential(user, password, f"{prefix}USERNAME/PASSWORD{where}")
     if bool(user) != bool(password):
         missing = prefix + ("PASSWORD" if user else "USERNAME")
         raise CredentialError(
             f"{missing}{where} is not set (it goes with {prefix}{'USERNAME' if user else 'PASSWORD'})"
         )
     if password := values.get("TWINE_PASSWORD"):
-        return Credential(
-            values.get("TWINE_USERNAME") or TOKEN_USER, Secret(password), f"TWINE_PASSWORD{where}"
+        if not lookup.one_off:  # one token offered to every stage's host is how it goes astray
+            lookup.passed_over.append(
+                f"TWINE_PASSWORD{where} is used only for one target (publish, or a one-stage release), "
+                "not for the stages of a multi-stage release"
+            )
+            return None
+        return lookup.credential(
+            values.get("TWINE_USERNAME") or TOKEN_USER, password, f"TWINE_PASSWORD{where}"
         )
     return None
 
 
-def _from_dotenv(root: Path, repo: str) -> Credential | None:
+def guard_dotenv(root: Path) -> None:
+    """CredentialError if the project's `.env` is committed, or is a link to a tracked file or to a
+    file outside the project: publishing from such a tree helps the leak, wherever the credentials
+    of this run come from."""
     path = root / ".env"
-    if not path.is_file():
-        return None
     if git.is_tracked(path):
         raise CredentialError(
             f"{path} is tracked by git: remove it (git rm --cached .env), add it to .gitignore, "
             "and rotate the credentials it holds"
         )
+    if not path.is_symlink():
+        return
+    target = path.resolve()
+    fix = "replace the link with a plain, untracked .env (or set the variables in the environment)"
+    if not target.is_relative_to(root.resolve()):
+        raise CredentialError(f"{path} is a link to {target}, outside the project: {fix}")
+    if git.is_tracked(target):
+        raise CredentialError(
+            f"{path} is a link to {target}, which git tracks: {fix}, and rotate the credentials "
+            f"{target.name} holds (git rm --cached it)"
+        )
+
+
+def _from_dotenv(root: Path, lookup: _Lookup) -> Credential | None:
+    path = root / ".env"
+    guard_dotenv(root)
+    if not path.is_file():
+        return None
     from dotenv import dotenv_values
 
-    return _from_mapping(dotenv_values(path), repo, " in .env")
+    return _from_mapping(dotenv_values(path), lookup, " in .env")
 
 
-def _from_keyring(repository: Repository) -> Credential | None:
+def _from_keyring(lookup: _Lookup) -> Credential | None:
+    repository = lookup.repository
     try:
         import keyring  # 50-100 ms to import, and it may fail to load: only when it is asked
 
@@ -63,7 +105,7 @@ def _from_keyring(repository: Repository) -> Credential | None:
         return None
     if found is None or not found.password:
         return None
-    return Credential(found.username or TOKEN_USER, Secret(found.password), "keyring")
+    return lookup.credential(found.username or TOKEN_USER, found.password, "keyring")
 
 
 def pypirc_paths(environ: Mapping[str, str]) -> list[Path]:
@@ -74,46 +116,61 @@ def pypirc_paths(environ: Mapping[str, str]) -> list[Path]:
     return [*azure, Path.home() / ".pypirc"]
 
 
-def _from_pypirc(repository: Repository, environ: Mapping[str, str]) -> Credential | None:
+def _from_pypirc(lookup: _Lookup, environ: Mapping[str, str]) -> Credential | None:
     for path in pypirc_paths(environ):
-        if found := _from_pypirc_file(repository, path):
+        if found := _from_pypirc_file(lookup, path):
             return found
     return None
 
 
-def _from_pypirc_file(repository: Repository, path: Path) -> Credential | None:
+def _from_pypirc_file(lookup: _Lookup, path: Path) -> Credential | None:
+    """The credential of the section declared for the repository's upload URL (twine's rule: by its
+    `repository`, PyPI's URL for [pypi] without one): a section named like the repository but
+    declared for another URL is passed over, so an overridden `pypi` never gets the real token."""
     parser = configparser.RawConfigParser()
     try:
         parser.read(path)
     except configparser.Error:
         raise CredentialError(f"{path} cannot be parsed: fix or remove it") from None
+    repository = lookup.repository
+    ours = repository.upload_url.rstrip("/")
     for section in parser.sections():
-        url = parser.get(section, "repository", fallback="")
-        if section == repository.name or url.rstrip("/") == repository.upload_url.rstrip("/"):
-            password = parser.get(section, "password", fallback="")
-            if password:
-                user = parser.get(section, "username", fallback=TOKEN_USER)
-                return Credential(user, Secret(password), f"{path} [{section}]")
+        url = parser.get(section, "repository", fallback="") or PYPIRC_DEFAULTS.get(section, "")
+        password = parser.get(section, "password", fallback="")
+        if not password or not (url.rstrip("/") == ours or section == repository.name):
+            continue
+        if url.rstrip("/") != ours:
+            lookup.passed_over.append(
+                f"{path} [{section}] is for {url or 'no repository URL'}, not {repository.upload_url}"
+            )
+            continue
+        user = parser.get(section, "username", fallback=TOKEN_USER)
+        return Credential(user, Secret(password), f"{path} [{section}]", url)
     return None
 
 
-def resolve(repository: Repository, root: Path, environ: Mapping[str, str]) -> Credential | None:
-    """The credential for `repository`, None if it needs none; CredentialError if it is missing."""
+def resolve(
+    repository: Repository, root: Path, environ: Mapping[str, str], *, one_off: bool = False
+) -> Credential | None:
+    """The credential for `repository`, None if it needs none; CredentialError if it is missing.
+    `one_off`: the command's one target (publish, verify), which TWINE_USERNAME/PASSWORD may serve."""
     if not repository.needs_auth:
         return None
+    lookup = _Lookup(repository, one_off)
     found = (
-        _from_mapping(environ, repository.name, "")
-        or _from_dotenv(root, repository.name)
-        or _from_keyring(repository)
-        or _from_pypirc(repository, {**os.environ, **environ})
+        _from_mapping(environ, lookup, "")
+        or _from_dotenv(root, lookup)
+        or _from_keyring(lookup)
+        or _from_pypirc(lookup, {**os.environ, **environ})
     )
     if found is None:
         if ci := oidc.provider(environ):
             return oidc.exchange(repository, environ, ci)
         prefix = env_prefix(repository.name)
+        why = "".join(f"; {note}" for note in lookup.passed_over)
         raise CredentialError(
             f"no credential for repository '{repository.name}': set {prefix}TOKEN "
-            f"(or {prefix}USERNAME and {prefix}PASSWORD) in the environment or in .env"
+            f"(or {prefix}USERNAME and {prefix}PASSWORD) in the environment or in .env{why}"
         )
     return found
 
@@ -124,3 +181,27 @@ def for_reading(repository: Repository, root: Path, environ: Mapping[str, str]) 
         return resolve(repository, root, environ)
     except ShipyardError:
         return None
+
+
+def for_stages(
+    repositories: Sequence[Repository], root: Path, environ: Mapping[str, str], emit: events.Emit
+) -> list[Credential | None]:
+    """Every stage's credential, resolved (and so known to the redactor) before a release writes any
+    text: its notes, CHANGELOG, commit and tag may quote a commit subject holding a token. A value
+    too short to tell apart from ordinary output is named by its source (never its value)."""
+    guard_dotenv(root)
+    one_off = len(repositories) == 1  # several stages: TWINE_* would go to every one of them
+    found = [resolve(r, root, environ, one_off=one_off) for r in repositories]
+    for repository, cred in zip(repositories, found, strict=True):
+        warn_if_short(repository, cred, emit)
+    return found
+
+
+def warn_if_short(repository: Repository, cred: Credential | None, emit: events.Emit) -> None:
+    """A warning naming the source (never the value) of a credential too short to mask reliably."""
+    if cred is not None and not reliable(cred.password.reveal()):
+        events.warning(
+            emit,
+            f"the credential for {repository.name} from {cred.source} is too short to be masked "
+            "reliably in output: use a long token",
+        )

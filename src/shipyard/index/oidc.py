@@ -54,7 +54,12 @@ def exchange(repository: Repository, environ: Mapping[str, str], ci: str) -> Cre
         _github_jwt(http, environ, audience, other) if ci == GITHUB else _gitlab_jwt(environ, audience, other)
     )
     register(jwt)
-    return Credential(TOKEN_USER, _mint(http, base, jwt, repository, ci), f"trusted publishing ({ci})")
+    return Credential(
+        TOKEN_USER,
+        _mint(http, base, jwt, repository, ci),
+        f"trusted publishing ({ci})",
+        repository.upload_url,
+    )
 
 
 def _other_ways(repository: Repository) -> str:

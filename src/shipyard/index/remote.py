@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 from packaging.utils import canonicalize_name
@@ -20,20 +20,18 @@ from requests_toolbelt import MultipartEncoder, MultipartEncoderMonitor
 from shipyard import __version__, events
 from shipyard.config import Repository
 from shipyard.dists import Dist, hash_stream
-from shipyard.errors import AuthError, IndexError_, VerifyError
+from shipyard.errors import AuthError, CredentialError, IndexError_, VerifyError
 from shipyard.index import form
-from shipyard.index.base import Credential, Progress, env_prefix
+from shipyard.index.base import DEFAULT_PORTS, Credential, Progress, env_prefix, origin
 from shipyard.index.listing import ACCEPT, IndexFile, Listing, NotAnIndex, parse
 from shipyard.tools import network
 from shipyard.tools.network import Network, TransientError
-from shipyard.tools.secretfile import netrc_text, private_file
 
 CONNECT_TIMEOUT = 10.0
 # what may pass on the next attempt (a bad URL or a redirect loop will not)
 TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 _CHUNK = 1 << 20
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-Origin = tuple[str, str, int]
+INSTALLER_INDEX = "shipyard"  # the name uv knows the index by, for its credential variables
 
 
 class Http(requests.Session):
@@ -60,17 +58,6 @@ def read_timeout(http: requests.Session) -> tuple[float, float]:
     return (CONNECT_TIMEOUT, network_of(http).read_timeout)
 
 
-def origin(url: str) -> Origin | None:
-    """(scheme, host, port) of `url`, the default port filled in; None if it has no valid port."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    try:
-        port = parts.port or _DEFAULT_PORTS.get(scheme, 0)
-    except ValueError:
-        return None
-    return scheme, (parts.hostname or "").lower(), port
-
-
 class RemoteIndex:
     """An index server: the simple API to read, the legacy upload API to publish."""
 
@@ -80,6 +67,12 @@ class RemoteIndex:
         self.network = net
         self.http = session(net)
         self.origin = origin(repository.upload_url)  # the one place the credential may go
+        if credential is not None and origin(credential.url) != self.origin:
+            raise CredentialError(
+                f"the credential from {credential.source} is for {credential.url}, not for "
+                f"{repository.name} ({repository.upload_url}): it is not sent there; give "
+                f"{repository.name} its own ({env_prefix(repository.name)}TOKEN)"
+            )
 
     def _auth(self, url: str) -> tuple[str, str] | None:
         cred = self.credential
@@ -186,7 +179,7 @@ class RemoteIndex:
     def download(self, file: IndexFile, dest: Path | None = None, emit: events.Emit = events.ignore) -> str:
         """Transient faults are retried from the start."""
         scheme = urlsplit(file.url).scheme.lower()
-        if scheme not in _DEFAULT_PORTS:
+        if scheme not in DEFAULT_PORTS:
             where = f"a {scheme}: URL" if scheme else "a URL with no scheme"
             raise VerifyError(
                 f"{self.repository.name} lists {file.filename} at {where}: "
@@ -216,22 +209,21 @@ class RemoteIndex:
 
     @contextlib.contextmanager
     def installer_env(self) -> Iterator[dict[str, str]]:
-        """uv's index settings. A credential goes into a private netrc file that lives as long as the
-        block (never on a command line, and never in a URL that the installer could print)."""
+        """uv's index settings. A credential goes to uv as the credential of a named index
+        (UV_INDEX_<NAME>_USERNAME/PASSWORD), which uv sends to that index's URL only: a netrc entry
+        is matched by host alone, so a page linking its files to another port of the same host
+        would get it too. Never on a command line, never in a URL the installer could print."""
         url = self.repository.simple_url
-        env = {"UV_INDEX_URL": url}
         cred = self.credential
         if cred is None or self._auth(url) is None:
-            yield env
+            yield {"UV_INDEX_URL": url}
             return
-        text = netrc_text(urlsplit(url).hostname or "", cred.username, cred.password)
-        if text is None:  # a value netrc cannot hold: the URL form, still only in the environment
-            scheme, _, rest = url.partition("://")
-            user, password = (quote(part, safe="") for part in (cred.username, cred.password.reveal()))
-            yield {"UV_INDEX_URL": f"{scheme}://{user}:{password}@{rest}"}
-            return
-        with private_file("netrc", text) as netrc:
-            yield {**env, "NETRC": str(netrc)}
+        prefix = f"UV_INDEX_{INSTALLER_INDEX.upper()}_"
+        yield {
+            "UV_DEFAULT_INDEX": f"{INSTALLER_INDEX}={url}",
+            prefix + "USERNAME": cred.username,
+            prefix + "PASSWORD": cred.password.reveal(),
+        }
 
 
 def _reason(exc: requests.RequestException) -> str:

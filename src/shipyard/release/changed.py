@@ -106,6 +106,10 @@ def release_changed(
     guard_branch(trigger.if_branch, branch)
     if not trigger.allow_dirty:
         guard_clean(config)
+    # the credentials are known to the redactor before any notes or CHANGELOG text is made
+    repos = [config.repository(n) for n in config.stages]
+    found = credentials.for_stages(repos, repo.root, environ, emit)
+    indexes = [open_index(r, c, config.network) for r, c in zip(repos, found, strict=True)]
     everything = survey(repo, rules(config), pre=trigger.pre, only_changed=False)
     packages = [p for p in everything if p.version]
     if only:
@@ -114,8 +118,6 @@ def release_changed(
             raise NothingToRelease(f"nothing to release: {', '.join(only)} did not change since its last tag")
     if not packages:
         raise NothingToRelease("nothing to release: no package changed since its last tag")
-    repos = [config.repository(n) for n in config.stages]
-    indexes = [open_index(r, credentials.resolve(r, repo.root, environ), config.network) for r in repos]
     run = _Run(
         source_date_epoch(repo.root),
         versions={p.name: str(p.last.version) for p in everything if p.last},

@@ -71,7 +71,8 @@ def ship(
     A stage that fails says which stage a re-run resumes at.
     """
     name, version = release_of(dists)
-    check(dists, public=any(i.repository.public for i in indexes), emit=emit)
+    public = any(i.repository.public for i in indexes)
+    check(dists, public=public, allow_files=config.allow_files, emit=emit)
     tested = None
     if config.test_install:
         tested = test_install(dists, tests_root, python=options.python, local_wheels=local_wheels, emit=emit)

@@ -100,9 +100,11 @@ def release(
     config: Config, environ: Mapping[str, str], options: Options, emit: events.Emit = events.ignore
 ) -> ReleaseResult:
     repos = [config.repository(name) for name in config.stages]
-    # the version and every credential are settled before anything is built: a refusal costs nothing
+    # every credential, then the version, are settled before anything is built: a refusal costs
+    # nothing; and the credentials first, so the redactor knows them before any notes are written
+    found = credentials.for_stages(repos, config.root, environ, emit)
+    indexes = [open_index(r, c, config.network) for r, c in zip(repos, found, strict=True)]
     target = resolve(config, options.trigger, environ)
-    indexes = [open_index(r, credentials.resolve(r, config.root, environ), config.network) for r in repos]
     if target.plan is not None:
         events.info(emit, f"{target.name} {target.version}: {target.plan.reason}")
     dists, edits = _build(config, target, options, emit)

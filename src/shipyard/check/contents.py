@@ -1,0 +1,131 @@
+"""What must never ship inside a dist: credential files (by name) and credentials (by content).
+
+A backend packs every file git does not ignore (hatchling) or its manifest names (setuptools), so a
+`.env.production` or a module holding a literal token goes to the index with the release, where it
+can never be taken back. Each finding names the dist, the file (and line) and the fix, never the
+secret: a token is shown as its first 8 characters. `allow-files` lists the false alarms (paths
+inside the dist, or globs such as `tests/fixtures/*.pem`).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import io
+import re
+import tarfile
+import zipfile
+from collections.abc import Iterator, Sequence
+from typing import IO
+
+from shipyard.dists import Dist
+from shipyard.errors import CheckError
+
+MAX_SCAN = 5_000_000  # bytes of one member scanned for tokens: past that it is data, not config
+ALLOW_LINE = b"shipyard: fake-token"  # doctor's marker: a line that holds a documented fake token
+FIX = "remove it from the build (.gitignore, or the backend's excludes), build again and rotate what it held"
+ALLOW = "if it is a false alarm, list it in allow-files"
+
+# what shipyard's own runs leave behind, and repositories: refused by path part, never allowed
+_NEVER = {".git": "a git repository", ".shipyard": "shipyard's state and local index"}
+# credential files, by file name
+_NAMES = (
+    (re.compile(r"\.env(\..+)?|\.envrc"), "a .env file (credentials)"),
+    (re.compile(r"[._]netrc"), "a netrc file (credentials)"),
+    (re.compile(r"\.pypirc.*"), "a .pypirc (index credentials)"),
+    (re.compile(r"\.git-credentials"), "a git credential store"),
+    (re.compile(r"id_(rsa|dsa|ecdsa|ed25519)(?!.*\.pub$).*"), "an SSH private key"),
+)
+# credentials, by content (each shown by its first 8 characters only)
+_TOKENS = (
+    (re.compile(rb"pypi-AgE[A-Za-z0-9_\-]{40,}"), "a PyPI token"),
+    (re.compile(rb"gh[pousr]_[A-Za-z0-9]{36}"), "a GitHub token"),
+    (re.compile(rb"github_pat_[A-Za-z0-9_]{22,}"), "a GitHub token"),
+    (re.compile(rb"glpat-[A-Za-z0-9_\-]{20,}"), "a GitLab token"),
+    (re.compile(rb"(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])"), "an AWS access key id"),
+    (re.compile(rb"-----BEGIN ([A-Z]+ )*PRIVATE KEY-----"), "a private key"),
+)
+
+
+def problems(dist: Dist, allow: Sequence[str] = ()) -> list[str]:
+    """Every credential file and credential in `dist` not allowed by `allow`, as one line each."""
+    found: list[str] = []
+    never: dict[str, str] = {}
+    named: set[str] = set()  # a credential folder (a venv called .env) is reported once
+    for name, read in _members(dist):
+        parts = name.split("/")
+        if hit := next((p for p in parts if p in _NEVER), None):
+            never.setdefault(hit, name)
+            continue
+        if allowed(name, allow):
+            continue
+        if kind := _named(parts):
+            where, what = kind
+            if where not in named:
+                named.add(where)
+                found.append(f"{dist.filename} contains {what}: {where}: {FIX}; {ALLOW}")
+            continue
+        found += [f"{dist.filename} contains {hit} in {name}: {FIX}; {ALLOW}" for hit in _scan(read)]
+    for part, example in never.items():
+        found.insert(
+            0,
+            f"{dist.filename} contains {_NEVER[part]} ({example}): add {part} to .gitignore "
+            "or to the build backend's excludes, then build again",
+        )
+    return found
+
+
+def _named(parts: list[str]) -> tuple[str, str] | None:
+    """(the path up to the credential file or folder, what it is) if a part of the path is one."""
+    for i, part in enumerate(parts):
+        for pattern, what in _NAMES:
+            if pattern.fullmatch(part):
+                return "/".join(parts[: i + 1]), what
+    return None
+
+
+def allowed(name: str, allow: Sequence[str]) -> bool:
+    """Whether the member path `name` is listed in `allow`: exactly, or matching a glob."""
+    return any(name == pattern or fnmatch.fnmatchcase(name, pattern) for pattern in allow)
+
+
+def _scan(read: IO[bytes]) -> Iterator[str]:
+    """`line N: a GitHub token (ghp_abcd...)` for each token in the member's first MAX_SCAN bytes."""
+    data = read.read(MAX_SCAN)
+    for pattern, what in _TOKENS:
+        for match in pattern.finditer(data):
+            start = data.rfind(b"\n", 0, match.start()) + 1
+            end = data.find(b"\n", match.end())
+            if ALLOW_LINE in data[start : end if end >= 0 else len(data)]:
+                continue
+            line = data.count(b"\n", 0, match.start()) + 1
+            shown = match.group().decode("ascii", "replace")
+            shown = shown if what == "a private key" else shown[:8] + "..."
+            yield f"{what} ({shown}) at line {line}"
+
+
+def _members(dist: Dist) -> Iterator[tuple[str, IO[bytes]]]:
+    """(path inside the dist, its bytes) for every regular file; sdists without their top folder."""
+    if dist.kind == "wheel":
+        with zipfile.ZipFile(dist.path) as zf:
+            for info in zf.infolist():
+                if not info.is_dir():
+                    with zf.open(info) as member:
+                        yield info.filename, member
+        return
+    with tarfile.open(dist.path) as tf:
+        for entry in tf:
+            name = entry.name.partition("/")[2]
+            if entry.isfile() and (content := tf.extractfile(entry)) is not None:
+                with content:
+                    yield name, content
+            elif name:  # a folder, link or device: only its name can say what it is
+                yield name, io.BytesIO()
+
+
+def refuse(dists: Sequence[Dist], allow: Sequence[str] = ()) -> None:
+    """CheckError (one line, the rest in its detail) if any dist carries a credential: what
+    `publish FILE...` runs on files it did not build, before anything is uploaded."""
+    found = [line for dist in dists for line in problems(dist, allow)]
+    if found:
+        more = f" (and {len(found) - 1} more: --verbose lists them)" if len(found) > 1 else ""
+        raise CheckError(found[0] + more, detail="\n".join(found))
