@@ -38,3 +38,28 @@ def test_pep691_json() -> None:
 def test_not_an_index(text: str, content_type: str) -> None:
     with pytest.raises(NotAnIndex):
         parse(text, content_type, "https://i.example/simple/demo/")
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        '{"files": 5}',
+        '{"files": null}',
+        "[1, 2]",
+        '{"files": [{"filename": "a-1.tar.gz", "hashes": ["sha256", "ab"]}]}',
+        '{"files": [{"filename": "a-1.tar.gz", "url": 7}]}',
+        '{"files": [{"filename": "a-1.tar.gz", "hashes": {"sha256": 12}}]}',
+        '{"files": [{"filename": 3}]}',
+        "[" * 100_000 + "]" * 100_000,
+    ],
+    ids=["files-int", "files-null", "a-list", "hashes-list", "url-int", "sha256-int", "filename-int", "deep"],
+)
+def test_a_malformed_pep691_page_is_not_an_index(page: str) -> None:
+    with pytest.raises(NotAnIndex):
+        parse(page, "application/vnd.pypi.simple.v1+json", "https://i.example/simple/demo/")
+
+
+def test_an_upper_case_sha256_is_the_same_digest() -> None:
+    page = '{"files": [{"filename": "a-1.tar.gz", "url": "a-1.tar.gz", "hashes": {"sha256": "ABCDEF"}}]}'
+    listing = parse(page, "application/vnd.pypi.simple.v1+json", "https://i.example/simple/a/")
+    assert listing.files["a-1.tar.gz"].sha256 == "abcdef"

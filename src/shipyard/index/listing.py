@@ -39,25 +39,40 @@ class NotAnIndex(ValueError):
 
 
 def parse_json(text: str, base_url: str) -> Listing:
+    """A PEP 691 page; NotAnIndex for anything else, however malformed (a hostile index included)."""
     try:
         data = json.loads(text)
-        entries = data["files"]
-    except (ValueError, KeyError, TypeError):
-        raise NotAnIndex("not a PEP 691 project page") from None
+    except (ValueError, RecursionError):  # RecursionError: a page nested thousands deep
+        raise NotAnIndex("not a PEP 691 project page (not JSON)") from None
+    entries = data.get("files") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise NotAnIndex("not a PEP 691 project page (no list of files)")
     files = {}
     for entry in entries:
-        if not isinstance(entry, dict) or "filename" not in entry:
-            raise NotAnIndex("a file entry has no filename")
-        yanked = entry.get("yanked", False)
-        hashes = entry.get("hashes") or {}
-        files[entry["filename"]] = IndexFile(
-            filename=entry["filename"],
-            url=urljoin(base_url, entry.get("url", entry["filename"])),
-            sha256=hashes.get("sha256"),
-            yanked=bool(yanked),
-            yanked_reason=yanked if isinstance(yanked, str) else "",
-        )
+        file = _json_file(entry, base_url)
+        files[file.filename] = file
     return Listing(files)
+
+
+def _json_file(entry: object, base_url: str) -> IndexFile:
+    if not isinstance(entry, dict) or not isinstance(entry.get("filename"), str):
+        raise NotAnIndex("a file entry has no filename")
+    filename: str = entry["filename"]
+    url = entry.get("url", filename)
+    hashes = entry.get("hashes", {})
+    if not isinstance(url, str) or not isinstance(hashes, dict):
+        raise NotAnIndex(f"the entry of {filename} is malformed (url or hashes)")
+    sha256 = hashes.get("sha256")
+    if sha256 is not None and not isinstance(sha256, str):
+        raise NotAnIndex(f"the entry of {filename} has a sha256 that is not text")
+    yanked = entry.get("yanked", False)
+    return IndexFile(
+        filename=filename,
+        url=urljoin(base_url, url),
+        sha256=sha256.lower() if sha256 else None,  # hex digests compare case-blind
+        yanked=bool(yanked),
+        yanked_reason=yanked if isinstance(yanked, str) else "",
+    )
 
 
 class _Anchors(HTMLParser):
