@@ -6,6 +6,7 @@ and each option fills the Config field of its name. Precedence: flag > environme
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -126,6 +127,8 @@ def _as_float(option: str, value: object) -> float:
         number = float(value)
     except (TypeError, ValueError):
         raise ConfigError(f"option '{option}' must be a number of seconds, not '{value}'") from None
+    if not math.isfinite(number):  # nan compares false with everything: a poll that never ends
+        raise ConfigError(f"option '{option}' must be a finite number of seconds, not '{value}'")
     if number < 0:
         raise ConfigError(f"option '{option}' must not be negative")
     return number

@@ -388,6 +388,8 @@ CASES = [
     Case("cli-missing-value", ("publish", "--to"), 2, "expected one argument", "shipyard publish --help"),
     Case("cli-bad-choice", ("plan", "--bump", "huge"), 2, "invalid choice: 'huge'", "shipyard plan --help"),
     Case("cli-not-a-number", ("verify", "--timeout", "soon"), 2, "invalid float value", "shipyard verify --help"),
+    Case("cli-timeout-nan", ("verify", "--timeout", "nan"), 2, "'--timeout'", "finite number of seconds"),
+    Case("cli-upload-timeout-nan", ("publish", "--upload-timeout", "nan"), 2, "'--upload-timeout'", "finite number"),
     Case("cli-conflicting-flags", ("release", "--tag", "v1.0.0", "--bump"), 2, "--tag", "--bump"),
     Case("cli-project-not-a-folder", ("plan", "-C", "README.md"), 2, "README.md is not a folder", "-C PATH"),
     Case("cli-project-missing", ("doctor", "-C", "nowhere"), 2, "nowhere", "-C PATH"),
