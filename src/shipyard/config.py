@@ -178,9 +178,14 @@ def _parse(option: Option, where: str, value: object, root: Path) -> object:
         return _choice(where, value, option.choices)
     if option.kind is Kind.PATH:
         return (root / _as_str(where, value)).resolve()
-    if option.kind is Kind.OPTIONAL_PATH:
+    if option.kind is Kind.OPTIONAL_PATH:  # a file a release writes and commits: inside the project
         path = _as_optional_path(where, value)
-        return (root / path).resolve() if path else None
+        if not path:
+            return None
+        resolved = (root / path).resolve()
+        if not resolved.is_relative_to(root):
+            raise ConfigError(f"option '{where}' must name a file inside the project, not {path!r}")
+        return resolved
     return _PARSERS[option.kind](where, value)
 
 
@@ -189,13 +194,22 @@ def read_pyproject(root: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as f:
             data: dict[str, Any] = tomllib.load(f)
-            return data
     except FileNotFoundError:
         raise ConfigError(f"no pyproject.toml in {root}: run shipyard inside a Python project") from None
     except NotADirectoryError:
         raise ConfigError(f"{root} is not a folder: pass the project folder with -C PATH") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path} is not valid TOML: {exc}: fix the file there") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path} is not UTF-8 text (TOML must be): save it as UTF-8") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path} is a folder, not a file: pyproject.toml must be a TOML file") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from None
+    for table in ("project", "build-system", "tool"):
+        if table in data and not isinstance(data[table], dict):
+            raise ConfigError(f"[{table}] in {path} must be a table, not an array of tables: write [{table}]")
+    return data
 
 
 def load(

@@ -162,6 +162,28 @@ def write(rel: str, text: str) -> Setup:
     return setup
 
 
+def latin1(rel: str, old: str, new: str) -> Setup:
+    """Replace `old` with `new` and save the file as latin-1 (not UTF-8)."""
+
+    def setup(root: Path) -> None:
+        path = root / rel
+        text = path.read_text()
+        assert old in text, (rel, old)
+        path.write_bytes(text.replace(old, new).encode("latin-1"))
+
+    return setup
+
+
+def folder(rel: str) -> Setup:
+    """`rel` becomes an (empty) folder, whatever it was."""
+
+    def setup(root: Path) -> None:
+        (root / rel).unlink()
+        (root / rel).mkdir()
+
+    return setup
+
+
 def both(*setups: Setup) -> Setup:
     def setup(root: Path) -> None:
         for one in setups:
@@ -258,12 +280,18 @@ CREDS = {"SHIPYARD_STAGING_USERNAME": "shipyard", "SHIPYARD_STAGING_PASSWORD": "
 PUBLISH = ("publish", "--to")
 DRY = ("publish", "--to", "staging", "--dry-run")
 RELEASE = ("release", "--no-test-install", "--no-verify-install")
+RELEASE_DRY = ("release", "--dry-run", "--no-test-install")
 PR = "packrepo"
 
 # fmt: off
 CASES = [
     # ---- configuration: pyproject.toml and [tool.shipyard]
     Case("toml-malformed", DRY, 2, "is not valid TOML", "line", replace("pyproject.toml", "[project]", "[project")),
+    Case("toml-not-utf8", RELEASE_DRY, 2, "is not UTF-8 text", "save it as UTF-8", latin1("pyproject.toml", "A test package", "Ä test package")),
+    Case("toml-a-folder", RELEASE_DRY, 2, "is a folder, not a file", "TOML file", folder("pyproject.toml")),
+    Case("toml-project-array", RELEASE_DRY, 2, "[project]", "write [project]", replace("pyproject.toml", "[project]", "[[project]]")),
+    Case("changelog-outside", ("release", "--bump", "--dry-run"), 2, "'changelog'", "inside the project", tool_key('changelog = "../../x"')),
+    Case("git-missing", RELEASE_DRY, 2, "git is not installed", "install git", env={"PATH": str(Path(sys.executable).parent)}),
     Case("toml-unknown-key", DRY, 2, "unknown key 'stagess'", "known:", tool_key('stagess = ["pypi"]')),
     Case("toml-not-a-table", DRY, 2, "[tool.shipyard]", "must be a table", tool_table('[tool]\nshipyard = "x"')),
     Case("stages-empty", DRY, 2, "names no repository", "at least one",

@@ -5,12 +5,13 @@ Reads answer None or an empty list outside a repository; writes raise GitError w
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from shipyard.errors import GitError
+from shipyard.errors import GitError, UsageError
 from shipyard.tools.procenv import child_env
 
 
@@ -21,17 +22,29 @@ class LogEntry:
     body: str
 
 
+class GitMissing(UsageError):
+    """No git on PATH: nothing about versions, tags or the tree's state can be known."""
+
+
 def _git(root: Path, *args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     # hooks, fsmonitor and credential helpers run with git's environment: never the credentials
-    return subprocess.run(
-        ["git", *args],
-        cwd=root,
-        capture_output=True,
-        text=True,
-        check=False,
-        env=child_env(env),
-        errors="replace",
-    )
+    try:
+        return subprocess.run(
+            ["git", *args],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=False,
+            env=child_env(env),
+            errors="replace",
+        )
+    except FileNotFoundError:
+        if shutil.which("git") is None:
+            raise GitMissing(
+                "git is not installed or not on PATH: install git (shipyard reads versions, tags and "
+                "the working tree's state with it)"
+            ) from None
+        raise
 
 
 def _must(root: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
@@ -43,10 +56,10 @@ def _must(root: Path, *args: str, env: Mapping[str, str] | None = None) -> str:
 
 
 def toplevel(path: Path) -> Path | None:
-    """The work tree that contains `path`, or None outside git (or without git installed)."""
+    """The work tree that contains `path`, or None outside git (GitMissing without git installed)."""
     try:
         result = _git(path, "rev-parse", "--show-toplevel")
-    except (FileNotFoundError, NotADirectoryError):
+    except (FileNotFoundError, NotADirectoryError):  # the folder itself is missing
         return None
     return Path(result.stdout.strip()) if result.returncode == 0 else None
 
