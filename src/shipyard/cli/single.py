@@ -168,16 +168,13 @@ def cmd_version(args: argparse.Namespace, out: Renderer) -> int:
 
 def cmd_plan(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.config import read_pyproject
-    from shipyard.plan import source as versionsource
     from shipyard.plan.nextrelease import make_plan
-    from shipyard.plan.target import BUMPS, project_name, rules
+    from shipyard.plan.target import BUMPS, project_identity, rules
 
     if (repo := packaging_repo(args)) is not None:
         return cmd_plan_changed(args, out, repo)
     cfg = load_config(args)
-    pyproject = read_pyproject(cfg.root)
-    name = project_name(cfg.root, pyproject)
-    declared = versionsource.find(cfg.root, pyproject)
+    name, declared = project_identity(cfg.root, read_pyproject(cfg.root))
     plan = make_plan(cfg.root, name, declared.version, rules(cfg), pre=args.pre, force=BUMPS[args.bump])
     since = f"{plan.commits} commit{'s' if plan.commits != 1 else ''} since"
     last = f"{plan.last.tag}, {since}" if plan.last else "none"
