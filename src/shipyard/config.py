@@ -52,6 +52,7 @@ class Config:
     verify_install: bool
     verify_timeout: float
     allow_unverified: bool
+    allow_lower: bool
     version_source: str
     commit_parser: str
     major_on_zero: bool

@@ -105,6 +105,12 @@ OPTIONS: dict[str, Option] = {
         ),
         Option("allow-unverified", Kind.SWITCH, False, "upload even when an index cannot be read first"),
         Option(
+            "allow-lower",
+            Kind.SWITCH,
+            False,
+            "publish a version lower than the highest a stage serves (a backport on a maintenance line)",
+        ),
+        Option(
             "version-source",
             Kind.CHOICE,
             "tag",

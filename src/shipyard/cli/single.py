@@ -76,9 +76,11 @@ def cmd_test_install(args: argparse.Namespace, out: Renderer) -> int:
 def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
     import contextlib
 
+    from shipyard.dists import release_of
     from shipyard.index import credentials
     from shipyard.index.open import open_index
     from shipyard.publish.audit import AuditLog
+    from shipyard.publish.lower import refuse_lower
     from shipyard.publish.publish import publish
 
     cfg = load_config(args)
@@ -86,6 +88,7 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
     index = open_index(repo, credentials.resolve(repo, cfg.root, os.environ), cfg.network)
     dists = dists_of(args, cfg)
     with contextlib.nullcontext() if args.dry_run else locked(args, cfg, "publish", out):
+        refuse_lower(*release_of(dists), [index], allow=cfg.allow_lower, emit=out)
         outcomes = publish(
             dists,
             index,
@@ -167,6 +170,8 @@ def cmd_version(args: argparse.Namespace, out: Renderer) -> int:
 
 
 def cmd_plan(args: argparse.Namespace, out: Renderer) -> int:
+    from packaging.version import Version
+
     from shipyard.config import read_pyproject
     from shipyard.plan.nextrelease import make_plan
     from shipyard.plan.target import BUMPS, project_identity, rules
@@ -185,8 +190,35 @@ def cmd_plan(args: argparse.Namespace, out: Renderer) -> int:
         lines.append(f"  next: {plan.next_version} (tag {plan.tag}), {plan.reason}")
         for heading, notes in plan.notes().items():
             lines += [f"  {heading}:", *(f"    - {n}" for n in notes)]
-    out.result("plan", {"packages": [plan.as_json()]}, "\n".join(lines))
+    served = _first_stage_highest(cfg, name)
+    highest = served["highest"]
+    if not served["readable"]:
+        lines.append(f"  {served['repository']}: could not be read")
+    else:
+        lines.append(f"  {served['repository']} serves: {highest or 'no version yet'}")
+        if highest and plan.next_version and plan.next_version < Version(str(highest)):
+            lines.append(f"  {plan.next_version} is lower: release refuses it unless --allow-lower")
+    out.result("plan", {"packages": [{**plan.as_json(), "index": served}]}, "\n".join(lines))
     return 0
+
+
+def _first_stage_highest(cfg: Config, name: str) -> dict[str, object]:
+    """The highest version the first stage serves: read once, no retries (plan is a dry run)."""
+    import dataclasses
+
+    from shipyard.errors import ShipyardError
+    from shipyard.index import credentials
+    from shipyard.index.open import open_index
+    from shipyard.publish.lower import highest_served
+
+    repo = cfg.repository(cfg.stages[0])
+    network = dataclasses.replace(cfg.network, retries=0)
+    try:
+        index = open_index(repo, credentials.for_reading(repo, cfg.root, os.environ), network)
+        highest = highest_served(index, name)
+    except ShipyardError:
+        return {"repository": repo.name, "highest": None, "readable": False}
+    return {"repository": repo.name, "highest": str(highest) if highest else None, "readable": True}
 
 
 def cmd_release(args: argparse.Namespace, out: Renderer) -> int:

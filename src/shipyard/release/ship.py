@@ -18,6 +18,7 @@ from shipyard.config import Config
 from shipyard.dists import Dist, release_of
 from shipyard.errors import ShipyardError, StepFailed
 from shipyard.plan.target import Trigger
+from shipyard.publish.lower import refuse_lower
 from shipyard.publish.publish import Outcome, publish
 from shipyard.publish.state import ReleaseState
 from shipyard.publish.verify import verify, wait_for_files
@@ -72,6 +73,7 @@ def ship(
     """
     name, version = release_of(dists)
     check(dists, public=any(i.repository.public for i in indexes), emit=emit)
+    refuse_lower(name, version, indexes, allow=config.allow_lower, emit=emit)
     tested = None
     if config.test_install:
         tested = test_install(dists, tests_root, python=options.python, local_wheels=local_wheels, emit=emit)
