@@ -88,7 +88,7 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
     index = open_index(repo, credentials.resolve(repo, cfg.root, os.environ), cfg.network)
     dists = dists_of(args, cfg)
     with contextlib.nullcontext() if args.dry_run else locked(args, cfg, "publish", out):
-        refuse_lower(*release_of(dists), [index], allow=cfg.allow_lower, emit=out)
+        served = refuse_lower(*release_of(dists), [index], allow=cfg.allow_lower, emit=out)
         outcomes = publish(
             dists,
             index,
@@ -96,6 +96,7 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
             allow_unverified=cfg.allow_unverified,
             audit=AuditLog.at(cfg.root, os.environ),
             emit=out,
+            served=served.get(repo.name),
         )
     counts = {
         a: sum(o.action == a for o in outcomes) for a in ("uploaded", "landed", "skipped", "would-upload")

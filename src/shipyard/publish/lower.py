@@ -10,7 +10,7 @@ from packaging.version import InvalidVersion, Version
 
 from shipyard import events
 from shipyard.dists import NotADist, parse_filename
-from shipyard.errors import ShipyardError, UsageError
+from shipyard.errors import IndexError_, UsageError
 from shipyard.index.base import Index
 from shipyard.index.listing import Listing
 
@@ -35,24 +35,31 @@ def highest_served(index: Index, project: str) -> Version | None:
 
 def refuse_lower(
     name: str, version: str, indexes: Sequence[Index], *, allow: bool, emit: events.Emit = events.ignore
-) -> None:
+) -> dict[str, Listing | IndexError_]:
     """UsageError when a stage serves a higher version than `version` (a warning with `allow`).
-    An index that cannot be read is left to publish, which refuses to upload blind."""
+    Returns what each stage serves (or why it could not be read), by repository name, so that
+    publishing the first stage needs no second read; an index that cannot be read is left to
+    publish, which refuses to upload blind."""
     ours = Version(version)
+    listings: dict[str, Listing | IndexError_] = {}
     for index in indexes:
         where = index.repository.name
+        events.step(emit, f"reading what {where} serves for {name}", repository=where)
         try:
-            highest = highest_served(index, name)
-        except ShipyardError:
+            listings[where] = listing = index.read(name, emit)
+        except IndexError_ as exc:
+            listings[where] = exc
             continue
+        versions = served_versions(listing)
+        highest = versions[-1] if versions else None
         if highest is None or highest <= ours:
             continue
         if allow:
-            events.warning(
-                emit, f"{name} {version} is lower than {highest}, which {where} serves (--allow-lower)"
-            )
+            said = f"{name} {version} is lower than {highest}, which {where} serves (--allow-lower)"
+            events.warning(emit, said)
             continue
         raise UsageError(
             f"{name} {version} is lower than {highest}, which {where} already serves: release a higher "
             "version, or pass --allow-lower (allow-lower = true) for a backport on a maintenance line"
         )
+    return listings

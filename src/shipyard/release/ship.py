@@ -73,7 +73,9 @@ def ship(
     """
     name, version = release_of(dists)
     check(dists, public=any(i.repository.public for i in indexes), emit=emit)
-    refuse_lower(name, version, indexes, allow=config.allow_lower, emit=emit)
+    # every stage before the first upload; the first stage's listing is fresh enough to publish by
+    listings = refuse_lower(name, version, indexes, allow=config.allow_lower, emit=emit)
+    first = indexes[0].repository.name if indexes else None
     tested = None
     if config.test_install:
         tested = test_install(dists, tests_root, python=options.python, local_wheels=local_wheels, emit=emit)
@@ -90,6 +92,7 @@ def ship(
                 allow_unverified=config.allow_unverified,
                 audit=audit,
                 emit=emit,
+                served=listings.get(repo.name) if repo.name == first else None,
             )
             stage = StageResult(repo.name, outcomes)
             stages.append(stage)
