@@ -126,7 +126,7 @@ def rewrite_metadata(wheel: Path, edit: dict[str, str]) -> Path:
     return out
 
 
-def test_an_absent_license_file_and_a_metadata_version_pypi_does_not_take(
+def test_an_absent_license_file_a_license_next_to_an_expression_and_a_metadata_version_pypi_refuses(
     shipyard: ShipyardCLI, tmp_path: Path
 ) -> None:
     root = make_project(tmp_path / "proj", with_tests=False)
@@ -136,7 +136,7 @@ def test_an_absent_license_file_and_a_metadata_version_pypi_does_not_take(
         wheel,
         {
             r"^Metadata-Version: .*$": "Metadata-Version: 2.6",
-            r"^Name: (.*)$": r"Name: \1\nLicense-File: COPYING",
+            r"^Name: (.*)$": r"Name: \1\nLicense-File: COPYING\nLicense-Expression: MIT\nLicense: MIT License",
         },
     )
     sdist = root / "dist" / "tiny_pkg-1.0.0.tar.gz"
@@ -148,6 +148,10 @@ def test_an_absent_license_file_and_a_metadata_version_pypi_does_not_take(
     )
     assert (
         "tiny_pkg-1.0.0-py3-none-any.whl: License-File COPYING is declared but not in the file: add it to the build"
+        in "\n".join(problems)
+    )
+    assert (
+        "tiny_pkg-1.0.0-py3-none-any.whl: License next to License-Expression (PEP 639): remove the old"
         in "\n".join(problems)
     )
 
