@@ -15,7 +15,7 @@ pytest.register_assert_rewrite("tests.helpers")
 from tests.helpers.indexes import client_env  # noqa: E402
 from tests.helpers.projects import Run, ShipyardCLI  # noqa: E402
 
-pytest_plugins = ["tests.helpers.indexes", "tests.helpers.faultproxy"]
+pytest_plugins = ["tests.helpers.indexes", "tests.helpers.faultproxy", "tests.helpers.realsdists"]
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -54,6 +54,7 @@ class Config:
     verify_timeout: float
     allow_unverified: bool
     allow_files: tuple[str, ...]
+    allow_lower: bool
     version_source: str
     commit_parser: str
     major_on_zero: bool

@@ -113,6 +113,12 @@ OPTIONS: dict[str, Option] = {
             "paths inside the dist, or globs",
         ),
         Option(
+            "allow-lower",
+            Kind.SWITCH,
+            False,
+            "publish a version lower than the highest a stage serves (a backport on a maintenance line)",
+        ),
+        Option(
             "version-source",
             Kind.CHOICE,
             "tag",

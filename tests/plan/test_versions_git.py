@@ -75,7 +75,9 @@ def test_plan_nothing_to_release(shipyard: ShipyardCLI, project: Path) -> None:
     assert doc["next_version"] is None and "no commits since v1.2.0" in str(doc["reason"])
     commit(project, "docs: only docs")
     doc = plan(shipyard, project)
-    assert doc["next_version"] is None and "none of them a fix" in str(doc["reason"])
+    assert doc["next_version"] is None and "1 commit since v1.2.0, none that triggers a release" in str(
+        doc["reason"]
+    )
 
 
 def test_zero_x_breaking_change_bumps_minor(shipyard: ShipyardCLI, tmp_path: Path) -> None:
@@ -251,7 +253,9 @@ def test_if_branch_elsewhere_is_nothing_to_release(shipyard: ShipyardCLI, projec
 def test_bump_with_nothing_new_exits_3(shipyard: ShipyardCLI, project: Path) -> None:
     assert "no commits since v1.2.0" in refused(shipyard, project, "--bump", code=3)
     commit(project, "docs: words")
-    assert "none of them a fix" in refused(shipyard, project, "--bump", code=3)
+    assert "1 commit since v1.2.0, none that triggers a release" in refused(
+        shipyard, project, "--bump", code=3
+    )
 
 
 def test_bad_paa_bracket_is_an_error_with_a_way_out(shipyard: ShipyardCLI, project: Path) -> None:

@@ -259,6 +259,10 @@ def test_init_new_then_release_and_status(shipyard: ShipyardCLI, tmp_path: Path)
     assert [(p["last_tag"], p["next_version"], p["indexes"]) for p in after] == [
         ("word-count-v0.1.0", None, {"local": ["0.1.0"]})
     ]
+    assert [p["highest"] for p in before] == [{"local": None}] and [p["highest"] for p in after] == [
+        {"local": "0.1.0"}
+    ]
+    assert "local: 0.1.0 (highest 0.1.0)" in shipyard("status", "-C", str(root)).out
     assert "| word-count | 0.1.0 | Count words. |" in (root / "README.md").read_text()
 
 

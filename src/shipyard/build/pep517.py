@@ -169,8 +169,9 @@ def build(
     return dists
 
 
-def metadata_version(srcdir: Path, *, isolated: bool = True) -> str:
-    """The version the backend reports for the project (dynamic versions included), without building."""
+def backend_metadata(srcdir: Path, *, isolated: bool = True) -> tuple[str, str]:
+    """The name and version the backend reports for the project (dynamic ones and setup.py-only
+    projects included), asked through `prepare_metadata_for_build_wheel`, without building."""
     import build as pybuild
 
     output: list[str] = []
@@ -187,8 +188,14 @@ def metadata_version(srcdir: Path, *, isolated: bool = True) -> str:
     except (pybuild.BuildException, pybuild.BuildBackendException, OSError) as exc:
         text = "".join(output)
         raise BuildError(
-            f"the backend could not say the version: {last_line(text) or exc}", detail=text
+            f"the backend could not say the name and version: {last_line(text) or exc}", detail=text
         ) from None
-    if not (version := raw.get("version")):
-        raise BuildError("the backend could not say the version: its metadata has no Version")
-    return version
+    name, version = raw.get("name"), raw.get("version")
+    if not name or not version:
+        raise BuildError("the backend could not say the name and version: its metadata lacks them")
+    return name, version
+
+
+def metadata_version(srcdir: Path, *, isolated: bool = True) -> str:
+    """The version the backend reports for the project (dynamic versions included), without building."""
+    return backend_metadata(srcdir, isolated=isolated)[1]

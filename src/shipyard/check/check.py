@@ -14,6 +14,7 @@ from packaging.utils import canonicalize_name
 
 from shipyard import events
 from shipyard.check import contents
+from shipyard.check.pypi import pypi_problems
 from shipyard.dists import Dist, metadata_problems
 from shipyard.errors import CheckError
 
@@ -37,8 +38,13 @@ def _readme(dist: Dist, meta: Metadata, report: Report) -> None:
         if render(text, stream=stream) is None:
             lines = [line for line in stream.getvalue().splitlines() if line.strip()]
             detail = lines[0] if lines else "reStructuredText errors"
-            where = "" if kind else " (no content type was given, so it was read as reStructuredText)"
-            report.problems.append(f"{dist.filename}: the README does not render{where}: {detail}")
+            if kind:
+                report.problems.append(f"{dist.filename}: the README does not render: {detail}")
+            else:  # a private index shows it as text; check.pypi refuses it for a public one
+                report.warnings.append(
+                    f"{dist.filename}: the README does not render as reStructuredText, which is "
+                    f"assumed when no content type is given: {detail}"
+                )
 
 
 def _names(dist: Dist, meta: Metadata, public: bool, report: Report) -> None:
@@ -77,6 +83,8 @@ def check(
         else:
             _names(dist, dist.metadata, public, report)
             _readme(dist, dist.metadata, report)
+            if public:
+                report.problems += pypi_problems(dist)
     for text in report.warnings:
         events.warning(emit, text)
     if report.problems:

@@ -133,12 +133,22 @@ def cmd_status(args: argparse.Namespace, out: Renderer) -> int:
         last = f"{p.last.version} ({p.recorded_in})" if p.last else "not released"
         change = f", {len(p.changed)} files changed -> {p.version}" if p.version else ""
         served = "; ".join(
-            f"{n}: {', '.join(v) if v else '-'}" if v is not None else f"{n}: unreadable"
+            f"{n}: {', '.join(v)} (highest {v[-1]})"
+            if v
+            else f"{n}: -"
+            if v is not None
+            else f"{n}: unreadable"
             for n, v in row.on_index.items()
         )
         lines.append(f"{p.name}: {last}{change}; {served}")
     out.result("status", {"packages": [r.as_json() for r in rows]}, "\n".join(lines) or "no modules yet")
     return 0
+
+
+def _served(stage: str, versions: list[str] | None) -> str:
+    if versions is None:
+        return f"{stage}: unreadable"
+    return f"{stage}: {', '.join(versions)} (highest {versions[-1]})" if versions else f"{stage}: -"
 
 
 def cmd_init(args: argparse.Namespace, out: Renderer) -> int:

@@ -20,6 +20,7 @@ def cmd_build(args: argparse.Namespace, out: Renderer) -> int:
     import contextlib
     import tempfile
 
+    from shipyard.build import repair
     from shipyard.build.pep517 import build
 
     cfg = load_config(args)
@@ -27,6 +28,9 @@ def cmd_build(args: argparse.Namespace, out: Renderer) -> int:
     with lock, tempfile.TemporaryDirectory(prefix="shipyard-dry-") as tmp:
         target = Path(tmp) if args.dry_run else cfg.dist_dir
         dists = build(cfg.root, target, isolated=not args.no_isolation, emit=out)
+        # for a public stage (PyPI refuses linux_* wheels), repaired whenever the tools are there
+        if args.repair or (repair.tools_installed() and any(cfg.repository(s).public for s in cfg.stages)):
+            dists = repair.repair(dists, target, emit=out)
         lines = [f"{d.filename}  sha256:{d.sha256}" for d in dists]
         where = "(dry run: nothing written)" if args.dry_run else f"in {cfg.dist_dir}"
         out.result(
@@ -73,9 +77,11 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
     import contextlib
 
     from shipyard.check import contents
+    from shipyard.dists import release_of
     from shipyard.index import credentials
     from shipyard.index.open import open_index
     from shipyard.publish.audit import AuditLog
+    from shipyard.publish.lower import refuse_lower
     from shipyard.publish.publish import publish
 
     cfg = load_config(args)
@@ -87,6 +93,7 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
     dists = dists_of(args, cfg)
     contents.refuse(dists, cfg.allow_files)  # files named here were never checked: nothing leaks
     with contextlib.nullcontext() if args.dry_run else locked(args, cfg, "publish", out):
+        served = refuse_lower(*release_of(dists), [index], allow=cfg.allow_lower, emit=out)
         outcomes = publish(
             dists,
             index,
@@ -94,6 +101,7 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
             allow_unverified=cfg.allow_unverified,
             audit=AuditLog.at(cfg.root, os.environ),
             emit=out,
+            served=served.get(repo.name),
         )
     counts = {
         a: sum(o.action == a for o in outcomes) for a in ("uploaded", "landed", "skipped", "would-upload")
@@ -170,17 +178,16 @@ def cmd_version(args: argparse.Namespace, out: Renderer) -> int:
 
 
 def cmd_plan(args: argparse.Namespace, out: Renderer) -> int:
+    from packaging.version import Version
+
     from shipyard.config import read_pyproject
-    from shipyard.plan import source as versionsource
     from shipyard.plan.nextrelease import make_plan
-    from shipyard.plan.target import BUMPS, project_name, rules
+    from shipyard.plan.target import BUMPS, project_identity, rules
 
     if (repo := packaging_repo(args)) is not None:
         return cmd_plan_changed(args, out, repo)
     cfg = load_config(args)
-    pyproject = read_pyproject(cfg.root)
-    name = project_name(cfg.root, pyproject)
-    declared = versionsource.find(cfg.root, pyproject)
+    name, declared = project_identity(cfg.root, read_pyproject(cfg.root))
     plan = make_plan(cfg.root, name, declared.version, rules(cfg), pre=args.pre, force=BUMPS[args.bump])
     since = f"{plan.commits} commit{'s' if plan.commits != 1 else ''} since"
     last = f"{plan.last.tag}, {since}" if plan.last else "none"
@@ -191,8 +198,35 @@ def cmd_plan(args: argparse.Namespace, out: Renderer) -> int:
         lines.append(f"  next: {plan.next_version} (tag {plan.tag}), {plan.reason}")
         for heading, notes in plan.notes().items():
             lines += [f"  {heading}:", *(f"    - {n}" for n in notes)]
-    out.result("plan", {"packages": [plan.as_json()]}, "\n".join(lines))
+    served = _first_stage_highest(cfg, name)
+    highest = served["highest"]
+    if not served["readable"]:
+        lines.append(f"  {served['repository']}: could not be read")
+    else:
+        lines.append(f"  {served['repository']} serves: {highest or 'no version yet'}")
+        if highest and plan.next_version and plan.next_version < Version(str(highest)):
+            lines.append(f"  {plan.next_version} is lower: release refuses it unless --allow-lower")
+    out.result("plan", {"packages": [{**plan.as_json(), "index": served}]}, "\n".join(lines))
     return 0
+
+
+def _first_stage_highest(cfg: Config, name: str) -> dict[str, object]:
+    """The highest version the first stage serves: read once, no retries (plan is a dry run)."""
+    import dataclasses
+
+    from shipyard.errors import ShipyardError
+    from shipyard.index import credentials
+    from shipyard.index.open import open_index
+    from shipyard.publish.lower import highest_served
+
+    repo = cfg.repository(cfg.stages[0])
+    network = dataclasses.replace(cfg.network, retries=0)
+    try:
+        index = open_index(repo, credentials.for_reading(repo, cfg.root, os.environ), network)
+        highest = highest_served(index, name)
+    except ShipyardError:
+        return {"repository": repo.name, "highest": None, "readable": False}
+    return {"repository": repo.name, "highest": str(highest) if highest else None, "readable": True}
 
 
 def cmd_release(args: argparse.Namespace, out: Renderer) -> int:

@@ -38,6 +38,12 @@ def register(command: Command) -> None:
         "--no-isolation", action="store_true", help="build in this environment, not an isolated one"
     )
     p.add_argument("--dry-run", action="store_true", help="build in a temporary folder, leave dist/ alone")
+    p.add_argument(
+        "--repair",
+        action="store_true",
+        help="auditwheel repair linux_* wheels into manylinux_* ones (automatic for a public stage "
+        "when shipyard-release[wheels] is installed)",
+    )
     lock_option(p)
 
     p = command("check", cmd_check, "check the built files are fit for the target index")
@@ -54,7 +60,7 @@ def register(command: Command) -> None:
 
     p = command("publish", cmd_publish, "upload the build to a repository, idempotently, never overwriting")
     repo_options(p, "--to", "the repository to upload to")
-    option_flags(p, "allow-unverified")
+    option_flags(p, "allow-unverified", "allow-lower")
     p.add_argument("--dry-run", action="store_true", help="read the index and say what would be uploaded")
     network_options(p)
     lock_option(p)
@@ -144,7 +150,7 @@ def register(command: Command) -> None:
         help="with --changed: publish and verify, but write no changelog, commit or tag (parallel "
         "CI jobs; one later run records them all)",
     )
-    option_flags(p, "test-install", "verify-install", "allow-unverified", "verify-timeout")
+    option_flags(p, "test-install", "verify-install", "allow-unverified", "allow-lower", "verify-timeout")
     p.add_argument(
         "--no-isolation", action="store_true", help="build in this environment, not an isolated one"
     )

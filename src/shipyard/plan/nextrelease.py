@@ -135,11 +135,13 @@ def _decide(
     last = plan.last
     if last is None:
         first = Version(plan.declared) if plan.declared else Version("0.1.0")
-        return replace(
-            plan,
-            next_version=pre_release(first, pre, versions) if pre else first,
-            reason=f"first release: the version the project declares ({first})",
-        )
+        reason = f"first release: the version the project declares ({first})"
+        if not plan.declared:  # dynamic: the backend decides a plain release's version
+            reason = (
+                f"first release: no tag yet and no version declared (it is dynamic): release --bump "
+                f"releases {first}, a plain release the version the build backend computes"
+            )
+        return replace(plan, next_version=pre_release(first, pre, versions) if pre else first, reason=reason)
     if plan.commits == 0 and not (last.version.is_prerelease and not pre and force is None):
         return replace(plan, reason=f"no commits since {last.tag}")
     exact = next((c for c in plan.changes if c.exact is not None), None)
@@ -157,8 +159,10 @@ def _decide(
         return replace(plan, bump=bump, next_version=Version(plan.declared), reason=reason)
     if bump is Bump.NONE and not (last.version.is_prerelease and target.release == last.version.release):
         reason = (
-            f"{plan.commits} commit{'s' if plan.commits != 1 else ''} since {last.tag}, "
-            "none of them a fix, a feature or a breaking change"
+            f"{plan.commits} commit{'s' if plan.commits != 1 else ''} since {last.tag}, none that "
+            "triggers a release (a fix, a feature or a breaking change)"
+            if plan.commits
+            else f"no commits since {last.tag}"
         )
         return replace(plan, reason=reason)
     decided = replace(plan, bump=bump, next_version=pre_release(target, pre, versions) if pre else target)

@@ -13,6 +13,7 @@ from typing import Literal
 
 from packaging.version import Version
 
+from shipyard.build.pep517 import backend_metadata
 from shipyard.build.reproducible import source_date_epoch
 from shipyard.config import Config, read_pyproject
 from shipyard.errors import NothingToRelease, UsageError
@@ -67,7 +68,7 @@ class Target:
         }
 
 
-def project_name(root: Path, pyproject: Mapping[str, object]) -> str:
+def _declared_name(root: Path, pyproject: Mapping[str, object]) -> str | None:
     """The distribution name from pyproject.toml (PEP 621 or Poetry), else setup.cfg."""
     project = pyproject.get("project")
     poetry = pyproject.get("tool", {}).get("poetry", {})  # type: ignore[attr-defined]
@@ -76,11 +77,29 @@ def project_name(root: Path, pyproject: Mapping[str, object]) -> str:
         cfg = configparser.ConfigParser(interpolation=None)
         cfg.read(root / "setup.cfg", encoding="utf-8")
         name = cfg.get("metadata", "name", fallback=None)
-    if not isinstance(name, str) or not name:
+    return name if isinstance(name, str) and name else None
+
+
+def project_identity(root: Path, pyproject: Mapping[str, object]) -> tuple[str, Declared]:
+    """The project's name and where it declares its version. A setup.py-only project names itself
+    through the build backend, as the build would (prepare_metadata_for_build_wheel), which then
+    also says the version when no file declares it."""
+    declared = versionsource.find(root, pyproject)
+    if (name := _declared_name(root, pyproject)) is not None:
+        return name, declared
+    if not (root / "setup.py").is_file():
         raise UsageError(
             f"{root / 'pyproject.toml'} declares no [project] name, which versions from git need"
         )
-    return name
+    name, version = backend_metadata(root)
+    if declared.version is None and not declared.from_vcs:
+        declared = Declared(version, "setup.py, as the build backend reports it")
+    return name, declared
+
+
+def project_name(root: Path, pyproject: Mapping[str, object]) -> str:
+    """The distribution name (a setup.py-only project's from the build backend)."""
+    return project_identity(root, pyproject)[0]
 
 
 def rules(config: Config) -> Rules:
@@ -112,7 +131,7 @@ def resolve(config: Config, trigger: Trigger, environ: Mapping[str, str]) -> Tar
     epoch = source_date_epoch(root)
     if trigger.tag is None and trigger.bump is None and declared.version is None:
         return Target(None, None, "project", declared, epoch, branch)
-    name = project_name(root, pyproject)
+    name, declared = project_identity(root, pyproject)
     target = Target(name, declared.version, "project", declared, epoch, branch)
     if trigger.bump is not None:
         target = _from_commits(config, trigger, name, target)

@@ -54,15 +54,16 @@ def publish(
     allow_unverified: bool = False,
     audit: AuditLog | None = None,
     emit: events.Emit = events.ignore,
+    served: Listing | IndexError_ | None = None,
 ) -> list[Outcome]:
     """Upload what `index` does not have yet; report what was uploaded, skipped or would be, and
     (unless a dry run) append it to `audit`, also when an upload fails half-way (not when it
-    fails before any file reached the index)."""
+    fails before any file reached the index). `served`: what the index was just read to serve, or
+    why it could not be (the lower-version check's read); else it is read here."""
     name, version = release_of(dists)
     repo = index.repository
-    events.step(emit, f"reading what {repo.name} serves for {name}", repository=repo.name)
     try:
-        listing: Listing | None = index.read(name, emit)
+        listing: Listing | None = _served(index, name, served, emit)
     except IndexError_ as exc:
         if not allow_unverified:
             raise IndexError_(
@@ -90,6 +91,16 @@ def publish(
     if audit is not None:
         audit.published(repo, name, version, [o.as_json() for o in outcomes])
     return outcomes
+
+
+def _served(index: Index, name: str, served: Listing | IndexError_ | None, emit: events.Emit) -> Listing:
+    if isinstance(served, IndexError_):
+        raise served
+    if served is not None:
+        return served
+    where = index.repository.name
+    events.step(emit, f"reading what {where} serves for {name}", repository=where)
+    return index.read(name, emit)
 
 
 def _upload_one(index: Index, dist: Dist, emit: events.Emit) -> Action:

@@ -18,6 +18,7 @@ from shipyard.config import Config
 from shipyard.dists import Dist, release_of
 from shipyard.errors import ShipyardError, StepFailed
 from shipyard.plan.target import Trigger
+from shipyard.publish.lower import refuse_lower
 from shipyard.publish.publish import Outcome, publish
 from shipyard.publish.state import ReleaseState
 from shipyard.publish.verify import verify, wait_for_files
@@ -73,6 +74,9 @@ def ship(
     name, version = release_of(dists)
     public = any(i.repository.public for i in indexes)
     check(dists, public=public, allow_files=config.allow_files, emit=emit)
+    # every stage before the first upload; the first stage's listing is fresh enough to publish by
+    listings = refuse_lower(name, version, indexes, allow=config.allow_lower, emit=emit)
+    first = indexes[0].repository.name if indexes else None
     tested = None
     if config.test_install:
         tested = test_install(dists, tests_root, python=options.python, local_wheels=local_wheels, emit=emit)
@@ -89,6 +93,7 @@ def ship(
                 allow_unverified=config.allow_unverified,
                 audit=audit,
                 emit=emit,
+                served=listings.get(repo.name) if repo.name == first else None,
             )
             stage = StageResult(repo.name, outcomes)
             stages.append(stage)

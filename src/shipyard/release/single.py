@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from packaging.version import Version
 
 from shipyard import events
+from shipyard.build import repair
 from shipyard.build.pep517 import build
 from shipyard.build.stamp import stamped
 from shipyard.config import Config
@@ -61,14 +62,18 @@ class ReleaseResult:
 
 
 def _build(
-    config: Config, target: Target, options: Options, emit: events.Emit
+    config: Config, target: Target, options: Options, emit: events.Emit, *, public: bool
 ) -> tuple[list[Dist], Mapping[str, bytes]]:
     """Build in place, or from a stamped copy when the version must be written into the sources;
-    returns the files and the edits the build saw (with uv.lock when the copy refreshed it)."""
+    returns the files and the edits the build saw (with uv.lock when the copy refreshed it).
+    For a public stage, linux_* wheels are repaired when the tools are installed (else check says how)."""
 
     def build_from(srcdir: Path) -> list[Dist]:
         isolated, epoch, env = options.isolated, target.epoch, target.env
-        return build(srcdir, config.dist_dir, isolated=isolated, emit=emit, epoch=epoch, env=env)
+        dists = build(srcdir, config.dist_dir, isolated=isolated, emit=emit, epoch=epoch, env=env)
+        if public and repair.tools_installed():
+            dists = repair.repair(dists, config.dist_dir, emit=emit)
+        return dists
 
     # setuptools-scm-style projects need .git to list their files: they build in place, told the version
     if not target.edits or target.declared.from_vcs:
@@ -107,7 +112,7 @@ def release(
     target = resolve(config, options.trigger, environ)
     if target.plan is not None:
         events.info(emit, f"{target.name} {target.version}: {target.plan.reason}")
-    dists, edits = _build(config, target, options, emit)
+    dists, edits = _build(config, target, options, emit, public=any(r.public for r in repos))
     name, version = release_of(dists)
     if target.version is not None and Version(version) != Version(target.version):
         raise BuildError(

@@ -10,15 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from packaging.version import InvalidVersion, Version
-
 from shipyard.assemble.layout import Repo
 from shipyard.config import Config
-from shipyard.dists import NotADist, parse_filename
 from shipyard.errors import ShipyardError
 from shipyard.index.base import Index
 from shipyard.plan.changed import Package, survey
 from shipyard.plan.target import rules
+from shipyard.publish.lower import served_versions
 
 
 @dataclass
@@ -26,8 +24,13 @@ class Status:
     package: Package
     on_index: dict[str, list[str] | None] = field(default_factory=dict)  # None: could not be read
 
+    @property
+    def highest(self) -> dict[str, str | None]:
+        """Each stage's highest version (None: none there, or unreadable)."""
+        return {where: versions[-1] if versions else None for where, versions in self.on_index.items()}
+
     def as_json(self) -> dict[str, object]:
-        return {**self.package.as_json(), "indexes": self.on_index}
+        return {**self.package.as_json(), "indexes": self.on_index, "highest": self.highest}
 
 
 def status(repo: Repo, config: Config, indexes: Sequence[Index]) -> list[Status]:
@@ -42,12 +45,6 @@ def status(repo: Repo, config: Config, indexes: Sequence[Index]) -> list[Status]
             except ShipyardError:
                 row.on_index[where] = None
                 continue
-            versions = set()
-            for filename in listing.files:
-                try:
-                    versions.add(Version(parse_filename(filename)[2]))
-                except (NotADist, InvalidVersion):
-                    continue
-            row.on_index[where] = [str(v) for v in sorted(versions)]
+            row.on_index[where] = [str(v) for v in served_versions(listing)]
         found.append(row)
     return found

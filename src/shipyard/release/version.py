@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from shipyard.build.pep517 import metadata_version
 from shipyard.config import Config, read_pyproject
 from shipyard.errors import BuildError
-from shipyard.plan import source as versionsource
 from shipyard.plan.source import Declared
-from shipyard.plan.target import project_name, rules
+from shipyard.plan.target import project_identity, rules
 from shipyard.plan.versions import Tagged, parse_version, released
 from shipyard.tools import git
 
@@ -37,8 +36,7 @@ def current(config: Config, *, isolated: bool = True) -> Current:
     """The project's version now, and where it comes from: the project's files, the build backend
     (dynamic versions), or failing those the last matching tag."""
     pyproject = read_pyproject(config.root)
-    name = project_name(config.root, pyproject)
-    declared = versionsource.find(config.root, pyproject)
+    name, declared = project_identity(config.root, pyproject)
     tags = released(git.tags(config.root), rules(config).pattern, name)
     last = tags[-1] if tags else None
     if declared.version is not None:
