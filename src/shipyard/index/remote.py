@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote, urlsplit
 
 import requests
@@ -21,7 +22,7 @@ from shipyard import __version__, events
 from shipyard.config import Repository
 from shipyard.dists import Dist, hash_stream
 from shipyard.errors import AuthError, IndexError_, VerifyError
-from shipyard.index import form
+from shipyard.index import form, transport
 from shipyard.index.base import Credential, Progress, env_prefix
 from shipyard.index.listing import ACCEPT, IndexFile, Listing, NotAnIndex, parse
 from shipyard.tools import network
@@ -37,17 +38,23 @@ Origin = tuple[str, str, int]
 
 
 class Http(requests.Session):
-    """A session that knows the run's timeouts and retry budget."""
+    """A session that knows the run's timeouts and retry budget, and takes the proxies from the
+    environment (HTTPS_PROXY, NO_PROXY...) itself: `trust_env` stays off."""
 
     def __init__(self, net: Network) -> None:
         super().__init__()
         self.network = net
 
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kw: Any) -> requests.Response:
+        if kw.get("proxies") is None:
+            kw["proxies"] = transport.proxies(url.decode() if isinstance(url, bytes) else url)
+        return super().request(method, url, *args, **kw)
+
 
 def session(net: Network | None = None) -> Http:
     s = Http(net or Network())
     s.headers["User-Agent"] = f"shipyard/{__version__}"
-    s.trust_env = False  # no .netrc credentials or proxies for other hosts sneaking in
+    s.trust_env = False  # no .netrc credentials sneaking in; CA bundle and proxies: index.transport
     return s
 
 
@@ -78,7 +85,9 @@ class RemoteIndex:
         self.repository = repository
         self.credential = credential
         self.network = net
+        self.tls = transport.transport(repository, net)
         self.http = session(net)
+        self.http.verify, self.http.cert = self.tls.verify, self.tls.cert  # trust_env off: not overridden
         self.origin = origin(repository.upload_url)  # the one place the credential may go
 
     def _auth(self, url: str) -> tuple[str, str] | None:
@@ -99,6 +108,8 @@ class RemoteIndex:
             resp = self.http.get(
                 url, headers={"Accept": ACCEPT}, auth=self._auth(url), timeout=read_timeout(self.http)
             )
+        except requests.exceptions.SSLError as exc:
+            raise transport.tls_failure(exc, url, self.tls) from None
         except TRANSIENT as exc:
             raise TransientError(f"cannot read {url}: {_reason(exc)}") from None
         except requests.RequestException as exc:
@@ -140,6 +151,8 @@ class RemoteIndex:
                     allow_redirects=False,
                     timeout=(CONNECT_TIMEOUT, self.network.upload_timeout),
                 )
+            except requests.exceptions.SSLError as exc:
+                raise transport.tls_failure(exc, repo.upload_url, self.tls) from None
             except TRANSIENT as exc:
                 raise TransientError(
                     f"uploading {dist.filename} to {repo.name} failed: {_reason(exc)}"
@@ -209,6 +222,8 @@ class RemoteIndex:
                 if resp.status_code != 200:
                     raise VerifyError(f"{name} does not deliver {file.filename}: HTTP {resp.status_code}")
                 yield from resp.iter_content(_CHUNK)
+        except requests.exceptions.SSLError as exc:
+            raise transport.tls_failure(exc, file.url, self.tls) from None
         except TRANSIENT:
             raise TransientError(failed) from None
         except requests.RequestException:
@@ -219,7 +234,7 @@ class RemoteIndex:
         """uv's index settings. A credential goes into a private netrc file that lives as long as the
         block (never on a command line, and never in a URL that the installer could print)."""
         url = self.repository.simple_url
-        env = {"UV_INDEX_URL": url}
+        env = {"UV_INDEX_URL": url, **self.tls.installer_env()}
         cred = self.credential
         if cred is None or self._auth(url) is None:
             yield env
@@ -228,7 +243,7 @@ class RemoteIndex:
         if text is None:  # a value netrc cannot hold: the URL form, still only in the environment
             scheme, _, rest = url.partition("://")
             user, password = (quote(part, safe="") for part in (cred.username, cred.password.reveal()))
-            yield {"UV_INDEX_URL": f"{scheme}://{user}:{password}@{rest}"}
+            yield {**env, "UV_INDEX_URL": f"{scheme}://{user}:{password}@{rest}"}
             return
         with private_file("netrc", text) as netrc:
             yield {**env, "NETRC": str(netrc)}

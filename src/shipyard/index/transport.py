@@ -1,0 +1,123 @@
+"""How shipyard reaches an index server: the CAs it trusts, the client certificate it shows, the
+proxy it goes through, and what a TLS failure means.
+
+The session keeps `trust_env` off (it would also send ~/.netrc credentials to whatever host), so
+what requests would read from the environment is read here, explicitly: the CA bundle
+(REQUESTS_CA_BUNDLE, then SSL_CERT_FILE) and the proxies (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY,
+NO_PROXY). An explicit cert (--cert, SHIPYARD_CERT, the cert key) wins over the environment; the
+installer (uv) gets the same CA bundle and client certificate.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import requests
+from requests.utils import get_environ_proxies
+
+from shipyard.config import Repository
+from shipyard.errors import ConfigError, IndexError_
+from shipyard.tools.network import Network
+
+CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")  # requests' own order, then uv's and OpenSSL's
+_VERIFY_REASON = re.compile(r"certificate verify failed: (.+?)(?: \(_ssl\.c:\d+\))?['\")]")
+_SSL_REASON = re.compile(r"\[SSL: [A-Z0-9_]+\] (.+?)(?: \(_ssl\.c:\d+\))?['\")]")
+CERT_HINT = "--cert PATH (or SHIPYARD_CERT, or the repository's cert key)"
+CLIENT_CERT_HINT = "--client-cert PATH (or SHIPYARD_CLIENT_CERT, or the repository's client-cert key)"
+
+
+class TlsError(IndexError_):
+    """The TLS handshake failed: the next attempt, and an upload without reading first
+    (--allow-unverified), would meet the same certificate."""
+
+
+@dataclass(frozen=True)
+class Transport:
+    """TLS settings for one repository."""
+
+    ca_bundle: Path | None  # None: requests' bundled roots (certifi)
+    ca_source: str  # where the bundle was named, for messages
+    client_cert: Path | None  # certificate and key in one PEM
+
+    @property
+    def verify(self) -> str | bool:
+        return str(self.ca_bundle) if self.ca_bundle is not None else True
+
+    @property
+    def cert(self) -> str | None:
+        return str(self.client_cert) if self.client_cert is not None else None
+
+    def installer_env(self) -> dict[str, str]:
+        """uv's names for the explicit settings (it reads SSL_CERT_FILE and the proxy variables
+        from the environment itself)."""
+        env = {}
+        if self.ca_bundle is not None and self.ca_source not in CA_VARIABLES:
+            env["SSL_CERT_FILE"] = str(self.ca_bundle)
+        if self.client_cert is not None:
+            env["SSL_CLIENT_CERT"] = str(self.client_cert)
+        return env
+
+
+def transport(repository: Repository, network: Network, environ: Mapping[str, str] = os.environ) -> Transport:
+    """The CA bundle (--cert > the repository's cert > REQUESTS_CA_BUNDLE > SSL_CERT_FILE >
+    certifi) and client certificate (--client-cert > the repository's client-cert) of `repository`,
+    each checked now, so that a wrong file is a configuration error and not a failed upload."""
+    ca, source = None, "the bundled public roots (certifi)"
+    if network.cert is not None:
+        ca, source = network.cert, "--cert"
+    elif repository.cert is not None:
+        ca, source = repository.cert, f"the cert of {repository.name}"
+    else:
+        for name in CA_VARIABLES:
+            if environ.get(name):
+                ca, source = Path(environ[name]), name
+                break
+    client = network.client_cert or repository.client_cert
+    context = ssl.create_default_context()
+    if ca is not None:
+        try:
+            context.load_verify_locations(cafile=str(ca))
+        except (OSError, ssl.SSLError):
+            raise ConfigError(
+                f"{source} names {ca}, which is not a readable PEM file of CA certificates"
+            ) from None
+    if client is not None:
+        try:
+            context.load_cert_chain(str(client))
+        except (OSError, ssl.SSLError):
+            raise ConfigError(
+                f"client certificate {client} is not a readable PEM file holding a certificate and "
+                "its unencrypted private key"
+            ) from None
+    return Transport(ca, source, client)
+
+
+def proxies(url: str) -> dict[str, str]:
+    """The proxies for `url` from HTTPS_PROXY / HTTP_PROXY / ALL_PROXY, none if NO_PROXY covers it."""
+    return dict(get_environ_proxies(url))
+
+
+def tls_failure(exc: requests.exceptions.SSLError, url: str, tls: Transport) -> TlsError:
+    """A TLS failure, said to be one: it is never retried (the next attempt meets the same certificate)."""
+    host = urlsplit(url).hostname or url
+    text = str(exc)
+    found = _VERIFY_REASON.search(text)
+    if found or "CERTIFICATE_VERIFY_FAILED" in text:
+        reason = found.group(1) if found else "certificate verify failed"
+        return TlsError(
+            f"the TLS certificate of {host} is not trusted ({reason}; trusting {tls.ca_source}): "
+            f"if it is signed by a private CA, pass that CA's bundle with {CERT_HINT}"
+        )
+    found = _SSL_REASON.search(text)
+    reason = found.group(1) if found else "TLS handshake failed"
+    if tls.client_cert is None:
+        hint = f"if it requires a client certificate, pass one with {CLIENT_CERT_HINT}"
+    else:
+        hint = f"check that it accepts the client certificate {tls.client_cert}"
+    return TlsError(f"the TLS connection to {host} failed ({reason}): {hint}")
