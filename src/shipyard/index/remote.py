@@ -89,6 +89,8 @@ class RemoteIndex:
         self.http = session(net)
         self.http.verify, self.http.cert = self.tls.verify, self.tls.cert  # trust_env off: not overridden
         self.origin = origin(repository.upload_url)  # the one place the credential may go
+        if credential is not None:
+            transport.no_clear_text_proxy(repository)
 
     def _auth(self, url: str) -> tuple[str, str] | None:
         cred = self.credential

@@ -103,6 +103,20 @@ def proxies(url: str) -> dict[str, str]:
     return dict(get_environ_proxies(url))
 
 
+def no_clear_text_proxy(repository: Repository) -> None:
+    """A credential for a plain-http index would be read by the proxy in between: refuse (an https
+    index is reached through a CONNECT tunnel, where the proxy sees only the encrypted stream)."""
+    url = repository.upload_url
+    proxy = proxies(url).get(urlsplit(url).scheme) or proxies(url).get("all")
+    if urlsplit(url).scheme != "http" or not proxy:
+        return
+    where = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    raise ConfigError(
+        f"the credential for {repository.name} would pass the proxy {where.hostname}:{where.port or 80} "
+        f"in clear text ({url} is plain http): use the index's https URL, or add its host to NO_PROXY"
+    )
+
+
 def tls_failure(exc: requests.exceptions.SSLError, url: str, tls: Transport) -> TlsError:
     """A TLS failure, said to be one: it is never retried (the next attempt meets the same certificate)."""
     host = urlsplit(url).hostname or url
