@@ -28,8 +28,9 @@ Kind = Literal["sdist", "wheel"]
 _LEGACY_BACKEND = "setuptools.build_meta:__legacy__"
 
 if TYPE_CHECKING:
-    from build import ProjectBuilder
     from pyproject_hooks import SubprocessRunner
+
+    from build import ProjectBuilder
 
 
 def _runner(epoch: int | None, env: Mapping[str, str], output: list[str]) -> SubprocessRunner:
