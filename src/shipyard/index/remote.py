@@ -22,7 +22,7 @@ from shipyard import __version__, events
 from shipyard.config import Repository
 from shipyard.dists import Dist, hash_stream
 from shipyard.errors import AuthError, IndexError_, VerifyError
-from shipyard.index import form, transport
+from shipyard.index import form, refusal, transport
 from shipyard.index.base import Credential, Progress, env_prefix
 from shipyard.index.listing import ACCEPT, IndexFile, Listing, NotAnIndex, parse
 from shipyard.tools import network
@@ -116,19 +116,24 @@ class RemoteIndex:
             raise TransientError(f"cannot read {url}: {_reason(exc)}") from None
         except requests.RequestException as exc:
             raise IndexError_(f"cannot read {url}: {_reason(exc)}") from None
+        if resp.status_code == 404:
+            return Listing()
         if resp.status_code in network.RETRY_STATUSES:
             raise TransientError(
                 f"cannot read {url}: HTTP {resp.status_code} {resp.reason}",
                 retry_after=network.retry_after(resp.headers.get("Retry-After")),
             )
-        if resp.status_code == 404:
-            return Listing()
+        says, detail = refusal.said(resp) if resp.status_code != 200 else ("", "")  # a refusal's reason
         if resp.status_code in (401, 403):
             raise AuthError(
-                f"{repo.name} refused to list {project} (HTTP {resp.status_code}): check its credential"
+                f"{repo.name} refused to list {project} (HTTP {resp.status_code}): "
+                f"check its credential{says}",
+                detail=detail,
             )
         if resp.status_code != 200:
-            raise IndexError_(f"cannot read {url}: HTTP {resp.status_code} {resp.reason}")
+            raise IndexError_(
+                f"cannot read {url}: HTTP {resp.status_code} {resp.reason}{says}", detail=detail
+            )
         try:
             return parse(resp.text, resp.headers.get("Content-Type", ""), resp.url)
         except NotAnIndex as exc:
@@ -176,27 +181,33 @@ class RemoteIndex:
                 f"{repo.name} redirects uploads (HTTP {code} to {target}): "
                 "set its upload-url to the final address"
             )
+        says, detail = refusal.said(resp)
         if code in (401, 403) and cred is None:
             raise AuthError(
                 f"{repo.name} wants a credential for uploads (HTTP {code} {resp.reason}): remove auth = "
-                f'"none" from its table and set {env_prefix(repo.name)}TOKEN or its USERNAME/PASSWORD'
+                f'"none" from its table and set {env_prefix(repo.name)}TOKEN or its USERNAME/PASSWORD{says}',
+                detail=detail,
             )
         if code in (401, 403) and cred is not None:
             raise AuthError(
                 f"{repo.name} rejected the credential for user {cred.username} from {cred.source} "
-                f"(HTTP {code} {resp.reason}): fix or renew it there"
+                f"(HTTP {code} {resp.reason}): fix or renew it there{says}",
+                detail=detail,
             )
         if code in (404, 405, 501):
             raise IndexError_(
                 f"{repo.name} refused {dist.filename}: HTTP {code} {resp.reason}: is {repo.upload_url} "
-                "the index's upload endpoint? Check its upload-url"
+                f"the index's upload endpoint? Check its upload-url{says}",
+                detail=detail,
             )
         if code in network.RETRY_STATUSES:
             raise TransientError(
                 f"uploading {dist.filename} to {repo.name} failed: HTTP {code} {resp.reason}",
                 retry_after=network.retry_after(resp.headers.get("Retry-After")),
             )
-        raise IndexError_(f"{repo.name} refused {dist.filename}: HTTP {code} {resp.reason}")
+        raise IndexError_(
+            f"{repo.name} refused {dist.filename}: HTTP {code} {resp.reason}{says}", detail=detail
+        )
 
     def download(self, file: IndexFile, dest: Path | None = None, emit: events.Emit = events.ignore) -> str:
         """Transient faults are retried from the start."""
@@ -222,7 +233,11 @@ class RemoteIndex:
                     after = network.retry_after(resp.headers.get("Retry-After"))
                     raise TransientError(f"{failed}: HTTP {resp.status_code}", retry_after=after)
                 if resp.status_code != 200:
-                    raise VerifyError(f"{name} does not deliver {file.filename}: HTTP {resp.status_code}")
+                    says, detail = refusal.said(resp)
+                    raise VerifyError(
+                        f"{name} does not deliver {file.filename}: HTTP {resp.status_code}{says}",
+                        detail=detail,
+                    )
                 yield from resp.iter_content(_CHUNK)
         except requests.exceptions.SSLError as exc:
             raise transport.tls_failure(exc, file.url, self.tls) from None
@@ -253,6 +268,10 @@ class RemoteIndex:
 
 def _reason(exc: requests.RequestException) -> str:
     if isinstance(exc, requests.ConnectionError):
+        if isinstance(exc, requests.exceptions.ProxyError):
+            return (
+                "the proxy failed to connect (check HTTPS_PROXY / HTTP_PROXY, or list the host in NO_PROXY)"
+            )
         if isinstance(exc, requests.ConnectTimeout):
             return "timed out connecting"
         if "aborted" in str(exc) or "RemoteDisconnected" in str(exc) or "reset" in str(exc):
