@@ -96,6 +96,8 @@ def test_an_untrusted_certificate_is_said_to_be_one_and_not_retried(
     assert "retry" not in run.text and "allow-unverified" not in run.text
     assert "connection failed" not in run.text and "Traceback" not in run.text
     assert fresh_pypiserver.served_files("tiny-pkg") == {}
+    verbose = shipyard("publish", "-C", str(root), "-v", env=env)  # the files built above
+    assert verbose.code == 1 and "SSLCertVerificationError" in verbose.err, verbose.text
 
 
 def test_client_certificate_for_shipyard_uv_and_as_twine_does(

@@ -121,12 +121,14 @@ def tls_failure(exc: requests.exceptions.SSLError, url: str, tls: Transport) -> 
     """A TLS failure, said to be one: it is never retried (the next attempt meets the same certificate)."""
     host = urlsplit(url).hostname or url
     text = str(exc)
+    detail = f"{type(exc).__name__}: {text}"  # the handshake's own words, for -v and --debug
     found = _VERIFY_REASON.search(text)
     if found or "CERTIFICATE_VERIFY_FAILED" in text:
         reason = found.group(1) if found else "certificate verify failed"
         return TlsError(
             f"the TLS certificate of {host} is not trusted ({reason}; trusting {tls.ca_source}): "
-            f"if it is signed by a private CA, pass that CA's bundle with {CERT_HINT}"
+            f"if it is signed by a private CA, pass that CA's bundle with {CERT_HINT}",
+            detail=detail,
         )
     found = _SSL_REASON.search(text)
     reason = found.group(1) if found else "TLS handshake failed"
@@ -134,4 +136,4 @@ def tls_failure(exc: requests.exceptions.SSLError, url: str, tls: Transport) -> 
         hint = f"if it requires a client certificate, pass one with {CLIENT_CERT_HINT}"
     else:
         hint = f"check that it accepts the client certificate {tls.client_cert}"
-    return TlsError(f"the TLS connection to {host} failed ({reason}): {hint}")
+    return TlsError(f"the TLS connection to {host} failed ({reason}): {hint}", detail=detail)
