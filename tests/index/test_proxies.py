@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from shipyard.config import Repository
+from shipyard.index import transport
 from shipyard.index.open import open_index
+from shipyard.secrets import redact
 from shipyard.tools.network import Network
 from tests.helpers.indexes import TestIndex
 from tests.helpers.netproxies import Pki, Proxy, TlsFront, logging_proxy, make_pki, tls_front
@@ -110,3 +112,15 @@ def test_a_credential_is_not_sent_through_a_proxy_in_clear_text(
     assert line.startswith("error: the credential for staging would pass the proxy 127.0.0.1:"), line
     assert "https" in line and "NO_PROXY" in line
     assert proxy.log == [] and fresh_pypiserver.served_files("tiny-pkg") == {}
+
+
+def test_a_proxy_password_is_a_secret_once_the_proxy_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxyuser:proxy%2Fpass-4242@proxy.example:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert "proxy/pass-4242" in redact("proxy/pass-4242")  # not known before
+    assert transport.proxies("https://index.example/simple/") == {
+        "https": "http://proxyuser:proxy%2Fpass-4242@proxy.example:3128"
+    }
+    header = basic("proxyuser", "proxy/pass-4242")
+    assert redact(f"sent proxy/pass-4242 and {header}") == "sent *** and Basic ***"

@@ -10,19 +10,21 @@ installer (uv) gets the same CA bundle and client certificate.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import requests
 from requests.utils import get_environ_proxies
 
 from shipyard.config import Repository
 from shipyard.errors import ConfigError, IndexError_
+from shipyard.secrets import register, register_login
 from shipyard.tools.network import Network
 
 CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")  # requests' own order, then uv's and OpenSSL's
@@ -99,8 +101,21 @@ def transport(repository: Repository, network: Network, environ: Mapping[str, st
 
 
 def proxies(url: str) -> dict[str, str]:
-    """The proxies for `url` from HTTPS_PROXY / HTTP_PROXY / ALL_PROXY, none if NO_PROXY covers it."""
-    return dict(get_environ_proxies(url))
+    """The proxies for `url` from HTTPS_PROXY / HTTP_PROXY / ALL_PROXY, none if NO_PROXY covers it;
+    a proxy's own password becomes a secret that no output shows."""
+    found = dict(get_environ_proxies(url))
+    for proxy in found.values():
+        _secret_of(proxy)
+    return found
+
+
+@functools.cache
+def _secret_of(proxy: str) -> None:
+    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    if parts.password:
+        password = unquote(parts.password)
+        register(password)
+        register_login(unquote(parts.username or ""), password)
 
 
 def no_clear_text_proxy(repository: Repository) -> None:
