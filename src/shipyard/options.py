@@ -178,6 +178,14 @@ OPTIONS: dict[str, Option] = {
             network=True,
         ),
         Option(
+            "system-certs",
+            Kind.SWITCH,
+            False,
+            "trust the operating system's certificate store (needs truststore: shipyard[truststore]) "
+            "over REQUESTS_CA_BUNDLE, SSL_CERT_FILE and the bundled roots; a cert still wins",
+            network=True,
+        ),
+        Option(
             "client-cert",
             Kind.OPTIONAL_PATH,
             "",

@@ -11,6 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from shipyard.config import Repository
+from shipyard.errors import ConfigError
+from shipyard.index.transport import transport
+from shipyard.tools.network import Network
 from tests.helpers.indexes import TestIndex, client_env
 from tests.helpers.netproxies import Pki, TlsFront, make_pki, tls_front
 from tests.helpers.projects import ShipyardCLI
@@ -146,3 +150,29 @@ def test_a_file_that_is_no_pem_is_a_usage_error(
         assert run.code == 2, run.text
         assert run.err.count("error:") == 1 and "Traceback" not in run.err
         assert str(path) in run.err and "PEM" in run.err
+
+
+def test_system_certs_trusts_the_system_store_for_shipyard_and_uv(
+    shipyard: ShipyardCLI, tmp_path: Path, fresh_pypiserver: TestIndex, front: TlsFront, pki: Pki
+) -> None:
+    # on Linux the system store is what OpenSSL's default paths name (truststore) and what
+    # rustls-native-certs reads (uv --native-tls): SSL_CERT_FILE points both at the test CA here
+    root, env = staging_project(tmp_path, front.index(fresh_pypiserver))
+    env |= {"REQUESTS_CA_BUNDLE": PUBLIC, "SSL_CERT_FILE": str(pki.ca)}
+    refused = shipyard("release", "-C", str(root), *FAST, env=env)
+    assert refused.code == 1 and "trusting REQUESTS_CA_BUNDLE" in refused.err, refused.text
+    doc = release_json(shipyard, root, {**env, "SHIPYARD_SYSTEM_CERTS": "1"}, "--no-test-install")
+    assert actions(doc) == {"staging": ["uploaded", "uploaded"]}
+    assert doc["stages"][0]["verified"]  # type: ignore[index]  # uv installed it
+    repo = Repository("staging", "https://127.0.0.1/", "https://127.0.0.1/simple/")
+    system = transport(repo, Network(system_certs=True), env)
+    assert system.system and system.installer_env() == {"UV_NATIVE_TLS": "1"}  # uv: the platform's roots
+
+
+def test_system_certs_without_truststore_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "truststore", None)  # as where the extra is not installed
+    repo = Repository("corp", "https://corp.example/legacy/", "https://corp.example/simple/")
+    with pytest.raises(
+        ConfigError, match=r"system-certs needs the truststore package: pip install 'shipyard\[truststore\]'"
+    ):
+        transport(repo, Network(system_certs=True), {})

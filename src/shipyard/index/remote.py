@@ -88,6 +88,8 @@ class RemoteIndex:
         self.tls = transport.transport(repository, net)
         self.http = session(net)
         self.http.verify, self.http.cert = self.tls.verify, self.tls.cert  # trust_env off: not overridden
+        if self.tls.system:
+            self.http.mount("https://", transport.SystemStore())
         self.origin = origin(repository.upload_url)  # the one place the credential may go
         if credential is not None:
             transport.no_clear_text_proxy(repository)

@@ -11,15 +11,19 @@ installer (uv) gets the same CA bundle and client certificate.
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
+from requests.models import PreparedRequest
 from requests.utils import get_environ_proxies
 
 from shipyard.config import Repository
@@ -46,6 +50,7 @@ class Transport:
     ca_bundle: Path | None  # None: requests' bundled roots (certifi)
     ca_source: str  # where the bundle was named, for messages
     client_cert: Path | None  # certificate and key in one PEM
+    system: bool = False  # the operating system's store, through truststore
 
     @property
     def verify(self) -> str | bool:
@@ -58,7 +63,7 @@ class Transport:
     def installer_env(self) -> dict[str, str]:
         """uv's names for the explicit settings (it reads SSL_CERT_FILE and the proxy variables
         from the environment itself)."""
-        env = {}
+        env = {"UV_NATIVE_TLS": "1"} if self.system else {}
         if self.ca_bundle is not None and self.ca_source not in CA_VARIABLES:
             env["SSL_CERT_FILE"] = str(self.ca_bundle)
         if self.client_cert is not None:
@@ -66,20 +71,29 @@ class Transport:
         return env
 
 
-def transport(repository: Repository, network: Network, environ: Mapping[str, str] = os.environ) -> Transport:
-    """The CA bundle (--cert > the repository's cert > REQUESTS_CA_BUNDLE > SSL_CERT_FILE >
-    certifi) and client certificate (--client-cert > the repository's client-cert) of `repository`,
-    each checked now, so that a wrong file is a configuration error and not a failed upload."""
-    ca, source = None, "the bundled public roots (certifi)"
+def _ca_bundle(
+    repository: Repository, network: Network, environ: Mapping[str, str]
+) -> tuple[Path | None, str]:
+    """The CA bundle to trust (None: the system store, or certifi) and where it was named."""
     if network.cert is not None:
-        ca, source = network.cert, "--cert"
-    elif repository.cert is not None:
-        ca, source = repository.cert, f"the cert of {repository.name}"
-    else:
-        for name in CA_VARIABLES:
-            if environ.get(name):
-                ca, source = Path(environ[name]), name
-                break
+        return network.cert, "--cert"
+    if repository.cert is not None:
+        return repository.cert, f"the cert of {repository.name}"
+    if network.system_certs:
+        _truststore()  # there, or a configuration error now
+        return None, "the system certificate store"
+    for name in CA_VARIABLES:
+        if environ.get(name):
+            return Path(environ[name]), name
+    return None, "the bundled public roots (certifi)"
+
+
+def transport(repository: Repository, network: Network, environ: Mapping[str, str] = os.environ) -> Transport:
+    """The CA bundle (--cert > the repository's cert > --system-certs > REQUESTS_CA_BUNDLE >
+    SSL_CERT_FILE > certifi) and client certificate (--client-cert > the repository's client-cert)
+    of `repository`, each checked now, so that a wrong file is a configuration error and not a
+    failed upload."""
+    ca, source = _ca_bundle(repository, network, environ)
     client = network.client_cert or repository.client_cert
     context = ssl.create_default_context()
     if ca is not None:
@@ -97,7 +111,34 @@ def transport(repository: Repository, network: Network, environ: Mapping[str, st
                 f"client certificate {client} is not a readable PEM file holding a certificate and "
                 "its unencrypted private key"
             ) from None
-    return Transport(ca, source, client)
+    return Transport(ca, source, client, system=source == "the system certificate store")
+
+
+def _truststore() -> Any:
+    """The optional truststore package (its SSLContext verifies with the OS's store)."""
+    try:
+        return importlib.import_module("truststore")
+    except ImportError:
+        raise ConfigError(
+            "system-certs needs the truststore package: pip install 'shipyard[truststore]'"
+        ) from None
+
+
+class SystemStore(HTTPAdapter):
+    """An adapter that verifies with the operating system's store (requests' documented way to
+    bring an SSLContext of one's own: set ssl_context in the pool key attributes)."""
+
+    def __init__(self) -> None:
+        self.context = _truststore().SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        super().__init__()
+
+    def build_connection_pool_key_attributes(
+        self, request: PreparedRequest, verify: bool | str, cert: Any = None
+    ) -> Any:  # requests' (host, pool) TypedDicts, private to its stubs
+        host, pool = super().build_connection_pool_key_attributes(request, verify, cert)
+        if verify is True:
+            pool["ssl_context"] = self.context
+        return host, pool
 
 
 def proxies(url: str) -> dict[str, str]:

@@ -36,6 +36,7 @@ class Network:
     read_timeout: float = 60.0  # seconds of silence before a read gives up
     upload_timeout: float = 600.0  # seconds of silence (the index storing the file) before an upload gives up
     cert: Path | None = None  # a CA bundle for every index, over REQUESTS_CA_BUNDLE / SSL_CERT_FILE
+    system_certs: bool = False  # the OS's store (truststore) over the environment's bundles
     client_cert: Path | None = None  # certificate and key in one PEM, for indexes that require one
 
 
