@@ -56,6 +56,8 @@ def expected(option: Option, raw: object) -> object:
         return int(str(raw))
     if option.kind in (Kind.STAGES, Kind.PATTERNS):
         return tuple(raw) if isinstance(raw, list | tuple) else tuple(str(raw).split(","))
+    if option.kind is Kind.OPTIONAL_PATH and raw == "":
+        return None
     if option.kind in (Kind.PATH, Kind.OPTIONAL_PATH):
         return (ROOT / str(raw)).resolve()
     return raw

@@ -6,6 +6,7 @@ and each option fills the Config field of its name. Precedence: flag > environme
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ class Repository:
     needs_auth: bool = True
     local_path: Path | None = None  # set for the embedded file index
     oidc_url: str | None = None  # where /_/oidc/ lives, if not on the upload host (trusted publishing)
+    cert: Path | None = None  # a CA bundle to trust for this index (--cert wins over it)
+    client_cert: Path | None = None  # certificate and key in one PEM (--client-cert wins over it)
 
     @property
     def is_local(self) -> bool:
@@ -170,7 +173,7 @@ _PARSERS: dict[Kind, Callable[[str, object], object]] = {
     Kind.TAG: _as_tag,
     Kind.PATTERNS: _as_patterns,
 }
-REPOSITORY_KEYS = frozenset({"upload-url", "simple-url", "public", "auth", "oidc-url"})
+REPOSITORY_KEYS = frozenset({"upload-url", "simple-url", "public", "auth", "oidc-url", "cert", "client-cert"})
 
 
 def _parse(option: Option, where: str, value: object, root: Path) -> object:
@@ -253,7 +256,7 @@ def from_table(
         values[option.field] = _parse(option, where, given, root)
     network = {o.field: values.pop(o.field) for o in OPTIONS.values() if o.network}
     repositories = builtin_repositories(values["local_index"])
-    repositories.update(_declared(table.get("repositories", {})))
+    repositories.update(_declared(table.get("repositories", {}), root))
     return Config(root=root, repositories=repositories, network=Network(**network), **values)
 
 
@@ -288,13 +291,13 @@ def builtin_repositories(local_index: Path) -> dict[str, Repository]:
     }
 
 
-def _declared(table: object) -> dict[str, Repository]:
+def _declared(table: object, root: Path) -> dict[str, Repository]:
     if not isinstance(table, dict):
         raise ConfigError("[tool.shipyard.repositories] must be a table of repositories")
-    return {name: repository_from_table(name, entry) for name, entry in table.items()}
+    return {name: repository_from_table(name, entry, root) for name, entry in table.items()}
 
 
-def repository_from_table(name: str, entry: object) -> Repository:
+def repository_from_table(name: str, entry: object, root: Path) -> Repository:
     where = f"[tool.shipyard.repositories.{name}]"
     if not isinstance(entry, dict):
         raise ConfigError(f"{where} must be a table with upload-url and simple-url")
@@ -305,7 +308,7 @@ def repository_from_table(name: str, entry: object) -> Repository:
         )
     if "upload-url" not in entry:
         raise ConfigError(f"{where} needs upload-url (the index's upload endpoint)")
-    return repository_for_url(
+    repository = repository_for_url(
         name,
         entry["upload-url"],
         entry.get("simple-url"),
@@ -314,6 +317,11 @@ def repository_from_table(name: str, entry: object) -> Repository:
         oidc_url=entry.get("oidc-url"),
         where=where,
     )
+    cert, client = (entry.get(k) and (root / _as_str(f"{where} {k}", entry[k])).resolve() for k in _FILES)
+    return dataclasses.replace(repository, cert=cert or None, client_cert=client or None)
+
+
+_FILES = ("cert", "client-cert")  # a repository's TLS files, relative to the project
 
 
 def repository_for_url(

@@ -183,6 +183,29 @@ OPTIONS: dict[str, Option] = {
             "seconds an upload may wait in silence for the index's answer",
             network=True,
         ),
+        # TLS: a private CA, a client certificate (also per repository: cert, client-cert)
+        Option(
+            "cert",
+            Kind.OPTIONAL_PATH,
+            "",
+            "a CA bundle (PEM) to trust for every index, over REQUESTS_CA_BUNDLE and SSL_CERT_FILE",
+            network=True,
+        ),
+        Option(
+            "system-certs",
+            Kind.SWITCH,
+            False,
+            "trust the operating system's certificate store (needs truststore: shipyard[truststore]) "
+            "over REQUESTS_CA_BUNDLE, SSL_CERT_FILE and the bundled roots; a cert still wins",
+            network=True,
+        ),
+        Option(
+            "client-cert",
+            Kind.OPTIONAL_PATH,
+            "",
+            "a PEM file with a client certificate and its key, for indexes that require one",
+            network=True,
+        ),
         Option(
             "lock-timeout",
             Kind.SECONDS,

@@ -9,7 +9,6 @@ isolated from the user's environment, a tenth of the time.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -22,6 +21,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from shipyard.errors import BuildError, InstallError
 from shipyard.tools import venvs
+from shipyard.tools.lock import file_lock
 from shipyard.tools.tomlread import tomllib
 
 _READY = ".shipyard-ready"
@@ -40,13 +40,8 @@ def _key(*parts: str) -> str:
 
 @contextlib.contextmanager
 def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with file_lock(path):
+        yield
 
 
 def _normalized(requires: Iterable[str]) -> list[str]:

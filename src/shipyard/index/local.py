@@ -7,7 +7,6 @@ Files are added under a lock and written atomically; a filename is never replace
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import html
 import json
 import os
@@ -26,6 +25,7 @@ from shipyard.errors import ConflictError, VerifyError
 from shipyard.index.base import Progress, conflict_message
 from shipyard.index.listing import IndexFile, Listing, json_page, parse_json
 from shipyard.tools import workdirs
+from shipyard.tools.lock import file_lock
 from shipyard.tools.network import Network
 
 _CHUNK = 1 << 20
@@ -62,12 +62,8 @@ class LocalIndex:
 @contextlib.contextmanager
 def _locked(root: Path) -> Iterator[None]:
     workdirs.ensure(root)
-    with (root / ".lock").open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with file_lock(root / ".lock"):
+        yield
 
 
 def _project_dir(root: Path, project: str) -> Path:

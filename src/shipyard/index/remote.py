@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import requests
@@ -21,7 +22,7 @@ from shipyard import __version__, events
 from shipyard.config import Repository
 from shipyard.dists import Dist, hash_stream
 from shipyard.errors import AuthError, CredentialError, IndexError_, VerifyError
-from shipyard.index import form
+from shipyard.index import form, refusal, transport
 from shipyard.index.base import DEFAULT_PORTS, Credential, Progress, env_prefix, origin
 from shipyard.index.listing import ACCEPT, IndexFile, Listing, NotAnIndex, parse
 from shipyard.tools import network
@@ -35,17 +36,23 @@ INSTALLER_INDEX = "shipyard"  # the name uv knows the index by, for its credenti
 
 
 class Http(requests.Session):
-    """A session that knows the run's timeouts and retry budget."""
+    """A session that knows the run's timeouts and retry budget, and takes the proxies from the
+    environment (HTTPS_PROXY, NO_PROXY...) itself: `trust_env` stays off."""
 
     def __init__(self, net: Network) -> None:
         super().__init__()
         self.network = net
 
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kw: Any) -> requests.Response:
+        if kw.get("proxies") is None:
+            kw["proxies"] = transport.proxies(url.decode() if isinstance(url, bytes) else url)
+        return super().request(method, url, *args, **kw)
+
 
 def session(net: Network | None = None) -> Http:
     s = Http(net or Network())
     s.headers["User-Agent"] = f"shipyard/{__version__}"
-    s.trust_env = False  # no .netrc credentials or proxies for other hosts sneaking in
+    s.trust_env = False  # no .netrc credentials sneaking in; CA bundle and proxies: index.transport
     return s
 
 
@@ -65,7 +72,11 @@ class RemoteIndex:
         self.repository = repository
         self.credential = credential
         self.network = net
+        self.tls = transport.transport(repository, net)
         self.http = session(net)
+        self.http.verify, self.http.cert = self.tls.verify, self.tls.cert  # trust_env off: not overridden
+        if self.tls.system:
+            self.http.mount("https://", transport.SystemStore())
         self.origin = origin(repository.upload_url)  # the one place the credential may go
         if credential is not None and origin(credential.url) != self.origin:
             raise CredentialError(
@@ -73,6 +84,8 @@ class RemoteIndex:
                 f"{repository.name} ({repository.upload_url}): it is not sent there; give "
                 f"{repository.name} its own ({env_prefix(repository.name)}TOKEN)"
             )
+        if credential is not None:
+            transport.no_clear_text_proxy(repository)
 
     def _auth(self, url: str) -> tuple[str, str] | None:
         cred = self.credential
@@ -92,23 +105,30 @@ class RemoteIndex:
             resp = self.http.get(
                 url, headers={"Accept": ACCEPT}, auth=self._auth(url), timeout=read_timeout(self.http)
             )
+        except requests.exceptions.SSLError as exc:
+            raise transport.tls_failure(exc, url, self.tls) from None
         except TRANSIENT as exc:
             raise TransientError(f"cannot read {url}: {_reason(exc)}") from None
         except requests.RequestException as exc:
             raise IndexError_(f"cannot read {url}: {_reason(exc)}") from None
+        if resp.status_code == 404:
+            return Listing()
         if resp.status_code in network.RETRY_STATUSES:
             raise TransientError(
                 f"cannot read {url}: HTTP {resp.status_code} {resp.reason}",
                 retry_after=network.retry_after(resp.headers.get("Retry-After")),
             )
-        if resp.status_code == 404:
-            return Listing()
+        says, detail = refusal.said(resp) if resp.status_code != 200 else ("", "")  # a refusal's reason
         if resp.status_code in (401, 403):
             raise AuthError(
-                f"{repo.name} refused to list {project} (HTTP {resp.status_code}): check its credential"
+                f"{repo.name} refused to list {project} (HTTP {resp.status_code}): "
+                f"check its credential{says}",
+                detail=detail,
             )
         if resp.status_code != 200:
-            raise IndexError_(f"cannot read {url}: HTTP {resp.status_code} {resp.reason}")
+            raise IndexError_(
+                f"cannot read {url}: HTTP {resp.status_code} {resp.reason}{says}", detail=detail
+            )
         try:
             return parse(resp.text, resp.headers.get("Content-Type", ""), resp.url)
         except NotAnIndex as exc:
@@ -133,6 +153,8 @@ class RemoteIndex:
                     allow_redirects=False,
                     timeout=(CONNECT_TIMEOUT, self.network.upload_timeout),
                 )
+            except requests.exceptions.SSLError as exc:
+                raise transport.tls_failure(exc, repo.upload_url, self.tls) from None
             except TRANSIENT as exc:
                 raise TransientError(
                     f"uploading {dist.filename} to {repo.name} failed: {_reason(exc)}"
@@ -154,27 +176,33 @@ class RemoteIndex:
                 f"{repo.name} redirects uploads (HTTP {code} to {target}): "
                 "set its upload-url to the final address"
             )
+        says, detail = refusal.said(resp)
         if code in (401, 403) and cred is None:
             raise AuthError(
                 f"{repo.name} wants a credential for uploads (HTTP {code} {resp.reason}): remove auth = "
-                f'"none" from its table and set {env_prefix(repo.name)}TOKEN or its USERNAME/PASSWORD'
+                f'"none" from its table and set {env_prefix(repo.name)}TOKEN or its USERNAME/PASSWORD{says}',
+                detail=detail,
             )
         if code in (401, 403) and cred is not None:
             raise AuthError(
                 f"{repo.name} rejected the credential for user {cred.username} from {cred.source} "
-                f"(HTTP {code} {resp.reason}): fix or renew it there"
+                f"(HTTP {code} {resp.reason}): fix or renew it there{says}",
+                detail=detail,
             )
         if code in (404, 405, 501):
             raise IndexError_(
                 f"{repo.name} refused {dist.filename}: HTTP {code} {resp.reason}: is {repo.upload_url} "
-                "the index's upload endpoint? Check its upload-url"
+                f"the index's upload endpoint? Check its upload-url{says}",
+                detail=detail,
             )
         if code in network.RETRY_STATUSES:
             raise TransientError(
                 f"uploading {dist.filename} to {repo.name} failed: HTTP {code} {resp.reason}",
                 retry_after=network.retry_after(resp.headers.get("Retry-After")),
             )
-        raise IndexError_(f"{repo.name} refused {dist.filename}: HTTP {code} {resp.reason}")
+        raise IndexError_(
+            f"{repo.name} refused {dist.filename}: HTTP {code} {resp.reason}{says}", detail=detail
+        )
 
     def download(self, file: IndexFile, dest: Path | None = None, emit: events.Emit = events.ignore) -> str:
         """Transient faults are retried from the start."""
@@ -200,8 +228,14 @@ class RemoteIndex:
                     after = network.retry_after(resp.headers.get("Retry-After"))
                     raise TransientError(f"{failed}: HTTP {resp.status_code}", retry_after=after)
                 if resp.status_code != 200:
-                    raise VerifyError(f"{name} does not deliver {file.filename}: HTTP {resp.status_code}")
+                    says, detail = refusal.said(resp)
+                    raise VerifyError(
+                        f"{name} does not deliver {file.filename}: HTTP {resp.status_code}{says}",
+                        detail=detail,
+                    )
                 yield from resp.iter_content(_CHUNK)
+        except requests.exceptions.SSLError as exc:
+            raise transport.tls_failure(exc, file.url, self.tls) from None
         except TRANSIENT:
             raise TransientError(failed) from None
         except requests.RequestException:
@@ -214,12 +248,14 @@ class RemoteIndex:
         is matched by host alone, so a page linking its files to another port of the same host
         would get it too. Never on a command line, never in a URL the installer could print."""
         url = self.repository.simple_url
+        tls = self.tls.installer_env()  # the CA and client certificate this index needs, for uv too
         cred = self.credential
         if cred is None or self._auth(url) is None:
-            yield {"UV_INDEX_URL": url}
+            yield {"UV_INDEX_URL": url, **tls}
             return
         prefix = f"UV_INDEX_{INSTALLER_INDEX.upper()}_"
         yield {
+            **tls,
             "UV_DEFAULT_INDEX": f"{INSTALLER_INDEX}={url}",
             prefix + "USERNAME": cred.username,
             prefix + "PASSWORD": cred.password.reveal(),
@@ -228,6 +264,10 @@ class RemoteIndex:
 
 def _reason(exc: requests.RequestException) -> str:
     if isinstance(exc, requests.ConnectionError):
+        if isinstance(exc, requests.exceptions.ProxyError):
+            return (
+                "the proxy failed to connect (check HTTPS_PROXY / HTTP_PROXY, or list the host in NO_PROXY)"
+            )
         if isinstance(exc, requests.ConnectTimeout):
             return "timed out connecting"
         if "aborted" in str(exc) or "RemoteDisconnected" in str(exc) or "reset" in str(exc):

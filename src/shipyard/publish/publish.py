@@ -16,6 +16,7 @@ from shipyard.dists import Dist, release_of
 from shipyard.errors import ConflictError, IndexError_, ShipyardError
 from shipyard.index.base import Index, conflict_message
 from shipyard.index.listing import Listing
+from shipyard.index.transport import TlsError
 from shipyard.tools import network
 
 if TYPE_CHECKING:
@@ -62,15 +63,7 @@ def publish(
     why it could not be (the lower-version check's read); else it is read here."""
     name, version = release_of(dists)
     repo = index.repository
-    try:
-        listing: Listing | None = _served(index, name, served, emit)
-    except IndexError_ as exc:
-        if not allow_unverified:
-            raise IndexError_(
-                f"{exc.message}; not uploading blind (pass --allow-unverified to upload anyway)"
-            ) from None
-        events.warning(emit, f"{exc.message}; uploading without knowing what is there (--allow-unverified)")
-        listing = None
+    listing = _read_first(index, name, served, allow_unverified, emit)
     todo = _plan(dists, listing, repo.name)
     outcomes = [Outcome(d, "skipped") for d in dists if d not in todo]
     for outcome in outcomes:
@@ -101,6 +94,23 @@ def _served(index: Index, name: str, served: Listing | IndexError_ | None, emit:
     where = index.repository.name
     events.step(emit, f"reading what {where} serves for {name}", repository=where)
     return index.read(name, emit)
+
+
+def _read_first(
+    index: Index, name: str, served: Listing | IndexError_ | None, allow_unverified: bool, emit: events.Emit
+) -> Listing | None:
+    """What the index serves; None if it cannot be read and `allow_unverified` lets us upload blind."""
+    try:
+        return _served(index, name, served, emit)
+    except TlsError:
+        raise  # an upload would meet the same certificate: --allow-unverified is no way round it
+    except IndexError_ as exc:
+        if not allow_unverified:
+            raise IndexError_(
+                f"{exc.message}; not uploading blind (pass --allow-unverified to upload anyway)"
+            ) from None
+        events.warning(emit, f"{exc.message}; uploading without knowing what is there (--allow-unverified)")
+        return None
 
 
 def _upload_one(index: Index, dist: Dist, emit: events.Emit) -> Action:

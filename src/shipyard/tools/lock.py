@@ -1,11 +1,16 @@
-"""One writing shipyard run per working tree: an fcntl (flock) lock on `shipyard.lock` in the git
-directory (`.git/shipyard.lock`), or on `.shipyard/lock` outside git.
+"""One writing shipyard run per working tree: a lock on `shipyard.lock` in the git directory
+(`.git/shipyard.lock`), or on `.shipyard/lock` outside git.
+
+The lock is filelock's native one: flock where there is fcntl, LockFileEx on Windows; where there
+is neither, the lock file itself, made with O_EXCL (a crashed run then leaves it behind, and the
+message names its pid). `file_lock` is the same library's blocking lock for the caches and the
+local index.
 
 Commands that write (build into dist/, publish, release) hold it for their whole run, so two runs
 in the same tree cannot interleave their builds, state files and uploads. The git directory keeps
 the lock out of the tree that the build backend packs into the sdist. The holder writes its pid
 and command into the file; a second run waits up to `lock-timeout` seconds (forever with --wait),
-then fails with exit code 2 naming that pid. The kernel drops a flock when its process dies, so a
+then fails with exit code 2 naming that pid. The kernel drops a native lock when its process dies, so a
 crashed run never leaves a stale lock. The file is removed on release; a waiter that got the lock
 on a removed file notices (its inode is no longer the path's) and takes the new one.
 """
@@ -13,18 +18,29 @@ on a removed file notices (its inode is no longer the path's) and takes the new 
 from __future__ import annotations
 
 import contextlib
-import errno
-import fcntl
 import os
+import sys
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
+
+with warnings.catch_warnings():  # "only soft file lock is available": what _try_lock is for
+    warnings.simplefilter("ignore")
+    import filelock
 
 from shipyard import events
 from shipyard.errors import UsageError
 from shipyard.tools import git, workdirs
 
 _POLL = 0.1
+NATIVE = filelock.has_fcntl or sys.platform == "win32"  # else: lock files made with O_EXCL
+
+
+def file_lock(path: Path) -> filelock.BaseFileLock:
+    """A blocking lock on `path` (made with its folder), portable: use it as a context manager."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return filelock.FileLock(str(path))
 
 
 class Busy(UsageError):
@@ -41,23 +57,37 @@ def _holder(path: Path) -> str:
     return f"shipyard {command or 'run'} (pid {pid})"
 
 
+def _try_lock(path: Path) -> int | None:
+    """A descriptor of `path` holding its lock, or None while another run holds it."""
+    if not NATIVE:
+        try:
+            return os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            return None
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        locked = filelock.lock_descriptor(fd, blocking=False)
+    except OSError:
+        os.close(fd)
+        raise
+    if not locked:
+        os.close(fd)
+        return None
+    return fd
+
+
 def _open_locked(
     root: Path, path: Path, deadline: float | None, emit: events.Emit, waiting: list[bool]
 ) -> int:
-    """A descriptor of `path` holding its flock; Busy once `deadline` passes."""
+    """A descriptor of `path` holding its lock; Busy once `deadline` passes."""
     while True:
         try:
             if path.parent.name == workdirs.STATE:
                 workdirs.ensure(path.parent)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = _try_lock(path)
         except FileNotFoundError:  # the last holder removed .shipyard/ meanwhile
             continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError as exc:
-            os.close(fd)
-            if exc.errno not in (errno.EAGAIN, errno.EACCES):
-                raise
+        if fd is None:
             if deadline is not None and time.monotonic() >= deadline:
                 raise Busy(
                     f"{_holder(path)} is working in {root}: "
@@ -98,7 +128,7 @@ def hold(
     finally:
         with contextlib.suppress(OSError):
             path.unlink()
-        os.close(fd)  # closing drops the flock
+        os.close(fd)  # closing drops a native lock; an O_EXCL lock file went with the unlink
         if made_state:
             _remove_if_bare(path.parent)
 

@@ -14,6 +14,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 from shipyard import events
@@ -26,14 +27,17 @@ RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 @dataclass(frozen=True)
 class Network:
-    """Timeouts and the retry budget (config: retries, retry-timeout, retry-delay, read-timeout,
-    upload-timeout)."""
+    """Timeouts, the retry budget and TLS files (config: retries, retry-timeout, retry-delay,
+    read-timeout, upload-timeout, cert, client-cert)."""
 
     retries: int = 4  # retries after the first attempt
     retry_timeout: float = 60.0  # no retry starts later than this after the first attempt
     retry_delay: float = 0.5  # the first backoff step; doubled after every failure
     read_timeout: float = 60.0  # seconds of silence before a read gives up
     upload_timeout: float = 600.0  # seconds of silence (the index storing the file) before an upload gives up
+    cert: Path | None = None  # a CA bundle for every index, over REQUESTS_CA_BUNDLE / SSL_CERT_FILE
+    system_certs: bool = False  # the OS's store (truststore) over the environment's bundles
+    client_cert: Path | None = None  # certificate and key in one PEM, for indexes that require one
 
 
 class TransientError(IndexError_):

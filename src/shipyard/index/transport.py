@@ -1,0 +1,195 @@
+"""How shipyard reaches an index server: the CAs it trusts, the client certificate it shows, the
+proxy it goes through, and what a TLS failure means.
+
+The session keeps `trust_env` off (it would also send ~/.netrc credentials to whatever host), so
+what requests would read from the environment is read here, explicitly: the CA bundle
+(REQUESTS_CA_BUNDLE, then SSL_CERT_FILE) and the proxies (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY,
+NO_PROXY). An explicit cert (--cert, SHIPYARD_CERT, the cert key) wins over the environment; the
+installer (uv) gets the same CA bundle and client certificate.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import os
+import re
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from requests.models import PreparedRequest
+from requests.utils import get_environ_proxies
+
+from shipyard.config import Repository
+from shipyard.errors import ConfigError, IndexError_
+from shipyard.secrets import register, register_login
+from shipyard.tools.network import Network
+
+CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")  # requests' own order, then uv's and OpenSSL's
+_VERIFY_REASON = re.compile(r"certificate verify failed: (.+?)(?: \(_ssl\.c:\d+\))?['\")]")
+_SSL_REASON = re.compile(r"\[SSL: [A-Z0-9_]+\] (.+?)(?: \(_ssl\.c:\d+\))?['\")]")
+CERT_HINT = "--cert PATH (or SHIPYARD_CERT, or the repository's cert key)"
+CLIENT_CERT_HINT = "--client-cert PATH (or SHIPYARD_CLIENT_CERT, or the repository's client-cert key)"
+
+
+class TlsError(IndexError_):
+    """The TLS handshake failed: the next attempt, and an upload without reading first
+    (--allow-unverified), would meet the same certificate."""
+
+
+@dataclass(frozen=True)
+class Transport:
+    """TLS settings for one repository."""
+
+    ca_bundle: Path | None  # None: requests' bundled roots (certifi)
+    ca_source: str  # where the bundle was named, for messages
+    client_cert: Path | None  # certificate and key in one PEM
+    system: bool = False  # the operating system's store, through truststore
+
+    @property
+    def verify(self) -> str | bool:
+        return str(self.ca_bundle) if self.ca_bundle is not None else True
+
+    @property
+    def cert(self) -> str | None:
+        return str(self.client_cert) if self.client_cert is not None else None
+
+    def installer_env(self) -> dict[str, str]:
+        """uv's names for the explicit settings (it reads SSL_CERT_FILE and the proxy variables
+        from the environment itself)."""
+        env = {"UV_NATIVE_TLS": "1"} if self.system else {}
+        if self.ca_bundle is not None and self.ca_source not in CA_VARIABLES:
+            env["SSL_CERT_FILE"] = str(self.ca_bundle)
+        if self.client_cert is not None:
+            env["SSL_CLIENT_CERT"] = str(self.client_cert)
+        return env
+
+
+def _ca_bundle(
+    repository: Repository, network: Network, environ: Mapping[str, str]
+) -> tuple[Path | None, str]:
+    """The CA bundle to trust (None: the system store, or certifi) and where it was named."""
+    if network.cert is not None:
+        return network.cert, "--cert"
+    if repository.cert is not None:
+        return repository.cert, f"the cert of {repository.name}"
+    if network.system_certs:
+        _truststore()  # there, or a configuration error now
+        return None, "the system certificate store"
+    for name in CA_VARIABLES:
+        if environ.get(name):
+            return Path(environ[name]), name
+    return None, "the bundled public roots (certifi)"
+
+
+def transport(repository: Repository, network: Network, environ: Mapping[str, str] = os.environ) -> Transport:
+    """The CA bundle (--cert > the repository's cert > --system-certs > REQUESTS_CA_BUNDLE >
+    SSL_CERT_FILE > certifi) and client certificate (--client-cert > the repository's client-cert)
+    of `repository`, each checked now, so that a wrong file is a configuration error and not a
+    failed upload."""
+    ca, source = _ca_bundle(repository, network, environ)
+    client = network.client_cert or repository.client_cert
+    context = ssl.create_default_context()
+    if ca is not None:
+        try:
+            context.load_verify_locations(cafile=str(ca))
+        except (OSError, ssl.SSLError):
+            raise ConfigError(
+                f"{source} names {ca}, which is not a readable PEM file of CA certificates"
+            ) from None
+    if client is not None:
+        try:
+            context.load_cert_chain(str(client))
+        except (OSError, ssl.SSLError):
+            raise ConfigError(
+                f"client certificate {client} is not a readable PEM file holding a certificate and "
+                "its unencrypted private key"
+            ) from None
+    return Transport(ca, source, client, system=source == "the system certificate store")
+
+
+def _truststore() -> Any:
+    """The optional truststore package (its SSLContext verifies with the OS's store)."""
+    try:
+        return importlib.import_module("truststore")
+    except ImportError:
+        raise ConfigError(
+            "system-certs needs the truststore package: pip install 'shipyard[truststore]'"
+        ) from None
+
+
+class SystemStore(HTTPAdapter):
+    """An adapter that verifies with the operating system's store (requests' documented way to
+    bring an SSLContext of one's own: set ssl_context in the pool key attributes)."""
+
+    def __init__(self) -> None:
+        self.context = _truststore().SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        super().__init__()
+
+    def build_connection_pool_key_attributes(
+        self, request: PreparedRequest, verify: bool | str, cert: Any = None
+    ) -> Any:  # requests' (host, pool) TypedDicts, private to its stubs
+        host, pool = super().build_connection_pool_key_attributes(request, verify, cert)
+        if verify is True:
+            pool["ssl_context"] = self.context
+        return host, pool
+
+
+def proxies(url: str) -> dict[str, str]:
+    """The proxies for `url` from HTTPS_PROXY / HTTP_PROXY / ALL_PROXY, none if NO_PROXY covers it;
+    a proxy's own password becomes a secret that no output shows."""
+    found = dict(get_environ_proxies(url))
+    for proxy in found.values():
+        _secret_of(proxy)
+    return found
+
+
+@functools.cache
+def _secret_of(proxy: str) -> None:
+    parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    if parts.password:
+        password = unquote(parts.password)
+        register(password)
+        register_login(unquote(parts.username or ""), password)
+
+
+def no_clear_text_proxy(repository: Repository) -> None:
+    """A credential for a plain-http index would be read by the proxy in between: refuse (an https
+    index is reached through a CONNECT tunnel, where the proxy sees only the encrypted stream)."""
+    url = repository.upload_url
+    proxy = proxies(url).get(urlsplit(url).scheme) or proxies(url).get("all")
+    if urlsplit(url).scheme != "http" or not proxy:
+        return
+    where = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    raise ConfigError(
+        f"the credential for {repository.name} would pass the proxy {where.hostname}:{where.port or 80} "
+        f"in clear text ({url} is plain http): use the index's https URL, or add its host to NO_PROXY"
+    )
+
+
+def tls_failure(exc: requests.exceptions.SSLError, url: str, tls: Transport) -> TlsError:
+    """A TLS failure, said to be one: it is never retried (the next attempt meets the same certificate)."""
+    host = urlsplit(url).hostname or url
+    text = str(exc)
+    detail = f"{type(exc).__name__}: {text}"  # the handshake's own words, for -v and --debug
+    found = _VERIFY_REASON.search(text)
+    if found or "CERTIFICATE_VERIFY_FAILED" in text:
+        reason = found.group(1) if found else "certificate verify failed"
+        return TlsError(
+            f"the TLS certificate of {host} is not trusted ({reason}; trusting {tls.ca_source}): "
+            f"if it is signed by a private CA, pass that CA's bundle with {CERT_HINT}",
+            detail=detail,
+        )
+    found = _SSL_REASON.search(text)
+    reason = found.group(1) if found else "TLS handshake failed"
+    if tls.client_cert is None:
+        hint = f"if it requires a client certificate, pass one with {CLIENT_CERT_HINT}"
+    else:
+        hint = f"check that it accepts the client certificate {tls.client_cert}"
+    return TlsError(f"the TLS connection to {host} failed ({reason}): {hint}", detail=detail)

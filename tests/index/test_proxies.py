@@ -1,0 +1,127 @@
+"""Proxies from the environment (HTTPS_PROXY, HTTP_PROXY, NO_PROXY), for shipyard and its installer:
+a real pypiserver behind a real TLS endpoint, reached through a logging forward/CONNECT proxy."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from shipyard.config import Repository
+from shipyard.index import transport
+from shipyard.index.open import open_index
+from shipyard.secrets import redact
+from shipyard.tools.network import Network
+from tests.helpers.indexes import TestIndex
+from tests.helpers.netproxies import Pki, Proxy, TlsFront, logging_proxy, make_pki, tls_front
+from tests.helpers.projects import ShipyardCLI
+from tests.helpers.releases import actions, release_json, staging_project
+
+pytestmark = pytest.mark.integration
+FAST = ("--no-test-install", "--retries", "1")
+
+
+@pytest.fixture
+def pki(tmp_path: Path) -> Pki:
+    return make_pki(tmp_path / "pki")
+
+
+@pytest.fixture
+def front(fresh_pypiserver: TestIndex, pki: Pki) -> Iterator[TlsFront]:
+    with tls_front(fresh_pypiserver.upload_url, pki) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def proxy() -> Iterator[Proxy]:
+    with logging_proxy() as running:
+        yield running
+
+
+def basic(user: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def test_release_goes_through_https_proxy_and_the_index_credential_never_reaches_it(
+    shipyard: ShipyardCLI,
+    tmp_path: Path,
+    fresh_pypiserver: TestIndex,
+    front: TlsFront,
+    pki: Pki,
+    proxy: Proxy,
+) -> None:
+    index = front.index(fresh_pypiserver)
+    root, env = staging_project(tmp_path, index)
+    proxy_url = proxy.url.replace("http://", "http://proxyuser:proxy-secret-77@")
+    env |= {"HTTPS_PROXY": proxy_url, "SHIPYARD_CERT": str(pki.ca), "NO_PROXY": ""}
+    run = shipyard("release", "--json", "-C", str(root), "--no-test-install", env=env)
+    assert run.code == 0, run.text
+    assert "proxy-secret-77" not in run.text
+    tunnels = [p for p in proxy.log if p.target == f"127.0.0.1:{front.port}"]
+    assert tunnels and {p.method for p in proxy.log} == {"CONNECT"}  # https: only tunnels, nothing in clear
+    index_auth = basic(index.username, index.password)
+    for passed in proxy.log:
+        assert passed.headers.get("proxy-authorization") == basic("proxyuser", "proxy-secret-77")
+        assert "authorization" not in passed.headers
+        assert index_auth not in str(passed.headers) and index.password not in str(passed.headers)
+    agents = {p.headers.get("user-agent", "").split("/")[0] for p in tunnels}
+    assert agents == {"", "uv"}, agents  # shipyard's tunnel (urllib3 sends no User-Agent) and uv's
+    assert len(fresh_pypiserver.served_files("tiny-pkg")) == 2
+
+
+def test_no_proxy_bypasses_the_proxy(
+    shipyard: ShipyardCLI, tmp_path: Path, fresh_pypiserver: TestIndex, proxy: Proxy
+) -> None:
+    root, env = staging_project(tmp_path, fresh_pypiserver)
+    env |= {"HTTP_PROXY": proxy.url, "HTTPS_PROXY": proxy.url, "NO_PROXY": "127.0.0.1"}
+    doc = release_json(shipyard, root, env, "--no-test-install")
+    assert actions(doc) == {"staging": ["uploaded", "uploaded"]}
+    # nothing for the index passed the proxy (a first build's environment may fetch from PyPI through it)
+    assert [p for p in proxy.log if "127.0.0.1" in p.target] == []
+
+
+def test_anonymous_reads_of_a_plain_http_index_go_through_http_proxy(
+    monkeypatch: pytest.MonkeyPatch, fresh_pypiserver: TestIndex, proxy: Proxy
+) -> None:
+    index = fresh_pypiserver
+    repo = Repository("staging", index.upload_url, index.simple_url)
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy.url)
+    assert open_index(repo, None, Network(retries=0)).read("tiny-pkg").files == {}
+    assert [(p.method, p.target) for p in proxy.log] == [("GET", f"{index.simple_url}tiny-pkg/")]
+    monkeypatch.setenv("NO_PROXY", "localhost,127.0.0.1")
+    open_index(repo, None, Network(retries=0)).read("tiny-pkg")
+    assert len(proxy.log) == 1
+    monkeypatch.delenv("NO_PROXY")
+    monkeypatch.delenv("HTTP_PROXY")
+    monkeypatch.setenv("ALL_PROXY", proxy.url)
+    open_index(repo, None, Network(retries=0)).read("tiny-pkg")
+    assert len(proxy.log) == 2
+
+
+def test_a_credential_is_not_sent_through_a_proxy_in_clear_text(
+    shipyard: ShipyardCLI, tmp_path: Path, fresh_pypiserver: TestIndex, proxy: Proxy
+) -> None:
+    root, env = staging_project(tmp_path, fresh_pypiserver)
+    env |= {"HTTP_PROXY": proxy.url, "NO_PROXY": ""}
+    run = shipyard("release", "-C", str(root), *FAST, env=env)
+    assert run.code == 2, run.text
+    line = run.err.strip().splitlines()[-1]
+    assert line.startswith("error: the credential for staging would pass the proxy 127.0.0.1:"), line
+    assert "https" in line and "NO_PROXY" in line
+    assert proxy.log == [] and fresh_pypiserver.served_files("tiny-pkg") == {}
+
+
+def test_a_proxy_password_is_a_secret_once_the_proxy_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxyuser:proxy%2Fpass-4242@proxy.example:3128")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert "proxy/pass-4242" in redact("proxy/pass-4242")  # not known before
+    assert transport.proxies("https://index.example/simple/") == {
+        "https": "http://proxyuser:proxy%2Fpass-4242@proxy.example:3128"
+    }
+    header = basic("proxyuser", "proxy/pass-4242")
+    assert redact(f"sent proxy/pass-4242 and {header}") == "sent *** and Basic ***"
