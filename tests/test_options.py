@@ -32,6 +32,7 @@ SAMPLES: dict[Kind, tuple[object, str, str]] = {
     Kind.TAG: ("r{version}", "s/{version}", "{package}-t{version}"),
     Kind.PATH: ("a", "b", "c"),
     Kind.OPTIONAL_PATH: ("a.md", "b.md", "c.md"),
+    Kind.PROJECT_FILE: ("a.md", "b.md", "c.md"),
     Kind.PATTERNS: (["a.pem", "tests/*.key"], "b", "c,a"),
 }
 
@@ -56,9 +57,9 @@ def expected(option: Option, raw: object) -> object:
         return int(str(raw))
     if option.kind in (Kind.STAGES, Kind.PATTERNS):
         return tuple(raw) if isinstance(raw, list | tuple) else tuple(str(raw).split(","))
-    if option.kind is Kind.OPTIONAL_PATH and raw == "":
+    if option.kind in (Kind.OPTIONAL_PATH, Kind.PROJECT_FILE) and raw == "":
         return None
-    if option.kind in (Kind.PATH, Kind.OPTIONAL_PATH):
+    if option.kind in (Kind.PATH, Kind.OPTIONAL_PATH, Kind.PROJECT_FILE):
         return (ROOT / str(raw)).resolve()
     return raw
 

@@ -182,12 +182,12 @@ def _parse(option: Option, where: str, value: object, root: Path) -> object:
         return _choice(where, value, option.choices)
     if option.kind is Kind.PATH:
         return (root / _as_str(where, value)).resolve()
-    if option.kind is Kind.OPTIONAL_PATH:  # a file a release writes and commits: inside the project
+    if option.kind in (Kind.OPTIONAL_PATH, Kind.PROJECT_FILE):
         path = _as_optional_path(where, value)
         if not path:
             return None
         resolved = (root / path).resolve()
-        if not resolved.is_relative_to(root):
+        if option.kind is Kind.PROJECT_FILE and not resolved.is_relative_to(root):
             raise ConfigError(f"option '{where}' must name a file inside the project, not {path!r}")
         return resolved
     return _PARSERS[option.kind](where, value)

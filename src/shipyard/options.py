@@ -27,6 +27,7 @@ class Kind(enum.Enum):
     TAG = enum.auto()  # a tag pattern with {version}
     PATH = enum.auto()  # relative to the project root
     OPTIONAL_PATH = enum.auto()  # relative to the project root; "" or false for none
+    PROJECT_FILE = enum.auto()  # an OPTIONAL_PATH that a release writes and commits: inside the project
     PATTERNS = enum.auto()  # paths or globs (a list, or comma-separated); none by default
 
 
@@ -142,7 +143,7 @@ OPTIONS: dict[str, Option] = {
         ),
         Option(
             "changelog",
-            Kind.OPTIONAL_PATH,
+            Kind.PROJECT_FILE,
             "CHANGELOG.md",
             'the changelog release --bump updates; "" for none',
         ),

@@ -40,7 +40,13 @@ def flag(parser: argparse.ArgumentParser, name: str, text: str, env: str = "", *
 
 OPTION = "option:"  # the namespace attributes of config options' flags: OPTION + key
 METAVARS = {Kind.SECONDS: "S", Kind.POSITIVE_SECONDS: "S", Kind.COUNT: "N", Kind.STAGES: "A,B"}
-METAVARS |= {Kind.TAG: "PATTERN", Kind.PATH: "DIR", Kind.OPTIONAL_PATH: "PATH", Kind.TEXT: "TEXT"}
+METAVARS |= {
+    Kind.TAG: "PATTERN",
+    Kind.PATH: "DIR",
+    Kind.OPTIONAL_PATH: "PATH",
+    Kind.PROJECT_FILE: "PATH",
+    Kind.TEXT: "TEXT",
+}
 TYPES = {Kind.SECONDS: float, Kind.POSITIVE_SECONDS: float, Kind.COUNT: int}
 
 
