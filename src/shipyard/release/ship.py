@@ -34,6 +34,7 @@ class Options:
     dry_run: bool = False
     isolated: bool = True
     trigger: Trigger = field(default_factory=Trigger)
+    dists: Path | None = None  # release --dists: these pre-built files, no build
 
 
 @dataclass
