@@ -16,10 +16,16 @@ from shipyard.release.ship import Options, StageResult
 
 if TYPE_CHECKING:
     from shipyard.index.base import Index
+    from shipyard.publish.audit import AuditLog
 
 
 def already_released(
-    config: Config, dists: list[Dist], indexes: Sequence[Index], options: Options, emit: events.Emit
+    config: Config,
+    dists: list[Dist],
+    indexes: Sequence[Index],
+    options: Options,
+    emit: events.Emit,
+    audit: AuditLog | None = None,
 ) -> list[StageResult] | None:
     """The stages, each resumed, when every stage verified exactly these files before and still
     serves them; None when anything is left to do (the full release then decides and reports)."""
@@ -28,7 +34,8 @@ def already_released(
     name, version = release_of(dists)
     state = ReleaseState.load(config.root, name, version)
     hashes = {d.filename: d.sha256 for d in dists}
-    if not all(state.verified(i.repository.name, hashes) for i in indexes):
+    installed = config.verify_install  # verified as this run would verify it
+    if not all(state.verified(i.repository.name, hashes, installed=installed) for i in indexes):
         return None
     stages = []
     for index in indexes:
@@ -39,6 +46,8 @@ def already_released(
         if any(o.action != "skipped" for o in outcomes):
             return None
         stages.append(StageResult(index.repository.name, outcomes, verified=True, resumed=True))
-    for stage in stages:
+    for index, stage in zip(indexes, stages, strict=True):
+        if audit is not None:  # the audit log has every publish, the ones that skipped everything too
+            audit.published(index.repository, name, version, [o.as_json() for o in stage.outcomes])
         events.info(emit, f"{name} {version} was already published to {stage.repository} and verified")
     return stages

@@ -162,7 +162,7 @@ def release(
         )
     result = ReleaseResult(name, version, dists, target, edits)
     audit = AuditLog.at(config.root, environ)
-    if (done := already_released(config, dists, indexes, options, emit)) is not None:
+    if (done := already_released(config, dists, indexes, options, emit, audit)) is not None:
         result.stages = done
     else:
         result.test_install, result.stages = ship(
