@@ -90,7 +90,7 @@ def served(index: TestIndex) -> dict[str, str]:
 
 def test_compiled_release_run_twice_reuses_its_files(
     shipyard: ShipyardCLI, staged: tuple[Path, dict[str, str]], fresh_pypiserver: TestIndex,
-    fresh_devpi_index: TestIndex,
+    fresh_devpi_index: TestIndex, production_proxy: FaultProxy,
 ) -> None:  # fmt: skip
     root, env = staged
     first = release_json(shipyard, root, env)
@@ -101,7 +101,9 @@ def test_compiled_release_run_twice_reuses_its_files(
     assert first["test_install"]["tests"] == "passed"  # type: ignore[index]
     assert served(fresh_pypiserver) == served(fresh_devpi_index) == built
 
+    reads = production_proxy.faults.forwarded["GET"]
     again = release_json(shipyard, root, env)
+    assert production_proxy.faults.forwarded["GET"] - reads == 1  # one listing read; no install, no wait
     assert actions(again) == {"staging": ["skipped", "skipped"], "production": ["skipped", "skipped"]}
     assert all(s["resumed"] for s in again["stages"])  # type: ignore[attr-defined]
     assert {d["filename"]: d["sha256"] for d in again["dists"]} == built  # type: ignore[attr-defined]

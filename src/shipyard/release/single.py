@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from packaging.utils import canonicalize_name
+from packaging.tags import sys_tags
+from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
 from shipyard import events
@@ -107,7 +108,11 @@ def _prebuilt(folder: Path, target: Target) -> list[Dist]:
     name, _ = release_of(dists)
     if target.name is not None and canonicalize_name(target.name) != name:
         raise UsageError(f"--dists {folder} holds files of {name}, but this project is {target.name}")
-    return dists
+    # a matrix's folder holds wheels for many platforms: the test-install takes one that installs here
+    supported = set(sys_tags())
+    return sorted(
+        dists, key=lambda d: d.kind != "wheel" or not supported & parse_wheel_filename(d.filename)[3]
+    )
 
 
 def _notes(target: Target) -> str:
