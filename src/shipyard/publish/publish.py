@@ -8,6 +8,7 @@ the file as landed. Error wording is never parsed. Every publish appends a line 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -54,23 +55,15 @@ def publish(
     allow_unverified: bool = False,
     audit: AuditLog | None = None,
     emit: events.Emit = events.ignore,
+    before_upload: Callable[[], None] | None = None,
 ) -> list[Outcome]:
     """Upload what `index` does not have yet; report what was uploaded, skipped or would be, and
     (unless a dry run) append it to `audit`, also when an upload fails half-way (not when it
-    fails before any file reached the index)."""
+    fails before any file reached the index). `before_upload` runs once before the first byte is
+    sent (the release keeps its files from then on)."""
     name, version = release_of(dists)
     repo = index.repository
-    events.step(emit, f"reading what {repo.name} serves for {name}", repository=repo.name)
-    try:
-        listing: Listing | None = index.read(name, emit)
-    except IndexError_ as exc:
-        if not allow_unverified:
-            raise IndexError_(
-                f"{exc.message}; not uploading blind (pass --allow-unverified to upload anyway)"
-            ) from None
-        events.warning(emit, f"{exc.message}; uploading without knowing what is there (--allow-unverified)")
-        listing = None
-    todo = _plan(dists, listing, repo.name)
+    todo = _plan(dists, _listing(index, name, allow_unverified, emit), repo.name)
     outcomes = [Outcome(d, "skipped") for d in dists if d not in todo]
     for outcome in outcomes:
         events.info(emit, f"{outcome.dist.filename} is already on {repo.name}, identical: skipped")
@@ -79,6 +72,8 @@ def publish(
             events.info(emit, f"would upload {dist.filename} to {repo.name}")
             outcomes.append(Outcome(dist, "would-upload"))
         return outcomes
+    if todo and before_upload is not None:
+        before_upload()
     try:
         for dist in todo:
             outcomes.append(Outcome(dist, _upload_one(index, dist, emit)))
@@ -90,6 +85,22 @@ def publish(
     if audit is not None:
         audit.published(repo, name, version, [o.as_json() for o in outcomes])
     return outcomes
+
+
+def _listing(index: Index, name: str, allow_unverified: bool, emit: events.Emit) -> Listing | None:
+    """What `index` serves for `name`; None (upload blind) only when the user allowed it."""
+    events.step(
+        emit, f"reading what {index.repository.name} serves for {name}", repository=index.repository.name
+    )
+    try:
+        return index.read(name, emit)
+    except IndexError_ as exc:
+        if not allow_unverified:
+            raise IndexError_(
+                f"{exc.message}; not uploading blind (pass --allow-unverified to upload anyway)"
+            ) from None
+        events.warning(emit, f"{exc.message}; uploading without knowing what is there (--allow-unverified)")
+        return None
 
 
 def _upload_one(index: Index, dist: Dist, emit: events.Emit) -> Action:

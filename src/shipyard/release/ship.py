@@ -6,7 +6,7 @@ reaches a stage unless the stage before it verified; a failed stage says where a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -64,12 +64,14 @@ def ship(
     local_wheels: Sequence[Path] = (),
     siblings: Sequence[str] = (),
     audit: AuditLog | None = None,
+    before_upload: Callable[[], None] | None = None,
 ) -> tuple[TestInstall | None, list[StageResult]]:
     """check -> test-install -> for each stage (`indexes`, in release order): publish -> verify.
 
     `local_wheels` and `siblings` serve a packaging repository: the wheels of packages of the same
     repository it needs (for the test-install), and their names (installed from each index too).
-    A stage that fails says which stage a re-run resumes at.
+    A stage that fails says which stage a re-run resumes at. `before_upload` runs before a stage
+    uploads anything.
     """
     name, version = release_of(dists)
     check(dists, public=any(i.repository.public for i in indexes), emit=emit)
@@ -89,6 +91,7 @@ def ship(
                 allow_unverified=config.allow_unverified,
                 audit=audit,
                 emit=emit,
+                before_upload=before_upload,
             )
             stage = StageResult(repo.name, outcomes)
             stages.append(stage)

@@ -9,7 +9,8 @@ one already verified everywhere is answered from one listing read per stage (rel
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -68,8 +69,10 @@ class ReleaseResult:
 
 def _build(
     config: Config, target: Target, options: Options, emit: events.Emit
-) -> tuple[list[Dist], Mapping[str, bytes]]:
-    """The artifacts kept for this source if there are any (no rebuild), else a new build, kept."""
+) -> tuple[list[Dist], Mapping[str, bytes], str]:
+    """The artifacts kept for this source if there are any (no rebuild), else a new build; and the
+    source's key, under which the new build is kept once its first file is about to be uploaded
+    (from then on a rebuild could conflict with the index; before, it is free)."""
     declared = target.declared
     source = kept.Source(
         config.root, target.edits, target.env, target.epoch, options.isolated, declared.from_vcs
@@ -77,11 +80,8 @@ def _build(
     key = source.key()
     if (found := kept.load(config.root, key, config.dist_dir)) is not None:
         events.info(emit, f"reusing the files built from this source before (kept as {key}): no rebuild")
-        return found
-    dists, edits = _build_new(config, target, options, emit)
-    if not options.dry_run:
-        kept.keep(config.root, key, dists, edits)
-    return dists, edits
+        return (*found, key)
+    return (*_build_new(config, target, options, emit), key)
 
 
 def _build_new(
@@ -147,10 +147,12 @@ def release(
     indexes = [open_index(r, credentials.resolve(r, config.root, environ), config.network) for r in repos]
     if target.plan is not None:
         events.info(emit, f"{target.name} {target.version}: {target.plan.reason}")
+    keep: Callable[[], None] | None = None
     if options.dists is not None:
         dists, edits = _prebuilt(options.dists, target), target.edits
     else:
-        dists, edits = _build(config, target, options, emit)
+        dists, edits, key = _build(config, target, options, emit)
+        keep = functools.partial(kept.keep, config.root, key, dists, edits)
     name, version = release_of(dists)
     if (
         options.dists is not None
@@ -171,7 +173,7 @@ def release(
         result.stages = done
     else:
         result.test_install, result.stages = ship(
-            config, dists, indexes, options, emit, tests_root=config.root, audit=audit
+            config, dists, indexes, options, emit, tests_root=config.root, audit=audit, before_upload=keep
         )
     if not options.dry_run and (target.commit or target.create_tag):
         what = _record_of(target, edits)
