@@ -198,3 +198,31 @@ def test_release_dists_refuses_files_that_are_not_this_release(
     missing = shipyard("release", "--dists", str(tmp_path / "nowhere"), "-C", str(root), env=env)
     assert missing.code == 2 and "no such folder" in missing.err, missing.text
     assert served(fresh_pypiserver) == {}
+
+
+def test_bump_resumed_after_production_was_down_reuses_the_files_then_records(
+    shipyard: ShipyardCLI, staged: tuple[Path, dict[str, str]], fresh_pypiserver: TestIndex,
+    fresh_devpi_index: TestIndex, production_proxy: FaultProxy,
+) -> None:  # fmt: skip
+    root, env = staged
+    git(root, "tag", "v1.0.0")
+    (root / "src" / "cpkg" / "extra.py").write_text("THREE = 3\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "feat: a third constant")
+    production_proxy.down()
+    failed = shipyard("release", "--bump", "-C", str(root), env=env)
+    assert failed.code == 1, failed.text
+    tally("connection refused", 1)
+    assert "v1.1.0" not in git(root, "tag")  # nothing recorded before every stage verified
+    built = served(fresh_pypiserver)
+    assert sorted(built)[0].startswith("cpkg-1.1.0-cp3")
+
+    production_proxy.up()
+    resumed = shipyard("release", "--bump", "-C", str(root), env=env)
+    assert resumed.code == 0, resumed.text
+    assert (
+        "reusing the files built from this source before" in resumed.text and "building" not in resumed.text
+    )
+    assert served(fresh_devpi_index) == served(fresh_pypiserver) == built
+    assert "v1.1.0" in git(root, "tag").split()
+    assert 'version = "1.1.0"' in (root / "pyproject.toml").read_text()
