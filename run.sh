@@ -54,6 +54,7 @@ usage: ./run.sh <task>
   lint    ruff and mypy --strict
   ci-tools  install what the generated-pipeline tests run (rsync, shellcheck, gitlab-ci-local in .ci/node)
   bench   release speed against build+twine and uv, --help start-up, upload memory
+  bench-real  three real sdists from PyPI (pure Python, C extension, VCS version) against build+twine
   bench-plan  `shipyard plan` on 5,000 commits and 500 tags, against semantic-release and commitizen
   bench-packrepo  start-up, assemble+build of 100 modules, plan over 1,000 packages (vs paa)
   bench-house  the source's shape (top modules, import circles, late imports, long modules, Any)
@@ -125,6 +126,12 @@ bench() {
     "$VENV/bin/python" benchmarks/bench_release.py "$@"
 }
 
+bench-real() {
+    ensure_venv "test,bench"
+    cd "$DIR"
+    "$VENV/bin/python" benchmarks/bench_real.py "$@"
+}
+
 bench-plan() {
     ensure_venv "test,bench"
     cd "$DIR"
@@ -146,7 +153,7 @@ bench-house() {
 task="${1:-help}"
 shift || true
 case "$task" in
-    demo|test|lint|bench|bench-plan|bench-packrepo|bench-house|help) "$task" "$@" ;;
+    demo|test|lint|bench|bench-real|bench-plan|bench-packrepo|bench-house|help) "$task" "$@" ;;
     ci-tools) ensure_ci_tools ;;
     *) echo "unknown task '$task'" >&2; help >&2; exit 2 ;;
 esac

@@ -220,3 +220,16 @@ def release_of(dists: list[Dist]) -> tuple[str, str]:
         listed = ", ".join(f"{n} {v}" for n, v in sorted(pairs)) or "none"
         raise UsageError(f"the files must be one release of one project, found: {listed}")
     return pairs.pop()
+
+
+def in_folder(folder: Path) -> list[Dist]:
+    """The dists a folder of pre-built files holds (`release --dists`, a CI matrix's wheelhouse):
+    those its manifest lists when it has one, else every wheel and sdist in it."""
+    if not folder.is_dir():
+        raise UsageError(f"--dists {folder}: no such folder")
+    if (folder / MANIFEST).is_file():
+        return read_manifest(folder)
+    found = sorted(p for p in folder.iterdir() if p.name.endswith((".whl", ".tar.gz")) and p.is_file())
+    if not found:
+        raise UsageError(f"--dists {folder} holds no wheel (.whl) or sdist (.tar.gz)")
+    return [identify(p) for p in found]

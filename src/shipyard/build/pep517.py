@@ -16,6 +16,7 @@ from packaging.metadata import parse_email
 
 from shipyard import events
 from shipyard.build import envs as buildenv
+from shipyard.build.hookworker import build_both
 from shipyard.build.reproducible import normalize_sdist, source_date_epoch
 from shipyard.config import read_pyproject
 from shipyard.dists import Dist, identify, write_manifest
@@ -103,6 +104,26 @@ def _backend(srcdir: Path) -> str:
     return backend if isinstance(backend, str) and backend else _LEGACY_BACKEND
 
 
+def _one_process(
+    srcdir: Path, isolated: bool, epoch: int | None, env: Mapping[str, str]
+) -> tuple[str, str, dict[str, str]] | None:
+    """(python, backend, environment) for one worker that builds both files; None when the hooks
+    need their own processes: no isolation, an in-tree backend, or other requirements per kind."""
+    pyproject = read_pyproject(srcdir) if (srcdir / "pyproject.toml").is_file() else {}
+    system = pyproject.get("build-system")
+    if not isolated or (isinstance(system, dict) and "backend-path" in system):
+        return None
+    builder, requires = _builder(srcdir, True, _runner(epoch, env, []))
+    extra = _dynamic_requires(builder, "sdist", srcdir, requires)
+    if sorted(extra) != sorted(_dynamic_requires(builder, "wheel", srcdir, requires)):
+        return None
+    cached = buildenv.environment([*requires, *extra])
+    environ = {**env, **cached.make_extra_environ()}
+    if epoch is not None:
+        environ["SOURCE_DATE_EPOCH"] = str(epoch)
+    return cached.python_executable, _backend(srcdir), environ
+
+
 def _dynamic_requires(builder: ProjectBuilder, kind: Kind, srcdir: Path, requires: list[str]) -> list[str]:
     """What `get_requires_for_build_<kind>` adds; the answer is remembered per configuration."""
     memo = buildenv.remembered_requires(kind, srcdir, _backend(srcdir), requires)
@@ -152,11 +173,17 @@ def build(
     with tempfile.TemporaryDirectory(prefix="shipyard-build-") as tmp:
         work = Path(tmp)
         events.step(emit, "building sdist", path=str(srcdir))
-        sdist = _build_one(srcdir, "sdist", work / "out", isolated, epoch, env)
-        if epoch is not None:
-            normalize_sdist(sdist, epoch)
-        events.step(emit, "building wheel from the sdist")
-        wheel = _build_one(extract_sdist(sdist, work / "src"), "wheel", work / "out", isolated, epoch, env)
+        if (one := _one_process(srcdir, isolated, epoch, env)) is not None:
+            sdist, wheel = build_both(*one[:2], srcdir, work, one[2], emit)
+            if epoch is not None:
+                normalize_sdist(sdist, epoch)
+        else:
+            sdist = _build_one(srcdir, "sdist", work / "out", isolated, epoch, env)
+            if epoch is not None:
+                normalize_sdist(sdist, epoch)
+            events.step(emit, "building wheel from the sdist")
+            unpacked = extract_sdist(sdist, work / "src")
+            wheel = _build_one(unpacked, "wheel", work / "out", isolated, epoch, env)
         workdirs.ensure(out_dir)
         dists = []
         for made in (sdist, wheel):

@@ -22,7 +22,8 @@ from shipyard.tools.procenv import child_env
 from shipyard.tools.venvs import last_line
 
 
-def _sources(root: Path) -> list[str]:
+def sources(root: Path) -> list[str]:
+    """The files a build sees: what git tracks or would track, else every file outside SKIP_DIRS."""
     if git.head(root) is not None:
         return git.files(root)
     found = []
@@ -63,7 +64,7 @@ def stamped(root: Path, edits: Mapping[str, bytes]) -> Iterator[tuple[Path, dict
     """A temporary copy of `root` with `edits` applied; yields it and every edit made (uv.lock too)."""
     with tempfile.TemporaryDirectory(prefix="shipyard-stamp-") as tmp:
         copy = Path(tmp) / root.name
-        for rel in _sources(root):
+        for rel in sources(root):
             target = copy / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(root / rel, target, follow_symlinks=False)

@@ -235,6 +235,8 @@ def cmd_release(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.release.single import release
 
     if (repo := packaging_repo(args)) is not None:
+        if args.dists is not None:
+            raise usage("--dists releases one project's files; a packaging repository builds its packages")
         trigger = Trigger(
             pre=args.pre, if_branch=args.if_branch, allow_dirty=args.allow_dirty, push=args.push
         )
@@ -242,6 +244,8 @@ def cmd_release(args: argparse.Namespace, out: Renderer) -> int:
         return cmd_release_changed(args, out, repo, options)
     if args.package or args.no_record:
         raise usage("--package and --no-record are for a packaging repository (release --changed)")
+    if args.dists is not None and args.no_isolation:
+        raise usage("--dists releases files built elsewhere: --no-isolation has nothing to build")
 
     cfg = load_config(args)
     trigger = Trigger(
@@ -253,7 +257,11 @@ def cmd_release(args: argparse.Namespace, out: Renderer) -> int:
         push=args.push,
     )
     options = Options(
-        python=python_of(args), dry_run=args.dry_run, isolated=not args.no_isolation, trigger=trigger
+        python=python_of(args),
+        dry_run=args.dry_run,
+        isolated=not args.no_isolation,
+        trigger=trigger,
+        dists=Path(args.dists).resolve() if args.dists is not None else None,
     )
     with locked(args, cfg, "release", out):
         result = release(cfg, os.environ, options, emit=out)

@@ -118,6 +118,14 @@ def register(command: Command) -> None:
         "release the next version from the commits (or the bump given), write it and the changelog, "
         "then commit and tag once verified",
     )
+    p.add_argument(
+        "--dists",
+        default=os.environ.get("SHIPYARD_RELEASE_DISTS"),
+        metavar="DIR",
+        help="release the wheels and sdist in DIR (built elsewhere, e.g. a cibuildwheel matrix) instead "
+        "of building: one release of this project, at the version the release resolves to "
+        "[env: SHIPYARD_RELEASE_DISTS]",
+    )
     flag(
         p,
         "--if-branch",

@@ -8,6 +8,7 @@ the file as landed. Error wording is never parsed. Every publish appends a line 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -56,11 +57,13 @@ def publish(
     audit: AuditLog | None = None,
     emit: events.Emit = events.ignore,
     served: Listing | IndexError_ | None = None,
+    before_upload: Callable[[], None] | None = None,
 ) -> list[Outcome]:
     """Upload what `index` does not have yet; report what was uploaded, skipped or would be, and
     (unless a dry run) append it to `audit`, also when an upload fails half-way (not when it
     fails before any file reached the index). `served`: what the index was just read to serve, or
-    why it could not be (the lower-version check's read); else it is read here."""
+    why it could not be (the lower-version check's read); else it is read here. `before_upload`
+    runs once before the first byte is sent (the release keeps its files from then on)."""
     name, version = release_of(dists)
     repo = index.repository
     listing = _read_first(index, name, served, allow_unverified, emit)
@@ -73,6 +76,8 @@ def publish(
             events.info(emit, f"would upload {dist.filename} to {repo.name}")
             outcomes.append(Outcome(dist, "would-upload"))
         return outcomes
+    if todo and before_upload is not None:
+        before_upload()
     try:
         for dist in todo:
             outcomes.append(Outcome(dist, _upload_one(index, dist, emit)))

@@ -30,10 +30,13 @@ class ReleaseState:
             stages = {}
         return cls(path, stages if isinstance(stages, dict) else {})
 
-    def verified(self, repository: str, files: Mapping[str, str]) -> bool:
+    def verified(self, repository: str, files: Mapping[str, str], *, installed: bool = True) -> bool:
+        """Whether `repository` verified exactly `files`; with `installed`, by installing them too."""
         record = self.stages.get(repository)
         return (
-            isinstance(record, dict) and record.get("files") == dict(files) and bool(record.get("installed"))
+            isinstance(record, dict)
+            and record.get("files") == dict(files)
+            and (bool(record.get("installed")) or not installed)
         )
 
     def record(self, repository: str, files: Mapping[str, str], installed: bool) -> None:

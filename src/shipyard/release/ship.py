@@ -6,7 +6,7 @@ reaches a stage unless the stage before it verified; a failed stage says where a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -35,6 +35,7 @@ class Options:
     dry_run: bool = False
     isolated: bool = True
     trigger: Trigger = field(default_factory=Trigger)
+    dists: Path | None = None  # release --dists: these pre-built files, no build
 
 
 @dataclass
@@ -64,12 +65,14 @@ def ship(
     local_wheels: Sequence[Path] = (),
     siblings: Sequence[str] = (),
     audit: AuditLog | None = None,
+    before_upload: Callable[[], None] | None = None,
 ) -> tuple[TestInstall | None, list[StageResult]]:
     """check -> test-install -> for each stage (`indexes`, in release order): publish -> verify.
 
     `local_wheels` and `siblings` serve a packaging repository: the wheels of packages of the same
     repository it needs (for the test-install), and their names (installed from each index too).
-    A stage that fails says which stage a re-run resumes at.
+    A stage that fails says which stage a re-run resumes at. `before_upload` runs before a stage
+    uploads anything.
     """
     name, version = release_of(dists)
     public = any(i.repository.public for i in indexes)
@@ -94,6 +97,7 @@ def ship(
                 audit=audit,
                 emit=emit,
                 served=listings.get(repo.name) if repo.name == first else None,
+                before_upload=before_upload,
             )
             stage = StageResult(repo.name, outcomes)
             stages.append(stage)

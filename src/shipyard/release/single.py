@@ -1,31 +1,37 @@
 """The release: build -> check -> test-install -> for each stage: publish -> verify.
 
-Stops at the first failure. Nothing reaches a stage unless the stage before it verified. A re-run
-recognises what is already published and verified (the build is reproducible, the index is read
-first, the state file remembers verified stages) and does only what is left.
+Stops at the first failure. Nothing reaches a stage unless the stage before it verified. A release
+is built once: a re-run or a resume on the same source reuses the kept artifacts (build/kept.py),
+the index is read first and the state file remembers verified stages, so it does only what is left;
+one already verified everywhere is answered from one listing read per stage (release/rerun.py).
+`--dists DIR` releases files built elsewhere instead of building.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from packaging.tags import sys_tags
+from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
 from shipyard import events
-from shipyard.build import repair
+from shipyard.build import kept, repair
 from shipyard.build.pep517 import build
 from shipyard.build.stamp import stamped
 from shipyard.config import Config
-from shipyard.dists import Dist, release_of
-from shipyard.errors import BuildError
+from shipyard.dists import Dist, in_folder, release_of
+from shipyard.errors import BuildError, UsageError
 from shipyard.index import credentials
 from shipyard.index.open import open_index
 from shipyard.plan.target import Target, resolve
 from shipyard.publish.audit import AuditLog
 from shipyard.record import writer
+from shipyard.release.rerun import already_released
 from shipyard.release.ship import Options, StageResult, ship
 from shipyard.tools import workdirs
 
@@ -63,6 +69,23 @@ class ReleaseResult:
 
 def _build(
     config: Config, target: Target, options: Options, emit: events.Emit, *, public: bool
+) -> tuple[list[Dist], Mapping[str, bytes], str]:
+    """The artifacts kept for this source if there are any (no rebuild), else a new build; and the
+    source's key, under which the new build is kept once its first file is about to be uploaded
+    (from then on a rebuild could conflict with the index; before, it is free)."""
+    declared = target.declared
+    source = kept.Source(
+        config.root, target.edits, target.env, target.epoch, options.isolated, declared.from_vcs
+    )
+    key = source.key()
+    if (found := kept.load(config.root, key, config.dist_dir)) is not None:
+        events.info(emit, f"reusing the files built from this source before (kept as {key}): no rebuild")
+        return (*found, key)
+    return (*_build_new(config, target, options, emit, public=public), key)
+
+
+def _build_new(
+    config: Config, target: Target, options: Options, emit: events.Emit, *, public: bool
 ) -> tuple[list[Dist], Mapping[str, bytes]]:
     """Build in place, or from a stamped copy when the version must be written into the sources;
     returns the files and the edits the build saw (with uv.lock when the copy refreshed it).
@@ -81,6 +104,19 @@ def _build(
     with stamped(config.root, target.edits) as (copy, made):
         events.info(emit, f"building {target.version} from a copy with {', '.join(sorted(made))} updated")
         return build_from(copy), made
+
+
+def _prebuilt(folder: Path, target: Target) -> list[Dist]:
+    """The files of `release --dists`: one release of the project this release is about."""
+    dists = in_folder(folder)
+    name, _ = release_of(dists)
+    if target.name is not None and canonicalize_name(target.name) != name:
+        raise UsageError(f"--dists {folder} holds files of {name}, but this project is {target.name}")
+    # a matrix's folder holds wheels for many platforms: the test-install takes one that installs here
+    supported = set(sys_tags())
+    return sorted(
+        dists, key=lambda d: d.kind != "wheel" or not supported & parse_wheel_filename(d.filename)[3]
+    )
 
 
 def _notes(target: Target) -> str:
@@ -104,6 +140,11 @@ def _record_of(target: Target, edits: Mapping[str, bytes]) -> writer.Record:
 def release(
     config: Config, environ: Mapping[str, str], options: Options, emit: events.Emit = events.ignore
 ) -> ReleaseResult:
+    if options.dists is not None and options.trigger.bump is not None:
+        raise UsageError(
+            "--dists releases files built elsewhere, with their version in them: use it with --tag or "
+            "the declared version, not --bump"
+        )
     repos = [config.repository(name) for name in config.stages]
     # every credential, then the version, are settled before anything is built: a refusal costs
     # nothing; and the credentials first, so the redactor knows them before any notes are written
@@ -112,8 +153,21 @@ def release(
     target = resolve(config, options.trigger, environ)
     if target.plan is not None:
         events.info(emit, f"{target.name} {target.version}: {target.plan.reason}")
-    dists, edits = _build(config, target, options, emit, public=any(r.public for r in repos))
+    keep: Callable[[], None] | None = None
+    if options.dists is not None:
+        dists, edits = _prebuilt(options.dists, target), target.edits
+    else:
+        dists, edits, key = _build(config, target, options, emit, public=any(r.public for r in repos))
+        keep = functools.partial(kept.keep, config.root, key, dists, edits)
     name, version = release_of(dists)
+    if (
+        options.dists is not None
+        and target.version is not None
+        and Version(version) != Version(target.version)
+    ):
+        raise UsageError(
+            f"--dists {options.dists} holds {name} {version}, but this release is {target.version}"
+        )
     if target.version is not None and Version(version) != Version(target.version):
         raise BuildError(
             f"the backend built version {version}, but this release is {target.version}: "
@@ -121,9 +175,12 @@ def release(
         )
     result = ReleaseResult(name, version, dists, target, edits)
     audit = AuditLog.at(config.root, environ)
-    result.test_install, result.stages = ship(
-        config, dists, indexes, options, emit, tests_root=config.root, audit=audit
-    )
+    if (done := already_released(config, dists, indexes, options, emit, audit)) is not None:
+        result.stages = done
+    else:
+        result.test_install, result.stages = ship(
+            config, dists, indexes, options, emit, tests_root=config.root, audit=audit, before_upload=keep
+        )
     if not options.dry_run and (target.commit or target.create_tag):
         what = _record_of(target, edits)
         result.recorded = writer.record(
