@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.indexes import TestIndex
+from tests.helpers.packrepo import example_repo
 from tests.helpers.projects import ShipyardCLI, git, make_project, repositories_toml
 
 pytestmark = pytest.mark.integration
@@ -73,3 +74,27 @@ def test_allow_lower_is_an_option_of_the_project_too(shipyard: ShipyardCLI, tmp_
     pyproject.write_text(pyproject.read_text() + "\n[tool.shipyard]\nallow-lower = true\n")
     git(root, "commit", "-qam", "a backport")
     assert shipyard("release", "-C", str(root), "--no-test-install").code == 0
+
+
+def test_a_packaging_repository_never_releases_below_what_the_index_serves(
+    shipyard: ShipyardCLI, tmp_path: Path
+) -> None:
+    """The paa case: a package already on the index at 9.0.0 by another route must not be released
+    as 0.1.0, not even in a dry run (the guard is the one both release kinds share)."""
+    repo = example_repo(tmp_path)
+    index = repo / ".shipyard" / "index"
+    elsewhere = make_project(
+        tmp_path / "elsewhere",
+        name="greetings",
+        version="9.0.0",
+        with_tests=False,
+        tool=f'[tool.shipyard]\nlocal-index = "{index}"\n',
+    )
+    assert shipyard("release", "-C", str(elsewhere), "--no-test-install").code == 0
+    status = shipyard("status", "--json", "-C", str(repo))
+    assert status.code == 0, status.text
+    assert "9.0.0" in status.out
+    dry = shipyard("release", "--dry-run", "-C", str(repo))
+    assert dry.code == 2, dry.text
+    assert "greetings 0.1.0 is lower than 9.0.0, which local already serves" in dry.err
+    assert not any(p.name.startswith("greetings-0.1.0") for p in (index / "simple" / "greetings").iterdir())
