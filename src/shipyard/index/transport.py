@@ -18,6 +18,7 @@ import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -114,7 +115,7 @@ def transport(repository: Repository, network: Network, environ: Mapping[str, st
     return Transport(ca, source, client, system=source == "the system certificate store")
 
 
-def _truststore() -> Any:
+def _truststore() -> ModuleType:
     """The optional truststore package (its SSLContext verifies with the OS's store)."""
     try:
         return importlib.import_module("truststore")
