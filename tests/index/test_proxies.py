@@ -15,23 +15,12 @@ from shipyard.index.open import open_index
 from shipyard.secrets import redact
 from shipyard.tools.network import Network
 from tests.helpers.indexes import TestIndex
-from tests.helpers.netproxies import Pki, Proxy, TlsFront, logging_proxy, make_pki, tls_front
+from tests.helpers.netproxies import Pki, Proxy, TlsFront, logging_proxy
 from tests.helpers.projects import ShipyardCLI
 from tests.helpers.releases import actions, release_json, staging_project
 
 pytestmark = pytest.mark.integration
 FAST = ("--no-test-install", "--retries", "1")
-
-
-@pytest.fixture
-def pki(tmp_path: Path) -> Pki:
-    return make_pki(tmp_path / "pki")
-
-
-@pytest.fixture
-def front(fresh_pypiserver: TestIndex, pki: Pki) -> Iterator[TlsFront]:
-    with tls_front(fresh_pypiserver.upload_url, pki) as endpoint:
-        yield endpoint
 
 
 @pytest.fixture

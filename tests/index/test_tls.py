@@ -16,24 +16,13 @@ from shipyard.errors import ConfigError
 from shipyard.index.transport import transport
 from shipyard.tools.network import Network
 from tests.helpers.indexes import TestIndex, client_env
-from tests.helpers.netproxies import Pki, TlsFront, make_pki, tls_front
+from tests.helpers.netproxies import Pki, TlsFront, tls_front
 from tests.helpers.projects import ShipyardCLI
 from tests.helpers.releases import actions, release_json, staging_project
 
 pytestmark = pytest.mark.integration
 FAST = ("--no-test-install", "--retries", "2")
 PUBLIC = "/etc/ssl/certs/ca-certificates.crt"  # the public roots, as CI images point REQUESTS_CA_BUNDLE at
-
-
-@pytest.fixture
-def pki(tmp_path: Path) -> Pki:
-    return make_pki(tmp_path / "pki")
-
-
-@pytest.fixture
-def front(fresh_pypiserver: TestIndex, pki: Pki) -> Iterator[TlsFront]:
-    with tls_front(fresh_pypiserver.upload_url, pki) as endpoint:
-        yield endpoint
 
 
 @pytest.fixture
