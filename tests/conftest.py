@@ -12,8 +12,7 @@ import pytest
 
 pytest.register_assert_rewrite("tests.helpers")
 
-from tests.helpers.indexes import client_env  # noqa: E402
-from tests.helpers.projects import Run, ShipyardCLI  # noqa: E402
+from tests.helpers.projects import Run, ShipyardCLI, command_env  # noqa: E402
 
 pytest_plugins = ["tests.helpers.indexes", "tests.helpers.faultproxy", "tests.helpers.realsdists"]
 
@@ -38,21 +37,12 @@ def home(tmp_path: Path) -> Path:
     return path
 
 
-# a suite run inside CI must not make the command under test try trusted publishing
-CI_MARKERS = frozenset({"GITHUB_ACTIONS", "GITLAB_CI", "ACTIONS_ID_TOKEN_REQUEST_URL", "PYPI_ID_TOKEN"})
-
-
 @pytest.fixture
 def shipyard(home: Path) -> ShipyardCLI:
     """Run the real `shipyard` command (python -m shipyard) with a controlled environment."""
 
     def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
-        full = {
-            k: v
-            for k, v in client_env().items()
-            if (not k.startswith("SHIPYARD_") or k == "SHIPYARD_CACHE_DIR") and k not in CI_MARKERS
-        }
-        full.update(HOME=str(home), PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+        full = command_env(home)
         full.update(SHIPYARD_RETRY_DELAY="0.05")  # transient faults retried fast (tests may override)
         full.update(env or {})
         proc = subprocess.run(

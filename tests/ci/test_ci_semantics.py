@@ -15,19 +15,17 @@ import pytest
 import yaml
 
 from shipyard.ci.generate import providers
-from tests.helpers.indexes import TestIndex, client_env
+from tests.helpers.indexes import TestIndex
 from tests.helpers.packrepo import example_repo
-from tests.helpers.projects import git
+from tests.helpers.projects import command_env, git
 
 pytestmark = pytest.mark.integration
 
 
 def _runner_env(home: Path, **extra: str) -> dict[str, str]:
-    env = {
-        k: v for k, v in client_env().items() if not k.startswith("SHIPYARD_") or k == "SHIPYARD_CACHE_DIR"
-    }
-    env.update(PATH=str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""), HOME=str(home))
-    env.update(PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring", **extra)
+    """A runner's shell: the commands under test's environment, with shipyard and python on PATH."""
+    env = command_env(home)
+    env.update(PATH=str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", ""), **extra)
     return env
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.helpers.indexes import TestIndex
+from tests.helpers.indexes import TestIndex, client_env
 
 GIT = ["git", "-c", "user.name=Test", "-c", "user.email=test@example.invalid", "-c", "commit.gpgsign=false"]
 
@@ -24,6 +24,22 @@ class Run:
 
 
 ShipyardCLI = Callable[..., Run]
+
+
+# a suite run inside CI must not make the command under test try trusted publishing
+CI_MARKERS = frozenset({"GITHUB_ACTIONS", "GITLAB_CI", "ACTIONS_ID_TOKEN_REQUEST_URL", "PYPI_ID_TOKEN"})
+
+
+def command_env(home: Path) -> dict[str, str]:
+    """The environment a command under test runs with: no pip or twine settings (client_env), no
+    SHIPYARD_* of the developer's but the shared cache, no CI markers, an empty HOME, no keyring."""
+    env = {
+        k: v
+        for k, v in client_env().items()
+        if (not k.startswith("SHIPYARD_") or k == "SHIPYARD_CACHE_DIR") and k not in CI_MARKERS
+    }
+    env.update(HOME=str(home), PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
+    return env
 
 
 def git(root: Path, *args: str) -> str:
