@@ -113,6 +113,29 @@ def test_a_second_run_in_the_same_tree_fails_naming_the_holder(shipyard: Shipyar
     assert not (root / ".git" / "shipyard.lock").exists()
 
 
+def test_a_worktree_twin_waits_for_the_release_in_the_main_tree(
+    shipyard: ShipyardCLI, tmp_path: Path, home: Path
+) -> None:
+    """Tags are shared by linked worktrees: one lock for the repository, so a release in the twin
+    waits (naming the tree the holder works in), and then takes the other run's tag as its own."""
+    root = make_project(tmp_path / "proj", with_tests=False)
+    twin = tmp_path / "twin"
+    git(root, "worktree", "add", "-q", "--detach", str(twin))
+    with hold(root, "release", timeout=0):
+        busy = shipyard("release", *FAST, "--tag", "-C", str(twin), env={"SHIPYARD_LOCK_TIMEOUT": "0.3"})
+    assert busy.code == 2, busy.text
+    assert busy.err == (
+        f"error: shipyard release (pid {os.getpid()}) is working in {root.resolve()}: "
+        "wait for it to finish, or pass --wait to queue behind it\n"
+    )
+    procs = [
+        _popen(["release", *FAST, "--tag", "--wait", "-C", str(tree)], home, {}) for tree in (root, twin)
+    ]
+    runs = [_finish(p) for p in procs]
+    assert [r.code for r in runs] == [0, 0], [r.text for r in runs]
+    assert git(root, "tag", "--list") == "v1.0.0\n"
+
+
 def test_wait_queues_behind_the_holder(tmp_path: Path, home: Path) -> None:
     root = make_project(tmp_path / "proj", with_tests=False)
     with hold(root, "release", timeout=0):
@@ -148,7 +171,8 @@ def test_a_failed_run_leaves_no_lock_and_no_state_folder(shipyard: ShipyardCLI, 
 
 def test_outside_git_the_lock_is_in_the_state_folder_and_leaves_nothing(tmp_path: Path) -> None:
     with hold(tmp_path, "build", timeout=0):
-        assert (tmp_path / ".shipyard" / "lock").read_text() == f"{os.getpid()} build\n"
+        # who holds it, and the tree it works in (a worktree twin's message names that tree)
+        assert (tmp_path / ".shipyard" / "lock").read_text() == f"{os.getpid()} build\n{tmp_path.resolve()}\n"
         busy = rf"shipyard build \(pid {os.getpid()}\) is working in"
         with pytest.raises(Busy, match=busy), hold(tmp_path, "release", timeout=0):
             pass

@@ -74,7 +74,7 @@ def test_the_lock_file_lock_keeps_its_behaviour_without_fcntl(
         assert not NATIVE
         root = Path(sys.argv[1])
         with hold(root, "build", timeout=0):
-            assert (root / ".shipyard" / "lock").read_text() == f"{os.getpid()} build\\n"
+            assert (root / ".shipyard" / "lock").read_text() == f"{os.getpid()} build\\n{root.resolve()}\\n"
             try:
                 with hold(root, "release", timeout=0.2):
                     raise SystemExit("locked twice")

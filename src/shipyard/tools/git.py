@@ -64,12 +64,11 @@ def toplevel(path: Path) -> Path | None:
     return Path(result.stdout.strip()) if result.returncode == 0 else None
 
 
-def git_dir(path: Path) -> Path | None:
-    """The git directory of the work tree holding `path` (per linked worktree), or None outside git."""
-    if (path / ".git").is_dir():
-        return path / ".git"
+def common_dir(path: Path) -> Path | None:
+    """The git directory every linked worktree of the repository holding `path` shares (where tags
+    live), or None outside git."""
     try:
-        result = _git(path, "rev-parse", "--absolute-git-dir")
+        result = _git(path, "rev-parse", "--path-format=absolute", "--git-common-dir")
     except (FileNotFoundError, NotADirectoryError):
         return None
     return Path(result.stdout.strip()) if result.returncode == 0 else None

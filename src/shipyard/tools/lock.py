@@ -1,5 +1,6 @@
-"""One writing shipyard run per working tree: a lock on `shipyard.lock` in the git directory
-(`.git/shipyard.lock`), or on `.shipyard/lock` outside git.
+"""One writing shipyard run per repository: a lock on `shipyard.lock` in the git directory that
+every linked worktree shares (`.git/shipyard.lock`: tags are shared too, so a release in a `git
+worktree` twin waits for this one), or on `.shipyard/lock` outside git.
 
 The lock is filelock's native one: flock where there is fcntl, LockFileEx on Windows; where there
 is neither, the lock file itself, made with O_EXCL (a crashed run then leaves it behind, and the
@@ -47,14 +48,16 @@ class Busy(UsageError):
     """Another shipyard run holds this working tree."""
 
 
-def _holder(path: Path) -> str:
+def _holder(path: Path, root: Path) -> tuple[str, str]:
+    """Who holds the lock, and the tree it works in (written by the holder: a worktree twin's)."""
     try:
-        pid, _, command = path.read_text().strip().partition(" ")
+        first, _, where = path.read_text().strip().partition("\n")
     except OSError:
-        return "another shipyard run"
+        return "another shipyard run", str(root)
+    pid, _, command = first.partition(" ")
     if not pid:
-        return "another shipyard run"
-    return f"shipyard {command or 'run'} (pid {pid})"
+        return "another shipyard run", str(root)
+    return f"shipyard {command or 'run'} (pid {pid})", where.strip() or str(root)
 
 
 def _try_lock(path: Path) -> int | None:
@@ -88,14 +91,14 @@ def _open_locked(
         except FileNotFoundError:  # the last holder removed .shipyard/ meanwhile
             continue
         if fd is None:
+            who, where = _holder(path, root)
             if deadline is not None and time.monotonic() >= deadline:
                 raise Busy(
-                    f"{_holder(path)} is working in {root}: "
-                    "wait for it to finish, or pass --wait to queue behind it"
+                    f"{who} is working in {where}: wait for it to finish, or pass --wait to queue behind it"
                 ) from None
             if not waiting:
                 waiting.append(True)
-                events.info(emit, f"waiting for {_holder(path)} to finish in {root}")
+                events.info(emit, f"waiting for {who} to finish in {where}")
             time.sleep(_POLL)
             continue
         try:
@@ -108,7 +111,7 @@ def _open_locked(
 
 
 def lock_path(root: Path) -> Path:
-    found = git.git_dir(root)
+    found = git.common_dir(root)
     return found / "shipyard.lock" if found is not None else root / workdirs.STATE / "lock"
 
 
@@ -123,7 +126,7 @@ def hold(
     fd = _open_locked(root, path, deadline, emit, [])
     try:
         os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()} {command}\n".encode())
+        os.write(fd, f"{os.getpid()} {command}\n{root.resolve()}\n".encode())
         yield
     finally:
         with contextlib.suppress(OSError):
