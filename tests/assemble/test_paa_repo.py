@@ -17,7 +17,7 @@ from packaging.utils import canonicalize_name
 
 from shipyard.tools.tomlread import tomllib
 from tests.helpers import paa_repo
-from tests.helpers.indexes import TestIndex, client_env
+from tests.helpers.indexes import TestIndex, pip_install_from
 from tests.helpers.projects import ShipyardCLI, git, repositories_toml
 
 NEXT = {  # after touch_every_package: patch bumps, mock_store's [.+.], attr_kit from the tracking file
@@ -178,23 +178,7 @@ def test_release_every_package_then_install_from_the_index(
     assert run_json(shipyard, "plan", "-C", str(paa_root))["packages"] == []
     # from the index alone, into a fresh venv, with their requirements
     py = _venv(tmp_path / "venv")
-    pip_env = {**client_env(), "PIP_CONFIG_FILE": "/dev/null"}
-    names = sorted(NEXT)
-    subprocess.run(
-        [
-            str(py),
-            "-m",
-            "pip",
-            "install",
-            "--isolated",
-            "--quiet",
-            "--index-url",
-            fresh_pypiserver.simple_url,
-            *names,
-        ],
-        check=True,
-        env=pip_env,
-    )
+    pip_install_from(py, fresh_pypiserver.simple_url, *sorted(NEXT))
     code = (
         "from importlib.resources import files\n"
         "from mock_store import MockStore, StoreConnector, SimilaritySearch\n"

@@ -57,6 +57,16 @@ def client_env() -> dict[str, str]:
     return env
 
 
+def pip_install_from(python: Path, simple_url: str, *args: str) -> None:
+    """pip install `args` into `python`'s venv from the index at `simple_url` alone: isolated from
+    the machine's pip configuration, so nothing can come from another source."""
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--isolated", "--quiet", "--index-url", simple_url, *args],
+        check=True,
+        env=client_env(),
+    )
+
+
 def http_session() -> requests.Session:
     # trust_env=False: no proxies and no ~/.netrc credentials, so reads are
     # really anonymous and traffic really goes straight to 127.0.0.1.

@@ -9,6 +9,7 @@ import pytest
 
 from tests.helpers.indexes import TestIndex
 from tests.helpers.projects import ShipyardCLI, git, make_project, repositories_toml
+from tests.helpers.releases import creds
 
 # a fake token shaped like PyPI's (pypi- and a base64url macaroon); never printed by doctor
 FAKE = "pypi-AgEIcHlwaS5vcmcCJGRvY3Rvci1maW5kcy10aGlzLWZha2UtdG9rZW4tZm9yLXRlc3Rz"  # shipyard: fake-token
@@ -112,10 +113,7 @@ def test_a_name_taken_by_another_project_on_the_index(
     shipyard: ShipyardCLI, tmp_path: Path, fresh_pypiserver: TestIndex
 ) -> None:
     tool = '[tool.shipyard]\nstages = ["staging"]\n\n' + repositories_toml(staging=fresh_pypiserver)
-    env = {
-        "SHIPYARD_STAGING_USERNAME": fresh_pypiserver.username,
-        "SHIPYARD_STAGING_PASSWORD": fresh_pypiserver.password,
-    }
+    env = creds(staging=fresh_pypiserver)
     # someone else's project of the same name, already on the index
     other = make_project(tmp_path / "other", name="popular-name", version="9.9.9", tool=tool)
     assert shipyard("release", "-C", str(other), "--no-test-install", env=env).code == 0

@@ -11,6 +11,7 @@ import pytest
 from tests.helpers.indexes import TestIndex
 from tests.helpers.packrepo import example_repo
 from tests.helpers.projects import ShipyardCLI, git, make_project, repositories_toml
+from tests.helpers.releases import creds
 
 pytestmark = pytest.mark.integration
 
@@ -19,10 +20,7 @@ def test_a_lower_version_than_the_index_serves_is_refused_unless_allowed(
     shipyard: ShipyardCLI, tmp_path: Path, fresh_pypiserver: TestIndex
 ) -> None:
     tool = '[tool.shipyard]\nstages = ["staging"]\n\n' + repositories_toml(staging=fresh_pypiserver)
-    env = {
-        "SHIPYARD_STAGING_USERNAME": fresh_pypiserver.username,
-        "SHIPYARD_STAGING_PASSWORD": fresh_pypiserver.password,
-    }
+    env = creds(staging=fresh_pypiserver)
     ahead = make_project(tmp_path / "ahead", version="2.0.0", tool=tool, with_tests=False)
     assert shipyard("release", "-C", str(ahead), "--no-test-install", env=env).code == 0
     served = fresh_pypiserver.served_files("tiny-pkg")

@@ -14,7 +14,7 @@ import pytest
 import requests
 
 from shipyard.tools.tomlread import tomllib
-from tests.helpers.indexes import TestIndex, client_env, http_session
+from tests.helpers.indexes import TestIndex, http_session, pip_install_from
 from tests.helpers.packrepo import example_repo, free_port, run_json
 from tests.helpers.projects import ShipyardCLI, git
 from tests.helpers.releases import creds
@@ -112,25 +112,7 @@ def test_release_changed_to_a_real_index_then_install_and_use(
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     py = venv / "bin" / "python"
-    env_pip = {k: v for k, v in client_env().items() if not k.startswith("PIP_")}
-    subprocess.run(
-        [
-            str(py),
-            "-m",
-            "pip",
-            "install",
-            "--isolated",
-            "--quiet",
-            "--index-url",
-            fresh_pypiserver.simple_url,
-            "--no-deps",
-            "greetings",
-            "recipes",
-            "menu",
-        ],
-        check=True,
-        env={**env_pip, "PIP_CONFIG_FILE": "/dev/null"},
-    )
+    pip_install_from(py, fresh_pypiserver.simple_url, "--no-deps", "greetings", "recipes", "menu")
     subprocess.run([str(py), "-m", "pip", "install", "--quiet", "fastapi", "httpx", "uvicorn"], check=True)
     greet = subprocess.run(
         [str(venv / "bin" / "greet"), "Ada", "--language", "fr"], capture_output=True, text=True
