@@ -58,6 +58,7 @@ usage: ./run.sh <task>
   bench-plan  `shipyard plan` on 5,000 commits and 500 tags, against semantic-release and commitizen
   bench-packrepo  start-up, assemble+build of 100 modules, plan over 1,000 packages (vs paa)
   bench-house  the source's shape (top modules, import circles, late imports, long modules, Any)
+  bench-cicheck  `shipyard ci check` precision and recall on 25 real public pipeline files
   help    this text
 TXT
 }
@@ -150,10 +151,16 @@ bench-house() {
     "$VENV/bin/python" benchmarks/house.py "$@"
 }
 
+bench-cicheck() {
+    ensure_venv "test"
+    cd "$DIR"
+    "$VENV/bin/python" benchmarks/ci_check_corpus.py "$@"
+}
+
 task="${1:-help}"
 shift || true
 case "$task" in
-    demo|test|lint|bench|bench-real|bench-plan|bench-packrepo|bench-house|help) "$task" "$@" ;;
+    demo|test|lint|bench|bench-real|bench-plan|bench-packrepo|bench-house|bench-cicheck|help) "$task" "$@" ;;
     ci-tools) ensure_ci_tools ;;
     *) echo "unknown task '$task'" >&2; help >&2; exit 2 ;;
 esac

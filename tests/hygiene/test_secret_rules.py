@@ -49,6 +49,10 @@ def _script(case: str | tuple[str, str]) -> str:
     return case if isinstance(case, str) else "shipyard release"
 
 
+# the line after each case expands the credential (so tracing would print it)
+EXPANDS = 'curl -fsS -H "Authorization: token $SHIPYARD_PYPI_TOKEN" -o /dev/null "$STATUS_URL"'
+
+
 # each file is given a credential (SHIPYARD_PYPI_TOKEN from a secret) and runs the case's line
 def github(case: str | tuple[str, str]) -> str:
     return f"""\
@@ -64,6 +68,7 @@ jobs:
       - run: |
           shipyard check
           {_script(case)}
+          {EXPANDS}
 """
 
 
@@ -77,6 +82,7 @@ release:
     - shipyard check
     - |
       {_script(case)}
+      {EXPANDS}
 """
 
 
@@ -92,6 +98,7 @@ jobs:
     steps:
       - run: |
           {_script(case)}
+          {EXPANDS}
 """
 
 
@@ -109,6 +116,7 @@ pipeline {{
         // shipyard reads SHIPYARD_PYPI_TOKEN itself
         sh '''
           {_script(case)}
+          {EXPANDS}
         '''
       }}
     }}
@@ -158,6 +166,15 @@ def test_the_same_line_gives_the_same_finding(
         assert shown(from_doctor, name) == want, (name, from_doctor)
         if name in modelled:
             assert shown(lint.check_file(root / name, name), name) == want, name
+
+
+def test_tracing_a_step_that_expands_no_credential_is_a_warning(tmp_path: Path) -> None:
+    """set -x prints commands after expansion: a credential only in the environment is not shown
+    (a real workflow's `set -euxo pipefail` in a job given a token), until a line expands it."""
+    text = github("set -euxo pipefail").replace(f"          {EXPANDS}\n", "")
+    write(tmp_path, "release.yml", text)
+    found = shown(lint.check_file(tmp_path / "release.yml", "release.yml"), "release.yml")
+    assert found == {(line_of(text, "set -euxo"), "secret-xtrace", "warning")}
 
 
 def test_a_repeated_line_is_found_on_each_of_its_lines(tmp_path: Path) -> None:

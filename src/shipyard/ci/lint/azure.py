@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from typing import Any
 
 from shipyard.ci.lint.model import Job, Script, mentions_secret
 from shipyard.ci.lint.shell import Hit
 from shipyard.ci.lint.yaml import Map, Seq, Str
 
 SCHEMA = "vendor.azure-pipelines"
+# a template directive: `${{ each x in y }}:`, `${{ if cond }}:`, `${{ else }}:` as a key
+_DIRECTIVE = re.compile(r"^\$\{\{.*\}\}$", re.DOTALL)
 SHELLS = {"bash": "bash", "script": "bash", "powershell": "pwsh", "pwsh": "pwsh"}
 INLINE_TASKS = ("bash@", "cmdline@", "shellscript@")
 
@@ -123,3 +127,80 @@ def shallow(doc: Map, job: Job) -> tuple[int, str, str] | None:
 
 def provider_rules(doc: Map, all_jobs: list[Job]) -> Iterator[Hit]:
     return iter(())
+
+
+def schema_view(doc: Map) -> Any:
+    """The file as Azure checks it against its schema (see _view). A template's parameters in the
+    old form, a mapping of names to defaults, are the list form's names and defaults."""
+    view = _view(doc)
+    old = doc.get("parameters")
+    if isinstance(old, Map):
+        listed = Seq(_made(old.line_of(name), name=name, default=_view(value)) for name, value in old.items())
+        listed.line, listed.item_lines = old.line, [old.line_of(name) for name in old]
+        view["parameters"] = listed
+    return view
+
+
+def _view(value: Any) -> Any:
+    """The file as Azure checks it against its schema: every scalar a string (Azure's YAML reader
+    types nothing), and template directives give way to what they may expand to (the items under
+    `${{ each }}` or `${{ if }}` take the directive's place), since only the compiled pipeline has
+    to fit the schema."""
+    if isinstance(value, Map):
+        out = Map()
+        out.line, out.key_lines = value.line, {}
+        for key, item in value.items():
+            if not _DIRECTIVE.match(key):
+                out[key], out.key_lines[key] = _view(item), value.line_of(key)
+            elif isinstance(item, Map):  # `${{ if ... }}:` inside a mapping adds its keys
+                inner = _view(item)
+                out.update(inner)
+                out.key_lines.update(inner.key_lines)
+        return out
+    if isinstance(value, Seq):
+        seq = Seq()
+        seq.line, seq.item_lines = value.line, []
+        for item, line in zip(value, value.item_lines, strict=True):
+            spliced = _directive_items(item)
+            for inner, inner_line in spliced if spliced is not None else [(_view(item), line)]:
+                seq.append(inner)
+                seq.item_lines.append(inner_line)
+        return seq
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value) if isinstance(value, (int, float)) else value
+
+
+# Azure's YAML reader types no scalar: `batch: true` and `fetchDepth: 0` are strings to it. Its
+# schema says so in places (a "boolean" there is a string matching true/false...) and not in others
+# (task inputs are JSON booleans): a string fits any scalar type it can be read as.
+_BOOLEAN_WORDS = {"true", "false", "y", "yes", "on", "n", "no", "off"}
+
+
+def _is_boolean(checker: object, value: object) -> bool:
+    return isinstance(value, bool) or (isinstance(value, str) and value.lower() in _BOOLEAN_WORDS)
+
+
+def _is_number(checker: object, value: object) -> bool:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return True
+    return isinstance(value, str) and bool(re.fullmatch(r"-?\d+(\.\d+)?", value.strip()))
+
+
+SCALAR_TYPES = {"boolean": _is_boolean, "number": _is_number, "integer": _is_number}
+
+
+def _directive_items(item: object) -> list[tuple[Any, int]] | None:
+    """A list item that is only template directives (`- ${{ each x in y }}: [...]`): the items they
+    hold, each with its line; None for an ordinary item."""
+    if not isinstance(item, Map) or not item or not all(_DIRECTIVE.match(key) for key in item):
+        return None
+    found: list[tuple[Any, int]] = []
+    for inner in item.values():
+        view = _view(inner)
+        if isinstance(view, Seq):
+            for nested, line in zip(view, view.item_lines, strict=True):
+                found.append((nested, line))
+        elif isinstance(view, Map):
+            found.append((view, view.line))
+    return found

@@ -79,9 +79,24 @@ def provider_of(path: Path, doc: object) -> str:
         return "github"
     if keys & {"language", "dist", "os"}:
         return "travis"
-    if keys & {"trigger", "pool", "pr"} or "steps" in keys:
+    if _azure_shaped(doc) if isinstance(doc, dict) else False:
         return "azure"
     return "gitlab"
+
+
+def _azure_shaped(doc: dict[str, object]) -> bool:
+    """Azure's top-level keys, templates included: `jobs`, `steps` and `stages` lists (GitLab's
+    `stages` is a list of names), a template's `parameters` or `extends: template:`. In a GitLab file
+    each of these names would be a job: a mapping with its `script`."""
+    if doc.keys() & {"trigger", "pool", "pr", "steps"} or isinstance(doc.get("jobs"), list):
+        return True
+    stages, extends, parameters = doc.get("stages"), doc.get("extends"), doc.get("parameters")
+    if isinstance(stages, list) and any(isinstance(s, dict) for s in stages):
+        return True
+    if isinstance(extends, dict) and "template" in extends:
+        return True
+    job_keys = {"script", "trigger", "extends", "stage", "image"}
+    return isinstance(parameters, list) or (isinstance(parameters, dict) and not parameters.keys() & job_keys)
 
 
 def check(paths: list[Path], root: Path) -> list[Finding]:
@@ -127,7 +142,7 @@ def check_file(path: Path, shown: str, *, vcs_versions: bool = False) -> list[Fi
     ci = provider_of(path, doc)
     module = RULES[ci]
     hits = [
-        *_schema(doc, module.SCHEMA, ci),
+        *_schema(azure.schema_view(doc) if ci == "azure" else doc, module.SCHEMA, ci),
         *_rules(module, doc, vcs_versions),
         *_old_urls(doc),
         *lintshell.literals(text),
@@ -181,10 +196,17 @@ def _schema(doc: Map, schema_name: str, ci: str) -> Iterator[lintshell.Hit]:
         )
         return
     schema = get_builtin_schema(schema_name)
-    validator = jsonschema.validators.validator_for(schema)(schema, format_checker=jsonschema.FormatChecker())
+    kind = jsonschema.validators.validator_for(schema)
+    if ci == "azure":
+        kind = jsonschema.validators.extend(
+            kind, type_checker=kind.TYPE_CHECKER.redefine_many(azure.SCALAR_TYPES)
+        )
+    validator = kind(schema, format_checker=jsonschema.FormatChecker())
     seen = set()
     for error in validator.iter_errors(doc):
         best = jsonschema.exceptions.best_match([error])
+        if isinstance(best.instance, str) and "${{" in best.instance:
+            continue  # a value the CI fills in when it compiles or runs the pipeline: unknown here
         where = "/".join(str(p) for p in best.absolute_path) or "(top)"
         if where in seen:  # one finding per place: the alternatives of an anyOf say the same
             continue

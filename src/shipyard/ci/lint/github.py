@@ -1,5 +1,6 @@
 """GitHub Actions for `ci check`: jobs and their `needs`, checkout depth, and the rules only GitHub
-has (where `id-token: write` is granted, pinned actions, actions whose runtime is gone)."""
+has (where `id-token: write` and other write permissions are granted, pinned actions, actions whose
+runtime is gone, a checkout that leaves its token in .git/config, skip-existing on the PyPA action)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from shipyard.ci.lint.yaml import Map, Str
 from shipyard.hygiene.findings import ERROR, WARNING
 
 SCHEMA = "vendor.github-workflows"
-# action -> the majors whose node runtime GitHub removed (they fail or warn on every run)
+# action -> the majors whose node runtime GitHub removed (they fail or warn on every run): Node 12
+# and Node 16 (checkout v3, setup-python v4), or whose service is gone (artifact v3)
 DEPRECATED = {
-    "actions/checkout": ("v1", "v2"),
-    "actions/setup-python": ("v1", "v2", "v3"),
+    "actions/checkout": ("v1", "v2", "v3"),
+    "actions/setup-python": ("v1", "v2", "v3", "v4"),
     "actions/upload-artifact": ("v1", "v2", "v3"),
     "actions/download-artifact": ("v1", "v2", "v3"),
     "actions/cache": ("v1", "v2"),
@@ -68,7 +70,7 @@ def waits_for_tests(doc: Map, all_jobs: list[Job], job: Job) -> bool | None:
         todo += _needs(by_name[name].node)
     if any(by_name[n].tests for n in seen) or job.tests_before_release:
         return True
-    return False if any(j.tests for j in all_jobs) else None
+    return False if any(j.tests for j in all_jobs if j is not job) else None
 
 
 def shallow(doc: Map, job: Job) -> tuple[int, str, str] | None:
@@ -89,8 +91,13 @@ def shallow(doc: Map, job: Job) -> tuple[int, str, str] | None:
 def provider_rules(doc: Map, all_jobs: list[Job]) -> Iterator[Hit]:
     yield from _permissions(doc, all_jobs)
     for job in all_jobs:
+        yield from _job_permissions(job)
         for action in job.actions:
             yield from _action(action)
+        for step in job.node.get("steps") or []:
+            if isinstance(step, Map) and isinstance(step.get("uses"), Str):
+                yield from _persisted(job, step)
+                yield from _skip_existing(step)
 
 
 def _permissions(doc: Map, all_jobs: list[Job]) -> Iterator[Hit]:
@@ -105,11 +112,86 @@ def _permissions(doc: Map, all_jobs: list[Job]) -> Iterator[Hit]:
             "`id-token: write` for the whole workflow: every job can mint an upload token",
             f"set `permissions: contents: read` at the top and `id-token: write` only on {releasing}",
         )
+    if isinstance(perms, Map):
+        for scope, level in perms.items():
+            if str(level) == "write" and scope != "id-token":
+                yield (
+                    perms.line_of(scope),
+                    "excessive-permissions",
+                    ERROR,
+                    f"`{scope}: write` for the whole workflow: every job's token can write",
+                    f"set `permissions: {{}}` at the top and `{scope}: write` on the job that needs it",
+                )
+    elif perms is None and not any("permissions" in j.node for j in all_jobs):
+        yield (
+            doc.line_of("jobs"),
+            "excessive-permissions",
+            WARNING,
+            "no `permissions:`: every job gets the repository's default token, read-write in many",
+            "set `permissions: {}` at the top, and what each job needs on the job",
+        )
+
+
+def _job_permissions(job: Job) -> Iterator[Hit]:
+    if job.node.get("permissions") == "write-all":
+        yield (
+            job.node.line_of("permissions"),
+            "excessive-permissions",
+            ERROR,
+            f"job {job.name} gets `write-all`: its token can write everywhere",
+            "list only the scopes the job needs (`contents: write`, `id-token: write`)",
+        )
+
+
+def _persisted(job: Job, step: Map) -> Iterator[Hit]:
+    """actions/checkout leaves the job's token in .git/config unless told not to (zizmor's artipacked):
+    every later step of the job can read it, an uploaded workspace carries it."""
+    if not str(step["uses"]).lower().startswith("actions/checkout@"):
+        return
+    if str(_map(step.get("with")).get("persist-credentials", "true")).lower() == "false":
+        return
+    yield (
+        step["uses"].line,
+        "artipacked",
+        ERROR if job.releases else WARNING,
+        "actions/checkout keeps the job's token in .git/config"
+        + (" in a job that publishes" if job.releases else "")
+        + ": every later step, and any upload of the workspace, can read it",
+        "add `with: persist-credentials: false` to the checkout (and give a push its token explicitly)",
+    )
+
+
+def _skip_existing(step: Map) -> Iterator[Hit]:
+    """skip-existing passes over a file of the same name even when its content differs: the release
+    looks done while the index serves other bytes."""
+    if not str(step["uses"]).lower().startswith("pypa/gh-action-pypi-publish@"):
+        return
+    given = _map(step.get("with"))
+    if str(given.get("skip-existing", "false")).lower() != "true":
+        return
+    test_index = "test.pypi.org" in str(given.get("repository-url", ""))
+    yield (
+        given.line_of("skip-existing"),
+        "skip-existing",
+        WARNING if test_index else ERROR,
+        "`skip-existing: true` skips a file of the same name even when its content differs"
+        + (" (on TestPyPI)" if test_index else ": the release can pass with other bytes on PyPI"),
+        "drop skip-existing: `shipyard publish` skips only files with the same sha256, else names both",
+    )
 
 
 def _action(action: Str) -> Iterator[Hit]:
     name, _, ref = str(action).partition("@")
-    if name.startswith(("./", "docker://")) or not ref:
+    if name.startswith(("./", "docker://")):
+        return
+    if not ref:
+        yield (
+            action.line,
+            "action-ref",
+            ERROR,
+            f"`uses: {name}` has no ref: GitHub refuses a remote action without one",
+            f"pin it: `uses: {name}@<40-hex commit SHA>  # vX.Y.Z`",
+        )
         return
     comment = re.search(r"#\s*(v\d+)", action.source[action.line - 1]) if _SHA.fullmatch(ref) else None
     major = (comment[1] if comment else ref).split(".")[0]
@@ -119,7 +201,7 @@ def _action(action: Str) -> Iterator[Hit]:
             "deprecated-action",
             ERROR,
             f"{name}@{major} runs on a node runtime GitHub has removed",
-            f"use {name}@v4 or later, pinned to its commit SHA",
+            f"use a current major of {name} (one that runs on Node 24), pinned to its commit SHA",
         )
     if not _SHA.fullmatch(ref):
         yield (

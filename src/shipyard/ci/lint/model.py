@@ -32,10 +32,11 @@ TESTS = re.compile(
 )
 FROM_GIT = re.compile(
     r"\bshipyard\s+(?:[^\n]*\s)?(?:release|plan|version)\b|\bgit\s+describe\b|setuptools[-_]scm"
-    r"|hatch[-_]vcs|versioningit|dunamai|dynamic-versioning|semantic-release|\bcz\s+bump\b|\bpaa\s"
-)
-# a job named for its tests: test, tests, unit-tests, test-3.12 (not publish-testpypi)
-TEST_NAME = re.compile(r"(?i)(?:^|[^a-z])(?:unit)?tests?(?:[^a-z]|$)")
+    r"|hatch[-_]vcs|versioningit|dunamai|dynamic-versioning|semantic-release|\bcz\s+bump\b"
+)  # not paa: it versions from its .paa/tracking files and diffs the last few commits only
+# a job named for its tests: test, tests, unit-tests, test-3.12 (not publish-testpypi, not
+# release-test-pypi or publish-to-test-pypi: those name the index they upload to)
+TEST_NAME = re.compile(r"(?i)(?:^|[^a-z])(?:unit)?tests?(?![-_. ]?pypi)(?:[^a-z]|$)")
 PUBLISH_ACTIONS = ("pypa/gh-action-pypi-publish",)
 
 
@@ -61,7 +62,7 @@ class Job:
     def first(self, pattern: re.Pattern[str]) -> int | None:
         """The index of the first script that matches (actions count as scripts for uploads)."""
         for i, script in enumerate(self.scripts):
-            if pattern.search(script.text):
+            if pattern.search(_uncommented(script.text)):
                 return i
         return None
 
@@ -72,7 +73,9 @@ class Job:
 
     @property
     def tests(self) -> bool:
-        return bool(TEST_NAME.search(self.name)) or self.first(TESTS) is not None
+        # a job that uploads is not a test job for its name alone (`test-release`, `deploy-tests`)
+        named = bool(TEST_NAME.search(self.name)) and not self.releases
+        return named or self.first(TESTS) is not None
 
     @property
     def tests_before_release(self) -> bool:
@@ -83,6 +86,11 @@ class Job:
     @property
     def reads_git_history(self) -> bool:
         return self.first(FROM_GIT) is not None
+
+
+def _uncommented(text: str) -> str:
+    """A script without its comment lines: `# paa test-install ...` runs nothing."""
+    return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
 
 
 def mentions_secret(value: object) -> bool:

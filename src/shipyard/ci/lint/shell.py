@@ -69,13 +69,7 @@ def secrets(script: Script) -> Iterator[Hit]:
     for number, line in _lines(script):
         yield from _echo(number, line)
         if script.secrets and _XTRACE.search(line):
-            yield (
-                number,
-                "secret-xtrace",
-                ERROR,
-                "shell tracing (set -x) where credentials are given prints them, expanded",
-                "drop -x here (or set +x around the steps with secrets), or trace in a step without secrets",
-            )
+            yield _xtrace(number, expands=bool(SECRET_REF.search(script.text)))
         if shown := _SHOW_FILE.search(line):
             yield (
                 number,
@@ -93,6 +87,26 @@ def secrets(script: Script) -> Iterator[Hit]:
                 "dumps the environment, credentials included, to the log",
                 "print only the variables you need, by name",
             )
+
+
+def _xtrace(number: int, *, expands: bool) -> Hit:
+    """Tracing prints each command after expansion: a credential the script expands is shown; one
+    that is only in the environment is not, until a later line expands it."""
+    if expands:
+        return (
+            number,
+            "secret-xtrace",
+            ERROR,
+            "shell tracing (set -x) in a script that expands a credential prints it",
+            "drop -x here (or set +x around the lines with secrets), or trace in a step without secrets",
+        )
+    return (
+        number,
+        "secret-xtrace",
+        WARNING,
+        "shell tracing (set -x) in a step given credentials: a line that expands one would print it",
+        "trace in a step that is given no credentials, or set +x before any line that uses one",
+    )
 
 
 def _echo(number: int, line: str) -> Iterator[Hit]:
