@@ -89,6 +89,10 @@ def test_a_vcs_versioned_bump_ships_what_the_tag_holds(
     served = fresh_pypiserver.served_files("tiny-pkg")
     assert sorted(served) == ["tiny_pkg-1.3.0-py3-none-any.whl", "tiny_pkg-1.3.0.tar.gz"]
     assert git(root, "describe", "--exact-match", "HEAD").strip() == "v1.3.0"
+    sdist = next(Path(d["path"]) for d in json.loads(run.out)["dists"] if d["kind"] == "sdist")
+    with tarfile.open(sdist) as tf:  # the CHANGELOG the tag holds, not the one before the bump
+        changelog = tf.extractfile("tiny_pkg-1.3.0/CHANGELOG.md")
+        assert changelog is not None and b"## [1.3.0]" in changelog.read()
     clone = tmp_path / "fresh"
     subprocess.run(["git", "clone", "-q", "--branch", "v1.3.0", str(root), str(clone)], check=True)
     rebuilt = shipyard("build", "--json", "-C", str(clone), "--out", str(tmp_path / "rebuilt"))
