@@ -168,28 +168,6 @@ def _identity(root: Path) -> list[str]:
     return ["-c", "user.name=shipyard", "-c", "user.email=shipyard@localhost"]
 
 
-def commit(root: Path, paths: Sequence[str], message: str, *, epoch: int | None) -> str:
-    """Commit exactly `paths` (nothing else that is staged), dated `epoch`; returns the sha.
-
-    Dated like the build (SOURCE_DATE_EPOCH), so a rebuild from the tag gives the same bytes; hooks
-    are skipped, because a hook that rewrites a file would commit something other than what shipped.
-    """
-    _must(root, "add", "--", *paths)
-    _must(
-        root,
-        *_identity(root),
-        "commit",
-        "--quiet",
-        "--no-verify",
-        "-m",
-        message,
-        "--",
-        *paths,
-        env=_dated(epoch),
-    )
-    return _must(root, "rev-parse", "HEAD").strip()
-
-
 def _dated(epoch: int | None) -> dict[str, str]:
     if epoch is None:
         return {}
@@ -199,7 +177,8 @@ def _dated(epoch: int | None) -> dict[str, str]:
 def commit_tree(root: Path, files: Mapping[str, bytes], message: str, *, epoch: int | None) -> str:
     """A commit of HEAD's tree with `files` (relative to `root`) replaced, child of HEAD, dated
     `epoch`; made in a private index, so neither the branch, the index nor a file changes. The same
-    inputs give the same commit: a re-run finds the release commit it built from."""
+    inputs give the same commit: a re-run finds the release commit it built from. Plumbing runs no
+    commit hooks: a hook that rewrote a file would commit something other than what shipped."""
     top = toplevel(root)
     if top is None:
         raise GitError(f"{root} is not in a git repository")
@@ -259,8 +238,7 @@ def reset_index(root: Path, rev: str, paths: Sequence[str]) -> None:
 def git_path(root: Path, name: str) -> Path:
     """Where git keeps `name` (index.lock, refs/tags/v1.lock...): in this worktree's git directory
     or in the common one, as git itself decides."""
-    found = Path(_must(root, "rev-parse", "--path-format=absolute", "--git-path", name).strip())
-    return found
+    return Path(_must(root, "rev-parse", "--path-format=absolute", "--git-path", name).strip())
 
 
 def worktree_add(root: Path, path: Path, rev: str) -> None:
