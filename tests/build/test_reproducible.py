@@ -42,6 +42,17 @@ def test_sdists_built_at_different_times_become_identical(tmp_path: Path) -> Non
         assert member is not None and member.read() == b"x = 1\n"
 
 
+def test_files_older_than_the_commit_get_its_time_too(tmp_path: Path) -> None:
+    """A long-lived checkout's files are older than the commit, a fresh clone's newer: same bytes."""
+    old, fresh = tmp_path / "old.tar.gz", tmp_path / "fresh.tar.gz"
+    make_sdist(old, 1_000_000_000)
+    make_sdist(fresh, time.time())
+    assert normalize_sdist(old, 1_600_000_000) and normalize_sdist(fresh, 1_600_000_000)
+    assert old.read_bytes() == fresh.read_bytes()
+    with tarfile.open(old) as tf:
+        assert {m.mtime for m in tf.getmembers()} == {1_600_000_000}
+
+
 def test_epoch_from_git_then_from_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
     (tmp_path / "f.py").write_text("x = 1\n")

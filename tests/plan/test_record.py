@@ -76,37 +76,68 @@ def test_an_extended_error_is_a_new_one_of_the_same_kind() -> None:
     assert (type(later), str(later), later.retry_after) == (TransientError, "HTTP 503; re-run", 2.5)
 
 
-def test_the_writer_puts_the_files_back_when_the_commit_fails(tmp_path: Path) -> None:
+def test_the_writer_refuses_a_left_over_lock_and_changes_nothing(tmp_path: Path) -> None:
     root = make_project(tmp_path / "proj", with_tests=False)
     before = _state(root)
-    (root / ".git" / "index.lock").touch()  # another git at work: `git add` fails
+    (root / ".git" / "index.lock").touch()  # a git that was killed: `git add` would fail
     what = writer.Record(
         writer.Commit("chore(release): tiny-pkg 1.0.1", {"README.md": b"new\n", "NEW.md": b"new\n"}, None),
         (writer.Tag("v1.0.1", "tiny-pkg 1.0.1"),),
     )
-    with pytest.raises(GitError):
+    with pytest.raises(UsageError, match=r"\.git/index\.lock is left over .*: remove it"):
         writer.record(root, what, push=False, remote="origin", emit=lambda event: None)
     (root / ".git" / "index.lock").unlink()
-    assert _state(root) == before  # README.md as it was, NEW.md gone, no commit, no tag
+    assert _state(root) == before  # README.md as it was, no NEW.md, no commit, no tag
+
+
+def test_the_writers_steps_are_each_done_once(tmp_path: Path) -> None:
+    """The release commit is made on no branch; carrying the steps out again changes nothing."""
+    root = make_project(tmp_path / "proj", with_tests=False)
+    head = git(root, "rev-parse", "HEAD").strip()
+    what = writer.Record(
+        writer.Commit(
+            "chore(release): tiny-pkg 1.0.1", {"README.md": b"new\n", "NEW.md": b"new\n"}, 1_700_000_000
+        ),
+        (writer.Tag("v1.0.1", "tiny-pkg 1.0.1"),),
+    )
+    steps = writer.steps_of(root, what, push=False, remote="origin")
+    assert steps.commit is not None and steps.parent == head
+    assert git(root, "rev-parse", "HEAD").strip() == head and not (root / "NEW.md").exists()
+    again = writer.steps_of(root, what, push=False, remote="origin")
+    assert again.commit == steps.commit  # the same inputs make the same commit
+    for _ in range(2):
+        done = writer.carry_out(root, steps, emit=lambda event: None)
+        assert done == writer.Recorded(steps.commit, ("v1.0.1",))
+        assert git(root, "rev-parse", "HEAD", "v1.0.1^{commit}").split() == [steps.commit] * 2
+        assert git(root, "status", "--porcelain") == ""
+        assert (root / "NEW.md").read_bytes() == b"new\n"
+    assert git(root, "log", "-1", "--format=%ct %s").strip() == "1700000000 chore(release): tiny-pkg 1.0.1"
 
 
 @pytest.mark.integration
-def test_a_failed_commit_puts_back_a_projects_files(shipyard: ShipyardCLI, tmp_path: Path) -> None:
+def test_a_left_over_lock_is_refused_before_anything_is_published(
+    shipyard: ShipyardCLI, tmp_path: Path
+) -> None:
     root = _bumpable(tmp_path)
     before = _state(root)
-    (root / ".git" / "index.lock").touch()
+    lock = root / ".git" / "refs" / "tags" / "v1.2.1.lock"
+    lock.touch()
     run = shipyard("release", "--bump", "--no-test-install", "--no-verify-install", "-C", str(root))
-    assert run.code == 1 and "git add failed" in run.err, run.text
-    (root / ".git" / "index.lock").unlink()
+    assert run.code == 2, run.text
+    assert run.err.strip().splitlines() == [
+        f"error: {lock} is left over from a git command that was stopped: remove it (when no git "
+        "command is running in this repository) and re-run"
+    ]
+    assert not (root / "dist").exists()  # nothing was built, nothing published
+    lock.unlink()
     assert _state(root) == before
-    # the re-run finds the files published and verified, and records
     again = shipyard("release", "--bump", "--no-test-install", "--no-verify-install", "-C", str(root))
     assert again.code == 0, again.text
     assert git(root, "describe", "--exact-match", "HEAD").strip() == "v1.2.1"
 
 
 @pytest.mark.integration
-def test_a_failed_commit_puts_back_a_packaging_repositorys_files(
+def test_a_left_over_lock_stops_a_packaging_repository_before_it_publishes(
     shipyard: ShipyardCLI, tmp_path: Path
 ) -> None:
     root = tmp_path / "ppr"
@@ -118,10 +149,9 @@ def test_a_failed_commit_puts_back_a_packaging_repositorys_files(
     before = _state(root)
     (root / ".git" / "index.lock").touch()
     run = shipyard("release", "--no-test-install", "--no-verify-install", "-C", str(root))
-    assert run.code == 1 and "git add failed" in run.err, run.text
+    assert run.code == 2 and ".git/index.lock is left over" in run.err, run.text
     (root / ".git" / "index.lock").unlink()
     assert _state(root) == before  # no CHANGELOG, the README's table as it was, no tag
-    # the re-run finds the files published and verified, and records
     again = shipyard("release", "--no-test-install", "--no-verify-install", "-C", str(root))
     assert again.code == 0, again.text
     assert git(root, "tag", "--list") == "word-count-v0.1.0\n"

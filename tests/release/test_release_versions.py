@@ -216,6 +216,7 @@ def test_a_failed_push_says_how_to_finish(shipyard: ShipyardCLI, tmp_path: Path)
     branch = git(root, "branch", "--show-current").strip()
     assert line.endswith(f"push it with git push --atomic origin HEAD:refs/heads/{branch} refs/tags/v1.3.0")
     assert git(root, "rev-parse", "v1.3.0^{commit}") == git(root, "rev-parse", "HEAD")  # recorded here
+    assert not (root / ".shipyard" / "state" / "record.json").exists()  # a push by hand finishes it
 
 
 def test_if_branch_on_that_branch_releases(shipyard: ShipyardCLI, tmp_path: Path) -> None:

@@ -2,7 +2,8 @@
 
 Backends honour SOURCE_DATE_EPOCH for wheels, but setuptools writes sdists with the current time in
 the gzip header and in generated files; `normalize_sdist` rewrites such an archive deterministically
-(same members, same order, same content; times clamped, owners cleared).
+(same members, same order, same content; every time the epoch's, owners cleared): a working tree
+whose files are older than the commit and a fresh clone whose files are all new give the same bytes).
 """
 
 from __future__ import annotations
@@ -71,11 +72,11 @@ def _gzip_mtime(path: Path) -> int:
 
 
 def normalize_sdist(path: Path, epoch: int) -> bool:
-    """Rewrite `path` deterministically if its times are not already pinned; True if rewritten."""
+    """Rewrite `path` deterministically unless every time is `epoch` already; True if rewritten."""
     with tarfile.open(path) as src:
         members = src.getmembers()
         if _gzip_mtime(path) == epoch and all(
-            m.mtime <= epoch and not m.uid and not m.gid and not m.uname and not m.gname for m in members
+            m.mtime == epoch and not m.uid and not m.gid and not m.uname and not m.gname for m in members
         ):
             return False
         tmp = path.with_name(path.name + ".tmp")
@@ -85,7 +86,7 @@ def normalize_sdist(path: Path, epoch: int) -> bool:
             tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as dst,
         ):
             for member in members:
-                member.mtime = min(int(member.mtime), epoch)
+                member.mtime = epoch  # the commit's time, not the file's: a fresh clone's are all new
                 member.uid = member.gid = 0
                 member.uname = member.gname = ""
                 member.pax_headers = {

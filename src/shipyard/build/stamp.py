@@ -1,18 +1,19 @@
-"""A private copy of the project with the release's version written in.
+"""The tree a release is built from: a temporary git worktree of HEAD with the release's edits.
 
 A version taken from a tag, or computed from commits, goes into the build and never into the user's
-working tree before the release is verified: the copy holds the files git tracks or would track
-(what a build sees), with the edits applied; `uv.lock` is refreshed there too.
+working tree before the release is verified. For `--bump` the tree is the release commit itself
+(edits and refreshed `uv.lock` committed, on no branch): the dists are built from the very commit
+the branch and the tag later point at, so a rebuild from the tag gives the same files.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from shipyard.build.reproducible import SKIP_DIRS
@@ -20,6 +21,8 @@ from shipyard.errors import UsageError
 from shipyard.tools import git
 from shipyard.tools.procenv import child_env
 from shipyard.tools.venvs import last_line
+
+Message = tuple[str, int | None]  # a commit's message and date (the build's SOURCE_DATE_EPOCH)
 
 
 def sources(root: Path) -> list[str]:
@@ -59,19 +62,38 @@ def _refresh_uv_lock(copy: Path) -> bytes | None:
     return after if after != before else None
 
 
+@dataclass(frozen=True)
+class ReleaseTree:
+    path: Path  # the project's folder in the temporary checkout
+    made: dict[str, bytes]  # every edit written there (uv.lock too, when it was refreshed)
+    commit: str | None  # the release commit checked out there, when one was asked for
+
+
 @contextmanager
-def stamped(root: Path, edits: Mapping[str, bytes]) -> Iterator[tuple[Path, dict[str, bytes]]]:
-    """A temporary copy of `root` with `edits` applied; yields it and every edit made (uv.lock too)."""
-    with tempfile.TemporaryDirectory(prefix="shipyard-stamp-") as tmp:
-        copy = Path(tmp) / root.name
-        for rel in sources(root):
-            target = copy / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(root / rel, target, follow_symlinks=False)
-        for rel, data in edits.items():
-            (copy / rel).parent.mkdir(parents=True, exist_ok=True)
-            (copy / rel).write_bytes(data)
-        made = dict(edits)
-        if edits and (lock := _refresh_uv_lock(copy)) is not None:
-            made["uv.lock"] = lock
-        yield copy, made
+def stamped(root: Path, edits: Mapping[str, bytes], commit: Message | None = None) -> Iterator[ReleaseTree]:
+    """A temporary detached checkout of HEAD with `edits` written in (and uv.lock refreshed for
+    them); with `commit` (message, epoch), the release commit of exactly that tree is made (not on
+    any branch) and checked out, so the build sees what the tag will hold. A git worktree, so a
+    backend that asks git for the files or the version (setuptools-scm) sees the commit's."""
+    top = git.toplevel(root)
+    if top is None:
+        raise UsageError(f"{root} is not in a git repository: the release's version edits need one")
+    base = root.resolve().relative_to(top.resolve())
+    with tempfile.TemporaryDirectory(prefix="shipyard-release-") as tmp:
+        checkout = Path(tmp) / top.name
+        git.worktree_add(root, checkout, "HEAD")
+        try:
+            tree = checkout / base
+            for rel, data in edits.items():
+                (tree / rel).parent.mkdir(parents=True, exist_ok=True)
+                (tree / rel).write_bytes(data)
+            made = dict(edits)
+            if edits and (lock := _refresh_uv_lock(tree)) is not None:
+                made["uv.lock"] = lock
+            sha = None
+            if commit is not None:
+                sha = git.commit_tree(root, made, commit[0], epoch=commit[1])
+                git.reset_hard(tree, sha)
+            yield ReleaseTree(tree, made, sha)
+        finally:
+            git.worktree_remove(root, checkout)

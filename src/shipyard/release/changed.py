@@ -106,6 +106,8 @@ def release_changed(
     guard_branch(trigger.if_branch, branch)
     if not trigger.allow_dirty:
         guard_clean(config)
+    if record and not options.dry_run:  # a lock a killed git left would stop the record after the publish
+        writer.guard_locks(repo.root, [], branch)
     # the credentials are known to the redactor before any notes or CHANGELOG text is made
     repos = [config.repository(n) for n in config.stages]
     found = credentials.for_stages(repos, repo.root, environ, emit)

@@ -9,6 +9,7 @@ one already verified everywhere is answered from one listing read per stage (rel
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,12 +29,13 @@ from shipyard.dists import Dist, in_folder, release_of
 from shipyard.errors import BuildError, UsageError
 from shipyard.index import credentials
 from shipyard.index.open import open_index
-from shipyard.plan.target import Target, resolve
+from shipyard.plan.source import Declared
+from shipyard.plan.target import Mode, Target, resolve
 from shipyard.publish.audit import AuditLog
-from shipyard.record import writer
+from shipyard.record import journal, writer
 from shipyard.release.rerun import already_released
 from shipyard.release.ship import Options, StageResult, ship
-from shipyard.tools import workdirs
+from shipyard.tools import git, workdirs
 
 if TYPE_CHECKING:
     from shipyard.check.testinstall import TestInstall
@@ -69,10 +71,11 @@ class ReleaseResult:
 
 def _build(
     config: Config, target: Target, options: Options, emit: events.Emit, *, public: bool
-) -> tuple[list[Dist], Mapping[str, bytes], str]:
-    """The artifacts kept for this source if there are any (no rebuild), else a new build; and the
+) -> tuple[list[Dist], Mapping[str, bytes], str, str | None]:
+    """The artifacts kept for this source if there are any (no rebuild), else a new build; the
     source's key, under which the new build is kept once its first file is about to be uploaded
-    (from then on a rebuild could conflict with the index; before, it is free)."""
+    (from then on a rebuild could conflict with the index; before, it is free); and the release
+    commit of a --bump (the same commit again for kept artifacts: same tree, parent, date)."""
     declared = target.declared
     source = kept.Source(
         config.root, target.edits, target.env, target.epoch, options.isolated, declared.from_vcs
@@ -80,16 +83,29 @@ def _build(
     key = source.key()
     if (found := kept.load(config.root, key, config.dist_dir)) is not None:
         events.info(emit, f"reusing the files built from this source before (kept as {key}): no rebuild")
-        return (*found, key)
-    return (*_build_new(config, target, options, emit, public=public), key)
+        dists, edits = found
+        sha = (
+            git.commit_tree(config.root, edits, _message(target), epoch=target.epoch)
+            if _commits(target)
+            else None
+        )
+        return dists, edits, key, sha
+    dists, made, sha = _build_new(config, target, options, emit, public=public)
+    return dists, made, key, sha
+
+
+def _commits(target: Target) -> bool:
+    """A --bump makes a release commit when it writes anything (a version, a changelog)."""
+    return target.commit and bool(target.edits)
 
 
 def _build_new(
     config: Config, target: Target, options: Options, emit: events.Emit, *, public: bool
-) -> tuple[list[Dist], Mapping[str, bytes]]:
-    """Build in place, or from a stamped copy when the version must be written into the sources;
-    returns the files and the edits the build saw (with uv.lock when the copy refreshed it).
-    For a public stage, linux_* wheels are repaired when the tools are installed (else check says how)."""
+) -> tuple[list[Dist], Mapping[str, bytes], str | None]:
+    """Build in place, or from a temporary checkout of HEAD with the edits (for a --bump: of the
+    release commit, made first); returns the files, the edits the build saw (with uv.lock when it
+    was refreshed) and the release commit. For a public stage, linux_* wheels are repaired when the
+    tools are installed (else check says how)."""
 
     def build_from(srcdir: Path) -> list[Dist]:
         isolated, epoch, env = options.isolated, target.epoch, target.env
@@ -98,12 +114,15 @@ def _build_new(
             dists = repair.repair(dists, config.dist_dir, emit=emit)
         return dists
 
-    # setuptools-scm-style projects need .git to list their files: they build in place, told the version
-    if not target.edits or target.declared.from_vcs:
-        return build_from(config.root), target.edits
-    with stamped(config.root, target.edits) as (copy, made):
-        events.info(emit, f"building {target.version} from a copy with {', '.join(sorted(made))} updated")
-        return build_from(copy), made
+    if not target.edits:
+        return build_from(config.root), target.edits, None
+    commit = (_message(target), target.epoch) if _commits(target) else None
+    with stamped(config.root, target.edits, commit) as tree:
+        what = f"the release commit {tree.commit[:12]}" if tree.commit else "a checkout of HEAD"
+        events.info(
+            emit, f"building {target.version} from {what}, with {', '.join(sorted(tree.made))} updated"
+        )
+        return build_from(tree.path), tree.made, tree.commit
 
 
 def _prebuilt(folder: Path, target: Target) -> list[Dist]:
@@ -129,37 +148,8 @@ def _notes(target: Target) -> str:
     return "\n".join(lines).strip()
 
 
-def _record_of(target: Target, edits: Mapping[str, bytes]) -> writer.Record:
-    """The release commit (a --bump writes its version and changelog) and the tag, if it is new."""
-    message = f"{target.name} {target.version}\n\n{_notes(target)}".strip()
-    commit = writer.Commit(f"chore(release): {message}", edits, target.epoch) if target.commit else None
-    tags = (writer.Tag(target.tag, message),) if target.create_tag and target.tag else ()
-    return writer.Record(commit, tags, target.branch)
-
-
-def release(
-    config: Config, environ: Mapping[str, str], options: Options, emit: events.Emit = events.ignore
-) -> ReleaseResult:
-    if options.dists is not None and options.trigger.bump is not None:
-        raise UsageError(
-            "--dists releases files built elsewhere, with their version in them: use it with --tag or "
-            "the declared version, not --bump"
-        )
-    repos = [config.repository(name) for name in config.stages]
-    # every credential, then the version, are settled before anything is built: a refusal costs
-    # nothing; and the credentials first, so the redactor knows them before any notes are written
-    found = credentials.for_stages(repos, config.root, environ, emit)
-    indexes = [open_index(r, c, config.network) for r, c in zip(repos, found, strict=True)]
-    target = resolve(config, options.trigger, environ)
-    if target.plan is not None:
-        events.info(emit, f"{target.name} {target.version}: {target.plan.reason}")
-    keep: Callable[[], None] | None = None
-    if options.dists is not None:
-        dists, edits = _prebuilt(options.dists, target), target.edits
-    else:
-        dists, edits, key = _build(config, target, options, emit, public=any(r.public for r in repos))
-        keep = functools.partial(kept.keep, config.root, key, dists, edits)
-    name, version = release_of(dists)
+def _same_version(options: Options, target: Target, name: str, version: str) -> None:
+    """The files are of the version this release is about."""
     if (
         options.dists is not None
         and target.version is not None
@@ -173,6 +163,55 @@ def release(
             f"the backend built version {version}, but this release is {target.version}: "
             f"shipyard could not set the version ({target.declared.source})"
         )
+
+
+def _message(target: Target) -> str:
+    """The release commit's message (the tag's, without the first word)."""
+    return f"chore(release): {target.name} {target.version}\n\n{_notes(target)}".strip()
+
+
+def _steps_of(
+    config: Config, target: Target, head: str, edits: Mapping[str, bytes], sha: str | None, push: bool
+) -> writer.Steps:
+    """The release commit (made already, on `head`, and built from), the tag if it is new (on the
+    commit, else on `head`), and the push."""
+    message = f"{target.name} {target.version}\n\n{_notes(target)}".strip()
+    tags = (writer.Tag(target.tag, message),) if target.create_tag and target.tag else ()
+    files = tuple(sorted(edits)) if sha else ()
+    return writer.Steps(head, sha, files, tags, target.branch, push, config.remote)
+
+
+def release(
+    config: Config, environ: Mapping[str, str], options: Options, emit: events.Emit = events.ignore
+) -> ReleaseResult:
+    if options.dists is not None and options.trigger.bump is not None:
+        raise UsageError(
+            "--dists releases files built elsewhere, with their version in them: use it with --tag or "
+            "the declared version, not --bump"
+        )
+    if not options.dry_run and (pending := journal.load(config.root)) is not None:
+        return _finish(config, pending, options, emit)
+    repos = [config.repository(name) for name in config.stages]
+    # every credential, then the version, are settled before anything is built: a refusal costs
+    # nothing; and the credentials first, so the redactor knows them before any notes are written
+    found = credentials.for_stages(repos, config.root, environ, emit)
+    indexes = [open_index(r, c, config.network) for r, c in zip(repos, found, strict=True)]
+    target = resolve(config, options.trigger, environ)
+    head = git.head(config.root) or ""  # what the release commit is made on, and a tag without one
+    if target.plan is not None:
+        events.info(emit, f"{target.name} {target.version}: {target.plan.reason}")
+    records = not options.dry_run and (target.commit or target.create_tag)
+    if records:  # a lock a killed git left would stop the record after the publish: refuse it now
+        writer.guard_locks(config.root, [target.tag] if target.tag else [], target.branch)
+    keep: Callable[[], None] | None = None
+    sha: str | None = None
+    if options.dists is not None:
+        dists, edits = _prebuilt(options.dists, target), target.edits
+    else:
+        dists, edits, key, sha = _build(config, target, options, emit, public=any(r.public for r in repos))
+        keep = functools.partial(kept.keep, config.root, key, dists, edits)
+    name, version = release_of(dists)
+    _same_version(options, target, name, version)
     result = ReleaseResult(name, version, dists, target, edits)
     audit = AuditLog.at(config.root, environ)
     if (done := already_released(config, dists, indexes, options, emit, audit)) is not None:
@@ -181,11 +220,11 @@ def release(
         result.test_install, result.stages = ship(
             config, dists, indexes, options, emit, tests_root=config.root, audit=audit, before_upload=keep
         )
-    if not options.dry_run and (target.commit or target.create_tag):
-        what = _record_of(target, edits)
-        result.recorded = writer.record(
-            config.root, what, push=options.trigger.push, remote=config.remote, emit=emit
-        )
+    if records:
+        # the journal first: from here on a re-run finishes this record, whatever point it died at
+        steps = _steps_of(config, target, head, edits, sha, options.trigger.push)
+        journal.save(config.root, journal.Journal(steps, _journaled(result, options)))
+        result.recorded = _carry_out(config.root, steps, emit)
     if workdirs.unignored_state(config.root):
         events.warning(
             emit,
@@ -193,3 +232,85 @@ def release(
             "and backends such as hatchling would pack it into the next sdist (which check then refuses)",
         )
     return result
+
+
+def _journaled(result: ReleaseResult, options: Options) -> dict[str, object]:
+    """What the journal says about the release: enough to report it again, and the command."""
+    trigger = options.trigger
+    return {
+        "name": result.name,
+        "version": result.version,
+        "mode": result.target.mode,
+        "tag": result.target.tag,
+        "dists": [d.as_json() for d in result.dists],
+        "stages": [s.repository for s in result.stages],
+        "command": {"tag": trigger.tag, "bump": trigger.bump, "pre": trigger.pre},
+    }
+
+
+def _command(raw: object) -> str:
+    words = ["shipyard", "release"]
+    if isinstance(raw, dict):
+        for flag in ("tag", "bump", "pre"):
+            if raw.get(flag) is not None:
+                words += [f"--{flag}", str(raw[flag])] if raw[flag] else [f"--{flag}"]
+    return " ".join(words)
+
+
+def _finish(config: Config, pending: journal.Journal, options: Options, emit: events.Emit) -> ReleaseResult:
+    """Finish the record an earlier run journaled (its release is published and verified): the
+    commit, the tag and the push, each unless done. Nothing is built or published."""
+    raw, trigger = pending.release, options.trigger
+    name, version = str(raw.get("name")), str(raw.get("version"))
+    said = _command(raw.get("command"))
+    if said != _command({"tag": trigger.tag, "bump": trigger.bump, "pre": trigger.pre}):
+        raise UsageError(
+            f"{name} {version} is published and verified, but the run that released it stopped before "
+            f"its commit, tag and push were done: finish it with `{said}` "
+            f"(the journal is {journal.path_of(config.root)})"
+        )
+    events.info(
+        emit, f"{name} {version} was published and verified by a run that stopped: finishing its record"
+    )
+    steps = dataclasses.replace(pending.steps, push=pending.steps.push or trigger.push)
+    if (head := git.head(config.root)) not in (steps.parent, steps.commit or steps.parent):
+        raise UsageError(
+            f"{name} {version} is published and verified, but HEAD moved to {(head or '?')[:12]} before "
+            f"its record was finished: check out {steps.parent[:12]} and re-run to finish it, or remove "
+            f"{journal.path_of(config.root)} to record it by hand"
+        )
+    dists = [
+        Dist(Path(str(d["path"])), str(d["sha256"]), d["kind"], str(d["name"]), str(d["version"]))
+        for d in raw.get("dists", [])  # type: ignore[attr-defined]
+    ]
+    mode: Mode = "bump" if raw.get("mode") == "bump" else "tag" if raw.get("mode") == "tag" else "project"
+    tag = str(raw["tag"]) if raw.get("tag") else None
+    target = Target(
+        name,
+        version,
+        mode,
+        Declared(version, "the journal of the run that released it"),
+        None,
+        steps.branch,
+        tag,
+        create_tag=bool(steps.tags),
+        commit=steps.commit is not None,
+    )
+    edits = {f: git.show(config.root, steps.commit, f) or b"" for f in steps.files} if steps.commit else {}
+    stages = [StageResult(str(r), [], verified=True, resumed=True) for r in raw.get("stages", [])]  # type: ignore[attr-defined]
+    result = ReleaseResult(name, version, dists, target, edits, stages=stages)
+    result.recorded = _carry_out(config.root, steps, emit)
+    return result
+
+
+def _carry_out(root: Path, steps: writer.Steps, emit: events.Emit) -> writer.Recorded:
+    """The journaled steps; the journal goes when they are done, or when only the push is left and
+    failed (its error names the one command that finishes the release: a push by hand must not
+    leave a journal that a later release would try to finish)."""
+    try:
+        recorded = writer.carry_out(root, steps, emit)
+    except writer.PushFailed:
+        journal.clear(root)
+        raise
+    journal.clear(root)
+    return recorded

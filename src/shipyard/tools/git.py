@@ -5,8 +5,10 @@ Reads answer None or an empty list outside a repository; writes raise GitError w
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,25 +168,97 @@ def _identity(root: Path) -> list[str]:
     return ["-c", "user.name=shipyard", "-c", "user.email=shipyard@localhost"]
 
 
-def commit(root: Path, paths: Sequence[str], message: str, *, epoch: int | None) -> str:
-    """Commit exactly `paths` (nothing else that is staged), dated `epoch`; returns the sha.
+def _dated(epoch: int | None) -> dict[str, str]:
+    if epoch is None:
+        return {}
+    return {"GIT_AUTHOR_DATE": f"@{epoch} +0000", "GIT_COMMITTER_DATE": f"@{epoch} +0000"}
 
-    Dated like the build (SOURCE_DATE_EPOCH), so a rebuild from the tag gives the same bytes; hooks
-    are skipped, because a hook that rewrites a file would commit something other than what shipped.
-    """
-    date = (
-        {}
-        if epoch is None
-        else {"GIT_AUTHOR_DATE": f"@{epoch} +0000", "GIT_COMMITTER_DATE": f"@{epoch} +0000"}
+
+def commit_tree(root: Path, files: Mapping[str, bytes], message: str, *, epoch: int | None) -> str:
+    """A commit of HEAD's tree with `files` (relative to `root`) replaced, child of HEAD, dated
+    `epoch`; made in a private index, so neither the branch, the index nor a file changes. The same
+    inputs give the same commit: a re-run finds the release commit it built from. Plumbing runs no
+    commit hooks: a hook that rewrote a file would commit something other than what shipped."""
+    top = toplevel(root)
+    if top is None:
+        raise GitError(f"{root} is not in a git repository")
+    base = root.resolve().relative_to(top.resolve())
+    with tempfile.TemporaryDirectory(prefix="shipyard-index-") as tmp:
+        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        _must(top, "read-tree", "HEAD", env=env)
+        for rel, data in sorted(files.items()):
+            path = (base / rel).as_posix()
+            blob = _must_input(top, data, "hash-object", "-w", "--stdin").strip()
+            listed = _git(top, "ls-files", "-s", "--", path, env=env).stdout.split()
+            mode = listed[0] if listed else "100644"
+            _must(top, "update-index", "--add", "--cacheinfo", f"{mode},{blob},{path}", env=env)
+        tree = _must(top, "write-tree", env=env).strip()
+    parent = _must(top, "rev-parse", "HEAD").strip()
+    made = _must_input(
+        top,
+        message.strip().encode() + b"\n",
+        *_identity(top),
+        "commit-tree",
+        tree,
+        "-p",
+        parent,
+        env=_dated(epoch),
     )
-    _must(root, "add", "--", *paths)
-    _must(root, *_identity(root), "commit", "--quiet", "--no-verify", "-m", message, "--", *paths, env=date)
-    return _must(root, "rev-parse", "HEAD").strip()
+    return made.strip()
 
 
-def create_tag(root: Path, tag: str, message: str) -> None:
-    """An annotated tag on HEAD."""
-    _must(root, *_identity(root), "tag", "--annotate", "--no-sign", "-m", message, tag, "HEAD")
+def _must_input(root: Path, data: bytes, *args: str, env: Mapping[str, str] | None = None) -> str:
+    result = subprocess.run(
+        ["git", *args], cwd=root, input=data, capture_output=True, check=False, env=child_env(env)
+    )
+    if result.returncode:
+        said = result.stderr.decode(errors="replace").strip().splitlines()
+        raise GitError(f"git {args[0]} failed: {said[-1] if said else 'no output'}")
+    return result.stdout.decode(errors="replace")
+
+
+def show(root: Path, rev: str, path: str) -> bytes | None:
+    """The content of `path` (relative to `root`) at `rev`, or None when it has no such file."""
+    result = subprocess.run(
+        ["git", "show", f"{rev}:./{path}"], cwd=root, capture_output=True, check=False, env=child_env()
+    )
+    return result.stdout if result.returncode == 0 else None
+
+
+def move_head(root: Path, new: str, old: str) -> None:
+    """Point HEAD (its branch, when on one) at `new`, only if it is still at `old`."""
+    _must(root, "update-ref", "-m", "shipyard release", "HEAD", new, old)
+
+
+def reset_index(root: Path, rev: str, paths: Sequence[str]) -> None:
+    """The index entries of `paths` as they are at `rev` (the files themselves are not touched)."""
+    _must(root, "reset", "-q", rev, "--", *paths)
+
+
+def git_path(root: Path, name: str) -> Path:
+    """Where git keeps `name` (index.lock, refs/tags/v1.lock...): in this worktree's git directory
+    or in the common one, as git itself decides."""
+    return Path(_must(root, "rev-parse", "--path-format=absolute", "--git-path", name).strip())
+
+
+def worktree_add(root: Path, path: Path, rev: str) -> None:
+    """A detached checkout of `rev` at `path`, its hooks not run (a build tree, not the user's)."""
+    _must(root, "-c", f"core.hooksPath={os.devnull}", "worktree", "add", "-q", "--detach", str(path), rev)
+
+
+def reset_hard(tree: Path, rev: str) -> None:
+    """Check out `rev` in `tree` (a detached build worktree of shipyard's own, never the user's)."""
+    _must(tree, "reset", "-q", "--hard", rev)
+
+
+def worktree_remove(root: Path, path: Path) -> None:
+    _git(root, "worktree", "remove", "--force", str(path))
+    _git(root, "worktree", "prune")
+
+
+def create_tag(root: Path, tag: str, message: str, rev: str = "HEAD") -> None:
+    """An annotated tag on `rev`."""
+    _must(root, *_identity(root), "tag", "--annotate", "--no-sign", "-m", message, tag, rev)
 
 
 def push(root: Path, remote: str, refs: Sequence[str]) -> None:
