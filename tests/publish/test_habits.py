@@ -270,3 +270,16 @@ def test_without_a_terminal_a_missing_credential_fails_at_once(
     assert run.code == 2 and run.err.count("\n") == 1, run.text
     assert run.err.startswith("error: no credential for repository 'custom'") and "looked at:" in run.err
     assert "no password prompt" in run.err and not served(fresh_pypiserver)
+
+
+def test_release_says_it_leaves_twines_target_unused(
+    shipyard: ShipyardCLI, project: Path, fresh_pypiserver: TestIndex
+) -> None:
+    env = {"TWINE_REPOSITORY_URL": fresh_pypiserver.upload_url, "TWINE_PASSWORD": "tw-value-long"}
+    run = shipyard("release", "--dry-run", "--no-test-install", "-C", str(project), env=env)
+    assert run.code == 0 and "would release tiny-pkg 1.0.0 to local" in run.out, run.text
+    assert (
+        "warning: TWINE_REPOSITORY_URL is set, but release publishes to its stages (publish takes a "
+        "one-off target): it is not used"
+    ) in " ".join(run.err.split())
+    assert not served(fresh_pypiserver)

@@ -115,13 +115,10 @@ def dists_of(args: argparse.Namespace, cfg: Config) -> list[Dist]:
 def repository_of(args: argparse.Namespace, cfg: Config, name: str | None, out: Renderer) -> Repository:
     """The one target of publish or verify: a flag, else its SHIPYARD_* variable, else twine's and
     uv's (TWINE_REPOSITORY_URL, TWINE_REPOSITORY, UV_PUBLISH_URL), else the first stage."""
-    from shipyard import events
     from shipyard.config import repository_for_url
 
     if args.repository_url or name:
-        for variable in ("TWINE_REPOSITORY_URL", "TWINE_REPOSITORY", "UV_PUBLISH_URL"):
-            if os.environ.get(variable):
-                events.warning(out, f"{variable} is set, but the target is given: it is not used")
+        unused_targets(out, "the target is given")
     if args.repository_url:
         return repository_for_url(name or "custom", args.repository_url, args.simple_url)
     if name:
@@ -132,6 +129,15 @@ def repository_of(args: argparse.Namespace, cfg: Config, name: str | None, out: 
         simple = args.simple_url or check or None
         return repository_for_url("custom", env_url, simple, where=where)
     return cfg.repository(os.environ.get("TWINE_REPOSITORY") or cfg.stages[0])
+
+
+def unused_targets(out: Renderer, why: str) -> None:
+    """A warning for each of twine's and uv's target variables that is set but not used (`why`)."""
+    from shipyard import events
+
+    for variable in ("TWINE_REPOSITORY_URL", "TWINE_REPOSITORY", "UV_PUBLISH_URL"):
+        if os.environ.get(variable):
+            events.warning(out, f"{variable} is set, but {why}: it is not used")
 
 
 def _one_off_url() -> tuple[str, str]:

@@ -14,6 +14,7 @@ from shipyard.cli.common import (
     locked,
     python_of,
     repository_of,
+    unused_targets,
     usage,
 )
 from shipyard.cli.packrepo import cmd_plan_changed, cmd_release_changed, packaging_repo
@@ -243,6 +244,7 @@ def cmd_release(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.release.ship import Options
     from shipyard.release.single import release
 
+    unused_targets(out, "release publishes to its stages (publish takes a one-off target)")
     if (repo := packaging_repo(args)) is not None:
         if args.dists is not None:
             raise usage("--dists releases one project's files; a packaging repository builds its packages")
