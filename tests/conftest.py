@@ -49,6 +49,7 @@ def shipyard(home: Path) -> ShipyardCLI:
             [sys.executable, "-m", "shipyard", *args],
             env=full,
             cwd=cwd,
+            stdin=subprocess.DEVNULL,  # no terminal: a missing credential fails at once, never prompts
             capture_output=True,
             text=True,
             check=False,

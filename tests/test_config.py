@@ -111,3 +111,89 @@ def test_versioning_defaults_and_changelog_switch() -> None:
     assert c.changelog == Path("/tmp/p/CHANGELOG.md")
     assert cfg({"changelog": ""}).changelog is None  # type: ignore[attr-defined]
     assert cfg({"changelog": "docs/CHANGES.md"}).changelog == Path("/tmp/p/docs/CHANGES.md")  # type: ignore[attr-defined]
+
+
+PYPIRC = """\
+[distutils]
+index-servers =
+    corp
+    pypi
+    bare
+    team
+
+[corp]
+repository = http://127.0.0.1:8080/
+username = me
+password = not-read-here
+
+[pypi]
+repository = https://elsewhere.example/legacy/
+
+[bare]
+username = me
+
+[team]
+repository = https://pkgs.example/team/uploads
+simple_url = https://pkgs.example/team/pages/
+ca_cert = ~/certs/ca.pem
+
+[unlisted]
+repository = https://unlisted.example/legacy/
+"""
+
+
+def test_pypirc_declares_repositories_by_name_as_twine_reads_them(tmp_path: Path) -> None:
+    pypirc = tmp_path / "pypirc"
+    pypirc.write_text(PYPIRC)
+    c = load(tmp_path, pyproject=BASE, environ={"SHIPYARD_PYPIRC": str(pypirc), "HOME": str(tmp_path)})
+    corp = c.repository("corp")  # pypiserver's layout: uploads at its root, pages at /simple/
+    assert (corp.upload_url, corp.simple_url, corp.needs_auth) == (
+        "http://127.0.0.1:8080/",
+        "http://127.0.0.1:8080/simple/",
+        True,
+    )
+    team = c.repository("team")  # no known layout: shipyard's own simple_url key; twine's ca_cert
+    assert team.simple_url == "https://pkgs.example/team/pages/"
+    assert team.cert == Path.home() / "certs" / "ca.pem"  # ~ expanded, as twine does
+    # the built-ins stay what they are: a .pypirc [pypi] elsewhere does not move `--to pypi`
+    assert c.repository("pypi").upload_url == "https://upload.pypi.org/legacy/"
+    with pytest.raises(ConfigError, match=r"pypirc \[bare\] has no repository: add repository = URL"):
+        c.repository("bare")
+    # twine's rule: a section index-servers does not list is no repository
+    with pytest.raises(
+        ConfigError, match=r"unknown repository 'unlisted' \(known: bare, corp, local, pypi, team"
+    ):
+        c.repository("unlisted")
+
+
+def test_the_projects_table_wins_over_pypirc_and_a_config_alone_reads_none(tmp_path: Path) -> None:
+    pypirc = tmp_path / "pypirc"
+    pypirc.write_text(PYPIRC)
+    table: dict[str, object] = {"repositories": {"corp": {"upload-url": "https://devpi.example/me/prod/"}}}
+    env = {"SHIPYARD_PYPIRC": str(pypirc)}
+    declared = cfg(table, environ=env).repository("corp")  # type: ignore[attr-defined]
+    assert declared.simple_url == "https://devpi.example/me/prod/+simple/"  # devpi's layout
+    with pytest.raises(ConfigError, match=r"or in \.pypirc"):
+        cfg({}).repository("corp")  # type: ignore[attr-defined]  # no environ: the file's config alone
+
+
+def test_azure_pypirc_path_is_read_before_the_home_one(tmp_path: Path) -> None:
+    azure, home = tmp_path / "azure.pypirc", tmp_path / "home"
+    home.mkdir()
+    azure.write_text(
+        "[distutils]\nindex-servers = feed\n[feed]\nrepository = https://az.example/o/_packaging/f/pypi/upload/\n"
+    )
+    (home / ".pypirc").write_text(
+        "[distutils]\nindex-servers = feed\n[feed]\nrepository = https://home.example/legacy/\n"
+    )
+    env = {"PYPIRC_PATH": str(azure), "HOME": str(home)}
+    with pytest.raises(ConfigError, match=r"azure.pypirc \[feed\] needs simple_url: the simple index URL of"):
+        load(tmp_path, pyproject=BASE, environ=env).repository("feed")
+    azure.write_text(azure.read_text() + "simple_url = https://az.example/o/_packaging/f/pypi/simple/\n")
+    feed = load(tmp_path, pyproject=BASE, environ=env).repository("feed")
+    assert feed.upload_url.startswith("https://az.example/")
+    del env["PYPIRC_PATH"]
+    assert (
+        load(tmp_path, pyproject=BASE, environ=env).repository("feed").simple_url
+        == "https://home.example/simple/"
+    )

@@ -86,7 +86,7 @@ def release_help(capsys: pytest.CaptureFixture[str]) -> str:
 
 
 def test_config_has_one_field_per_option_and_network_the_rest() -> None:
-    own = [f.name for f in fields(Config) if f.name not in ("root", "repositories", "network")]
+    own = [f.name for f in fields(Config) if f.name not in ("root", "repositories", "network", "pypirc")]
     assert own == [o.field for o in OPTIONS.values() if not o.network]
     assert [f.name for f in fields(Network)] == [o.field for o in OPTIONS.values() if o.network]
     assert load(ROOT, pyproject=BASE).network == Network()  # the declared defaults are Network's

@@ -1,4 +1,4 @@
-"""Known fake secrets from every source (SHIPYARD_*_TOKEN, TWINE_PASSWORD, .env, ~/.pypirc), the
+"""Known fake secrets from every source (SHIPYARD_*_TOKEN, TWINE_PASSWORD, UV_PUBLISH_PASSWORD, .env, ~/.pypirc), the
 suite's main commands (successful, failing with wrong credentials, --json, --verbose, --debug)
 against a real pypiserver, then a scan of every captured output and every file written under the
 project, HOME, the temporary folder and the index for each secret, url-encoded and in base64
@@ -28,7 +28,8 @@ WRONG = "pypi-AgEIcHlwaS5vcmcCJHdyb25nLXNjYW4tdG9rZW4tZm9yLXNoaXB5YXJkLXRlc3Q"  
 DOTENV = "pypi-AgEIcHlwaS5vcmcCJGRvdGVudi1zY2FuLXRva2VuLWZvci1zaGlweWFyZC10ZXN0"  # shipyard: fake-token
 TWINE = "twine/Secret+Value=42&more"
 PYPIRC = "pypirc Secret#Value:99"
-LOGINS = {"__token__": (TOKEN, WRONG, DOTENV), "twineuser": (TWINE,), "deploy": (PYPIRC,)}
+UV = "uv Publish/Secret=7+more"  # UV_PUBLISH_PASSWORD, a login the index does not know
+LOGINS = {"__token__": (TOKEN, WRONG, DOTENV), "twineuser": (TWINE,), "deploy": (PYPIRC,), "uvuser": (UV,)}
 
 
 def forms() -> dict[bytes, str]:
@@ -68,6 +69,8 @@ def test_no_secret_in_any_output_or_written_file(
     tmp.mkdir()
     base = {"TMPDIR": str(tmp), "SHIPYARD_STAGING_TOKEN": TOKEN, "SHIPYARD_WRONG_TOKEN": WRONG}
     twine = {"TMPDIR": str(tmp), "TWINE_USERNAME": "twineuser", "TWINE_PASSWORD": TWINE}
+    uv = {"TMPDIR": str(tmp), "UV_PUBLISH_URL": server.upload_url, "UV_PUBLISH_USERNAME": "uvuser"}
+    uv["UV_PUBLISH_PASSWORD"] = UV
     p = ["-C", str(root)]
     quick = "--no-test-install"
     # a wheel carrying the token and a .pypirc, built elsewhere (outside the scanned folders)
@@ -101,6 +104,7 @@ def test_no_secret_in_any_output_or_written_file(
         (1, ["verify", "--on", "wrong", "--timeout", "0", *p, "--verbose", "--debug"], base),
         (1, ["release", "--stages", "wrong", *p, quick, "--debug", "--verbose"], base),
         (1, ["publish", "--to", "twined", *p, "--debug"], {**twine, "TWINE_PASSWORD": TWINE + "x"}),
+        (1, ["publish", *p, "--debug", "--verbose"], uv),  # the target and credential from uv's variables
         # credentials that would go astray are refused, and named by their source only
         (2, ["publish", "--to", "rc", *elsewhere, *p, "--debug"], base),  # [rc] is for the server's URL
         # one TWINE_PASSWORD for two stages (no .pypirc, which would serve both: they share the URL)

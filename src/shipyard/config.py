@@ -15,8 +15,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from shipyard.errors import ConfigError
+from shipyard.index import layouts
 from shipyard.options import OPTIONS, Kind, Option
 from shipyard.plan.versions import TagPattern
+from shipyard.tools import pypirc
 from shipyard.tools.network import Network
 from shipyard.tools.tomlread import tomllib
 
@@ -65,16 +67,21 @@ class Config:
     remote: str
     lock_timeout: float
     network: Network
+    pypirc: tuple[Path, ...] = ()  # the .pypirc files that may declare more repositories by name
 
     def repository(self, name: str) -> Repository:
-        try:
+        """The repository `name`: built in, declared in [tool.shipyard.repositories], else in .pypirc."""
+        if name in self.repositories:
             return self.repositories[name]
-        except KeyError:
-            known = ", ".join(sorted(self.repositories))
-            raise ConfigError(
-                f"unknown repository '{name}' (known: {known}); declare it under "
-                f"[tool.shipyard.repositories.{name}] with upload-url and simple-url"
-            ) from None
+        servers = pypirc.servers(self.pypirc)
+        if name in servers:
+            return _from_pypirc(servers[name])
+        known = ", ".join(sorted({*self.repositories, *servers}))
+        raise ConfigError(
+            f"unknown repository '{name}' (known: {known}); declare it under "
+            f"[tool.shipyard.repositories.{name}] with upload-url and simple-url, or in .pypirc "
+            f"([distutils] index-servers = {name}, and [{name}] repository = URL)"
+        )
 
 
 def _as_bool(option: str, value: object) -> bool:
@@ -244,6 +251,7 @@ def from_table(
     """The Config from an options table (`where` names it in errors; `also_known`: its keys that
     are its owner's, not options)."""
     root = root.resolve()
+    files = () if environ is None else tuple(pypirc.paths(environ))  # none for a file's config alone
     unknown = sorted(set(table) - set(OPTIONS) - {"repositories", *also_known})
     if unknown:
         known = ", ".join([*sorted(OPTIONS), "repositories", *also_known])
@@ -257,7 +265,7 @@ def from_table(
     network = {o.field: values.pop(o.field) for o in OPTIONS.values() if o.network}
     repositories = builtin_repositories(values["local_index"])
     repositories.update(_declared(table.get("repositories", {}), root))
-    return Config(root=root, repositories=repositories, network=Network(**network), **values)
+    return Config(root=root, repositories=repositories, network=Network(**network), pypirc=files, **values)
 
 
 def _given(
@@ -316,12 +324,26 @@ def repository_from_table(name: str, entry: object, root: Path) -> Repository:
         auth=entry.get("auth", "required"),
         oidc_url=entry.get("oidc-url"),
         where=where,
+        simple_key="simple-url",
     )
     cert, client = (entry.get(k) and (root / _as_str(f"{where} {k}", entry[k])).resolve() for k in _FILES)
     return dataclasses.replace(repository, cert=cert or None, client_cert=client or None)
 
 
 _FILES = ("cert", "client-cert")  # a repository's TLS files, relative to the project
+
+
+def _from_pypirc(server: pypirc.Server) -> Repository:
+    """A repository a .pypirc declares (`simple_url` in its section if its URL says no layout)."""
+    where = f"{server.path} [{server.name}]"
+    if not server.url:
+        raise ConfigError(f"{where} has no repository: add repository = URL (the index's upload URL)")
+    found = repository_for_url(
+        server.name, server.url, server.simple_url or None, where=where, simple_key="simple_url"
+    )
+    return dataclasses.replace(
+        found, cert=server.tls_file("ca_cert"), client_cert=server.tls_file("client_cert")
+    )
 
 
 def repository_for_url(
@@ -333,15 +355,18 @@ def repository_for_url(
     auth: object = "required",
     oidc_url: object = None,
     where: str = "--repository-url",
+    simple_key: str = "--simple-url",
 ) -> Repository:
-    """A repository from URLs (config table or the one-off --repository-url)."""
+    """A repository from URLs (config table, .pypirc, or the one-off --repository-url); `where` names
+    their source in errors, `simple_key` what gives the simple URL there."""
     upload = _http_url(upload_url, f"{where} upload-url")
     if simple_url is None:
-        simple_url = derive_simple_url(upload)
+        simple_url = layouts.simple_url(upload)
         if simple_url is None:
-            needed = "--simple-url" if where == "--repository-url" else "simple-url"
             raise ConfigError(
-                f"{where} needs {needed}: shipyard reads what the index serves before uploading"
+                f"{where} needs {simple_key}: the simple index URL of {upload} cannot be derived "
+                f"(known layouts: {layouts.KNOWN}), and shipyard reads what the index serves "
+                "before uploading"
             )
     simple = _http_url(simple_url, f"{where} simple-url")
     if not simple.endswith("/"):
@@ -358,13 +383,6 @@ def repository_for_url(
         needs_auth=auth == "required",
         oidc_url=None if oidc_url is None else _http_url(oidc_url, f"{where} oidc-url"),
     )
-
-
-def derive_simple_url(upload_url: str) -> str | None:
-    """PyPI-style `/legacy/` upload endpoints have their simple index at `/simple/`."""
-    if upload_url.rstrip("/").endswith("/legacy"):
-        return upload_url.rstrip("/")[: -len("legacy")] + "simple/"
-    return None
 
 
 def _http_url(value: object, what: str) -> str:

@@ -27,16 +27,21 @@ ShipyardCLI = Callable[..., Run]
 
 
 # a suite run inside CI must not make the command under test try trusted publishing
-CI_MARKERS = frozenset({"GITHUB_ACTIONS", "GITLAB_CI", "ACTIONS_ID_TOKEN_REQUEST_URL", "PYPI_ID_TOKEN"})
+CI_MARKERS = frozenset({"GITHUB_ACTIONS", "GITLAB_CI", "ACTIONS_ID_TOKEN_REQUEST_URL", "PYPI_ID_TOKEN", "CI"})
+# twine's and uv's target and credential variables the developer may have set (TWINE_*: client_env)
+HABITS = ("UV_PUBLISH_", "PYPIRC_PATH")
 
 
 def command_env(home: Path) -> dict[str, str]:
     """The environment a command under test runs with: no pip or twine settings (client_env), no
-    SHIPYARD_* of the developer's but the shared cache, no CI markers, an empty HOME, no keyring."""
+    SHIPYARD_* of the developer's but the shared cache, no CI markers, no UV_PUBLISH_* or PYPIRC_PATH,
+    an empty HOME, no keyring."""
     env = {
         k: v
         for k, v in client_env().items()
-        if (not k.startswith("SHIPYARD_") or k == "SHIPYARD_CACHE_DIR") and k not in CI_MARKERS
+        if (not k.startswith("SHIPYARD_") or k == "SHIPYARD_CACHE_DIR")
+        and k not in CI_MARKERS
+        and not k.startswith(HABITS)
     }
     env.update(HOME=str(home), PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring")
     return env

@@ -41,11 +41,11 @@ def test_twine_password_serves_one_target_never_every_stage(tmp_path: Path) -> N
     twine = {"TWINE_USERNAME": "tu", "TWINE_PASSWORD": "tp"}
     with pytest.raises(CredentialError) as caught:
         for_stages([REPO, OTHER], tmp_path, twine, events.ignore)
-    assert caught.value.message == (
+    assert caught.value.message.startswith(
         "no credential for repository 'corp-index': set SHIPYARD_CORP_INDEX_TOKEN (or "
         "SHIPYARD_CORP_INDEX_USERNAME and SHIPYARD_CORP_INDEX_PASSWORD) in the environment or in .env; "
         "TWINE_PASSWORD is used only for one target (publish, or a one-stage release), not for the "
-        "stages of a multi-stage release"
+        "stages of a multi-stage release; looked at: "
     )
     (cred,) = for_stages([REPO], tmp_path, twine, events.ignore)  # a one-stage release: one target
     assert cred is not None and cred.password.reveal() == "tp"
@@ -142,3 +142,57 @@ def test_dotenv_linked_outside_the_project_is_refused(tmp_path: Path) -> None:
     env = {"SHIPYARD_CORP_INDEX_TOKEN": "pypi-env"}
     with pytest.raises(CredentialError, match="outside the project"):
         for_stages([REPO], project, env, events.ignore)
+
+
+def test_uv_publish_variables_serve_one_target_after_twines(tmp_path: Path) -> None:
+    token = {"UV_PUBLISH_TOKEN": "pypi-uv-token"}
+    cred = resolve(REPO, tmp_path, token, one_off=True)
+    assert cred is not None and (cred.username, cred.password.reveal()) == ("__token__", "pypi-uv-token")
+    assert (cred.source, cred.url) == ("UV_PUBLISH_TOKEN", REPO.upload_url)
+    pair = {"UV_PUBLISH_USERNAME": "uu", "UV_PUBLISH_PASSWORD": "up"}
+    cred = resolve(REPO, tmp_path, pair, one_off=True)
+    assert cred is not None and (cred.username, cred.password.reveal()) == ("uu", "up")
+    cred = resolve(REPO, tmp_path, {**pair, "TWINE_PASSWORD": "tp"}, one_off=True)
+    assert cred is not None and cred.source == "TWINE_PASSWORD"  # twine's before uv's
+    with pytest.raises(CredentialError, match="UV_PUBLISH_TOKEN is used only for one target"):
+        for_stages([REPO, OTHER], tmp_path, token, events.ignore)
+
+
+def test_the_prompt_is_the_last_resort_and_its_credential_is_bound_to_the_url(tmp_path: Path) -> None:
+    asked: list[str] = []
+
+    def ask(repository: Repository) -> tuple[str, str] | None:
+        asked.append(repository.name)
+        return ("typed", "typed-password")
+
+    cred = resolve(REPO, tmp_path, {"SHIPYARD_CORP_INDEX_TOKEN": "pypi-env"}, one_off=True, ask=ask)
+    assert cred is not None and cred.source == "SHIPYARD_CORP_INDEX_TOKEN" and asked == []
+    cred = resolve(REPO, tmp_path, {}, one_off=True, ask=ask)
+    assert cred is not None and (cred.username, cred.password.reveal()) == ("typed", "typed-password")
+    assert (cred.source, cred.url, asked) == ("the password prompt", REPO.upload_url, ["corp-index"])
+    with pytest.raises(CredentialError, match=r"the password prompt \(none given\)"):
+        resolve(REPO, tmp_path, {}, one_off=True, ask=lambda repository: None)
+
+
+def test_no_credential_names_every_source_looked_at(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    azure = tmp_path / "azure-pypirc"
+    monkeypatch.delenv("SHIPYARD_PYPIRC")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    with pytest.raises(CredentialError) as caught:
+        resolve(REPO, tmp_path, {"PYPIRC_PATH": str(azure)}, one_off=True)
+    looked = caught.value.message.split("; looked at: ", 1)[1]
+    for source in (
+        "SHIPYARD_CORP_INDEX_TOKEN, SHIPYARD_CORP_INDEX_USERNAME/SHIPYARD_CORP_INDEX_PASSWORD",
+        "TWINE_USERNAME/TWINE_PASSWORD",
+        "UV_PUBLISH_TOKEN, UV_PUBLISH_USERNAME/UV_PUBLISH_PASSWORD",
+        "(environment and .env)",
+        f"keyring ({REPO.upload_url})",
+        f"{azure} and {tmp_path / 'home' / '.pypirc'}",
+        "trusted publishing",
+        "no password prompt",
+        "no credential as a flag",
+    ):
+        assert source in looked, (source, looked)
+    with pytest.raises(CredentialError) as caught:  # a stage of a release: TWINE_*, UV_* not looked at
+        resolve(REPO, tmp_path, {})
+    assert "TWINE_" not in caught.value.message and "UV_PUBLISH" not in caught.value.message

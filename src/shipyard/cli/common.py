@@ -23,9 +23,11 @@ exit codes: 0 done (also: already published, identical), 1 a release step failed
             2 usage or configuration error, 3 nothing to release
 configuration: [tool.shipyard] in pyproject.toml; every option also has a SHIPYARD_* variable
 credentials: SHIPYARD_<REPO>_TOKEN or SHIPYARD_<REPO>_USERNAME/_PASSWORD, TWINE_USERNAME/
-             TWINE_PASSWORD, .env (never tracked by git), keyring, ~/.pypirc, then trusted publishing
-             in GitHub Actions / GitLab CI (GitLab's id_tokens variable: PYPI_ID_TOKEN, or the one
-             SHIPYARD_OIDC_TOKEN_VAR names)
+             TWINE_PASSWORD and UV_PUBLISH_TOKEN or UV_PUBLISH_USERNAME/_PASSWORD (one target only),
+             .env (never tracked by git), keyring, $PYPIRC_PATH and ~/.pypirc, then trusted
+             publishing in GitHub Actions / GitLab CI (GitLab's id_tokens variable: PYPI_ID_TOKEN,
+             or the one SHIPYARD_OIDC_TOKEN_VAR names); publish and verify prompt on a terminal
+             outside CI
 """
 
 Handler = Callable[[argparse.Namespace, Renderer], int]
@@ -92,10 +94,14 @@ def option_values(args: argparse.Namespace) -> dict[str, object]:
     return {k[len(OPTION) :]: v for k, v in vars(args).items() if k.startswith(OPTION)}
 
 
-def load_config(args: argparse.Namespace) -> Config:
+def load_config(args: argparse.Namespace, *, outside: bool = False) -> Config:
+    """The project's config; `outside`: with no pyproject.toml there, the defaults (publish FILE...
+    works outside a project, as `twine upload dist/*` does)."""
     from shipyard import config
 
-    return config.load(Path(args.project), environ=os.environ, flags=option_values(args))
+    root, flags = Path(args.project), option_values(args)
+    empty: dict[str, object] | None = {} if outside and not (root / "pyproject.toml").exists() else None
+    return config.load(root, environ=os.environ, flags=flags, pyproject=empty)
 
 
 def dists_of(args: argparse.Namespace, cfg: Config) -> list[Dist]:
@@ -106,12 +112,69 @@ def dists_of(args: argparse.Namespace, cfg: Config) -> list[Dist]:
     return read_manifest(cfg.dist_dir)
 
 
-def repository_of(args: argparse.Namespace, cfg: Config, name: str | None) -> Repository:
+def repository_of(args: argparse.Namespace, cfg: Config, name: str | None, out: Renderer) -> Repository:
+    """The one target of publish or verify: a flag, else its SHIPYARD_* variable, else twine's and
+    uv's (TWINE_REPOSITORY_URL, TWINE_REPOSITORY, UV_PUBLISH_URL), else the first stage."""
     from shipyard.config import repository_for_url
 
+    if args.repository_url or name:
+        unused_targets(out, "the target is given")
     if args.repository_url:
         return repository_for_url(name or "custom", args.repository_url, args.simple_url)
-    return cfg.repository(name or cfg.stages[0])
+    if name:
+        return cfg.repository(name)
+    env_url, where = _one_off_url()
+    if env_url:  # UV_PUBLISH_CHECK_URL goes with UV_PUBLISH_URL alone: another index's listing lies
+        check = os.environ.get("UV_PUBLISH_CHECK_URL") if os.environ.get("UV_PUBLISH_URL") else None
+        simple = args.simple_url or check or None
+        return repository_for_url("custom", env_url, simple, where=where)
+    return cfg.repository(os.environ.get("TWINE_REPOSITORY") or cfg.stages[0])
+
+
+def unused_targets(out: Renderer, why: str) -> None:
+    """A warning for each of twine's and uv's target variables that is set but not used (`why`)."""
+    from shipyard import events
+
+    for variable in ("TWINE_REPOSITORY_URL", "TWINE_REPOSITORY", "UV_PUBLISH_URL"):
+        if os.environ.get(variable):
+            events.warning(out, f"{variable} is set, but {why}: it is not used")
+
+
+def _one_off_url() -> tuple[str, str]:
+    """The upload URL twine's or uv's variable names, and which; both set to others is an error."""
+    from shipyard.errors import UsageError
+
+    twine, uv = os.environ.get("TWINE_REPOSITORY_URL"), os.environ.get("UV_PUBLISH_URL")
+    if twine and uv and twine.rstrip("/") != uv.rstrip("/"):
+        raise UsageError(
+            f"TWINE_REPOSITORY_URL ({twine}) and UV_PUBLISH_URL ({uv}) name different indexes: "
+            "unset one, or name the target with --to or --repository-url"
+        )
+    if twine:
+        return twine, "TWINE_REPOSITORY_URL"
+    return (uv, "UV_PUBLISH_URL") if uv else ("", "")
+
+
+def ask_on_terminal(out: Renderer) -> Callable[[Repository], tuple[str, str] | None] | None:
+    """A username and password prompt (getpass) when stdin is a terminal and CI is not set; None
+    otherwise, so that a pipeline fails at once instead of waiting for an answer."""
+    if os.environ.get("CI") or not sys.stdin.isatty():
+        return None
+
+    def ask(repository: Repository) -> tuple[str, str] | None:
+        import getpass
+
+        out.close()  # a progress line in the middle of the prompt would hide it
+        print(f"no credential found for {repository.name} ({repository.upload_url})", file=sys.stderr)
+        print("username (empty: __token__, for an API token): ", end="", file=sys.stderr, flush=True)
+        user = sys.stdin.readline().strip()
+        try:
+            password = getpass.getpass("password or token: ", stream=sys.stderr)
+        except EOFError:  # Ctrl-D: no answer
+            return None
+        return (user or "__token__", password) if password else None
+
+    return ask
 
 
 def python_of(args: argparse.Namespace) -> str:
@@ -144,12 +207,16 @@ def dist_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("files", nargs="*", metavar="FILE", help="dists to use instead of the last build's")
 
 
-def repo_options(p: argparse.ArgumentParser, name: str, text: str) -> None:
+def repo_options(p: argparse.ArgumentParser, name: str, text: str, *aliases: str) -> None:
     p.add_argument(
         name,
+        *aliases,
+        dest=name.lstrip("-"),
         metavar="NAME",
         default=os.environ.get(env_name(name.lstrip("-"))),
-        help=f"{text} (default: the first stage) [env: {env_name(name.lstrip('-'))}]",
+        help=f"{text}, built in, in [tool.shipyard.repositories] or in .pypirc (default: "
+        "TWINE_REPOSITORY_URL, TWINE_REPOSITORY or UV_PUBLISH_URL if set, else the first stage) "
+        f"[env: {env_name(name.lstrip('-'))}]",
     )
     flag(
         p,

@@ -7,7 +7,16 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from shipyard.cli.common import dists_of, load_config, locked, python_of, repository_of, usage
+from shipyard.cli.common import (
+    ask_on_terminal,
+    dists_of,
+    load_config,
+    locked,
+    python_of,
+    repository_of,
+    unused_targets,
+    usage,
+)
 from shipyard.cli.packrepo import cmd_plan_changed, cmd_release_changed, packaging_repo
 from shipyard.cli.render import Renderer
 
@@ -84,22 +93,23 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.publish.lower import refuse_lower
     from shipyard.publish.publish import publish
 
-    cfg = load_config(args)
-    repo = repository_of(args, cfg, args.to)
+    cfg = load_config(args, outside=bool(args.files))
+    project = (cfg.root / "pyproject.toml").exists()  # else files outside a project: nothing written
+    repo = repository_of(args, cfg, args.to, out)
     credentials.guard_dotenv(cfg.root)  # a committed .env: refused whatever the credential's source
-    cred = credentials.resolve(repo, cfg.root, os.environ, one_off=True)
+    cred = credentials.resolve(repo, cfg.root, os.environ, one_off=True, ask=ask_on_terminal(out))
     credentials.warn_if_short(repo, cred, out)
     index = open_index(repo, cred, cfg.network)
     dists = dists_of(args, cfg)
     contents.refuse(dists, cfg.allow_files)  # files named here were never checked: nothing leaks
-    with contextlib.nullcontext() if args.dry_run else locked(args, cfg, "publish", out):
+    with contextlib.nullcontext() if args.dry_run or not project else locked(args, cfg, "publish", out):
         served = refuse_lower(*release_of(dists), [index], allow=cfg.allow_lower, emit=out)
         outcomes = publish(
             dists,
             index,
             dry_run=args.dry_run,
             allow_unverified=cfg.allow_unverified,
-            audit=AuditLog.at(cfg.root, os.environ),
+            audit=AuditLog.at(cfg.root, os.environ) if project else None,
             emit=out,
             served=served.get(repo.name),
         )
@@ -121,8 +131,8 @@ def cmd_verify(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.publish.verify import Verified, verify, verify_published
 
     cfg = load_config(args)
-    repo = repository_of(args, cfg, args.on)
-    cred = credentials.resolve(repo, cfg.root, os.environ, one_off=True)
+    repo = repository_of(args, cfg, args.on, out)
+    cred = credentials.resolve(repo, cfg.root, os.environ, one_off=True, ask=ask_on_terminal(out))
     credentials.warn_if_short(repo, cred, out)
     index = open_index(repo, cred, cfg.network)
     install, python = not args.no_install, python_of(args)
@@ -234,6 +244,7 @@ def cmd_release(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.release.ship import Options
     from shipyard.release.single import release
 
+    unused_targets(out, "release publishes to its stages (publish takes a one-off target)")
     if (repo := packaging_repo(args)) is not None:
         if args.dists is not None:
             raise usage("--dists releases one project's files; a packaging repository builds its packages")

@@ -59,7 +59,9 @@ def register(command: Command) -> None:
     dist_options(p)
 
     p = command("publish", cmd_publish, "upload the build to a repository, idempotently, never overwriting")
-    repo_options(p, "--to", "the repository to upload to")
+    repo_options(
+        p, "--to", "the repository to upload to (-r, --repository: as twine's)", "-r", "--repository"
+    )
     option_flags(p, "allow-unverified", "allow-lower")
     p.add_argument("--dry-run", action="store_true", help="read the index and say what would be uploaded")
     network_options(p)

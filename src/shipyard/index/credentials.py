@@ -1,16 +1,16 @@
 """Where the credential for a repository comes from, in DESIGN.md's order:
 
-SHIPYARD_<NAME>_TOKEN or SHIPYARD_<NAME>_USERNAME/_PASSWORD, TWINE_USERNAME/TWINE_PASSWORD, the
-project's `.env` (refused if git tracks it), keyring, ~/.pypirc (or $SHIPYARD_PYPIRC; Azure's
-TwineAuthenticate writes one at $PYPIRC_PATH), and, in GitHub Actions or GitLab CI, trusted
-publishing (index.oidc). A token means username __token__.
+SHIPYARD_<NAME>_TOKEN or SHIPYARD_<NAME>_USERNAME/_PASSWORD, TWINE_USERNAME/TWINE_PASSWORD and
+UV_PUBLISH_TOKEN or UV_PUBLISH_USERNAME/_PASSWORD (one target only), the project's `.env` (refused
+if git tracks it), keyring, ~/.pypirc (or $SHIPYARD_PYPIRC; Azure's TwineAuthenticate writes one at
+$PYPIRC_PATH), in GitHub Actions or GitLab CI trusted publishing (index.oidc), and last what the
+caller's `ask` gets (the CLI's password prompt on a terminal). A token means username __token__.
 """
 
 from __future__ import annotations
 
-import configparser
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from shipyard import events
@@ -19,10 +19,10 @@ from shipyard.errors import CredentialError, ShipyardError
 from shipyard.index import oidc
 from shipyard.index.base import TOKEN_USER, Credential, env_prefix
 from shipyard.secrets import Secret, reliable
-from shipyard.tools import git
+from shipyard.tools import git, pypirc
 
-# twine's rule: a .pypirc section without `repository` is for these (another section is for none)
-PYPIRC_DEFAULTS = {"pypi": "https://upload.pypi.org/legacy/", "testpypi": "https://test.pypi.org/legacy/"}
+# asked for a username and password when no source has one (None: the user gave none)
+Ask = Callable[[Repository], tuple[str, str] | None]
 
 
 class _Lookup:
@@ -49,16 +49,26 @@ def _from_mapping(values: Mapping[str, str | None], lookup: _Lookup, where: str)
         raise CredentialError(
             f"{missing}{where} is not set (it goes with {prefix}{'USERNAME' if user else 'PASSWORD'})"
         )
-    if password := values.get("TWINE_PASSWORD"):
+    return _one_off(values, lookup, where)
+
+
+def _one_off(values: Mapping[str, str | None], lookup: _Lookup, where: str) -> Credential | None:
+    """twine's and uv's variables, which name no repository: for the command's one target only."""
+    offered = [
+        ("TWINE_PASSWORD", values.get("TWINE_USERNAME"), values.get("TWINE_PASSWORD")),
+        ("UV_PUBLISH_TOKEN", TOKEN_USER, values.get("UV_PUBLISH_TOKEN")),
+        ("UV_PUBLISH_PASSWORD", values.get("UV_PUBLISH_USERNAME"), values.get("UV_PUBLISH_PASSWORD")),
+    ]
+    for name, user, password in offered:
+        if not password:
+            continue
         if not lookup.one_off:  # one token offered to every stage's host is how it goes astray
             lookup.passed_over.append(
-                f"TWINE_PASSWORD{where} is used only for one target (publish, or a one-stage release), "
+                f"{name}{where} is used only for one target (publish, or a one-stage release), "
                 "not for the stages of a multi-stage release"
             )
             return None
-        return lookup.credential(
-            values.get("TWINE_USERNAME") or TOKEN_USER, password, f"TWINE_PASSWORD{where}"
-        )
+        return lookup.credential(user or TOKEN_USER, password, f"{name}{where}")
     return None
 
 
@@ -108,16 +118,8 @@ def _from_keyring(lookup: _Lookup) -> Credential | None:
     return lookup.credential(found.username or TOKEN_USER, found.password, "keyring")
 
 
-def pypirc_paths(environ: Mapping[str, str]) -> list[Path]:
-    """SHIPYARD_PYPIRC alone if set; else Azure's TwineAuthenticate file ($PYPIRC_PATH), then ~/.pypirc."""
-    if chosen := environ.get("SHIPYARD_PYPIRC"):
-        return [Path(chosen)]
-    azure = [Path(environ["PYPIRC_PATH"])] if environ.get("PYPIRC_PATH") else []
-    return [*azure, Path.home() / ".pypirc"]
-
-
 def _from_pypirc(lookup: _Lookup, environ: Mapping[str, str]) -> Credential | None:
-    for path in pypirc_paths(environ):
+    for path in pypirc.paths(environ):
         if found := _from_pypirc_file(lookup, path):
             return found
     return None
@@ -127,15 +129,11 @@ def _from_pypirc_file(lookup: _Lookup, path: Path) -> Credential | None:
     """The credential of the section declared for the repository's upload URL (twine's rule: by its
     `repository`, PyPI's URL for [pypi] without one): a section named like the repository but
     declared for another URL is passed over, so an overridden `pypi` never gets the real token."""
-    parser = configparser.RawConfigParser()
-    try:
-        parser.read(path)
-    except configparser.Error:
-        raise CredentialError(f"{path} cannot be parsed: fix or remove it") from None
+    parser = pypirc.read(path)
     repository = lookup.repository
     ours = repository.upload_url.rstrip("/")
     for section in parser.sections():
-        url = parser.get(section, "repository", fallback="") or PYPIRC_DEFAULTS.get(section, "")
+        url = parser.get(section, "repository", fallback="") or pypirc.DEFAULTS.get(section, "")
         password = parser.get(section, "password", fallback="")
         if not password or not (url.rstrip("/") == ours or section == repository.name):
             continue
@@ -150,29 +148,58 @@ def _from_pypirc_file(lookup: _Lookup, path: Path) -> Credential | None:
 
 
 def resolve(
-    repository: Repository, root: Path, environ: Mapping[str, str], *, one_off: bool = False
+    repository: Repository,
+    root: Path,
+    environ: Mapping[str, str],
+    *,
+    one_off: bool = False,
+    ask: Ask | None = None,
 ) -> Credential | None:
     """The credential for `repository`, None if it needs none; CredentialError if it is missing.
-    `one_off`: the command's one target (publish, verify), which TWINE_USERNAME/PASSWORD may serve."""
+    `one_off`: the command's one target (publish, verify), which TWINE_* and UV_PUBLISH_* may serve.
+    `ask`: the last resort, outside CI (its trusted publishing is tried instead)."""
     if not repository.needs_auth:
         return None
     lookup = _Lookup(repository, one_off)
+    everywhere = {**os.environ, **environ}
     found = (
         _from_mapping(environ, lookup, "")
         or _from_dotenv(root, lookup)
         or _from_keyring(lookup)
-        or _from_pypirc(lookup, {**os.environ, **environ})
+        or _from_pypirc(lookup, everywhere)
     )
-    if found is None:
-        if ci := oidc.provider(environ):
-            return oidc.exchange(repository, environ, ci)
-        prefix = env_prefix(repository.name)
-        why = "".join(f"; {note}" for note in lookup.passed_over)
-        raise CredentialError(
-            f"no credential for repository '{repository.name}': set {prefix}TOKEN "
-            f"(or {prefix}USERNAME and {prefix}PASSWORD) in the environment or in .env{why}"
-        )
-    return found
+    if found is not None:
+        return found
+    if ci := oidc.provider(environ):
+        return oidc.exchange(repository, environ, ci)
+    if ask is not None and (given := ask(repository)) is not None:
+        return lookup.credential(*given, "the password prompt")
+    raise CredentialError(_none_found(lookup, everywhere, asked=ask is not None))
+
+
+def _none_found(lookup: _Lookup, environ: Mapping[str, str], *, asked: bool) -> str:
+    """Every source looked at, and why one that looked right was passed over."""
+    repository = lookup.repository
+    prefix = env_prefix(repository.name)
+    one_off = "TWINE_USERNAME/TWINE_PASSWORD, UV_PUBLISH_TOKEN, UV_PUBLISH_USERNAME/UV_PUBLISH_PASSWORD"
+    looked = [
+        f"{prefix}TOKEN, {prefix}USERNAME/{prefix}PASSWORD"
+        + (f", {one_off}" if lookup.one_off else "")
+        + " (environment and .env)",
+        f"keyring ({repository.upload_url})",
+        " and ".join(str(p) for p in pypirc.paths(environ)),
+        "trusted publishing (GitHub Actions, GitLab CI: not this run)",
+        "the password prompt (none given)"
+        if asked
+        else "no password prompt (publish and verify ask on a terminal, outside CI)",
+    ]
+    why = "".join(f"; {note}" for note in lookup.passed_over)
+    return (
+        f"no credential for repository '{repository.name}': set {prefix}TOKEN "
+        f"(or {prefix}USERNAME and {prefix}PASSWORD) in the environment or in .env{why}; "
+        f"looked at: {'; '.join(looked)} (shipyard takes no credential as a flag: the process "
+        "list would show it)"
+    )
 
 
 def for_reading(repository: Repository, root: Path, environ: Mapping[str, str]) -> Credential | None:
