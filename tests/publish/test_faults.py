@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +18,7 @@ import pytest
 
 from tests.helpers.faultproxy import FaultProxy, behind, fault_proxy, tally, upstream_port
 from tests.helpers.indexes import TestIndex
-from tests.helpers.projects import ShipyardCLI, make_project, repositories_toml
+from tests.helpers.projects import ShipyardCLI, command_env, make_project, repositories_toml
 from tests.helpers.releases import actions, creds, release_json, staging_project
 
 pytestmark = pytest.mark.integration
@@ -131,22 +133,41 @@ def test_slow_replies_are_read_to_the_end(
 
 
 def test_refused_connections_are_retried_until_the_index_is_back(
-    shipyard: ShipyardCLI, tmp_path: Path, fresh_devpi_index: TestIndex
+    shipyard: ShipyardCLI, home: Path, tmp_path: Path, fresh_devpi_index: TestIndex
 ) -> None:
     with fault_proxy(upstream_port(fresh_devpi_index.upload_url)) as proxy:
         root, env = staging_project(tmp_path, behind(fresh_devpi_index, proxy))
         assert shipyard("build", str(root)).code == 0
-        timer = proxy.down_for(1.0)
-        # enough attempts that the jittered waits surely outlast the outage
-        run = shipyard("publish", "--retries", "60", "-C", str(root), env=env)
-        timer.join()
-    assert run.code == 0, run.text
-    refused = len(
-        re.findall(r"connection failed \(is the index running and the URL right\?\); retry", run.out)
-    )
+        proxy.down()
+        # the index comes back once shipyard has been refused, however long its start took on a
+        # loaded machine (a fixed outage could end before the first attempt)
+        full = {**command_env(home), "SHIPYARD_RETRY_DELAY": "0.05", "PYTHONUNBUFFERED": "1", **env}
+        errors = tmp_path / "stderr"  # a file: a full pipe nobody reads could stall shipyard
+        with (
+            errors.open("w") as err,
+            subprocess.Popen(
+                [sys.executable, "-m", "shipyard", "publish", "--retries", "60", "-C", str(root)],
+                env=full,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+            ) as proc,
+        ):
+            assert proc.stdout is not None
+            seen = []
+            for line in proc.stdout:
+                seen.append(line)
+                if "connection failed" in line:
+                    break
+            proxy.up()
+            rest, _ = proc.communicate(timeout=600)
+    out = "".join(seen) + rest
+    assert proc.returncode == 0, out + errors.read_text()
+    refused = len(re.findall(r"connection failed \(is the index running and the URL right\?\); retry", out))
     tally("connection refused", refused)
     assert refused >= 1
-    assert run.out.strip().splitlines()[-1] == "staging: 2 uploaded"
+    assert out.strip().splitlines()[-1] == "staging: 2 uploaded"
     assert proxy.faults.forwarded["POST"] == 2
 
 
