@@ -24,6 +24,7 @@ class IndexFile:
     sha256: str | None  # None when the index gives no sha256: then the file must be downloaded
     yanked: bool = False
     yanked_reason: str = ""
+    size: int | None = None  # bytes, as a PEP 700 page gives them: a download takes no more
 
 
 @dataclass(frozen=True)
@@ -66,12 +67,14 @@ def _json_file(entry: object, base_url: str) -> IndexFile:
     if sha256 is not None and not isinstance(sha256, str):
         raise NotAnIndex(f"the entry of {filename} has a sha256 that is not text")
     yanked = entry.get("yanked", False)
+    size = entry.get("size")
     return IndexFile(
         filename=filename,
         url=urljoin(base_url, url),
         sha256=sha256.lower() if sha256 else None,  # hex digests compare case-blind
         yanked=bool(yanked),
         yanked_reason=yanked if isinstance(yanked, str) else "",
+        size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
     )
 
 
