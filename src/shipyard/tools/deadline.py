@@ -59,7 +59,8 @@ class Deadline:
 
     def error(self, doing: str) -> Expired:
         return Expired(
-            f"{doing} was cut off by its deadline ({self.what}): the server sends too slowly or without end"
+            f"{doing} was cut off by its deadline ({self.what}): the server sends too slowly or "
+            "without end; check the index, or raise that timeout if it is only slow"
         )
 
 
