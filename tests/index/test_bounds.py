@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import ssl
 import threading
 import time
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from typing import ClassVar
 
 import pytest
 
+from tests.helpers.netproxies import Pki
 from tests.helpers.projects import Run, ShipyardCLI, make_project
 
 pytestmark = pytest.mark.integration
@@ -108,19 +110,32 @@ class _Hostile(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
 
 
-@pytest.fixture
-def hostile() -> Iterator[tuple[type[_Hostile], str]]:
+def _serve(tls: Pki | None = None) -> Iterator[tuple[type[_Hostile], str]]:
     handler: type[_Hostile] = type(
         "Handler", (_Hostile,), {"posts": [], "sent": {}, "files": [], "sizes": {}}
     )
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
+    if tls is not None:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(tls.server_cert)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
-        yield handler, f"http://127.0.0.1:{server.server_address[1]}"
+        yield handler, f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
+
+
+@pytest.fixture
+def hostile() -> Iterator[tuple[type[_Hostile], str]]:
+    yield from _serve()
+
+
+@pytest.fixture
+def hostile_tls(pki: Pki) -> Iterator[tuple[type[_Hostile], str]]:
+    yield from _serve(pki)
 
 
 @pytest.fixture
@@ -181,6 +196,19 @@ def test_a_page_sent_one_byte_a_second_ends_publish_near_its_retry_timeout(
     run, took = _run(shipyard, built, f"{base}/{mode}", "publish", "--retry-timeout", "5")
     _one_error(run, "cut off by its deadline", "--retry-timeout 5 s")
     assert took < 10 + MARGIN, f"{took:.1f} s"  # retry-timeout 5 s, a read is given 10 s at least
+    assert handler.posts == []
+
+
+@pytest.mark.parametrize("mode", ["trickle-page", "trickle-head"])
+def test_over_tls_too_a_page_sent_one_byte_a_second_is_cut_off(
+    mode: str, shipyard: ShipyardCLI, built: Path, hostile_tls: tuple[type[_Hostile], str], pki: Pki
+) -> None:
+    handler, base = hostile_tls
+    run, took = _run(
+        shipyard, built, f"{base}/{mode}", "publish", "--retry-timeout", "5", "--cert", str(pki.ca)
+    )
+    _one_error(run, "cut off by its deadline", "--retry-timeout 5 s")
+    assert took < 10 + MARGIN, f"{took:.1f} s"
     assert handler.posts == []
 
 
