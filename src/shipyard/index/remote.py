@@ -13,8 +13,9 @@ downloads within its --timeout.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -124,7 +125,7 @@ class RemoteIndex:
                 stream=True,
             ) as resp:
                 ok, gone = resp.status_code == 200, resp.status_code == 404
-                body = self._page_of(resp, url) if ok else b""
+                listing = self._listing(resp, url) if ok else Listing()
                 says, detail = ("", "") if ok or gone else refusal.said(resp)  # a refusal's reason
         except requests.exceptions.SSLError as exc:
             raise transport.tls_failure(exc, url, self.tls) from None
@@ -149,14 +150,20 @@ class RemoteIndex:
             raise IndexError_(
                 f"cannot read {url}: HTTP {resp.status_code} {resp.reason}{says}", detail=detail
             )
+        return listing
+
+    def _listing(self, resp: requests.Response, url: str) -> Listing:
+        """The page parsed as it arrives (HTML piece by piece), at most page-limit bytes of it."""
         try:
-            return parse(_text(body, resp.encoding), resp.headers.get("Content-Type", ""), resp.url)
+            return parse(
+                _text(self._page_of(resp, url), resp.encoding), resp.headers.get("Content-Type", ""), resp.url
+            )
         except NotAnIndex as exc:
             raise IndexError_(
-                f"{url} is not a package index page: {exc}: check the simple-url of {repo.name}"
+                f"{url} is not a package index page: {exc}: check the simple-url of {self.repository.name}"
             ) from None
 
-    def _page_of(self, resp: requests.Response, url: str) -> bytes:
+    def _page_of(self, resp: requests.Response, url: str) -> Iterator[bytes]:
         """The page's bytes, at most page-limit of them: a project page is small, a page without
         end is an attack (memory) or a wrong simple-url."""
         limit = self.network.page_limit
@@ -166,13 +173,12 @@ class RemoteIndex:
         )
         if _declared_length(resp) > limit:
             raise over
-        parts, got = [], 0
+        got = 0
         for chunk in resp.iter_content(_CHUNK):
             got += len(chunk)
             if got > limit:
                 raise over
-            parts.append(chunk)
-        return b"".join(parts)
+            yield chunk
 
     def upload(self, dist: Dist, progress: Progress) -> bool:
         """POST `dist` to the legacy upload API, streamed, once, within the connect timeout and
@@ -353,11 +359,15 @@ def _declared_length(resp: requests.Response) -> int:
     return int(value) if value.isdigit() else -1
 
 
-def _text(body: bytes, encoding: str | None) -> str:
+def _text(chunks: Iterable[bytes], encoding: str | None) -> Iterator[str]:
+    """The text of a body arriving in pieces (a character split between two pieces is kept whole)."""
     try:
-        return body.decode(encoding or "utf-8", errors="replace")
+        decoder = codecs.getincrementaldecoder(encoding or "utf-8")(errors="replace")
     except LookupError:  # a charset Python does not know
-        return body.decode("utf-8", errors="replace")
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    for chunk in chunks:
+        yield decoder.decode(chunk)
+    yield decoder.decode(b"", final=True)
 
 
 def _reason(exc: requests.RequestException) -> str:
