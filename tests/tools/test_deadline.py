@@ -80,3 +80,8 @@ def test_a_socket_watched_after_the_deadline_is_shut_at_once() -> None:
 def test_without_a_deadline_errors_pass_unchanged() -> None:
     with pytest.raises(ConnectionError), deadline.guarded("reading"):
         raise ConnectionError("dropped")
+
+
+def test_a_deadline_beyond_what_a_timer_can_wait_is_just_far() -> None:
+    with deadline.within(1e15, "a configured 1e15 s") as far:
+        assert not far.expired and far.left() > 1e14

@@ -93,7 +93,7 @@ def within(seconds: float, what: str) -> Iterator[Deadline]:
         yield outer
         return
     deadline = Deadline(at, what)
-    timer = threading.Timer(max(0.0, seconds), deadline.fire)
+    timer = threading.Timer(min(max(0.0, seconds), threading.TIMEOUT_MAX), deadline.fire)  # 1e12 s: no crash
     timer.daemon = True
     stack: list[Deadline] = _local.__dict__.setdefault("stack", [])
     stack.append(deadline)
