@@ -13,6 +13,8 @@ from __future__ import annotations
 import enum
 from typing import NamedTuple
 
+from shipyard.tools.network import DOWNLOAD_LIMIT, PAGE_LIMIT
+
 
 class Kind(enum.Enum):
     """What an option's value is: config.py has a parser for each, the CLI an argparse type."""
@@ -181,7 +183,21 @@ OPTIONS: dict[str, Option] = {
             "upload-timeout",
             Kind.POSITIVE_SECONDS,
             600.0,
-            "seconds an upload may wait in silence for the index's answer",
+            "seconds an upload may take in all: sending the file and waiting for the index's answer",
+            network=True,
+        ),
+        Option(
+            "page-limit",
+            Kind.COUNT,
+            PAGE_LIMIT,
+            "bytes of an index page read at most: a larger page is refused (50 MiB)",
+            network=True,
+        ),
+        Option(
+            "download-limit",
+            Kind.COUNT,
+            DOWNLOAD_LIMIT,
+            "bytes verify --version downloads at most of a file the index lists without a size (1 GiB)",
             network=True,
         ),
         # TLS: a private CA, a client certificate (also per repository: cert, client-cert)

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -67,6 +68,9 @@ class _NotAnIndex(BaseHTTPRequestHandler):
             status, ctype, body = 502, "text/html", "<html><body><h1>502 Bad Gateway</h1></body></html>"
         elif path.startswith("/json/"):  # some other JSON API
             status, ctype, body = 200, "application/json", '{"hello": "world"}'
+        elif path.startswith(("/huge/", "/slow/")) and self.command == "GET":
+            self._hostile(path)
+            return
         else:
             status, ctype, body = 404, "text/plain", "nothing here"
         data = body.encode()
@@ -75,6 +79,21 @@ class _NotAnIndex(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()
         self.wfile.write(data)
+
+    def _hostile(self, path: str) -> None:
+        """/huge/: a page that says it has a terabyte; /slow/: a page sent one byte a second."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/vnd.pypi.simple.v1+json")
+        self.send_header("Content-Length", str(10**12 if path.startswith("/huge/") else 120))
+        self.end_headers()
+        try:
+            for _ in range(0 if path.startswith("/huge/") else 120):
+                self.wfile.write(b" ")
+                self.wfile.flush()
+                time.sleep(1)
+        except OSError:  # cut off by the client: what the case wants
+            pass
+        self.close_connection = True
 
     def do_GET(self) -> None:
         self._answer()
@@ -119,7 +138,7 @@ def templates(tmp_path_factory: pytest.TempPathFactory, index: TestIndex, odd_se
         _repo("down", "http://127.0.0.1:9/", "http://127.0.0.1:9/simple/"),
         *(
             _repo(kind, f"{odd_server}/{kind}/", f"{odd_server}/{kind}/simple/")
-            for kind in ("static", "welcome", "redirect", "error", "json")
+            for kind in ("static", "welcome", "redirect", "error", "json", "huge", "slow")
         ),
     ]
     tool = '[tool.shipyard]\nstages = ["staging"]\n\n' + "\n".join(repos)
@@ -417,6 +436,15 @@ CASES = [
     Case("index-html-error-page", (*PUBLISH, "error"), 1, "HTTP 502", "--allow-unverified", env={"SHIPYARD_ERROR_TOKEN": "x-token-value"}),
     Case("index-other-json-api", (*PUBLISH, "json"), 1, "not a package index page", "simple-url",
          env={"SHIPYARD_JSON_TOKEN": "x-token-value"}),
+    Case("index-page-over-limit", (*PUBLISH, "huge"), 1, "sends a page over page-limit (52,428,800 bytes)",
+         "raise page-limit", env={"SHIPYARD_HUGE_TOKEN": "x-token-value"}),
+    Case("index-page-one-byte-a-second", (*PUBLISH, "slow", "--retry-timeout", "2"), 1, "cut off by its deadline",
+         "raise that timeout", env={"SHIPYARD_SLOW_TOKEN": "x-token-value"}),
+    Case("verify-page-one-byte-a-second", ("verify", "--on", "slow", "--timeout", "2", "--no-install"), 1,
+         "verify --timeout 2 s", "raise that timeout", env={"SHIPYARD_SLOW_TOKEN": "x-token-value"}),
+    Case("verify-page-over-limit", ("verify", "--on", "huge", "--page-limit", "1000", "--timeout", "0"), 1,
+         "over page-limit (1,000 bytes)", "check the simple-url of huge", env={"SHIPYARD_HUGE_TOKEN": "x-token-value"}),
+    Case("cli-page-limit-not-a-number", ("publish", "--page-limit", "big"), 2, "--page-limit: invalid int value", "shipyard publish --help"),
     Case("release-to-unreachable", (*RELEASE, "--stages", "down"), 1, "connection failed", "is the index running",
          env={"SHIPYARD_DOWN_TOKEN": "x-token-value"}, builds=True),
     # ---- command-line arguments

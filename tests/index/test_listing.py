@@ -63,3 +63,14 @@ def test_an_upper_case_sha256_is_the_same_digest() -> None:
     page = '{"files": [{"filename": "a-1.tar.gz", "url": "a-1.tar.gz", "hashes": {"sha256": "ABCDEF"}}]}'
     listing = parse(page, "application/vnd.pypi.simple.v1+json", "https://i.example/simple/a/")
     assert listing.files["a-1.tar.gz"].sha256 == "abcdef"
+
+
+@pytest.mark.parametrize(
+    ("size", "kept"), [("1234", 1234), ("0", 0), ("-1", None), ('"12"', None), ("true", None), ("1.5", None)]
+)
+def test_a_pep700_size_is_kept_only_when_it_is_a_whole_number_of_bytes(size: str, kept: int | None) -> None:
+    page = (
+        f'{{"files": [{{"filename": "demo-1.0.tar.gz", "url": "d.tar.gz", "hashes": {{}}, "size": {size}}}]}}'
+    )
+    listing = parse(page, "application/vnd.pypi.simple.v1+json", "https://i.example/simple/demo/")
+    assert listing.files["demo-1.0.tar.gz"].size == kept

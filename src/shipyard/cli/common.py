@@ -263,7 +263,17 @@ def python_option(p: argparse.ArgumentParser) -> None:
 
 
 def network_options(p: argparse.ArgumentParser) -> None:
-    option_flags(p, "retries", "retry-timeout", "upload-timeout", "cert", "system-certs", "client-cert")
+    option_flags(
+        p,
+        "retries",
+        "retry-timeout",
+        "upload-timeout",
+        "page-limit",
+        "download-limit",
+        "cert",
+        "system-certs",
+        "client-cert",
+    )
 
 
 def lock_option(p: argparse.ArgumentParser) -> None:

@@ -78,7 +78,7 @@ def register(command: Command) -> None:
         help="the version to verify (default: the last build's; another version is "
         "verified against the hashes the index lists)",
     )
-    option_flags(p, "verify-timeout", "cert", "system-certs", "client-cert")
+    option_flags(p, "verify-timeout", "page-limit", "download-limit", "cert", "system-certs", "client-cert")
     p.add_argument(
         "--no-install", action="store_true", help="check the files only, skip the install from the index"
     )

@@ -85,8 +85,16 @@ class Index(Protocol):
         for what may pass, ConflictError / AuthError / IndexError_ for refusals."""
         ...
 
-    def download(self, file: IndexFile, dest: Path | None = None, emit: events.Emit = events.ignore) -> str:
-        """The sha256 of the bytes the index delivers for `file` (kept in `dest` if given)."""
+    def download(
+        self,
+        file: IndexFile,
+        dest: Path | None = None,
+        emit: events.Emit = events.ignore,
+        *,
+        size: int | None = None,
+    ) -> str:
+        """The sha256 of the bytes the index delivers for `file` (kept in `dest` if given); no more
+        than `size` bytes (our build's), else the listing's size, else download-limit, are taken."""
         ...
 
     def installer_env(self) -> AbstractContextManager[dict[str, str]]:

@@ -1,13 +1,15 @@
 """What an index serves for one project: PEP 691 JSON or PEP 503 HTML -> {filename: IndexFile}.
 
 Parsed here with the standard library: the two formats are small, and the parser library of the
-field (pypi-simple) costs 0.27 s of import time, a third of a whole release's budget.
+field (pypi-simple) costs 0.27 s of import time, a third of a whole release's budget. A page may
+come in pieces, as it arrives: HTML is parsed piece by piece (html.parser is incremental), JSON
+whole (the reader bounds its size: index.remote, page-limit).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import unquote, urljoin, urlsplit
@@ -24,6 +26,7 @@ class IndexFile:
     sha256: str | None  # None when the index gives no sha256: then the file must be downloaded
     yanked: bool = False
     yanked_reason: str = ""
+    size: int | None = None  # bytes, as a PEP 700 page gives them: a download takes no more
 
 
 @dataclass(frozen=True)
@@ -38,8 +41,9 @@ class NotAnIndex(ValueError):
     """The page is not a simple-API project page."""
 
 
-def parse_json(text: str, base_url: str) -> Listing:
+def parse_json(text: str | Iterable[str], base_url: str) -> Listing:
     """A PEP 691 page; NotAnIndex for anything else, however malformed (a hostile index included)."""
+    text = text if isinstance(text, str) else "".join(text)
     try:
         data = json.loads(text)
     except (ValueError, RecursionError):  # RecursionError: a page nested thousands deep
@@ -66,12 +70,14 @@ def _json_file(entry: object, base_url: str) -> IndexFile:
     if sha256 is not None and not isinstance(sha256, str):
         raise NotAnIndex(f"the entry of {filename} has a sha256 that is not text")
     yanked = entry.get("yanked", False)
+    size = entry.get("size")
     return IndexFile(
         filename=filename,
         url=urljoin(base_url, url),
         sha256=sha256.lower() if sha256 else None,  # hex digests compare case-blind
         yanked=bool(yanked),
         yanked_reason=yanked if isinstance(yanked, str) else "",
+        size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
     )
 
 
@@ -101,9 +107,10 @@ class _Anchors(HTMLParser):
             self._open = None
 
 
-def parse_html(text: str, base_url: str) -> Listing:
+def parse_html(text: str | Iterable[str], base_url: str) -> Listing:
     parser = _Anchors()
-    parser.feed(text)
+    for piece in [text] if isinstance(text, str) else text:
+        parser.feed(piece)
     parser.close()
     if not parser.saw_html:
         raise NotAnIndex("not an HTML page")
@@ -127,7 +134,8 @@ def parse_html(text: str, base_url: str) -> Listing:
     return Listing(files)
 
 
-def parse(text: str, content_type: str, base_url: str) -> Listing:
+def parse(text: str | Iterable[str], content_type: str, base_url: str) -> Listing:
+    """The listing of a page (its text whole, or in pieces), by its content type."""
     kind = content_type.split(";", 1)[0].strip().lower()
     if kind == JSON_TYPE:
         return parse_json(text, base_url)

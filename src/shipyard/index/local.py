@@ -45,8 +45,16 @@ class LocalIndex:
     def upload(self, dist: Dist, progress: Progress) -> bool:
         return _add(self.root, dist)
 
-    def download(self, file: IndexFile, dest: Path | None = None, emit: events.Emit = events.ignore) -> str:
-        """Read from the folder itself: a URL that points elsewhere is refused."""
+    def download(
+        self,
+        file: IndexFile,
+        dest: Path | None = None,
+        emit: events.Emit = events.ignore,
+        *,
+        size: int | None = None,
+    ) -> str:
+        """Read from the folder itself: a URL that points elsewhere is refused (no size bound: the
+        folder is this machine's own)."""
         parts = urlsplit(file.url)
         path = Path(url2pathname(parts.path))
         if parts.scheme != "file" or not path.resolve().is_relative_to(self.root.resolve()):

@@ -18,12 +18,14 @@ from shipyard.errors import CredentialError, IndexError_
 from shipyard.index.base import TOKEN_USER, Credential, env_prefix
 from shipyard.index.remote import read_timeout, session
 from shipyard.secrets import Secret, register
+from shipyard.tools import deadline
 
 GITHUB = "GitHub Actions"
 GITLAB = "GitLab CI"
 GITLAB_DEFAULT_VAR = "PYPI_ID_TOKEN"
 # GitLab: the name of the id_tokens variable, if not PYPI_ID_TOKEN (a name, not a secret)
 TOKEN_VAR_OPTION = "SHIPYARD_OIDC_TOKEN_VAR"  # noqa: S105
+DEADLINE = 60.0  # seconds for the whole exchange: the answers are a few hundred bytes
 
 
 def provider(environ: Mapping[str, str]) -> str | None:
@@ -45,7 +47,16 @@ def oidc_base(repository: Repository) -> str:
 
 
 def exchange(repository: Repository, environ: Mapping[str, str], ci: str) -> Credential:
-    """A `__token__` credential minted by the index from the CI's OIDC token; CredentialError if not."""
+    """A `__token__` credential minted by the index from the CI's OIDC token; CredentialError if not.
+    The whole exchange (three requests) has one deadline: a server that trickles cannot hold it."""
+    with (
+        deadline.within(DEADLINE, f"trusted publishing, {DEADLINE:g} s"),
+        deadline.guarded(f"trusted publishing for '{repository.name}'"),
+    ):
+        return _exchange(repository, environ, ci)
+
+
+def _exchange(repository: Repository, environ: Mapping[str, str], ci: str) -> Credential:
     http = session()
     base = oidc_base(repository)
     audience = _audience(http, base, repository)

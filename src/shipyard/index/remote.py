@@ -4,12 +4,18 @@ Failures that may pass (connection errors, timeouts, 5xx, 429) raise `TransientE
 downloads are retried here, uploads by `publish`, which must read the index between two attempts.
 The credential goes only to the origin (scheme, host, port) of the upload URL, and a file named by
 a listing is fetched only over http(s): an index cannot make shipyard read this machine's files.
+
+Everything an index sends is bounded: a page by page-limit, a file by the size our build or the
+listing gives (else download-limit), and time by a wall-clock deadline (tools.deadline): a read
+ends within retry-timeout of its first attempt, an upload within upload-timeout, and verify's
+downloads within its --timeout.
 """
 
 from __future__ import annotations
 
+import codecs
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -25,10 +31,11 @@ from shipyard.errors import AuthError, CredentialError, IndexError_, VerifyError
 from shipyard.index import form, refusal, transport
 from shipyard.index.base import DEFAULT_PORTS, Credential, Progress, env_prefix, origin
 from shipyard.index.listing import ACCEPT, IndexFile, Listing, NotAnIndex, parse
-from shipyard.tools import network
+from shipyard.tools import deadline, network
 from shipyard.tools.network import Network, TransientError
 
 CONNECT_TIMEOUT = 10.0
+FLOOR = 10.0  # seconds a read may take at least, whatever retry-timeout says (0: no retries)
 # what may pass on the next attempt (a bad URL or a redirect loop will not)
 TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 _CHUNK = 1 << 20
@@ -53,6 +60,8 @@ def session(net: Network | None = None) -> Http:
     s = Http(net or Network())
     s.headers["User-Agent"] = f"shipyard/{__version__}"
     s.trust_env = False  # no .netrc credentials sneaking in; CA bundle and proxies: index.transport
+    for prefix in ("http://", "https://"):
+        s.mount(prefix, transport.Watched())  # its sockets obey the deadline of the request
     return s
 
 
@@ -94,17 +103,30 @@ class RemoteIndex:
         return (cred.username, cred.password.reveal())
 
     def read(self, project: str, emit: events.Emit = events.ignore) -> Listing:
-        return network.call(
-            lambda: self._read_once(project), self.network, f"reading {self.repository.name}", emit
-        )
+        budget = self.network.retry_timeout
+        with deadline.within(max(budget, FLOOR), f"--retry-timeout {budget:g} s, at least {FLOOR:g} s"):
+            return network.call(
+                lambda: self._read_once(project), self.network, f"reading {self.repository.name}", emit
+            )
 
     def _read_once(self, project: str) -> Listing:
+        url = f"{self.repository.simple_url}{canonicalize_name(project)}/"
+        with deadline.guarded(f"reading {url}"):
+            return self._read_page(project, url)
+
+    def _read_page(self, project: str, url: str) -> Listing:
         repo = self.repository
-        url = f"{repo.simple_url}{canonicalize_name(project)}/"
         try:
-            resp = self.http.get(
-                url, headers={"Accept": ACCEPT}, auth=self._auth(url), timeout=read_timeout(self.http)
-            )
+            with self.http.get(
+                url,
+                headers={"Accept": ACCEPT},
+                auth=self._auth(url),
+                timeout=read_timeout(self.http),
+                stream=True,
+            ) as resp:
+                ok, gone = resp.status_code == 200, resp.status_code == 404
+                listing = self._listing(resp, url) if ok else Listing()
+                says, detail = ("", "") if ok or gone else refusal.said(resp)  # a refusal's reason
         except requests.exceptions.SSLError as exc:
             raise transport.tls_failure(exc, url, self.tls) from None
         except TRANSIENT as exc:
@@ -118,7 +140,6 @@ class RemoteIndex:
                 f"cannot read {url}: HTTP {resp.status_code} {resp.reason}",
                 retry_after=network.retry_after(resp.headers.get("Retry-After")),
             )
-        says, detail = refusal.said(resp) if resp.status_code != 200 else ("", "")  # a refusal's reason
         if resp.status_code in (401, 403):
             raise AuthError(
                 f"{repo.name} refused to list {project} (HTTP {resp.status_code}): "
@@ -129,15 +150,50 @@ class RemoteIndex:
             raise IndexError_(
                 f"cannot read {url}: HTTP {resp.status_code} {resp.reason}{says}", detail=detail
             )
+        return listing
+
+    def _listing(self, resp: requests.Response, url: str) -> Listing:
+        """The page parsed as it arrives (HTML piece by piece), at most page-limit bytes of it."""
         try:
-            return parse(resp.text, resp.headers.get("Content-Type", ""), resp.url)
+            return parse(
+                _text(self._page_of(resp, url), resp.encoding), resp.headers.get("Content-Type", ""), resp.url
+            )
         except NotAnIndex as exc:
             raise IndexError_(
-                f"{url} is not a package index page: {exc}: check the simple-url of {repo.name}"
+                f"{url} is not a package index page: {exc}: check the simple-url of {self.repository.name}"
             ) from None
 
+    def _page_of(self, resp: requests.Response, url: str) -> Iterator[bytes]:
+        """The page's bytes, at most page-limit of them: a project page is small, a page without
+        end is an attack (memory) or a wrong simple-url."""
+        limit = self.network.page_limit
+        over = IndexError_(
+            f"{url} sends a page over page-limit ({limit:,} bytes): no project page is that large; "
+            f"check the simple-url of {self.repository.name}, or raise page-limit"
+        )
+        if _declared_length(resp) > limit:
+            raise over
+        got = 0
+        for chunk in resp.iter_content(_CHUNK):
+            got += len(chunk)
+            if got > limit:
+                raise over
+            yield chunk
+
     def upload(self, dist: Dist, progress: Progress) -> bool:
-        """POST `dist` to the legacy upload API, streamed, once."""
+        """POST `dist` to the legacy upload API, streamed, once, within the connect timeout and
+        upload-timeout (sending the file and waiting for the answer together): silence alone is a
+        read timeout, retried by publish; a server that trickles is cut off at the deadline."""
+        seconds = self.network.upload_timeout
+        with (
+            deadline.within(
+                CONNECT_TIMEOUT + seconds, f"--upload-timeout {seconds:g} s + {CONNECT_TIMEOUT:g} s"
+            ),
+            deadline.guarded(f"uploading {dist.filename} to {self.repository.name}"),
+        ):
+            return self._upload_once(dist, progress)
+
+    def _upload_once(self, dist: Dist, progress: Progress) -> bool:
         repo = self.repository
         fields: list[tuple[str, object]] = list(form.fields(dist))
         with dist.path.open("rb") as content:
@@ -152,6 +208,7 @@ class RemoteIndex:
                     auth=self._auth(repo.upload_url),
                     allow_redirects=False,
                     timeout=(CONNECT_TIMEOUT, self.network.upload_timeout),
+                    stream=True,  # the answer's body is read bounded (refusal), or not at all
                 )
             except requests.exceptions.SSLError as exc:
                 raise transport.tls_failure(exc, repo.upload_url, self.tls) from None
@@ -163,7 +220,8 @@ class RemoteIndex:
                 raise IndexError_(
                     f"uploading {dist.filename} to {repo.name} failed: {_reason(exc)}"
                 ) from None
-        self._raise_for_upload(resp, dist)
+        with resp:
+            self._raise_for_upload(resp, dist)
         return True
 
     def _raise_for_upload(self, resp: requests.Response, dist: Dist) -> None:
@@ -204,8 +262,16 @@ class RemoteIndex:
             f"{repo.name} refused {dist.filename}: HTTP {code} {resp.reason}{says}", detail=detail
         )
 
-    def download(self, file: IndexFile, dest: Path | None = None, emit: events.Emit = events.ignore) -> str:
-        """Transient faults are retried from the start."""
+    def download(
+        self,
+        file: IndexFile,
+        dest: Path | None = None,
+        emit: events.Emit = events.ignore,
+        *,
+        size: int | None = None,
+    ) -> str:
+        """Transient faults are retried from the start. At most `size` bytes (our build's), else
+        the listing's size, else download-limit, are taken: a server sending more is cut off."""
         scheme = urlsplit(file.url).scheme.lower()
         if scheme not in DEFAULT_PORTS:
             where = f"a {scheme}: URL" if scheme else "a URL with no scheme"
@@ -213,13 +279,32 @@ class RemoteIndex:
                 f"{self.repository.name} lists {file.filename} at {where}: "
                 "files on an index server are fetched over http(s) only"
             )
+        cap = self.network.download_limit
+        if size is not None:
+            most, why = size, "of our build"
+        elif file.size is not None and file.size <= cap:
+            most, why = file.size, "the listing gives"
+        else:
+            most, why = cap, "of download-limit"
         return network.call(
-            lambda: hash_stream(self._chunks(file), dest), self.network, f"downloading {file.filename}", emit
+            lambda: hash_stream(self._chunks(file, most, why), dest),
+            self.network,
+            f"downloading {file.filename}",
+            emit,
         )
 
-    def _chunks(self, file: IndexFile) -> Iterator[bytes]:
+    def _chunks(self, file: IndexFile, most: int, why: str) -> Iterator[bytes]:
         name = self.repository.name
         failed = f"downloading {file.filename} from {name} failed"
+        more = VerifyError(
+            f"{name} sends more than the {most:,} bytes {why} for {file.filename}: cut off there "
+            "(a file that is not ours, or a server without end)"
+        )
+        with deadline.guarded(f"downloading {file.filename} from {name}"):
+            yield from self._bounded(file, most, more, failed)
+
+    def _bounded(self, file: IndexFile, most: int, more: VerifyError, failed: str) -> Iterator[bytes]:
+        name = self.repository.name
         try:
             with self.http.get(
                 file.url, auth=self._auth(file.url), stream=True, timeout=read_timeout(self.http)
@@ -233,7 +318,14 @@ class RemoteIndex:
                         f"{name} does not deliver {file.filename}: HTTP {resp.status_code}{says}",
                         detail=detail,
                     )
-                yield from resp.iter_content(_CHUNK)
+                if _declared_length(resp) > most:
+                    raise more
+                got = 0
+                for chunk in resp.iter_content(_CHUNK):
+                    got += len(chunk)
+                    if got > most:
+                        raise more
+                    yield chunk
         except requests.exceptions.SSLError as exc:
             raise transport.tls_failure(exc, file.url, self.tls) from None
         except TRANSIENT:
@@ -260,6 +352,22 @@ class RemoteIndex:
             prefix + "USERNAME": cred.username,
             prefix + "PASSWORD": cred.password.reveal(),
         }
+
+
+def _declared_length(resp: requests.Response) -> int:
+    value = resp.headers.get("Content-Length", "").strip()
+    return int(value) if value.isdigit() else -1
+
+
+def _text(chunks: Iterable[bytes], encoding: str | None) -> Iterator[str]:
+    """The text of a body arriving in pieces (a character split between two pieces is kept whole)."""
+    try:
+        decoder = codecs.getincrementaldecoder(encoding or "utf-8")(errors="replace")
+    except LookupError:  # a charset Python does not know
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    for chunk in chunks:
+        yield decoder.decode(chunk)
+    yield decoder.decode(b"", final=True)
 
 
 def _reason(exc: requests.RequestException) -> str:

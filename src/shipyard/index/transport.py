@@ -26,10 +26,14 @@ import requests
 from requests.adapters import HTTPAdapter
 from requests.models import PreparedRequest
 from requests.utils import get_environ_proxies
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+from urllib3.poolmanager import PoolManager
 
 from shipyard.config import Repository
 from shipyard.errors import ConfigError, IndexError_
 from shipyard.secrets import register, register_login
+from shipyard.tools import deadline
 from shipyard.tools.network import Network
 
 CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")  # requests' own order, then uv's and OpenSSL's
@@ -125,7 +129,56 @@ def _truststore() -> ModuleType:
         ) from None
 
 
-class SystemStore(HTTPAdapter):
+class _WatchedHttp(HTTPConnection):
+    """A connection whose socket the current deadline may shut down (tools.deadline): a new one
+    when it connects, a kept-alive one when a request reuses it."""
+
+    def connect(self) -> None:
+        super().connect()
+        deadline.watch(self.sock)
+
+    def request(self, *args: Any, **kw: Any) -> None:
+        deadline.watch(self.sock)
+        super().request(*args, **kw)
+
+
+class _WatchedHttps(HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        deadline.watch(self.sock)
+
+    def request(self, *args: Any, **kw: Any) -> None:
+        deadline.watch(self.sock)
+        super().request(*args, **kw)
+
+
+class _Pool(HTTPConnectionPool):
+    ConnectionCls = _WatchedHttp
+
+
+class _TlsPool(HTTPSConnectionPool):
+    ConnectionCls = _WatchedHttps
+
+
+_POOLS = {"http": _Pool, "https": _TlsPool}
+
+
+class Watched(HTTPAdapter):
+    """requests' adapter, with connections a deadline can cut (urllib3's documented ConnectionCls
+    of its pools, the pool classes of its PoolManager and ProxyManager)."""
+
+    def init_poolmanager(self, *args: Any, **kw: Any) -> None:
+        super().init_poolmanager(*args, **kw)
+        self.poolmanager.pool_classes_by_scheme = _POOLS
+
+    def proxy_manager_for(self, proxy: str, **kw: Any) -> PoolManager:
+        manager: PoolManager = super().proxy_manager_for(proxy, **kw)
+        if not proxy.lower().startswith("socks"):  # SOCKS managers bring their own pools
+            manager.pool_classes_by_scheme = _POOLS
+        return manager
+
+
+class SystemStore(Watched):
     """An adapter that verifies with the operating system's store (requests' documented way to
     bring an SSLContext of one's own: set ssl_context in the pool key attributes)."""
 

@@ -1,8 +1,10 @@
 """After publishing: the index serves every file we built, byte for byte, and the release installs
 from that index alone.
 
-The index is polled with backoff (indexes and CDNs lag) until `timeout`. A yanked file, or a file
-whose served bytes differ from ours, fails at once: waiting will not fix either.
+The index is polled with backoff (indexes and CDNs lag) until `timeout`, which is also the
+deadline of all reads and downloads together (at least FLOOR seconds: `--timeout 0` is one look,
+not no time). A yanked file, or a file whose served bytes differ from ours, fails at once: waiting
+will not fix either. A download takes no more bytes than our build has (or the listing gives).
 """
 
 from __future__ import annotations
@@ -24,10 +26,12 @@ from shipyard.dists import Dist, identify, parse_filename, release_of, wheel_top
 from shipyard.errors import IndexError_, ShipyardError, VerifyError
 from shipyard.index.base import Index
 from shipyard.index.listing import IndexFile, Listing
-from shipyard.tools import venvs
+from shipyard.tools import deadline, venvs
+from shipyard.tools.deadline import Expired
 from shipyard.tools.procenv import child_env, isolated_installer_env
 
 _FIRST_DELAY, _MAX_DELAY = 0.25, 10.0
+FLOOR = 10.0  # seconds verify may take at least, for one look and the downloads
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,8 @@ def wait_for_files(
     def attempt() -> tuple[Listing | None, str]:
         try:
             listing = index.read(project)
+        except Expired:
+            raise
         except IndexError_ as exc:
             return None, f"{where} does not serve {exc.message}"
         for filename, sha256 in expected.items():
@@ -167,12 +173,14 @@ def verify(
     name, version = release_of(dists)
     where = index.repository.name
     expected = {d.filename: d.sha256 for d in dists}
+    sizes = {d.filename: d.size for d in dists}
     events.step(emit, f"verifying {name} {version} on {where}", repository=where)
-    listing = wait_for_files(index, name, expected, timeout=timeout, emit=emit)
-    for filename, sha256 in expected.items():
-        actual = index.download(listing.files[filename], emit=emit)
-        if actual != sha256:
-            raise VerifyError(f"{where} delivers {filename} with sha256 {actual}, but we built {sha256}")
+    with _deadline(timeout):
+        listing = wait_for_files(index, name, expected, timeout=timeout, emit=emit)
+        for filename, sha256 in expected.items():
+            actual = index.download(listing.files[filename], emit=emit, size=sizes[filename])
+            if actual != sha256:
+                raise VerifyError(f"{where} delivers {filename} with sha256 {actual}, but we built {sha256}")
     events.info(emit, f"{where} serves all {len(expected)} files with our sha256")
     if install:
         _install_step(dists, index, python, emit, siblings)
@@ -193,8 +201,8 @@ def verify_published(
     delivered with the sha256 the index advertises, none is yanked, and the release installs from there."""
     where = index.repository.name
     events.step(emit, f"verifying {project} {version} on {where} (its files as the index lists them)")
-    listing = wait_for_release(index, project, version, timeout=timeout, emit=emit)
-    with tempfile.TemporaryDirectory(prefix="shipyard-verify-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="shipyard-verify-") as tmp, _deadline(timeout):
+        listing = wait_for_release(index, project, version, timeout=timeout, emit=emit)
         dists = []
         for served in listing.files.values():
             _refuse_yanked(served, where)
@@ -207,8 +215,13 @@ def verify_published(
             dists.append(identify(Path(tmp) / served.filename, actual))
         events.info(emit, f"{where} delivers all {len(dists)} files with the sha256 it lists")
         if install:
-            _install_step(dists, index, python, emit)
+            _install_step(dists, index, python, emit)  # a subprocess: the deadline does not reach it
     return Verified(where, {d.filename: d.sha256 for d in dists}, install)
+
+
+def _deadline(timeout: float) -> contextlib.AbstractContextManager[deadline.Deadline]:
+    what = f"verify --timeout {timeout:g} s, for all its reads and downloads"
+    return deadline.within(max(timeout, FLOOR), what)
 
 
 def wait_for_release(
@@ -219,9 +232,13 @@ def wait_for_release(
 
     def attempt() -> tuple[Listing | None, str]:
         files = {}
-        with contextlib.suppress(IndexError_):
+        try:
             listed = index.read(project).files
             files = {f: entry for f, entry in listed.items() if _release(f) == want}
+        except Expired:
+            raise
+        except IndexError_:
+            pass
         return (
             Listing(files) if files else None
         ), f"{index.repository.name} has no file of {project} {version}"

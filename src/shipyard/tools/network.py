@@ -23,18 +23,22 @@ from shipyard.errors import IndexError_
 T = TypeVar("T")
 _MAX_STEP = 8.0  # the backoff step stops growing here: waits stay short enough to watch
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+PAGE_LIMIT = 50 * 1024 * 1024  # a project page on pypi.org with thousands of files is a few MB
+DOWNLOAD_LIMIT = 1024 * 1024 * 1024  # above PyPI's largest file-size limits
 
 
 @dataclass(frozen=True)
 class Network:
-    """Timeouts, the retry budget and TLS files (config: retries, retry-timeout, retry-delay,
-    read-timeout, upload-timeout, cert, client-cert)."""
+    """Timeouts, the retry budget, size limits and TLS files (config: retries, retry-timeout,
+    retry-delay, read-timeout, upload-timeout, page-limit, download-limit, cert, client-cert)."""
 
     retries: int = 4  # retries after the first attempt
     retry_timeout: float = 60.0  # no retry starts later than this after the first attempt
     retry_delay: float = 0.5  # the first backoff step; doubled after every failure
     read_timeout: float = 60.0  # seconds of silence before a read gives up
-    upload_timeout: float = 600.0  # seconds of silence (the index storing the file) before an upload gives up
+    upload_timeout: float = 600.0  # seconds an upload may take in all, sending and waiting for the answer
+    page_limit: int = PAGE_LIMIT  # bytes of an index page read at most
+    download_limit: int = DOWNLOAD_LIMIT  # bytes of a file whose size nothing else tells
     cert: Path | None = None  # a CA bundle for every index, over REQUESTS_CA_BUNDLE / SSL_CERT_FILE
     system_certs: bool = False  # the OS's store (truststore) over the environment's bundles
     client_cert: Path | None = None  # certificate and key in one PEM, for indexes that require one
