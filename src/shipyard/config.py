@@ -244,9 +244,10 @@ def from_table(
     """The Config from an options table (`where` names it in errors; `also_known`: its keys that
     are its owner's, not options)."""
     root = root.resolve()
-    unknown = sorted(set(table) - set(OPTIONS) - {"repositories", *also_known})
+    # `ci` is the table of `shipyard ci init` (ci.generate.install reads it)
+    unknown = sorted(set(table) - set(OPTIONS) - {"repositories", "ci", *also_known})
     if unknown:
-        known = ", ".join([*sorted(OPTIONS), "repositories", *also_known])
+        known = ", ".join([*sorted(OPTIONS), "repositories", "ci", *also_known])
         raise ConfigError(f"unknown key '{unknown[0]}' in {where} (known: {known})")
     environ = {} if environ is None else environ
     flags = {} if flags is None else flags
