@@ -25,6 +25,7 @@ from tests.helpers.pipelines import (
     SHELL_KEYS,
     SINGLE_TOOL,
     cases,
+    make_compiled,
     make_feed,
     make_packrepo,
     make_single,
@@ -45,6 +46,11 @@ def packrepo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def feed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_feed(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_compiled(tmp_path_factory)
 
 
 def shell_steps(node: Any, key: str = "") -> Iterator[str]:
@@ -75,9 +81,10 @@ def test_generated_pipeline_is_valid(
     single: Path,
     packrepo: Path,
     feed: Path,
+    compiled: Path,
     tmp_path: Path,
 ) -> None:
-    root = {"single": single, "packrepo": packrepo, "feed": feed}[kind]
+    root = {"single": single, "packrepo": packrepo, "feed": feed, "compiled": compiled}[kind]
     text, doc = render(root, ci, trigger)
     assert text == render(root, ci, trigger)[0], "the same project must give the same bytes"
     path = tmp_path / importlib.import_module(f"shipyard.ci.generate.{ci}").PATH.replace("/", "_")

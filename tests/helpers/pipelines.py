@@ -71,6 +71,13 @@ def make_feed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def make_compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A single package with extension modules (a [tool.cibuildwheel] table), to testpypi then pypi."""
+    root = tmp_path_factory.mktemp("compiled") / "fast-pkg"
+    make_project(root, "fast-pkg", tool=SINGLE_TOOL + '\n[tool.cibuildwheel]\nbuild = "cp3*"\n')
+    return root
+
+
 def make_packrepo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A packaging repository releasing to an Azure Artifacts feed then pypi."""
     root = tmp_path_factory.mktemp("repo") / "tools"
@@ -92,3 +99,4 @@ def cases() -> Iterator[Any]:
         for trigger in REPO_TRIGGERS:
             yield pytest.param(ci, "packrepo", trigger, id=f"{ci}-repo-{'-'.join(trigger or ['default'])}")
         yield pytest.param(ci, "feed", None, id=f"{ci}-feed-default")
+        yield pytest.param(ci, "compiled", None, id=f"{ci}-compiled-default")

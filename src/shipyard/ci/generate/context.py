@@ -19,6 +19,7 @@ from packaging.version import Version
 from shipyard import config
 from shipyard.assemble import layout, settings
 from shipyard.assemble.metadata import Meta
+from shipyard.ci.generate.compiled import is_compiled
 from shipyard.ci.generate.install import Install, choose, writer_version
 from shipyard.config import Config
 from shipyard.errors import ConfigError, UsageError
@@ -94,6 +95,7 @@ class Context:
     install: Install  # what the pipeline installs as shipyard
     feeds: tuple[str, ...] = ()  # stages that are Azure Artifacts feeds (TwineAuthenticate@1 signs in)
     hosts: tuple[str, ...] = ()  # each stage's upload host, in stage order
+    compiled: bool = False  # extension modules: wheels from a cibuildwheel matrix (GitHub)
 
     feed_ids: tuple[str, ...] = ()  # each feed's TwineAuthenticate@1 artifactFeed (PROJECT/FEED or FEED)
 
@@ -293,6 +295,7 @@ def read(root: Path, trigger: list[str] | None, *, for_ci: bool = True) -> Conte
         ruff=_has_ruff(root, pyproject),
         trigger=Trigger.parse(trigger, packaging_repo=False),
         install=choose(_ci_table(pyproject), "[tool.shipyard.ci]", writer_version()),
+        compiled=is_compiled(root, pyproject),
     )
 
 
