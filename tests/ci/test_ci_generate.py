@@ -168,14 +168,21 @@ def test_github_release_hygiene(kind: str, single: Path, packrepo: Path) -> None
             assert job["environment"]["name"] == stage and before in job["needs"]
             assert job["permissions"] == {"contents": "read", "id-token": "write"}
             run = job["steps"][-1]["run"]
-            assert '--package "$PACKAGE" --no-record' in run and run.endswith(f"--stages {stage}")
-        assert "shipyard plan --changed --json" in jobs["plan"]["steps"][-1]["run"]
+            assert '--package "$PACKAGE" --no-record' in run
+            # the plan job's files, handed over: no stage job builds again
+            assert run.endswith(f'--stages {stage} --dists "$RUNNER_TEMP/dist" --no-test-install')
+        plan = jobs["plan"]["steps"]
+        assert "shipyard plan --changed --json" in next(s for s in plan if s.get("id") == "plan")["run"]
+        assert plan[-1]["uses"].startswith("actions/upload-artifact@") and plan[-1]["with"]["name"] == "dist"
         assert on["workflow_dispatch"]["inputs"]["package"]["type"] == "string"
         record = jobs["record"]
         # it may upload what a matrix job left undone: the last stage's environment and id-token
         assert record["permissions"] == {"contents": "write", "id-token": "write"}
         assert record["environment"]["name"] == "pypi" and "publish-pypi" in record["needs"]
-        assert "--push" in record["steps"][-1]["run"]
+        assert (
+            "--push" in record["steps"][-1]["run"]
+            and '--dists "$RUNNER_TEMP/dist"' in record["steps"][-1]["run"]
+        )
         assert "idempotent" in text or "identical file as published" in text
         assert "--site-dir site" in " ".join(s.get("run", "") for s in jobs["docs"]["steps"])
 
