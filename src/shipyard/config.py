@@ -252,9 +252,10 @@ def from_table(
     are its owner's, not options)."""
     root = root.resolve()
     files = () if environ is None else tuple(pypirc.paths(environ))  # none for a file's config alone
-    unknown = sorted(set(table) - set(OPTIONS) - {"repositories", *also_known})
+    # `ci` is the table of `shipyard ci init` (ci.generate.install reads it)
+    unknown = sorted(set(table) - set(OPTIONS) - {"repositories", "ci", *also_known})
     if unknown:
-        known = ", ".join([*sorted(OPTIONS), "repositories", *also_known])
+        known = ", ".join([*sorted(OPTIONS), "repositories", "ci", *also_known])
         raise ConfigError(f"unknown key '{unknown[0]}' in {where} (known: {known})")
     environ = {} if environ is None else environ
     flags = {} if flags is None else flags

@@ -12,7 +12,7 @@ import pytest
 from shipyard.ci.generate import providers as generate
 from shipyard.ci.lint import check as lint
 from shipyard.hygiene.findings import Finding
-from tests.helpers.pipelines import cases, make_packrepo, make_single
+from tests.helpers.pipelines import cases, make_compiled, make_feed, make_packrepo, make_single
 from tests.helpers.projects import ShipyardCLI
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "ci"
@@ -26,6 +26,16 @@ def single(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def packrepo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_packrepo(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def feed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_feed(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_compiled(tmp_path_factory)
 
 
 def render(root: Path, ci: str, trigger: list[str] | None = None) -> str:
@@ -60,9 +70,18 @@ FILENAMES = {
 
 @pytest.mark.parametrize(("ci", "kind", "trigger"), list(cases()))
 def test_every_generated_file_is_clean(
-    ci: str, kind: str, trigger: list[str] | None, single: Path, packrepo: Path, tmp_path: Path
+    ci: str,
+    kind: str,
+    trigger: list[str] | None,
+    single: Path,
+    packrepo: Path,
+    feed: Path,
+    compiled: Path,
+    tmp_path: Path,
 ) -> None:
-    text = render(single if kind == "single" else packrepo, ci, trigger)
+    text = render(
+        {"single": single, "packrepo": packrepo, "feed": feed, "compiled": compiled}[kind], ci, trigger
+    )
     assert check_text(tmp_path, FILENAMES[ci], text) == []
 
 

@@ -25,6 +25,8 @@ from tests.helpers.pipelines import (
     SHELL_KEYS,
     SINGLE_TOOL,
     cases,
+    make_compiled,
+    make_feed,
     make_packrepo,
     make_single,
 )
@@ -39,6 +41,16 @@ def single(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def packrepo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return make_packrepo(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def feed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_feed(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return make_compiled(tmp_path_factory)
 
 
 def shell_steps(node: Any, key: str = "") -> Iterator[str]:
@@ -63,9 +75,16 @@ def render(root: Path, ci: str, trigger: list[str] | None = None) -> tuple[str, 
 
 @pytest.mark.parametrize(("ci", "kind", "trigger"), list(cases()))
 def test_generated_pipeline_is_valid(
-    ci: str, kind: str, trigger: list[str] | None, single: Path, packrepo: Path, tmp_path: Path
+    ci: str,
+    kind: str,
+    trigger: list[str] | None,
+    single: Path,
+    packrepo: Path,
+    feed: Path,
+    compiled: Path,
+    tmp_path: Path,
 ) -> None:
-    root = single if kind == "single" else packrepo
+    root = {"single": single, "packrepo": packrepo, "feed": feed, "compiled": compiled}[kind]
     text, doc = render(root, ci, trigger)
     assert text == render(root, ci, trigger)[0], "the same project must give the same bytes"
     path = tmp_path / importlib.import_module(f"shipyard.ci.generate.{ci}").PATH.replace("/", "_")
@@ -139,7 +158,7 @@ def test_github_release_hygiene(kind: str, single: Path, packrepo: Path) -> None
         assert jobs["publish-pypi"]["needs"] == ["publish-testpypi"]
         steps = [s.get("run", "") for s in jobs["publish-pypi"]["steps"]]
         assert steps.index("shipyard publish --to pypi") < steps.index("shipyard verify --on pypi")
-        upload = next(s for s in jobs["build"]["steps"] if "upload-artifact" in s.get("uses", ""))
+        upload = next(s for s in jobs["build"]["steps"] if s.get("with", {}).get("name") == "dist")
         assert upload["with"]["include-hidden-files"] is True  # the build manifest is a dot file
     else:
         stages = ["feed", "pypi"]
@@ -149,14 +168,21 @@ def test_github_release_hygiene(kind: str, single: Path, packrepo: Path) -> None
             assert job["environment"]["name"] == stage and before in job["needs"]
             assert job["permissions"] == {"contents": "read", "id-token": "write"}
             run = job["steps"][-1]["run"]
-            assert '--package "$PACKAGE" --no-record' in run and run.endswith(f"--stages {stage}")
-        assert "shipyard plan --changed --json" in jobs["plan"]["steps"][-1]["run"]
+            assert '--package "$PACKAGE" --no-record' in run
+            # the plan job's files, handed over: no stage job builds again
+            assert run.endswith(f'--stages {stage} --dists "$RUNNER_TEMP/dist" --no-test-install')
+        plan = jobs["plan"]["steps"]
+        assert "shipyard plan --changed --json" in next(s for s in plan if s.get("id") == "plan")["run"]
+        assert plan[-1]["uses"].startswith("actions/upload-artifact@") and plan[-1]["with"]["name"] == "dist"
         assert on["workflow_dispatch"]["inputs"]["package"]["type"] == "string"
         record = jobs["record"]
         # it may upload what a matrix job left undone: the last stage's environment and id-token
         assert record["permissions"] == {"contents": "write", "id-token": "write"}
         assert record["environment"]["name"] == "pypi" and "publish-pypi" in record["needs"]
-        assert "--push" in record["steps"][-1]["run"]
+        assert (
+            "--push" in record["steps"][-1]["run"]
+            and '--dists "$RUNNER_TEMP/dist"' in record["steps"][-1]["run"]
+        )
         assert "idempotent" in text or "identical file as published" in text
         assert "--site-dir site" in " ".join(s.get("run", "") for s in jobs["docs"]["steps"])
 
@@ -186,7 +212,11 @@ def test_gitlab_release_job(single: Path, packrepo: Path) -> None:
     assert doc["variables"]["GIT_DEPTH"] == "0"
     assert doc["stages"] == ["test", "release", "cleanup"]
     release = doc["release"]
-    assert release["id_tokens"] == {"PYPI_ID_TOKEN": {"aud": "pypi"}}
+    # one id token per audience the stages need (TestPyPI's audience is testpypi)
+    assert release["id_tokens"] == {
+        "TESTPYPI_ID_TOKEN": {"aud": "testpypi"},
+        "PYPI_ID_TOKEN": {"aud": "pypi"},
+    }
     assert "test" in release["needs"]
     assert release["script"] == ['shipyard release --tag "$CI_COMMIT_TAG"']
     assert "rm -f ~/.pypirc .pypirc" in doc["cleanup"]["script"]
@@ -210,7 +240,10 @@ def test_azure_pipeline(single: Path, packrepo: Path) -> None:
     steps = [s for stage in doc["stages"] for job in stage["jobs"] for s in job["steps"]]
     assert all(s["fetchDepth"] == "0" for s in steps if "checkout" in s)
     _, doc = render(packrepo, "azure")
-    assert [p["name"] for p in doc["parameters"]] == ["stages", "package"]
+    # a packaging repository with a feed: by hand only, the feed picked on its own
+    assert doc["trigger"] == "none" and doc["pr"] == "none"
+    assert [p["name"] for p in doc["parameters"]] == ["feed", "stages", "package"]
+    assert doc["parameters"][0]["values"] == ["feed", "none"]
     release = doc["stages"][1]["jobs"][0]["steps"]
     assert {"task": "TwineAuthenticate@1", "inputs": {"artifactFeed": "feed"}} in release
     env = release[-1]["env"]

@@ -16,7 +16,7 @@ import yaml
 
 from shipyard.ci.generate import providers as generate
 from tests.helpers.indexes import required
-from tests.helpers.pipelines import SHELL_KEYS, cases, make_packrepo, make_single
+from tests.helpers.pipelines import SHELL_KEYS, cases, make_compiled, make_feed, make_packrepo, make_single
 
 BIN = Path(sys.executable).parent
 # ${{ ... }} (GitHub), $[[ ... ]] (GitLab), $(VAR) (Azure macros): substituted before the shell reads
@@ -25,7 +25,12 @@ _EXPRESSION = re.compile(r"\$\{\{.*?\}\}|\$\[\[.*?\]\]|\$\([A-Za-z_][\w.]*\)")
 
 @pytest.fixture(scope="module")
 def roots(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return {"single": make_single(tmp_path_factory), "packrepo": make_packrepo(tmp_path_factory)}
+    return {
+        "single": make_single(tmp_path_factory),
+        "packrepo": make_packrepo(tmp_path_factory),
+        "feed": make_feed(tmp_path_factory),
+        "compiled": make_compiled(tmp_path_factory),
+    }
 
 
 def _scripts(node: Any) -> list[str]:

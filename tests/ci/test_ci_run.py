@@ -3,7 +3,7 @@
 GitLab: `shipyard ci init --gitlab` output run by gitlab-ci-local (shell executor, each job in its
 own copy of the repository). GitHub: the generated workflow run by act in host mode. The jobs find
 `python` on PATH in a fresh venv that holds shipyard's dependencies but not shipyard: the pipeline's
-own `pip install "$SHIPYARD_REQUIREMENT"` installs it, pointed at a wheel of this checkout.
+own install step installs it: `[tool.shipyard.ci] install` points it at a wheel of this checkout.
 `./run.sh test` installs the tools (rsync, gitlab-ci-local into .ci/node, act from the test extra).
 """
 
@@ -87,9 +87,11 @@ def two_indexes(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
         yield {"staging": staging, "production": production}
 
 
-def ci_project(root: Path, indexes: dict[str, TestIndex], *ci: str, oidc_url: str = "") -> Path:
-    """A project releasing to staging then production, with its generated pipeline committed."""
+def ci_project(root: Path, indexes: dict[str, TestIndex], wheel: Path, *ci: str, oidc_url: str = "") -> Path:
+    """A project releasing to staging then production, with its generated pipeline committed; the
+    pipeline installs shipyard from `wheel` (the documented `[tool.shipyard.ci] install` setting)."""
     lines = ['[tool.shipyard]\nstages = ["staging", "production"]\n']
+    lines.append(f'[tool.shipyard.ci]\ninstall = "{wheel}"\n')
     for name, index in indexes.items():
         lines.append(
             f'[tool.shipyard.repositories.{name}]\nupload-url = "{index.upload_url}"\n'
@@ -159,11 +161,10 @@ def job_results(output: str) -> dict[str, str]:
 def test_gitlab_tag_pipeline_publishes_and_verifies(
     tmp_path: Path, job_bin: Path, shipyard_wheel: Path, two_indexes: dict[str, TestIndex], home: Path
 ) -> None:
-    root = ci_project(tmp_path / "proj", two_indexes, "--gitlab")
+    root = ci_project(tmp_path / "proj", two_indexes, shipyard_wheel, "--gitlab")
     git(root, "tag", "v1.0.0")
     variables = {
         "CI_COMMIT_TAG": "v1.0.0",
-        "SHIPYARD_REQUIREMENT": str(shipyard_wheel),
         "SHIPYARD_STAGING_TOKEN": TOKENS["staging"],  # masked CI/CD variables on a real GitLab
         "SHIPYARD_PRODUCTION_TOKEN": TOKENS["production"],
     }
@@ -178,9 +179,8 @@ def test_gitlab_tag_pipeline_publishes_and_verifies(
 def test_gitlab_branch_pipeline_publishes_nothing(
     tmp_path: Path, job_bin: Path, shipyard_wheel: Path, two_indexes: dict[str, TestIndex], home: Path
 ) -> None:
-    root = ci_project(tmp_path / "proj", two_indexes, "--gitlab")
+    root = ci_project(tmp_path / "proj", two_indexes, shipyard_wheel, "--gitlab")
     variables = {
-        "SHIPYARD_REQUIREMENT": str(shipyard_wheel),
         "SHIPYARD_STAGING_TOKEN": TOKENS["staging"],
         "SHIPYARD_PRODUCTION_TOKEN": TOKENS["production"],
     }
@@ -220,7 +220,7 @@ def act(
 def test_github_tag_push_publishes_and_verifies(
     tmp_path: Path, job_bin: Path, shipyard_wheel: Path, two_indexes: dict[str, TestIndex], home: Path
 ) -> None:
-    root = ci_project(tmp_path / "proj", two_indexes, "--github")
+    root = ci_project(tmp_path / "proj", two_indexes, shipyard_wheel, "--github")
     git(root, "tag", "v1.0.0")
     run = act(
         root,
@@ -230,7 +230,6 @@ def test_github_tag_push_publishes_and_verifies(
             "SHIPYARD_STAGING_TOKEN": TOKENS["staging"],
             "SHIPYARD_PRODUCTION_TOKEN": TOKENS["production"],
         },
-        variables={"SHIPYARD_REQUIREMENT": str(shipyard_wheel)},
     )
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-8000:]
@@ -240,7 +239,7 @@ def test_github_tag_push_publishes_and_verifies(
 def test_github_branch_push_publishes_nothing(
     tmp_path: Path, job_bin: Path, shipyard_wheel: Path, two_indexes: dict[str, TestIndex], home: Path
 ) -> None:
-    root = ci_project(tmp_path / "proj", two_indexes, "--github")
+    root = ci_project(tmp_path / "proj", two_indexes, shipyard_wheel, "--github")
     branch = git(root, "branch", "--show-current").strip()
     run = act(
         root,
@@ -250,7 +249,6 @@ def test_github_branch_push_publishes_nothing(
             "SHIPYARD_STAGING_TOKEN": TOKENS["staging"],
             "SHIPYARD_PRODUCTION_TOKEN": TOKENS["production"],
         },
-        variables={"SHIPYARD_REQUIREMENT": str(shipyard_wheel)},
     )
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-8000:]
@@ -280,13 +278,14 @@ def test_github_tag_push_with_trusted_publishing(
 ) -> None:
     """No secrets at all: the publish jobs' id-token permission and shipyard's OIDC exchange."""
     with oidc_standin.running() as standin:
-        root = ci_project(tmp_path / "proj", minted_token_indexes, "--github", oidc_url=standin.url)
+        root = ci_project(
+            tmp_path / "proj", minted_token_indexes, shipyard_wheel, "--github", oidc_url=standin.url
+        )
         git(root, "tag", "v1.0.0")
         run = act(
             root,
             job_env(job_bin, home),
             {"ref": "refs/tags/v1.0.0"},
-            variables={"SHIPYARD_REQUIREMENT": str(shipyard_wheel)},
             job_env={
                 "ACTIONS_ID_TOKEN_REQUEST_URL": standin.token_request_url,
                 "ACTIONS_ID_TOKEN_REQUEST_TOKEN": oidc_standin.REQUEST_TOKEN,

@@ -55,6 +55,29 @@ def make_single(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+FEED_TOOL = """[tool.shipyard]
+stages = ["teamfeed", "pypi"]
+
+[tool.shipyard.repositories.teamfeed]
+upload-url = "https://pkgs.dev.azure.com/contoso/tools/_packaging/teamfeed/pypi/upload/"
+simple-url = "https://pkgs.dev.azure.com/contoso/tools/_packaging/teamfeed/pypi/simple/"
+"""
+
+
+def make_feed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A single package releasing to a project-scoped Azure Artifacts feed (tools/teamfeed), then pypi."""
+    root = tmp_path_factory.mktemp("feed") / "feed-pkg"
+    make_project(root, "feed-pkg", tool=FEED_TOOL)
+    return root
+
+
+def make_compiled(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A single package with extension modules (a [tool.cibuildwheel] table), to testpypi then pypi."""
+    root = tmp_path_factory.mktemp("compiled") / "fast-pkg"
+    make_project(root, "fast-pkg", tool=SINGLE_TOOL + '\n[tool.cibuildwheel]\nbuild = "cp3*"\n')
+    return root
+
+
 def make_packrepo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A packaging repository releasing to an Azure Artifacts feed then pypi."""
     root = tmp_path_factory.mktemp("repo") / "tools"
@@ -75,3 +98,5 @@ def cases() -> Iterator[Any]:
             yield pytest.param(ci, "single", trigger, id=f"{ci}-single-{'-'.join(trigger or ['default'])}")
         for trigger in REPO_TRIGGERS:
             yield pytest.param(ci, "packrepo", trigger, id=f"{ci}-repo-{'-'.join(trigger or ['default'])}")
+        yield pytest.param(ci, "feed", None, id=f"{ci}-feed-default")
+        yield pytest.param(ci, "compiled", None, id=f"{ci}-compiled-default")

@@ -1,11 +1,14 @@
-"""The GitHub packaging-repository workflow's parallel release, run for real: its matrix jobs' command
-as separate processes at once (one clone each, as each CI job checks out its own copy) against a real
-pypiserver, then its record job's command, which pushes to a bare origin."""
+"""The GitHub packaging-repository workflow's parallel release, run for real: its plan job's build
+(every changed package built once), its matrix jobs' command as separate processes at once (one
+clone each, as each CI job checks out its own copy, and the plan job's dist/ handed over) against a
+real pypiserver, then its record job's command on the same files, which pushes to a bare origin."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections import Counter
@@ -45,16 +48,29 @@ def _step(job: dict[str, Any], needle: str) -> str:
     return run
 
 
-def _clone(origin: Path, where: Path) -> Path:
-    subprocess.run(["git", "clone", "-q", str(origin), str(where)], check=True)
-    return where
+def _clone(origin: Path, where: Path, dist: Path | None = None) -> Path:
+    """A job's checkout; with `dist`, the plan job's dist/ downloaded to its $RUNNER_TEMP/dist."""
+    subprocess.run(["git", "clone", "-q", str(origin), str(where / "work")], check=True)
+    if dist is not None:
+        shutil.copytree(dist, where / "temp" / "dist")
+    return where / "work"
+
+
+def _sha256s(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*") if p.is_file()}
 
 
 def _plan(job: dict[str, Any], cwd: Path, home: Path, package: str) -> list[str]:
     step = next(s for s in job["steps"] if s.get("id") == "plan")
     output = cwd.parent / "github_output"
     output.write_text("")
-    env = _env(home, **{**step["env"], "PACKAGE": package, "GITHUB_OUTPUT": str(output), "SHIPYARD_JSON": ""})
+    extra = {
+        "PACKAGE": package,
+        "GITHUB_OUTPUT": str(output),
+        "SHIPYARD_JSON": "",
+        "RUNNER_TEMP": str(cwd.parent),
+    }
+    env = _env(home, **{**step["env"], **extra})
     done = subprocess.run(["bash", "-c", step["run"]], cwd=cwd, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     names: list[str] = json.loads(output.read_text().strip().removeprefix("packages="))
@@ -93,12 +109,21 @@ def test_matrix_jobs_in_parallel_then_one_record(
     with pytest.raises(AssertionError, match="nope has not changed since its last tag"):
         _plan(jobs["plan"], work, home, "nope")
 
+    # the plan job's build: every changed package once, into dist/ (handed to the jobs below)
+    planned = _clone(origin, tmp_path / "job-plan")
+    build = _step(jobs["plan"], "--stages local --dry-run")
+    built = subprocess.run(["bash", "-c", build], cwd=planned, env=_env(home), capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    dist = planned / "dist"
+    files = _sha256s(dist)
+    assert len([f for f in files if f.endswith((".whl", ".tar.gz"))]) == 6, files
+
     # the matrix: one process per changed package, all at once, each in its own checkout
     procs = {
         name: subprocess.Popen(
             ["bash", "-c", matrix_cmd],
-            cwd=_clone(origin, tmp_path / f"job-{name}"),
-            env=_env(home, PACKAGE=name, **secrets),
+            cwd=_clone(origin, tmp_path / f"job-{name}", dist),
+            env=_env(home, PACKAGE=name, RUNNER_TEMP=str(tmp_path / f"job-{name}" / "temp"), **secrets),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -116,15 +141,27 @@ def test_matrix_jobs_in_parallel_then_one_record(
     served = {f for n in ("greetings", "recipes", "menu") for f in fresh_pypiserver.served_files(n)}
     assert set(uploaded) == served and len(served) == 6
     assert set(uploaded.values()) == {1}, f"a file was uploaded twice: {uploaded}"
+    # what the index serves is the plan job's very files: nothing was built again
+    for name in ("greetings", "recipes", "menu"):
+        for filename, digest in fresh_pypiserver.served_files(name).items():
+            assert files[filename] == digest, filename
+    for name in names:  # a build writes its files to the checkout's dist/: no job built anything
+        assert not (tmp_path / f"job-{name}" / "work" / "dist").exists(), name
     assert git(work, "ls-remote", "--tags", "origin") == ""
 
     # the record job: finds every file published and identical, verifies, records once, pushes
-    record = _clone(origin, tmp_path / "job-record")
+    record = _clone(origin, tmp_path / "job-record", dist)
     subprocess.run(["bash", "-c", _step(jobs["record"], "git config")], cwd=record, check=True)
     done = subprocess.run(
         ["bash", "-c", record_cmd],
         cwd=record,
-        env=_env(home, STAGES="staging", SHIPYARD_PACKAGE=",".join(names), **secrets),
+        env=_env(
+            home,
+            STAGES="staging",
+            SHIPYARD_PACKAGE=",".join(names),
+            RUNNER_TEMP=str(tmp_path / "job-record" / "temp"),
+            **secrets,
+        ),
         capture_output=True,
         text=True,
         check=False,
@@ -132,6 +169,7 @@ def test_matrix_jobs_in_parallel_then_one_record(
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     assert _uploads(doc) == [], "the record job uploaded again"
+    assert not (record / "dist").exists(), "the record job built again"
     assert all(p["verified"] for p in doc["packages"])
     tags = {line.split("refs/tags/")[1] for line in git(work, "ls-remote", "--tags", "origin").splitlines()}
     assert {"greetings-v0.1.0", "recipes-v0.1.0", "menu-v0.1.0"} <= {t.removesuffix("^{}") for t in tags}
@@ -145,8 +183,8 @@ def test_matrix_jobs_in_parallel_then_one_record(
     # a second run of a matrix job after the record: nothing changed since the tags, nothing uploaded
     again = subprocess.run(
         ["bash", "-c", matrix_cmd],
-        cwd=_clone(origin, tmp_path / "job-again"),
-        env=_env(home, PACKAGE="menu", **secrets),
+        cwd=_clone(origin, tmp_path / "job-again", dist),
+        env=_env(home, PACKAGE="menu", RUNNER_TEMP=str(tmp_path / "job-again" / "temp"), **secrets),
         capture_output=True,
         text=True,
         check=False,
@@ -176,3 +214,35 @@ def test_package_narrows_to_it_and_its_changed_dependencies(shipyard: ShipyardCL
     assert bad.code == 2 and "--package nope: no such module" in bad.err
     push = shipyard("release", "--no-record", "--push", "-C", str(root))
     assert push.code == 2 and "--no-record" in push.err
+
+
+def test_changed_dists_takes_each_package_from_its_folder_and_refuses_a_gap_first(
+    shipyard: ShipyardCLI, tmp_path: Path
+) -> None:
+    root = example_repo(tmp_path)
+    built = shipyard("release", "--changed", "--dry-run", "--no-test-install", "-C", str(root))
+    assert built.code == 0, built.text
+    handed = tmp_path / "handed"
+    shutil.copytree(root / "dist", handed)
+    shutil.rmtree(root / "dist")
+    args = ("release", "--changed", "--no-record", "--no-test-install", "-C", str(root))
+    gap = tmp_path / "gap"
+    shutil.copytree(handed, gap)
+    shutil.rmtree(gap / "menu")
+    refused = shipyard(*args, "--dists", str(gap))
+    assert refused.code == 2, refused.text
+    assert refused.err.strip() == f"error: --dists {gap} has no menu/ folder: menu 0.1.0 was not built there"
+    assert not (root / ".shipyard" / "index").exists() or not any(
+        (root / ".shipyard" / "index").rglob("*.whl")
+    )
+    swapped = tmp_path / "swapped"
+    shutil.copytree(handed, swapped)
+    shutil.rmtree(swapped / "greetings")
+    shutil.copytree(handed / "menu", swapped / "greetings")
+    wrong = shipyard(*args, "--dists", str(swapped))
+    assert wrong.code == 2 and "holds menu 0.1.0, but this release is greetings 0.1.0" in wrong.err
+    done = shipyard(*args, "--dists", str(handed), "--json")
+    assert done.code == 0, done.text
+    assert not (root / "dist").exists(), "release --changed --dists built again"
+    published = {f["filename"]: f["sha256"] for p in json.loads(done.out)["packages"] for f in p["dists"]}
+    assert published == {k: v for k, v in _sha256s(handed).items() if k.endswith((".whl", ".tar.gz"))}

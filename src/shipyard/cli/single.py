@@ -246,12 +246,12 @@ def cmd_release(args: argparse.Namespace, out: Renderer) -> int:
 
     unused_targets(out, "release publishes to its stages (publish takes a one-off target)")
     if (repo := packaging_repo(args)) is not None:
-        if args.dists is not None:
-            raise usage("--dists releases one project's files; a packaging repository builds its packages")
         trigger = Trigger(
             pre=args.pre, if_branch=args.if_branch, allow_dirty=args.allow_dirty, push=args.push
         )
-        options = Options(python=python_of(args), dry_run=args.dry_run, trigger=trigger)
+        # --dists DIR: each package's files from DIR/<import name>/, as an earlier run built them
+        dists = Path(args.dists).resolve() if args.dists is not None else None
+        options = Options(python=python_of(args), dry_run=args.dry_run, trigger=trigger, dists=dists)
         return cmd_release_changed(args, out, repo, options)
     if args.package or args.no_record:
         raise usage("--package and --no-record are for a packaging repository (release --changed)")

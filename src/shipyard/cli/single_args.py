@@ -125,7 +125,8 @@ def register(command: Command) -> None:
         default=os.environ.get("SHIPYARD_RELEASE_DISTS"),
         metavar="DIR",
         help="release the wheels and sdist in DIR (built elsewhere, e.g. a cibuildwheel matrix) instead "
-        "of building: one release of this project, at the version the release resolves to "
+        "of building: one release of this project, at the version the release resolves to; with "
+        "--changed, each package's files from DIR/<import name>/ (an earlier run's dist/) "
         "[env: SHIPYARD_RELEASE_DISTS]",
     )
     flag(

@@ -14,14 +14,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
 from shipyard import events
 from shipyard.assemble.layout import Repo
 from shipyard.assemble.tree import assemble
 from shipyard.build.inprocess import build_tree
 from shipyard.build.reproducible import epoch_of, source_date_epoch
 from shipyard.config import Config
-from shipyard.dists import Dist
-from shipyard.errors import NothingToRelease, ShipyardError
+from shipyard.dists import Dist, in_folder, release_of
+from shipyard.errors import NothingToRelease, ShipyardError, UsageError
 from shipyard.index import credentials
 from shipyard.index.base import Index
 from shipyard.index.open import open_index
@@ -120,6 +123,9 @@ def release_changed(
             raise NothingToRelease(f"nothing to release: {', '.join(only)} did not change since its last tag")
     if not packages:
         raise NothingToRelease("nothing to release: no package changed since its last tag")
+    if options.dists is not None:  # every package's files there, before anything is published
+        for p in packages:
+            _prebuilt(options.dists / p.module.import_name, p)
     run = _Run(
         source_date_epoch(repo.root),
         versions={p.name: str(p.last.version) for p in everything if p.last},
@@ -157,7 +163,10 @@ def _one(
     assert package.version is not None
     imp, wheels = package.module.import_name, run.wheels
     built = assemble(repo, package.module, package.version, repo.root / "build" / imp, run.versions)
-    dists = build_tree(built.tree, repo.root / "dist" / imp, run.epoch)
+    if options.dists is not None:  # built once by an earlier job: every stage gets those very files
+        dists = _prebuilt(options.dists / imp, package)
+    else:
+        dists = build_tree(built.tree, repo.root / "dist" / imp, run.epoch)
     for d in dists:
         emit(events.Event("file", f"{d.filename}  sha256:{d.sha256}", d.as_json()))
     missing = [s for s in built.siblings if s not in wheels]
@@ -178,6 +187,24 @@ def _one(
         audit=run.audit,
     )
     return released
+
+
+def _prebuilt(folder: Path, package: Package) -> list[Dist]:
+    """`release --changed --dists DIR`: the files an earlier run built into DIR/<import name>/ (its
+    dist/ folder, handed over), which must be this package at the version this release is."""
+    if not folder.is_dir():
+        raise UsageError(
+            f"--dists {folder.parent} has no {folder.name}/ folder: "
+            f"{package.name} {package.version} was not built there"
+        )
+    dists = in_folder(folder)
+    name, version = release_of(dists)
+    assert package.version is not None
+    if name != canonicalize_name(package.name) or Version(version) != Version(package.version):
+        raise UsageError(
+            f"--dists {folder} holds {name} {version}, but this release is {package.name} {package.version}"
+        )
+    return dists
 
 
 def _sibling_wheels(repo: Repo, names: list[str], run: _Run) -> dict[str, Path]:

@@ -22,4 +22,16 @@ def release_condition(ctx: Context) -> str:
 
 
 def render(ctx: Context) -> str:
-    return render_template("azure.yml.j2", ctx=ctx, condition=release_condition(ctx))
+    # a packaging repository with feeds runs by hand only, the feed picked on its own (several
+    # feeds, one release each: a merge cannot say which)
+    manual = ctx.packaging_repo and bool(ctx.feeds)
+    others = ctx.other_stages
+    return render_template(
+        "azure.yml.j2",
+        ctx=ctx,
+        condition=release_condition(ctx),
+        manual=manual,
+        other_prefixes=[",".join(others[: i + 1]) for i in range(len(others))],
+        # the feeds sign in through TwineAuthenticate@1; every other stage from secret variables
+        azure_env=[e for s in others for e in ctx.credential_env(s)],
+    )

@@ -19,6 +19,8 @@ from packaging.version import Version
 from shipyard import config
 from shipyard.assemble import layout, settings
 from shipyard.assemble.metadata import Meta
+from shipyard.ci.generate.compiled import is_compiled
+from shipyard.ci.generate.install import Install, choose, writer_version
 from shipyard.config import Config
 from shipyard.errors import ConfigError, UsageError
 
@@ -29,6 +31,18 @@ TRIGGERS = ("tag", "branch", "main")
 VERSION_RE = r"[0-9]+(\.[0-9]+)*((a|b|rc)[0-9]+)?(\.post[0-9]+)?(\.dev[0-9]+)?"
 PACKAGE_RE = r"[A-Za-z0-9][A-Za-z0-9._-]*"
 AZURE_HOSTS = ("pkgs.dev.azure.com", "pkgs.visualstudio.com")
+# the OIDC audience of PyPI's hosts, for GitLab's id_tokens (another index names its own at run time)
+AUDIENCES = {"upload.pypi.org": "pypi", "test.pypi.org": "testpypi"}
+# names users already have set for these hosts (seen in the wild), by shipyard's suffix: the
+# generated file maps them to SHIPYARD_<STAGE>_*; shipyard's own name wins when both are set
+SEED_NAMES: dict[str, dict[str, tuple[str, ...]]] = {
+    "upload.pypi.org": {
+        "TOKEN": ("PROD_PYPI_TOKEN",),
+        "USERNAME": ("PYPI_USERNAME", "PYPI_USER"),
+        "PASSWORD": ("PYPI_PASSWORD",),
+    },
+    "test.pypi.org": {"TOKEN": ("TEST_PYPI_TOKEN",)},
+}
 
 
 @dataclass(frozen=True)
@@ -78,7 +92,48 @@ class Context:
     pythons: tuple[str, ...]
     ruff: bool
     trigger: Trigger
+    install: Install  # what the pipeline installs as shipyard
     feeds: tuple[str, ...] = ()  # stages that are Azure Artifacts feeds (TwineAuthenticate@1 signs in)
+    hosts: tuple[str, ...] = ()  # each stage's upload host, in stage order
+    compiled: bool = False  # extension modules: wheels from a cibuildwheel matrix (GitHub)
+
+    feed_ids: tuple[str, ...] = ()  # each feed's TwineAuthenticate@1 artifactFeed (PROJECT/FEED or FEED)
+
+    def feed_id(self, stage: str) -> str:
+        return dict(zip(self.feeds, self.feed_ids, strict=True))[stage]
+
+    @property
+    def other_stages(self) -> tuple[str, ...]:
+        """The stages that are no Azure Artifacts feed."""
+        return tuple(s for s in self.stages if s not in self.feeds)
+
+    @property
+    def aliases_note(self) -> str:
+        """Which names users may already have set are read too, for the file's header."""
+        return ", ".join(f"{' or '.join(n[1:])} (as {t})" for t, n in self.aliased)
+
+    def host(self, stage: str) -> str:
+        return dict(zip(self.stages, self.hosts, strict=True)).get(stage, "")
+
+    def credential_env(self, stage: str) -> list[tuple[str, tuple[str, ...]]]:
+        """The variables shipyard reads for `stage` -> the names they are taken from, first set
+        first: its own name, then the seeds' names for the stage's host."""
+        prefix = token_variable(stage).removesuffix("TOKEN")
+        seeds = SEED_NAMES.get(self.host(stage), {})
+        found = [(prefix + "TOKEN", (prefix + "TOKEN", *seeds.get("TOKEN", ())))]
+        found += [(prefix + k, (prefix + k, *v)) for k, v in seeds.items() if k != "TOKEN"]
+        return found
+
+    @property
+    def aliased(self) -> list[tuple[str, tuple[str, ...]]]:
+        """Every stage's variables that other names map to (a script copies the first set one)."""
+        return [(t, names) for s in self.stages for t, names in self.credential_env(s) if len(names) > 1]
+
+    @property
+    def id_tokens(self) -> dict[str, str]:
+        """GitLab id_tokens: variable -> audience, one per PyPI audience the stages need."""
+        auds = [AUDIENCES[h] for h in self.hosts if h in AUDIENCES]
+        return {f"{a.upper()}_ID_TOKEN": a for a in dict.fromkeys(auds)}
 
     @property
     def python(self) -> str:
@@ -129,8 +184,8 @@ class Context:
 
     @property
     def token_variables(self) -> dict[str, str]:
-        """Stage -> the variable shipyard reads its token from (Azure feeds sign in otherwise)."""
-        return {s: token_variable(s) for s in self.stages if s not in self.feeds}
+        """Stage -> the variable shipyard reads its token from (on Azure, feeds sign in otherwise)."""
+        return {s: token_variable(s) for s in self.stages}
 
     @property
     def stage_prefixes(self) -> list[str]:
@@ -142,19 +197,34 @@ def token_variable(stage: str) -> str:
     return f"SHIPYARD_{stage.upper().replace('-', '_')}_TOKEN"
 
 
-def _ci_stages(cfg: Config, for_ci: bool) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The stages a CI releases to (the runner's own `local` folder is none of them), and the
-    Azure Artifacts feeds among them. A task runner on a laptop keeps `local`."""
+def feed_id(stage: str, upload_url: str) -> str:
+    """TwineAuthenticate@1's `artifactFeed` for an Azure Artifacts upload URL: PROJECT/FEED for a
+    project-scoped feed (https://pkgs.dev.azure.com/ORG/PROJECT/_packaging/FEED/pypi/upload/),
+    FEED for an organization-scoped one (ORG.pkgs.visualstudio.com has no ORG in the path)."""
+    parts = urlsplit(upload_url)
+    path = [p for p in parts.path.split("/") if p]
+    if "_packaging" not in path or path.index("_packaging") + 1 >= len(path):
+        raise ConfigError(
+            f"the upload-url of '{stage}' is on Azure Artifacts but names no feed: "
+            "use https://pkgs.dev.azure.com/ORG/PROJECT/_packaging/FEED/pypi/upload/"
+        )
+    at = path.index("_packaging")
+    scope = path[:at][1:] if (parts.hostname or "") == "pkgs.dev.azure.com" else path[:at]
+    return "/".join([*scope, path[at + 1]])
+
+
+def _ci_stages(cfg: Config, for_ci: bool) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """The stages a CI releases to (the runner's own `local` folder is none of them), the Azure
+    Artifacts feeds among them, and each stage's upload host. A task runner on a laptop keeps `local`."""
     stages = tuple(s for s in cfg.stages if s != "local" or not for_ci)
     if not stages:
         raise UsageError(
             "the release stages are only 'local' (a folder on the CI runner): set stages = "
             '["testpypi", "pypi"] (or your repositories) in the configuration first'
         )
-    feeds = tuple(
-        s for s in stages if (urlsplit(cfg.repository(s).upload_url).hostname or "").endswith(AZURE_HOSTS)
-    )
-    return stages, feeds
+    hosts = tuple(urlsplit(cfg.repository(s).upload_url).hostname or "" for s in stages)
+    feeds = tuple(s for s, h in zip(stages, hosts, strict=True) if h.endswith(AZURE_HOSTS))
+    return stages, feeds, hosts
 
 
 def pythons_for(requires: str | None) -> tuple[str, ...]:
@@ -191,8 +261,10 @@ def read(root: Path, trigger: list[str] | None, *, for_ci: bool = True) -> Conte
         repo = layout.load(root)
         cfg = settings.load(repo, os.environ)
         requires = Meta.requires_python  # assembled packages declare this unless [packages.NAME] says more
-        stages, feeds = _ci_stages(cfg, for_ci)
+        stages, feeds, hosts = _ci_stages(cfg, for_ci)
         return Context(
+            hosts=hosts,
+            feed_ids=tuple(feed_id(f, cfg.repository(f).upload_url) for f in feeds),
             name=root.name,
             packaging_repo=True,
             tag_pattern=cfg.tag,
@@ -201,6 +273,7 @@ def read(root: Path, trigger: list[str] | None, *, for_ci: bool = True) -> Conte
             pythons=pythons_for(requires),
             ruff=_has_ruff(root, {}),
             trigger=Trigger.parse(trigger, packaging_repo=True),
+            install=choose(repo.table.get("ci"), "[ci] of shipyard.toml", writer_version()),
         )
     pyproject = config.read_pyproject(root)
     cfg = config.load(root, environ=os.environ, pyproject=pyproject)
@@ -209,8 +282,10 @@ def read(root: Path, trigger: list[str] | None, *, for_ci: bool = True) -> Conte
     if not isinstance(name, str) or not name:
         raise ConfigError(f"{root / 'pyproject.toml'} has no [project] name: the pipeline needs one")
     declared = project.get("requires-python") if isinstance(project, dict) else None
-    stages, feeds = _ci_stages(cfg, for_ci)
+    stages, feeds, hosts = _ci_stages(cfg, for_ci)
     return Context(
+        hosts=hosts,
+        feed_ids=tuple(feed_id(f, cfg.repository(f).upload_url) for f in feeds),
         name=name,
         packaging_repo=False,
         tag_pattern=cfg.tag,
@@ -219,4 +294,12 @@ def read(root: Path, trigger: list[str] | None, *, for_ci: bool = True) -> Conte
         pythons=pythons_for(declared if isinstance(declared, str) else None),
         ruff=_has_ruff(root, pyproject),
         trigger=Trigger.parse(trigger, packaging_repo=False),
+        install=choose(_ci_table(pyproject), "[tool.shipyard.ci]", writer_version()),
+        compiled=is_compiled(root, pyproject),
     )
+
+
+def _ci_table(pyproject: dict[str, object]) -> object:
+    tool = pyproject.get("tool")
+    shipyard = tool.get("shipyard") if isinstance(tool, dict) else None
+    return shipyard.get("ci") if isinstance(shipyard, dict) else None

@@ -54,9 +54,18 @@ def flow_list(values: Iterable[object]) -> str:
     return "[" + ", ".join(json.dumps(v) for v in values) + "]"
 
 
+def fallback(names: Iterable[str]) -> str:
+    """`${A:-${B:-}}`: the first of these variables that is set and not empty, in shell."""
+    names = list(names)
+    return "".join("${" + n + ":-" for n in names) + "}" * len(names)
+
+
+_ENV.filters["fallback"] = fallback
+_ENV.filters["azure_token"] = lambda stage: f"SHIPYARD_{stage.upper().replace('-', '_')}_TOKEN"
 _ENV.filters["q"] = quoted
 _ENV.filters["y"] = scalar
 _ENV.filters["flow"] = flow_list
+_ENV.filters["format_secret"] = "secrets.{}".format
 
 
 def render(template: str, **values: object) -> str:

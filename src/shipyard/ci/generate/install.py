@@ -1,0 +1,64 @@
+"""What a generated pipeline installs as shipyard: the exact release that wrote the file, or the
+project's `[tool.shipyard.ci] install` (shipyard.toml: `[ci] install`), such as a URL pinned to a
+commit. An unpinned install would let a later release, or a name taken over on the index, run in
+jobs that hold publishing credentials."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from importlib import metadata
+
+from packaging.version import InvalidVersion, Version
+
+from shipyard.errors import ConfigError
+
+DIST = "shipyard-release"
+# a requirement, a URL or a path: no quotes, spaces, `$` or braces, so that no CI expands or splits it
+_SAFE = re.compile(r"[A-Za-z0-9._@+:/=<>!~,#%-]+(\s*@\s*[A-Za-z0-9._@+:/=#%-]+)?")
+
+
+@dataclass(frozen=True)
+class Install:
+    requirement: str  # what pip installs
+    note: str  # a comment for the generated file: where the requirement comes from
+
+
+def writer_version() -> str:
+    """The version of the shipyard running now (its installed distribution)."""
+    try:
+        return metadata.version(DIST)
+    except metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+def choose(table: object, where: str, version: str) -> Install:
+    """The requirement from the `ci` table at `where` if it names one, else `shipyard-release==version`
+    when `version` is a release on an index (not a dev or local build), else the unpinned name."""
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f'{where} must be a table (install = "...")')
+    table = table or {}
+    unknown = sorted(set(table) - {"install"})
+    if unknown:
+        raise ConfigError(f"unknown key '{unknown[0]}' in {where} (known: install)")
+    given = table.get("install")
+    if given is not None:
+        if not isinstance(given, str) or not _SAFE.fullmatch(given.strip()):
+            raise ConfigError(
+                f"install in {where} must be one requirement, URL or path for pip, without quotes, "
+                f"spaces, '$' or braces, such as \"{DIST} @ git+https://host/repo@COMMIT\""
+            )
+        return Install(given.strip(), f"install in {where}")
+    try:
+        parsed = Version(version)
+    except InvalidVersion:
+        parsed = None
+    if parsed is None or parsed.is_devrelease or parsed.local:
+        return Install(
+            DIST,
+            f"unpinned: shipyard {version} wrote this file, a build that is on no index; "
+            f'pin it with install = "..." in {where}',
+        )
+    return Install(
+        f"{DIST}=={parsed}", f"the shipyard that wrote this file (set install in {where} to change it)"
+    )
