@@ -174,6 +174,13 @@ def latin1(rel: str, old: str, new: str) -> Setup:
     return setup
 
 
+def raw(rel: str, data: bytes) -> Setup:
+    def setup(root: Path) -> None:
+        (root / rel).write_bytes(data)
+
+    return setup
+
+
 def folder(rel: str) -> Setup:
     """`rel` becomes an (empty) folder, whatever it was."""
 
@@ -392,6 +399,9 @@ CASES = [
          env={"SHIPYARD_STAGING_TOKEN": "pypi-AgEIcHlwaS5vcmcCJGV4cGlyZWQtdG9rZW4tZm9yLWJhZC1pbnB1dC10ZXN0cw"}),  # shipyard: fake-token
     Case("dotenv-tracked", (*PUBLISH, "staging"), 2, ".env is tracked by git", "git rm --cached",
          both(write(".env", "SHIPYARD_STAGING_TOKEN=x\n"), track(".env")),
+         env={"SHIPYARD_STAGING_USERNAME": "", "SHIPYARD_STAGING_PASSWORD": ""}),
+    Case("dotenv-not-utf8", (*PUBLISH, "staging"), 2, ".env is not UTF-8 text", "save it as UTF-8",
+         raw(".env", "# Zugangsdaten f\u00fcr staging\nSHIPYARD_STAGING_TOKEN=x\n".encode("latin-1")),
          env={"SHIPYARD_STAGING_USERNAME": "", "SHIPYARD_STAGING_PASSWORD": ""}),
     Case("pypirc-malformed", (*PUBLISH, "staging"), 2, "cannot be parsed", "fix or remove",
          write("../pypirc", "[staging\npassword"),
