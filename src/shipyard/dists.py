@@ -136,10 +136,12 @@ def metadata_problems(dist: Dist) -> list[str]:
     never uploaded); empty when it is valid."""
     try:
         Metadata.from_email(dist.metadata_text, validate=True)
+    except UsageError as exc:  # no metadata file at all: a problem of the dist, as junk in one is
+        return [f"unreadable metadata ({exc.message}): build it again with its PEP 517 backend"]
     except ExceptionGroup as group:
         return [f"invalid metadata: {exc}" for exc in group.exceptions]
     except ValueError as exc:
-        return [f"unreadable metadata: {exc}"]
+        return [f"unreadable metadata ({exc}): build it again with its PEP 517 backend"]
     return []
 
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import hostile
 from tests.helpers.indexes import TestIndex, start_pypiserver
 from tests.helpers.projects import Run, ShipyardCLI, git, make_project
 
@@ -279,6 +280,22 @@ def track(rel: str) -> Setup:
     return setup
 
 
+def hostile_sdist(kind: str) -> Setup:
+    """bad/tiny_pkg-1.0.0.tar.gz: the real build's sdist made hostile (tests/helpers/hostile.py)."""
+
+    def setup(root: Path) -> None:
+        hostile.sdist(root / "dist" / "tiny_pkg-1.0.0.tar.gz", root / "bad", kind)
+
+    return setup
+
+
+def hostile_wheel(member: str) -> Setup:
+    def setup(root: Path) -> None:
+        hostile.wheel(root / "dist" / "tiny_pkg-1.0.0-py3-none-any.whl", root / "bad", member)
+
+    return setup
+
+
 def remove(rel: str) -> Setup:
     return lambda root: shutil.rmtree(root / rel)
 
@@ -289,6 +306,7 @@ DRY = ("publish", "--to", "staging", "--dry-run")
 RELEASE = ("release", "--no-test-install", "--no-verify-install")
 RELEASE_DRY = ("release", "--dry-run", "--no-test-install")
 PR = "packrepo"
+BAD_SDIST = "bad/tiny_pkg-1.0.0.tar.gz"
 
 # fmt: off
 CASES = [
@@ -372,6 +390,22 @@ CASES = [
     Case("no-build-yet", (*PUBLISH, "staging"), 2, "no build", "shipyard build", remove("dist")),
     Case("file-not-found", (*PUBLISH, "staging", "nope-1.0.whl"), 2, "nope-1.0.whl", ""),
     Case("file-not-a-dist", (*PUBLISH, "staging", "README.md"), 2, "README.md", "wheel"),
+    # ---- files named to publish pass the checks a release's own pass (issue 12, point 14)
+    Case("publish-sdist-climbs-out", (*PUBLISH, "staging", BAD_SDIST), 1, "a member outside the folder it unpacks into (tiny_pkg-1.0.0/../../escaped.txt)",
+         "build it again", hostile_sdist("climbs-out")),
+    Case("publish-sdist-absolute-member", (*PUBLISH, "staging", BAD_SDIST), 1, "outside the folder it unpacks into (/tmp/shipyard-escaped.txt)",
+         "build it again", hostile_sdist("absolute")),
+    Case("publish-sdist-link-to-shadow", (*PUBLISH, "staging", BAD_SDIST), 1, "a link out of the archive (tiny_pkg-1.0.0/shadow -> /etc/shadow)",
+         "build it again", hostile_sdist("link")),
+    Case("publish-sdist-carries-pypirc", (*PUBLISH, "staging", BAD_SDIST), 1, "contains a .pypirc (index credentials)", "rotate",
+         hostile_sdist("pypirc")),
+    Case("publish-sdist-junk-metadata", (*PUBLISH, "staging", BAD_SDIST), 1, "unreadable metadata", "build it again",
+         hostile_sdist("junk-metadata")),
+    Case("publish-wheel-climbs-out", (*PUBLISH, "staging", "bad/tiny_pkg-1.0.0-py3-none-any.whl"), 1,
+         "outside the folder it unpacks into (../../escaped.py)", "build it again", hostile_wheel("../../escaped.py")),
+    Case("check-sdist-climbs-out", ("check", BAD_SDIST), 1, "a member outside the folder", "build it again", hostile_sdist("climbs-out")),
+    Case("check-sdist-link-to-shadow", ("check", BAD_SDIST), 1, "-> /etc/shadow", "build it again", hostile_sdist("link")),
+    Case("check-sdist-junk-metadata", ("check", BAD_SDIST), 1, "unreadable metadata", "build it again", hostile_sdist("junk-metadata")),
     # ---- packaging-repository modules
     Case("module-syntax-error", ("assemble", "broken", "--version", "1.0.0"), 2, "modules/broken.py:3: does not parse", "",
          write("modules/broken.py", '"""Broken."""\n\ndef f(:\n    pass\n'), project=PR),

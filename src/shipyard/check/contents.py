@@ -18,7 +18,6 @@ from collections.abc import Iterator, Sequence
 from typing import IO
 
 from shipyard.dists import Dist
-from shipyard.errors import CheckError
 
 MAX_SCAN = 5_000_000  # bytes of one member scanned for tokens: past that it is data, not config
 ALLOW_LINE = b"shipyard: fake-token"  # doctor's marker: a line that holds a documented fake token
@@ -120,12 +119,3 @@ def _members(dist: Dist) -> Iterator[tuple[str, IO[bytes]]]:
                     yield name, content
             elif name:  # a folder, link or device: only its name can say what it is
                 yield name, io.BytesIO()
-
-
-def refuse(dists: Sequence[Dist], allow: Sequence[str] = ()) -> None:
-    """CheckError (one line, the rest in its detail) if any dist carries a credential: what
-    `publish FILE...` runs on files it did not build, before anything is uploaded."""
-    found = [line for dist in dists for line in problems(dist, allow)]
-    if found:
-        more = f" (and {len(found) - 1} more: --verbose lists them)" if len(found) > 1 else ""
-        raise CheckError(found[0] + more, detail="\n".join(found))

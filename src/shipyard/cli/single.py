@@ -76,7 +76,7 @@ def cmd_test_install(args: argparse.Namespace, out: Renderer) -> int:
 def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
     import contextlib
 
-    from shipyard.check import contents
+    from shipyard.check.check import check
     from shipyard.dists import release_of
     from shipyard.index import credentials
     from shipyard.index.open import open_index
@@ -91,7 +91,8 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
     credentials.warn_if_short(repo, cred, out)
     index = open_index(repo, cred, cfg.network)
     dists = dists_of(args, cfg)
-    contents.refuse(dists, cfg.allow_files)  # files named here were never checked: nothing leaks
+    # files named here were never checked: the same checks as a release's own, before any upload
+    check(dists, public=repo.public, allow_files=cfg.allow_files, emit=out, whole=False)
     with contextlib.nullcontext() if args.dry_run else locked(args, cfg, "publish", out):
         served = refuse_lower(*release_of(dists), [index], allow=cfg.allow_lower, emit=out)
         outcomes = publish(
