@@ -11,6 +11,7 @@ test_credentials.py (11) and test_packrepo.py (5); this table holds the command-
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 import sys
@@ -23,12 +24,14 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import hostile
+from tests.helpers.confined import confined
 from tests.helpers.indexes import TestIndex, start_pypiserver
 from tests.helpers.projects import Run, ShipyardCLI, git, make_project
 
 pytestmark = pytest.mark.integration
 
 Setup = Callable[[Path], None]
+Confine = Callable[[Path], Callable[[list[str]], list[str]]]
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Case:
     project: str = "single"  # "single", "packrepo" or "empty"
     commit: bool = True  # commit the setup's changes (else the tree stays dirty)
     builds: bool = False  # got as far as a build: its files in dist/ (ignored by git) may change
+    confine: Confine | None = None  # a full disk or a read-only folder (tests/helpers/confined.py)
 
 
 # ---------------------------------------------------------------- servers that are not (good) indexes
@@ -296,6 +300,19 @@ def hostile_wheel(member: str) -> Setup:
     return setup
 
 
+def disk_full(rel: str, kib: int) -> Confine:
+    """`rel` is an empty tmpfs of `kib` KiB for the command: the disk fills up there."""
+    return lambda root: functools.partial(confined, full={root / rel: kib})
+
+
+def read_only(rel: str) -> Confine:
+    return lambda root: functools.partial(confined, read_only=[root / rel])
+
+
+def mkdir(rel: str) -> Setup:
+    return lambda root: (root / rel).mkdir(parents=True, exist_ok=True)
+
+
 def remove(rel: str) -> Setup:
     return lambda root: shutil.rmtree(root / rel)
 
@@ -406,6 +423,14 @@ CASES = [
     Case("check-sdist-climbs-out", ("check", BAD_SDIST), 1, "a member outside the folder", "build it again", hostile_sdist("climbs-out")),
     Case("check-sdist-link-to-shadow", ("check", BAD_SDIST), 1, "-> /etc/shadow", "build it again", hostile_sdist("link")),
     Case("check-sdist-junk-metadata", ("check", BAD_SDIST), 1, "unreadable metadata", "build it again", hostile_sdist("junk-metadata")),
+    # ---- a full disk, a read-only folder: real ENOSPC and EROFS in the command's mount namespace
+    Case("build-disk-full", ("build",), 1, "No space left on device", "free some space", confine=disk_full("dist", 4), builds=True),
+    Case("local-index-disk-full", (*PUBLISH, "local"), 1, ".shipyard/index/", "nothing was left half written",
+         confine=disk_full(".shipyard/index", 8)),
+    Case("state-read-only", RELEASE, 2, "(Read-only file system), where shipyard records what each stage", "nothing was uploaded",
+         mkdir(".shipyard/state"), confine=read_only(".shipyard/state"), builds=True),
+    Case("project-read-only-publish", (*PUBLISH, "staging"), 2, "where shipyard records the audit log", "nothing was uploaded",
+         confine=read_only(".")),
     # ---- packaging-repository modules
     Case("module-syntax-error", ("assemble", "broken", "--version", "1.0.0"), 2, "modules/broken.py:3: does not parse", "",
          write("modules/broken.py", '"""Broken."""\n\ndef f(:\n    pass\n'), project=PR),
@@ -516,7 +541,8 @@ def test_bad_input_is_one_line_and_changes_nothing(
     before, files_before = snapshot(root), served(index)
     args = case.args if "-C" in case.args else (*case.args, "-C", str(root))
     try:
-        run: Run = shipyard(*args, env={**CREDS, **case.env}, cwd=root)
+        wrap = case.confine(root) if case.confine else None
+        run: Run = shipyard(*args, env={**CREDS, **case.env}, cwd=root, wrap=wrap)
     finally:  # a case that uploads despite the bar must not change the next case's index
         uploaded = served(index)
         for name, _ in set(uploaded) - set(files_before):

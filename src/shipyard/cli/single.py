@@ -93,6 +93,9 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
     dists = dists_of(args, cfg)
     # files named here were never checked: the same checks as a release's own, before any upload
     check(dists, public=repo.public, allow_files=cfg.allow_files, emit=out, whole=False)
+    audit = AuditLog.at(cfg.root, os.environ)
+    if not args.dry_run:
+        audit.writable()
     with contextlib.nullcontext() if args.dry_run else locked(args, cfg, "publish", out):
         served = refuse_lower(*release_of(dists), [index], allow=cfg.allow_lower, emit=out)
         outcomes = publish(
@@ -100,7 +103,7 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
             index,
             dry_run=args.dry_run,
             allow_unverified=cfg.allow_unverified,
-            audit=AuditLog.at(cfg.root, os.environ),
+            audit=audit,
             emit=out,
             served=served.get(repo.name),
         )
