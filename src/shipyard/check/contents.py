@@ -53,7 +53,8 @@ def problems(dist: Dist, allow: Sequence[str] = ()) -> list[str]:
     for name, read in _members(dist):
         parts = name.split("/")
         if hit := next((p for p in parts if p in _NEVER), None):
-            never.setdefault(hit, name)
+            if not (parts[-1] == ".git" and _gitlink(read)):
+                never.setdefault(hit, name)
             continue
         if allowed(name, allow):
             continue
@@ -71,6 +72,13 @@ def problems(dist: Dist, allow: Sequence[str] = ()) -> list[str]:
             "or to the build backend's excludes, then build again",
         )
     return found
+
+
+def _gitlink(read: IO[bytes]) -> bool:
+    """Whether a `.git` file is a submodule's pointer (`gitdir: ../.git/modules/x`, some 40 bytes,
+    which setuptools' `graft` packs): a path, not a repository, and nothing to leak."""
+    data = read.read(1025)
+    return len(data) <= 1024 and data.startswith(b"gitdir: ") and data.count(b"\n") <= 1
 
 
 def _named(parts: list[str]) -> tuple[str, str] | None:
