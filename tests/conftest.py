@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -41,12 +41,19 @@ def home(tmp_path: Path) -> Path:
 def shipyard(home: Path) -> ShipyardCLI:
     """Run the real `shipyard` command (python -m shipyard) with a controlled environment."""
 
-    def run(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Run:
+    def run(
+        *args: str,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        wrap: Callable[[list[str]], list[str]] | None = None,
+    ) -> Run:
+        """`wrap`: the command line made into another (tests.helpers.confined: a full disk...)."""
         full = command_env(home)
         full.update(SHIPYARD_RETRY_DELAY="0.05")  # transient faults retried fast (tests may override)
         full.update(env or {})
+        cmd = [sys.executable, "-m", "shipyard", *args]
         proc = subprocess.run(
-            [sys.executable, "-m", "shipyard", *args],
+            wrap(cmd) if wrap else cmd,
             env=full,
             cwd=cwd,
             stdin=subprocess.DEVNULL,  # no terminal: a missing credential fails at once, never prompts

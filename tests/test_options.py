@@ -34,6 +34,7 @@ SAMPLES: dict[Kind, tuple[object, str, str]] = {
     Kind.OPTIONAL_PATH: ("a.md", "b.md", "c.md"),
     Kind.PROJECT_FILE: ("a.md", "b.md", "c.md"),
     Kind.PATTERNS: (["a.pem", "tests/*.key"], "b", "c,a"),
+    Kind.ASSIGNMENTS: (["docs/conf.py:release", "m.py:VERSION"], "a.py:V", "b.py:X,c/d.py:Y"),
 }
 
 
@@ -57,6 +58,9 @@ def expected(option: Option, raw: object) -> object:
         return int(str(raw))
     if option.kind in (Kind.STAGES, Kind.PATTERNS):
         return tuple(raw) if isinstance(raw, list | tuple) else tuple(str(raw).split(","))
+    if option.kind is Kind.ASSIGNMENTS:
+        items = raw if isinstance(raw, list | tuple) else str(raw).split(",")
+        return tuple(tuple(str(i).split(":")) for i in items)
     if option.kind in (Kind.OPTIONAL_PATH, Kind.PROJECT_FILE) and raw == "":
         return None
     if option.kind in (Kind.PATH, Kind.OPTIONAL_PATH, Kind.PROJECT_FILE):

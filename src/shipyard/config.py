@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import posixpath
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -64,6 +65,7 @@ class Config:
     commit_parser: str
     major_on_zero: bool
     changelog: Path | None
+    version_files: tuple[tuple[str, str], ...]  # (path inside the project, assigned name)
     remote: str
     lock_timeout: float
     network: Network
@@ -110,6 +112,25 @@ def _as_patterns(option: str, value: object) -> tuple[str, ...]:
     if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
         raise ConfigError(f"option '{option}' must be a list of paths or globs inside a dist")
     return tuple(i.strip().lstrip("/") for i in items if i.strip())
+
+
+def _as_assignments(option: str, value: object) -> tuple[tuple[str, str], ...]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise ConfigError(f"option '{option}' must be a list of PATH:NAME (\"docs/conf.py:release\")")
+    found = []
+    for item in (i.strip() for i in items if i.strip()):
+        path, _, name = item.rpartition(":")
+        if not path or not name.isidentifier():
+            raise ConfigError(
+                f"option '{option}': {item!r} is not PATH:NAME (a file and the name assigned in it, "
+                '"docs/conf.py:release")'
+            )
+        normal = posixpath.normpath(path.replace("\\", "/"))
+        if normal.startswith(("/", "../")) or normal == ".." or PureWindowsPath(path).drive:
+            raise ConfigError(f"option '{option}': {path!r} must be a file inside the project")
+        found.append((normal, name))
+    return tuple(found)
 
 
 def _as_tag(option: str, value: object) -> str:
@@ -179,6 +200,7 @@ _PARSERS: dict[Kind, Callable[[str, object], object]] = {
     Kind.STAGES: _as_stages,
     Kind.TAG: _as_tag,
     Kind.PATTERNS: _as_patterns,
+    Kind.ASSIGNMENTS: _as_assignments,
 }
 REPOSITORY_KEYS = frozenset({"upload-url", "simple-url", "public", "auth", "oidc-url", "cert", "client-cert"})
 

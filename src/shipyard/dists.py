@@ -12,7 +12,6 @@ import contextlib
 import functools
 import hashlib
 import json
-import os
 import tarfile
 import zipfile
 from collections.abc import Iterable
@@ -30,6 +29,7 @@ from packaging.utils import (
 )
 
 from shipyard.errors import UsageError
+from shipyard.tools import atomic
 
 MANIFEST = ".shipyard-build.json"
 _CHUNK = 1 << 20
@@ -136,10 +136,12 @@ def metadata_problems(dist: Dist) -> list[str]:
     never uploaded); empty when it is valid."""
     try:
         Metadata.from_email(dist.metadata_text, validate=True)
+    except UsageError as exc:  # no metadata file at all: a problem of the dist, as junk in one is
+        return [f"unreadable metadata ({exc.message}): build it again with its PEP 517 backend"]
     except ExceptionGroup as group:
         return [f"invalid metadata: {exc}" for exc in group.exceptions]
     except ValueError as exc:
-        return [f"unreadable metadata: {exc}"]
+        return [f"unreadable metadata ({exc}): build it again with its PEP 517 backend"]
     return []
 
 
@@ -188,9 +190,7 @@ def write_manifest(dist_dir: Path, dists: Iterable[Dist]) -> Path:
     """Record which files the last build made (atomically: a crash leaves the old manifest)."""
     path = dist_dir / MANIFEST
     entries = [{"filename": d.filename, "sha256": d.sha256} for d in dists]
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"files": entries}, indent=2) + "\n")
-    os.replace(tmp, path)
+    atomic.write_text(path, json.dumps({"files": entries}, indent=2) + "\n")
     return path
 
 

@@ -82,6 +82,10 @@ class VerifyError(StepFailed):
     pass
 
 
+class WriteError(StepFailed):
+    """A file shipyard writes could not be written (disk full, file too large, read-only)."""
+
+
 class NothingToRelease(ShipyardError):
     exit_code = EXIT_NOTHING
 

@@ -31,6 +31,7 @@ class Kind(enum.Enum):
     OPTIONAL_PATH = enum.auto()  # relative to the project root; "" or false for none
     PROJECT_FILE = enum.auto()  # an OPTIONAL_PATH that a release writes and commits: inside the project
     PATTERNS = enum.auto()  # paths or globs (a list, or comma-separated); none by default
+    ASSIGNMENTS = enum.auto()  # PATH:NAME, each a file inside the project (a list, or comma-separated)
 
 
 class Option(NamedTuple):
@@ -148,6 +149,13 @@ OPTIONS: dict[str, Option] = {
             Kind.PROJECT_FILE,
             "CHANGELOG.md",
             'the changelog release --bump updates; "" for none',
+        ),
+        Option(
+            "version-files",
+            Kind.ASSIGNMENTS,
+            (),
+            'more files holding the version, as PATH:NAME ("docs/conf.py:release"): a release '
+            'writes its version into their NAME = "..."',
         ),
         Option("remote", Kind.TEXT, "origin", "where release --push pushes"),
         # faults: transient failures are retried with backoff and jitter, within these bounds

@@ -5,6 +5,7 @@ false alarm pass (issue 12, point 2). Real hatchling and setuptools builds, a re
 from __future__ import annotations
 
 import json
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -154,3 +155,38 @@ def test_release_and_publish_upload_nothing_that_carries_a_credential(
     assert "hunter2" not in run.text
     assert fresh_pypiserver.served_files("tiny-pkg") == {}
     assert not (root / ".shipyard" / "audit.jsonl").exists()
+
+
+def test_a_submodule_gitlink_file_is_no_git_repository(shipyard: ShipyardCLI, tmp_path: Path) -> None:
+    """setuptools' `graft` packs a submodule's `.git` FILE (`gitdir: ...`, some 40 bytes) but never
+    a `.git` folder: the pointer holds a path, not a repository (issue 13, point 16)."""
+    vendored = tmp_path / "vendored"
+    vendored.mkdir()
+    git(vendored, "init", "-q")
+    (vendored / "data.py").write_text("X = 1\n")
+    git(vendored, "add", "-A")
+    git(vendored, "commit", "-qm", "vendored")
+    root = make_project(tmp_path / "proj", with_tests=False, backend="setuptools")
+    git(
+        root,
+        "-c",
+        "protocol.file.allow=always",
+        "submodule",
+        "add",
+        "-q",
+        str(vendored),
+        "src/tiny_pkg/vendored",
+    )
+    (root / "MANIFEST.in").write_text("graft src\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "a submodule")
+    assert (root / "src/tiny_pkg/vendored/.git").read_bytes().startswith(b"gitdir: ")
+    code, errors, _ = _check(shipyard, root)
+    assert code == 0 and errors == "", errors
+    with tarfile.open(next((root / "dist").glob("*.tar.gz"))) as sdist:
+        assert "tiny_pkg-1.0.0/src/tiny_pkg/vendored/.git" in sdist.getnames()  # packed, and let pass
+
+    # a .git file that is no pointer (a repository's config copied in) is still refused
+    (root / "src/tiny_pkg/vendored/.git").write_text("[core]\n\trepositoryformatversion = 0\n")
+    code, errors, _ = _check(shipyard, root)
+    assert code == 1 and "contains a git repository (src/tiny_pkg/vendored/.git)" in errors, errors

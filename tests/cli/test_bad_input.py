@@ -11,6 +11,7 @@ test_credentials.py (11) and test_packrepo.py (5); this table holds the command-
 
 from __future__ import annotations
 
+import functools
 import shutil
 import subprocess
 import sys
@@ -23,12 +24,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import hostile
+from tests.helpers.confined import confined
 from tests.helpers.indexes import TestIndex, start_pypiserver
 from tests.helpers.projects import Run, ShipyardCLI, git, make_project
 
 pytestmark = pytest.mark.integration
 
 Setup = Callable[[Path], None]
+Confine = Callable[[Path], Callable[[list[str]], list[str]]]
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,7 @@ class Case:
     project: str = "single"  # "single", "packrepo" or "empty"
     commit: bool = True  # commit the setup's changes (else the tree stays dirty)
     builds: bool = False  # got as far as a build: its files in dist/ (ignored by git) may change
+    confine: Confine | None = None  # a full disk or a read-only folder (tests/helpers/confined.py)
 
 
 # ---------------------------------------------------------------- servers that are not (good) indexes
@@ -193,6 +198,13 @@ def latin1(rel: str, old: str, new: str) -> Setup:
     return setup
 
 
+def raw(rel: str, data: bytes) -> Setup:
+    def setup(root: Path) -> None:
+        (root / rel).write_bytes(data)
+
+    return setup
+
+
 def folder(rel: str) -> Setup:
     """`rel` becomes an (empty) folder, whatever it was."""
 
@@ -291,6 +303,35 @@ def track(rel: str) -> Setup:
     return setup
 
 
+def hostile_sdist(kind: str) -> Setup:
+    """bad/tiny_pkg-1.0.0.tar.gz: the real build's sdist made hostile (tests/helpers/hostile.py)."""
+
+    def setup(root: Path) -> None:
+        hostile.sdist(root / "dist" / "tiny_pkg-1.0.0.tar.gz", root / "bad", kind)
+
+    return setup
+
+
+def hostile_wheel(member: str) -> Setup:
+    def setup(root: Path) -> None:
+        hostile.wheel(root / "dist" / "tiny_pkg-1.0.0-py3-none-any.whl", root / "bad", member)
+
+    return setup
+
+
+def disk_full(rel: str, kib: int) -> Confine:
+    """`rel` is an empty tmpfs of `kib` KiB for the command: the disk fills up there."""
+    return lambda root: functools.partial(confined, full={root / rel: kib})
+
+
+def read_only(rel: str) -> Confine:
+    return lambda root: functools.partial(confined, read_only=[root / rel])
+
+
+def mkdir(rel: str) -> Setup:
+    return lambda root: (root / rel).mkdir(parents=True, exist_ok=True)
+
+
 def remove(rel: str) -> Setup:
     return lambda root: shutil.rmtree(root / rel)
 
@@ -301,6 +342,7 @@ DRY = ("publish", "--to", "staging", "--dry-run")
 RELEASE = ("release", "--no-test-install", "--no-verify-install")
 RELEASE_DRY = ("release", "--dry-run", "--no-test-install")
 PR = "packrepo"
+BAD_SDIST = "bad/tiny_pkg-1.0.0.tar.gz"
 
 # fmt: off
 CASES = [
@@ -371,6 +413,15 @@ CASES = [
          tool_key('version-source = "project"')),
     Case("pre-kind", (*RELEASE, "--bump", "--pre", "banana"), 2, "banana", "a, b, rc or dev"),
     Case("bad-paa-bracket", (*RELEASE, "--bump"), 2, "[tiny-pkg][x.y]", "--bump",          both(tag("v1.0.0"), write("src/tiny_pkg/more.py", "Y = 2\n"), commit_message("[tiny-pkg][x.y] note"))),
+    Case("version-files-not-path-name", ("release", "--bump", "--dry-run"), 2, "'release' is not PATH:NAME", "docs/conf.py:release",
+         tool_key('version-files = ["release"]')),
+    Case("version-files-outside", ("release", "--bump", "--dry-run"), 2, "'../docs/conf.py' must be a file inside the project", "",
+         tool_key('version-files = ["../docs/conf.py:release"]')),
+    Case("version-files-missing-file", (*RELEASE, "--bump"), 2, "docs/conf.py does not exist", "fix the entry",
+         both(tool_key('version-files = ["docs/conf.py:release"]'), tag("v1.0.0"), write("src/tiny_pkg/more.py", "Y = 2\n"), commit_message("fix: more"))),
+    Case("version-files-missing-name", (*RELEASE, "--bump"), 2, 'docs/conf.py holds no release = "..."', "fix the entry",
+         both(tool_key('version-files = ["docs/conf.py:release"]'), write("docs/conf.py", "release = get_version()\n"), tag("v1.0.0"),
+              write("src/tiny_pkg/more.py", "Y = 2\n"), commit_message("fix: more"))),
     Case("dirty-tree", (*RELEASE, "--bump", "patch"), 2, "uncommitted", "--allow-dirty",
          write("src/tiny_pkg/extra.py", "X = 1\n"), commit=False),
     # ---- project metadata
@@ -384,6 +435,30 @@ CASES = [
     Case("no-build-yet", (*PUBLISH, "staging"), 2, "no build", "shipyard build", remove("dist")),
     Case("file-not-found", (*PUBLISH, "staging", "nope-1.0.whl"), 2, "nope-1.0.whl", ""),
     Case("file-not-a-dist", (*PUBLISH, "staging", "README.md"), 2, "README.md", "wheel"),
+    # ---- files named to publish pass the checks a release's own pass (issue 12, point 14)
+    Case("publish-sdist-climbs-out", (*PUBLISH, "staging", BAD_SDIST), 1, "a member outside the folder it unpacks into (tiny_pkg-1.0.0/../../escaped.txt)",
+         "build it again", hostile_sdist("climbs-out")),
+    Case("publish-sdist-absolute-member", (*PUBLISH, "staging", BAD_SDIST), 1, "outside the folder it unpacks into (/tmp/shipyard-escaped.txt)",
+         "build it again", hostile_sdist("absolute")),
+    Case("publish-sdist-link-to-shadow", (*PUBLISH, "staging", BAD_SDIST), 1, "a link out of the archive (tiny_pkg-1.0.0/shadow -> /etc/shadow)",
+         "build it again", hostile_sdist("link")),
+    Case("publish-sdist-carries-pypirc", (*PUBLISH, "staging", BAD_SDIST), 1, "contains a .pypirc (index credentials)", "rotate",
+         hostile_sdist("pypirc")),
+    Case("publish-sdist-junk-metadata", (*PUBLISH, "staging", BAD_SDIST), 1, "unreadable metadata", "build it again",
+         hostile_sdist("junk-metadata")),
+    Case("publish-wheel-climbs-out", (*PUBLISH, "staging", "bad/tiny_pkg-1.0.0-py3-none-any.whl"), 1,
+         "outside the folder it unpacks into (../../escaped.py)", "build it again", hostile_wheel("../../escaped.py")),
+    Case("check-sdist-climbs-out", ("check", BAD_SDIST), 1, "a member outside the folder", "build it again", hostile_sdist("climbs-out")),
+    Case("check-sdist-link-to-shadow", ("check", BAD_SDIST), 1, "-> /etc/shadow", "build it again", hostile_sdist("link")),
+    Case("check-sdist-junk-metadata", ("check", BAD_SDIST), 1, "unreadable metadata", "build it again", hostile_sdist("junk-metadata")),
+    # ---- a full disk, a read-only folder: real ENOSPC and EROFS in the command's mount namespace
+    Case("build-disk-full", ("build",), 1, "No space left on device", "free some space", confine=disk_full("dist", 4), builds=True),
+    Case("local-index-disk-full", (*PUBLISH, "local"), 1, ".shipyard/index/", "nothing was left half written",
+         confine=disk_full(".shipyard/index", 8)),
+    Case("state-read-only", RELEASE, 2, "(Read-only file system), where shipyard records what each stage", "nothing was uploaded",
+         mkdir(".shipyard/state"), confine=read_only(".shipyard/state"), builds=True),
+    Case("project-read-only-publish", (*PUBLISH, "staging"), 2, "where shipyard records the audit log", "nothing was uploaded",
+         confine=read_only(".")),
     # ---- packaging-repository modules
     Case("module-syntax-error", ("assemble", "broken", "--version", "1.0.0"), 2, "modules/broken.py:3: does not parse", "",
          write("modules/broken.py", '"""Broken."""\n\ndef f(:\n    pass\n'), project=PR),
@@ -411,6 +486,9 @@ CASES = [
          env={"SHIPYARD_STAGING_TOKEN": "pypi-AgEIcHlwaS5vcmcCJGV4cGlyZWQtdG9rZW4tZm9yLWJhZC1pbnB1dC10ZXN0cw"}),  # shipyard: fake-token
     Case("dotenv-tracked", (*PUBLISH, "staging"), 2, ".env is tracked by git", "git rm --cached",
          both(write(".env", "SHIPYARD_STAGING_TOKEN=x\n"), track(".env")),
+         env={"SHIPYARD_STAGING_USERNAME": "", "SHIPYARD_STAGING_PASSWORD": ""}),
+    Case("dotenv-not-utf8", (*PUBLISH, "staging"), 2, ".env is not UTF-8 text", "save it as UTF-8",
+         raw(".env", "# Zugangsdaten f\u00fcr staging\nSHIPYARD_STAGING_TOKEN=x\n".encode("latin-1")),
          env={"SHIPYARD_STAGING_USERNAME": "", "SHIPYARD_STAGING_PASSWORD": ""}),
     Case("pypirc-malformed", (*PUBLISH, "staging"), 2, "cannot be parsed", "fix or remove",
          write("../pypirc", "[staging\npassword"),
@@ -509,7 +587,8 @@ def test_bad_input_is_one_line_and_changes_nothing(
     before, files_before = snapshot(root), served(index)
     args = case.args if "-C" in case.args else (*case.args, "-C", str(root))
     try:
-        run: Run = shipyard(*args, env={**CREDS, **case.env}, cwd=root)
+        wrap = case.confine(root) if case.confine else None
+        run: Run = shipyard(*args, env={**CREDS, **case.env}, cwd=root, wrap=wrap)
     finally:  # a case that uploads despite the bar must not change the next case's index
         uploaded = served(index)
         for name, _ in set(uploaded) - set(files_before):

@@ -136,3 +136,53 @@ def test_a_name_taken_by_another_project_on_the_index(
     (ours / "pyproject.toml").write_text((ours / "pyproject.toml").read_text().replace(tool, broken))
     code, findings, _ = doctor_json(shipyard, ours)
     assert code == 0 and "could not read staging" in str(findings[0]["problem"])
+
+
+POETRY = """\
+[build-system]
+requires = ["poetry-core>=1.0"]
+build-backend = "poetry.core.masonry.api"
+
+[tool.poetry]
+name = "tiny-pkg"
+version = "1.0.0"
+description = "A test package"
+authors = ["Test <test@example.invalid>"]
+readme = "README.md"
+packages = [{ include = "tiny_pkg", from = "src" }]
+"""
+DUNDER = """\
+[build-system]
+requires = ["hatchling"]
+build-backend = "hatchling.build"
+
+[project]
+name = "tiny-pkg"
+dynamic = ["version"]
+description = "A test package"
+readme = "README.md"
+
+[tool.hatch.version]
+path = "src/tiny_pkg/__init__.py"
+"""
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("declaration", [POETRY, DUNDER], ids=["poetry", "dunder-version"])
+def test_no_name_warning_right_after_shipyard_released_the_project(
+    declaration: str, shipyard: ShipyardCLI, tmp_path: Path, fresh_pypiserver: TestIndex
+) -> None:
+    """The versions that count as ours are the ones shipyard resolves (issue 13, point 16), not
+    only `[project] version`: a Poetry or a `__version__` project's own release is ours."""
+    tool = '\n[tool.shipyard]\nstages = ["staging"]\n\n' + repositories_toml(staging=fresh_pypiserver)
+    root = make_project(tmp_path / "proj", with_tests=False)
+    (root / "pyproject.toml").write_text(declaration + tool)
+    (root / ".gitignore").write_text("dist/\n.shipyard/\n.env\n.pypirc\n")
+    git(root, "commit", "-qam", "declared elsewhere")
+    run = shipyard("release", "--no-test-install", "-C", str(root), env=creds(staging=fresh_pypiserver))
+    assert run.code == 0, run.text
+    assert len(fresh_pypiserver.served_files("tiny-pkg")) == 2
+    assert git(root, "tag", "--list") == ""  # no tag to say so: only the declared version can
+
+    code, findings, _ = doctor_json(shipyard, root)
+    assert (code, findings) == (0, [])

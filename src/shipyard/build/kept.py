@@ -27,7 +27,7 @@ from pathlib import Path
 from shipyard.build.stamp import sources
 from shipyard.dists import Dist, identify, read_manifest, write_manifest
 from shipyard.errors import UsageError
-from shipyard.tools import git, workdirs
+from shipyard.tools import atomic, git, workdirs
 
 ARTIFACTS = "artifacts"
 EDITS = "edits.json"
@@ -97,9 +97,7 @@ def load(root: Path, key: str, dist_dir: Path) -> tuple[list[Dist], dict[str, by
         target = dist_dir / dist.filename
         if not (target.is_file() and target.stat().st_size == dist.size and _same(target, dist)):
             # a copy, not a link: dist/ is the user's, the kept file must stay as it was
-            tmp = dist_dir / f".{dist.filename}.{os.getpid()}.tmp"
-            shutil.copyfile(dist.path, tmp)
-            os.replace(tmp, target)
+            atomic.copy(dist.path, target)
         placed.append(identify(target, dist.sha256))
     write_manifest(dist_dir, placed)
     os.utime(entry)  # the newest used entry is the last one pruned

@@ -4,7 +4,6 @@ sdist is complete), in a fresh folder, reproducibly. The hooks are called throug
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import tarfile
 import tempfile
@@ -21,7 +20,7 @@ from shipyard.build.reproducible import normalize_sdist, source_date_epoch
 from shipyard.config import read_pyproject
 from shipyard.dists import Dist, identify, write_manifest
 from shipyard.errors import BuildError, UsageError
-from shipyard.tools import workdirs
+from shipyard.tools import atomic, workdirs
 from shipyard.tools.procenv import child_env
 from shipyard.tools.venvs import last_line
 
@@ -188,7 +187,7 @@ def build(
         dists = []
         for made in (sdist, wheel):
             target = out_dir / made.name
-            shutil.move(made, target)
+            atomic.copy(made, target)  # from /tmp, often another file system: whole or not at all
             dist = identify(target)
             dists.append(dist)
             emit(events.Event("file", f"{dist.filename}  sha256:{dist.sha256}", dist.as_json()))

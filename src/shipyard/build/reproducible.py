@@ -13,7 +13,7 @@ import os
 import tarfile
 from pathlib import Path
 
-from shipyard.tools import git
+from shipyard.tools import atomic, git
 
 SKIP_DIRS = frozenset(
     {
@@ -79,8 +79,8 @@ def normalize_sdist(path: Path, epoch: int) -> bool:
             m.mtime == epoch and not m.uid and not m.gid and not m.uname and not m.gname for m in members
         ):
             return False
-        tmp = path.with_name(path.name + ".tmp")
         with (
+            atomic.replacing(path) as tmp,
             tmp.open("wb") as raw,
             gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=epoch) as gz,
             tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as dst,
@@ -93,5 +93,4 @@ def normalize_sdist(path: Path, epoch: int) -> bool:
                     k: v for k, v in member.pax_headers.items() if k not in ("mtime", "atime", "ctime")
                 }
                 dst.addfile(member, src.extractfile(member) if member.isfile() else None)
-    os.replace(tmp, path)
     return True

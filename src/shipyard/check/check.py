@@ -13,7 +13,7 @@ from packaging.metadata import Metadata
 from packaging.utils import canonicalize_name
 
 from shipyard import events
-from shipyard.check import contents
+from shipyard.check import contents, members
 from shipyard.check.pypi import pypi_problems
 from shipyard.dists import Dist, metadata_problems
 from shipyard.errors import CheckError
@@ -68,15 +68,24 @@ def _names(dist: Dist, meta: Metadata, public: bool, report: Report) -> None:
 
 
 def check(
-    dists: list[Dist], *, public: bool, allow_files: Sequence[str] = (), emit: events.Emit = events.ignore
+    dists: list[Dist],
+    *,
+    public: bool,
+    allow_files: Sequence[str] = (),
+    emit: events.Emit = events.ignore,
+    whole: bool = True,
 ) -> Report:
-    """Check every dist; CheckError listing every problem found (warnings are only reported)."""
+    """Check every dist; CheckError listing every problem found (warnings are only reported).
+    `whole`: the dists are a whole release (one sdist); `publish FILE...` may name a few of one."""
     events.step(emit, f"checking {len(dists)} files" + (" for a public index" if public else ""))
     report = Report()
     sdists = [d for d in dists if d.kind == "sdist"]
-    if len(sdists) != 1:
+    if whole and len(sdists) != 1:
         report.problems.append(f"a release has exactly one sdist, this one has {len(sdists)}")
     for dist in dists:
+        if unsafe := members.unsafe(dist):  # nothing else of it is read: it is refused as it is
+            report.problems += unsafe
+            continue
         report.problems += contents.problems(dist, allow_files)
         if problems := metadata_problems(dist):
             report.problems += [f"{dist.filename}: {p}" for p in problems]

@@ -18,7 +18,6 @@ from collections.abc import Iterator, Sequence
 from typing import IO
 
 from shipyard.dists import Dist
-from shipyard.errors import CheckError
 
 MAX_SCAN = 5_000_000  # bytes of one member scanned for tokens: past that it is data, not config
 ALLOW_LINE = b"shipyard: fake-token"  # doctor's marker: a line that holds a documented fake token
@@ -54,7 +53,8 @@ def problems(dist: Dist, allow: Sequence[str] = ()) -> list[str]:
     for name, read in _members(dist):
         parts = name.split("/")
         if hit := next((p for p in parts if p in _NEVER), None):
-            never.setdefault(hit, name)
+            if not (parts[-1] == ".git" and _gitlink(read)):
+                never.setdefault(hit, name)
             continue
         if allowed(name, allow):
             continue
@@ -72,6 +72,13 @@ def problems(dist: Dist, allow: Sequence[str] = ()) -> list[str]:
             "or to the build backend's excludes, then build again",
         )
     return found
+
+
+def _gitlink(read: IO[bytes]) -> bool:
+    """Whether a `.git` file is a submodule's pointer (`gitdir: ../.git/modules/x`, some 40 bytes,
+    which setuptools' `graft` packs): a path, not a repository, and nothing to leak."""
+    data = read.read(1025)
+    return len(data) <= 1024 and data.startswith(b"gitdir: ") and data.count(b"\n") <= 1
 
 
 def _named(parts: list[str]) -> tuple[str, str] | None:
@@ -120,12 +127,3 @@ def _members(dist: Dist) -> Iterator[tuple[str, IO[bytes]]]:
                     yield name, content
             elif name:  # a folder, link or device: only its name can say what it is
                 yield name, io.BytesIO()
-
-
-def refuse(dists: Sequence[Dist], allow: Sequence[str] = ()) -> None:
-    """CheckError (one line, the rest in its detail) if any dist carries a credential: what
-    `publish FILE...` runs on files it did not build, before anything is uploaded."""
-    found = [line for dist in dists for line in problems(dist, allow)]
-    if found:
-        more = f" (and {len(found) - 1} more: --verbose lists them)" if len(found) > 1 else ""
-        raise CheckError(found[0] + more, detail="\n".join(found))

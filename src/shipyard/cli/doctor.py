@@ -54,15 +54,15 @@ def _name_checks(root: Path, wanted: list[str]) -> list[NameCheck]:
     from shipyard.hygiene.doctor import NameCheck, our_versions
     from shipyard.index import credentials
     from shipyard.index.open import open_index
-    from shipyard.plan.target import project_name
+    from shipyard.plan.target import project_identity
 
     if not (root / "pyproject.toml").is_file():
         return []  # a packaging repository or no Python project: no single name to check
     cfg = config_module.load(root, environ=os.environ)
     pyproject = config_module.read_pyproject(root)
-    name = project_name(root, pyproject)
-    declared = pyproject.get("project", {}).get("version")
-    ours = our_versions(root, cfg.tag, name, declared if isinstance(declared, str) else None)
+    # the version as shipyard resolves it for a release (Poetry's, a __version__, setup.cfg...)
+    name, declared = project_identity(root, pyproject)
+    ours = our_versions(root, cfg.tag, name, declared.version)
     checks = []
     for repo in (cfg.repository(n) for n in (wanted or cfg.stages)):
         if repo.is_local:

@@ -85,7 +85,7 @@ def cmd_test_install(args: argparse.Namespace, out: Renderer) -> int:
 def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
     import contextlib
 
-    from shipyard.check import contents
+    from shipyard.check.check import check
     from shipyard.dists import release_of
     from shipyard.index import credentials
     from shipyard.index.open import open_index
@@ -101,7 +101,11 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
     credentials.warn_if_short(repo, cred, out)
     index = open_index(repo, cred, cfg.network)
     dists = dists_of(args, cfg)
-    contents.refuse(dists, cfg.allow_files)  # files named here were never checked: nothing leaks
+    # files named here were never checked: the same checks as a release's own, before any upload
+    check(dists, public=repo.public, allow_files=cfg.allow_files, emit=out, whole=False)
+    audit = AuditLog.at(cfg.root, os.environ) if project else None  # outside a project: nothing written
+    if audit and not args.dry_run:
+        audit.writable()
     with contextlib.nullcontext() if args.dry_run or not project else locked(args, cfg, "publish", out):
         served = refuse_lower(*release_of(dists), [index], allow=cfg.allow_lower, emit=out)
         outcomes = publish(
@@ -109,7 +113,7 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
             index,
             dry_run=args.dry_run,
             allow_unverified=cfg.allow_unverified,
-            audit=AuditLog.at(cfg.root, os.environ) if project else None,
+            audit=audit,
             emit=out,
             served=served.get(repo.name),
         )

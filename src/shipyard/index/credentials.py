@@ -102,7 +102,13 @@ def _from_dotenv(root: Path, lookup: _Lookup) -> Credential | None:
         return None
     from dotenv import dotenv_values
 
-    return _from_mapping(dotenv_values(path), lookup, " in .env")
+    try:
+        values = dotenv_values(path)
+    except UnicodeDecodeError:
+        raise CredentialError(f"{path} is not UTF-8 text: save it as UTF-8") from None
+    except OSError as exc:
+        raise CredentialError(f"{path} cannot be read ({exc.strerror}): fix or remove it") from None
+    return _from_mapping(values, lookup, " in .env")
 
 
 def _from_keyring(lookup: _Lookup) -> Credential | None:

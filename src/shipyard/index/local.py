@@ -9,8 +9,6 @@ from __future__ import annotations
 import contextlib
 import html
 import json
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -24,7 +22,7 @@ from shipyard.dists import Dist, hash_stream
 from shipyard.errors import ConflictError, VerifyError
 from shipyard.index.base import Progress, conflict_message
 from shipyard.index.listing import IndexFile, Listing, json_page, parse_json
-from shipyard.tools import workdirs
+from shipyard.tools import atomic, workdirs
 from shipyard.tools.lock import file_lock
 from shipyard.tools.network import Network
 
@@ -87,12 +85,6 @@ def _read(root: Path, project: str) -> Listing:
     return parse_json(text, page.parent.as_uri() + "/")
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
 def _add(root: Path, dist: Dist) -> bool:
     """Publish `dist`; False if the identical file is already there. ConflictError if another is."""
     with _locked(root):
@@ -105,9 +97,7 @@ def _add(root: Path, dist: Dist) -> bool:
                 conflict_message(dist.filename, existing.sha256, dist.sha256, "the local index")
             )
         folder.mkdir(parents=True, exist_ok=True)
-        tmp = folder / f".{dist.filename}.tmp"
-        shutil.copyfile(dist.path, tmp)
-        os.replace(tmp, folder / dist.filename)
+        atomic.copy(dist.path, folder / dist.filename)
         _write_project_pages(root, folder, dist)
         _write_root_pages(root)
     return True
@@ -126,7 +116,7 @@ def _write_project_pages(root: Path, folder: Path, added: Dist) -> None:
     if requires := added.raw_metadata.get("requires_python"):
         entry["requires-python"] = requires
     files = sorted([*files, entry], key=lambda f: str(f["filename"]))
-    _atomic_write(folder / "index.json", json_page(folder.name, files))
+    atomic.write_text(folder / "index.json", json_page(folder.name, files))
     links = []
     for f in files:
         attrs = (
@@ -136,17 +126,17 @@ def _write_project_pages(root: Path, folder: Path, added: Dist) -> None:
         )
         href = f"{f['url']}#sha256={f['hashes']['sha256']}"
         links.append(f'<a href="{html.escape(href)}"{attrs}>{html.escape(str(f["filename"]))}</a><br/>')
-    _atomic_write(folder / "index.html", _html(f"Links for {folder.name}", links))
+    atomic.write_text(folder / "index.html", _html(f"Links for {folder.name}", links))
 
 
 def _write_root_pages(root: Path) -> None:
     simple = root / "simple"
     names = sorted(p.name for p in simple.iterdir() if (p / "index.json").exists())
-    _atomic_write(
+    atomic.write_text(
         simple / "index.html", _html("Simple index", [f'<a href="{n}/">{n}</a><br/>' for n in names])
     )
     page = {"meta": {"api-version": "1.1"}, "projects": [{"name": n} for n in names]}
-    _atomic_write(simple / "index.json", json.dumps(page, indent=1) + "\n")
+    atomic.write_text(simple / "index.json", json.dumps(page, indent=1) + "\n")
 
 
 def _html(title: str, lines: list[str]) -> str:

@@ -1,16 +1,18 @@
 """Where a project declares its version, and the edits that write a new one there.
 
-Covered: `[project] version` (with a matching `__version__` in the package kept in step), Poetry's
-`[tool.poetry] version`, setup.cfg, and dynamic versions read from a file by hatchling, setuptools,
-pdm or flit. Versions that the backend derives from git (setuptools-scm, hatch-vcs and friends) are
-not written anywhere: the build is told the version instead (SETUPTOOLS_SCM_PRETEND_VERSION).
+Covered: `[project] version`, Poetry's `[tool.poetry] version`, setup.cfg and a version file (each
+with a matching `__version__` in the package kept in step), dynamic versions read from a module by
+hatchling, setuptools, pdm or flit, and the `version-files` option's `NAME = "..."` assignments.
+Versions that the backend derives from git (setuptools-scm, hatch-vcs and friends) are not written
+anywhere: the build is told the version instead (SETUPTOOLS_SCM_PRETEND_VERSION).
 Edits are minimal: tomlkit for TOML (comments and layout kept), one substitution elsewhere.
 """
 
 from __future__ import annotations
 
+import configparser
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -70,6 +72,25 @@ def _module_files(root: Path, dotted: str) -> list[str]:
 
 def _first_existing(root: Path, candidates: list[str]) -> str | None:
     return next((c for c in candidates if (root / c).is_file()), None)
+
+
+def _in_step(root: Path, name: str, version: str | None, declared: Place) -> tuple[Place, ...]:
+    """`declared`, and the package's `__version__` when it matches the declared version (kept in
+    step by hand so far): then a release writes both, whatever declares the version."""
+    module = _first_existing(root, _module_files(root, name.replace("-", "_").replace(".", "_")))
+    if not (version and name and module) or module == declared.path:
+        return (declared,)
+    in_step = _read(root, Place(module, "assignment")) == version
+    return (declared, Place(module, "assignment")) if in_step else (declared,)
+
+
+def _setup_cfg_name(root: Path) -> str:
+    parser = configparser.RawConfigParser()
+    try:
+        parser.read(root / "setup.cfg", encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError):
+        return ""
+    return parser.get("metadata", "name", fallback="")
 
 
 def _table(data: Toml, *keys: str) -> Toml:
@@ -136,24 +157,24 @@ def find(root: Path, pyproject: Toml) -> Declared:
     name = str(project.get("name", ""))
     if "version" in project and "version" not in _texts(project, "dynamic"):
         version = str(project["version"])
-        places = [Place("pyproject.toml", "pyproject")]
-        module = _first_existing(root, _module_files(root, name.replace("-", "_").replace(".", "_")))
-        if module and _read(root, Place(module, "assignment")) == version:
-            places.append(Place(module, "assignment"))  # a __version__ kept in step by hand so far
-        return Declared(version, "pyproject.toml [project] version", tuple(places))
-    poetry_version = _text(_table(pyproject, "tool", "poetry"), "version")
-    if not project and poetry_version is not None:
-        return Declared(
-            poetry_version, "pyproject.toml [tool.poetry] version", (Place("pyproject.toml", "poetry"),)
+        places = _in_step(root, name, version, Place("pyproject.toml", "pyproject"))
+        return Declared(version, "pyproject.toml [project] version", places)
+    poetry = _table(pyproject, "tool", "poetry")
+    if not project and (poetry_version := _text(poetry, "version")) is not None:
+        places = _in_step(
+            root, _text(poetry, "name") or "", poetry_version, Place("pyproject.toml", "poetry")
         )
+        return Declared(poetry_version, "pyproject.toml [tool.poetry] version", places)
     if _from_vcs(pyproject):
         return Declared(None, "git tags, through the build backend", from_vcs=True)
     place = _dynamic_place(root, pyproject, name)
     if place is not None:
         what = "__version__" if place.kind == "assignment" else "the version file"
-        return Declared(_read(root, place), f"{place.path} ({what})", (place,))
+        read = _read(root, place)
+        return Declared(read, f"{place.path} ({what})", _in_step(root, name, read, place))
     if (root / "setup.cfg").is_file() and (found := _read(root, Place("setup.cfg", "setup.cfg"))):
-        return Declared(found, "setup.cfg [metadata] version", (Place("setup.cfg", "setup.cfg"),))
+        places = _in_step(root, name or _setup_cfg_name(root), found, Place("setup.cfg", "setup.cfg"))
+        return Declared(found, "setup.cfg [metadata] version", places)
     return Declared(None, "the build backend (dynamic)")
 
 
@@ -167,6 +188,37 @@ def edits(root: Path, declared: Declared, new: str) -> dict[str, bytes]:
             'set [project] version, or a dynamic version read from a file, or use version-source = "project"'
         )
     return {place.path: _edited(root, place, new).encode("utf-8") for place in declared.places}
+
+
+def assignment_edits(
+    root: Path, files: Sequence[tuple[str, str]], new: str, edits: Mapping[str, bytes]
+) -> dict[str, bytes]:
+    """`edits` and, for each (PATH, NAME) of the version-files option, PATH with its first
+    `NAME = "..."` set to `new` (on top of an edit of the same file). ConfigError for a missing file
+    or name: raised while the edits are made, before any of them is written."""
+    out = dict(edits)
+    for path, name in files:
+        where = f"version-files entry {path}:{name}"
+        file = root / path
+        if not file.resolve().is_relative_to(root.resolve()):
+            raise ConfigError(f"{where}: {path} leads outside the project: name a file inside it")
+        try:
+            text = out[path].decode("utf-8") if path in out else file.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(f"{where}: {path} does not exist: fix the entry or create the file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{where}: cannot read {path} as UTF-8 text ({exc})") from None
+        assigned = re.compile(
+            rf"^(?P<lead>{re.escape(name)}\s*(?::\s*str\s*)?=\s*)(?P<q>['\"])[^'\"\n]*(?P=q)", re.MULTILINE
+        )
+        edited, count = assigned.subn(lambda m: f"{m['lead']}{m['q']}{new}{m['q']}", text, count=1)
+        if not count:
+            raise ConfigError(
+                f'{where}: {path} holds no {name} = "..." at the start of a line: fix the entry'
+            )
+        if edited != text or path in out:  # a file already right needs no edit (and no stamped copy)
+            out[path] = edited.encode("utf-8")
+    return out
 
 
 def _edited(root: Path, place: Place, new: str) -> str:

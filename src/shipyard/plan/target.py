@@ -177,6 +177,7 @@ def _from_tag(config: Config, tag: str, name: str, plain: Target) -> Target:
                 'make them agree, or set version-source = "tag" to build the tag\'s version'
             )
         edits = versionsource.edits(root, declared, str(version))
+    edits = versionsource.assignment_edits(root, config.version_files, str(version), edits)
     return replace(
         plain, mode="tag", version=str(version), tag=tag, create_tag=create_tag, edits=edits, env=env
     )
@@ -204,6 +205,7 @@ def _from_commits(config: Config, trigger: Trigger, name: str, plain: Target) ->
         env = versionsource.vcs_env(name, version)
     elif declared.version is None or Version(declared.version) != plan.next_version:
         edits = versionsource.edits(root, declared, version)
+    edits = versionsource.assignment_edits(root, config.version_files, version, edits)
     if config.changelog is not None:
         edits.update(_changelog_edit(config, plan, plain.epoch))
     return replace(

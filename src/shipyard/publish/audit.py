@@ -81,6 +81,10 @@ class AuditLog:
     def at(cls, root: Path, environ: Mapping[str, str]) -> AuditLog:
         return cls(root / workdirs.STATE / FILENAME, ci_run(environ))
 
+    def writable(self) -> None:
+        """UsageError now, before any upload, if the record of one could not be appended."""
+        workdirs.writable(self.path.parent, "the audit log")
+
     def published(
         self,
         repo: Repository,

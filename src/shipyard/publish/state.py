@@ -7,13 +7,12 @@ published there and verified. A record only counts while the files of the new bu
 from __future__ import annotations
 
 import json
-import os
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from shipyard.tools import workdirs
+from shipyard.tools import atomic, workdirs
 
 
 @dataclass
@@ -29,6 +28,10 @@ class ReleaseState:
         except (OSError, ValueError, AttributeError):
             stages = {}
         return cls(path, stages if isinstance(stages, dict) else {})
+
+    def writable(self) -> None:
+        """UsageError now, before any upload, if this record could not be written after it."""
+        workdirs.writable(self.path.parent, "what each stage of a release achieved")
 
     def verified(self, repository: str, files: Mapping[str, str], *, installed: bool = True) -> bool:
         """Whether `repository` verified exactly `files`; with `installed`, by installing them too."""
@@ -47,6 +50,4 @@ class ReleaseState:
         }
         workdirs.ensure(self.path.parent.parent)
         self.path.parent.mkdir(exist_ok=True)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"stages": self.stages}, indent=2, sort_keys=True) + "\n")
-        os.replace(tmp, self.path)
+        atomic.write_text(self.path, json.dumps({"stages": self.stages}, indent=2, sort_keys=True) + "\n")

@@ -75,6 +75,11 @@ def ship(
     uploads anything.
     """
     name, version = release_of(dists)
+    state = ReleaseState.load(config.root, name, version)
+    if not options.dry_run:  # what is recorded after the uploads must be writable before them
+        state.writable()
+        if audit is not None:
+            audit.writable()
     public = any(i.repository.public for i in indexes)
     check(dists, public=public, allow_files=config.allow_files, emit=emit)
     # every stage before the first upload; the first stage's listing is fresh enough to publish by
@@ -83,7 +88,6 @@ def ship(
     tested = None
     if config.test_install:
         tested = test_install(dists, tests_root, python=options.python, local_wheels=local_wheels, emit=emit)
-    state = ReleaseState.load(config.root, name, version)
     hashes = {d.filename: d.sha256 for d in dists}
     stages: list[StageResult] = []
     for index in indexes:

@@ -6,7 +6,12 @@ A `.gitignore` holding `*` keeps them out of `git status` and out of sdists buil
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
+
+from shipyard.errors import UsageError
+from shipyard.tools import atomic
 
 STATE = ".shipyard"
 _PATTERNS = frozenset({STATE, f"{STATE}/", f"/{STATE}", f"/{STATE}/", f"{STATE}/*", f"/{STATE}/*"})
@@ -30,5 +35,23 @@ def ensure(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     marker = folder / ".gitignore"
     if not marker.exists():
-        marker.write_text("# written by shipyard: this folder is generated\n*\n")
+        atomic.write_text(marker, "# written by shipyard: this folder is generated\n*\n")
     return folder
+
+
+def writable(folder: Path, what: str) -> None:
+    """UsageError unless a file can be made in `folder` (while it does not exist, in the nearest
+    folder above it that does): asked before a release uploads, so that a read-only
+    `.shipyard/state/` stops it before any upload, not after the stages verified."""
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        fd, name = tempfile.mkstemp(prefix=".shipyard-probe-", dir=probe)
+        os.close(fd)
+        Path(name).unlink()
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write {folder} ({exc.strerror or exc}), where shipyard records {what}: make it "
+            "writable and run it again (nothing was uploaded)"
+        ) from None
