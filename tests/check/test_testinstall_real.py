@@ -32,6 +32,8 @@ LAYOUTS = {
     ),
     # Poetry's old dev-dependencies with ^ constraints (PyYAML is needed to collect the tests)
     "tomlkit==0.12.5": ("[tool.poetry.dev-dependencies]", None, ["tests"], ["tomlkit"]),
+    # setup.py's era: [tool:pytest] in setup.cfg, test_six.py at the root, no declared test requirements
+    "six==1.17.0": ("nowhere (pytest alone)", "setup.cfg", ["test_six.py"], ["six"]),
     # PDM's dev-dependencies; testpaths ["src/", "tests/"]: src/ holds no tests and is not copied
     "dep-logic==0.7.2": ("[tool.pdm.dev-dependencies] dev", "pyproject.toml", ["tests"], ["dep_logic"]),
 }
@@ -39,6 +41,8 @@ LAYOUTS = {
 
 def built_tree(shipyard: ShipyardCLI, real_sdist: RealSdist, requirement: str, dest: Path) -> Path:
     tree = real_sdist(requirement, dest)
+    if not (tree / "pyproject.toml").exists():  # a setup.py-only sdist: an empty one makes it a project
+        (tree / "pyproject.toml").write_text("")
     run = shipyard("build", str(tree))
     assert run.code == 0, run.text
     return tree

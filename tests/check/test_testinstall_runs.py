@@ -138,3 +138,20 @@ def test_tests_found_nowhere_are_reported(shipyard: ShipyardCLI, tmp_path: Path)
     gone = shipyard("test-install", "--json", "-C", str(root))
     assert gone.code == 0, gone.text
     assert json.loads(gone.out)["not_found"] == "testpaths (gone) in pyproject.toml match no test files"
+
+
+def test_a_testpath_holding_the_sources_is_left_out(shipyard: ShipyardCLI, tmp_path: Path) -> None:
+    # copied, src/ would be imported instead of the installed wheel (pytest puts run/src on sys.path)
+    inside = "import tiny_pkg\n\n\ndef test_installed():\n    assert 'site-packages' in tiny_pkg.__file__\n"
+    root = built(
+        make_project(tmp_path / "proj"),
+        shipyard,
+        '[tool.pytest.ini_options]\ntestpaths = ["src", "tests"]\n',
+        **{"src/tiny_pkg/test_inside.py": inside, "tests/test_where.py": inside},
+    )
+    run = shipyard("test-install", "--json", "-C", str(root))
+    assert run.code == 0, run.text
+    doc = json.loads(run.out)
+    assert (doc["tests"], doc["test_paths"], doc["left_out"]) == ("passed", ["tests"], ["src"])
+    plain = shipyard("test-install", "-C", str(root))
+    assert "left out of the test run: src (the package's sources)" in plain.err

@@ -5,6 +5,7 @@ first on PATH)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import tempfile
 from collections.abc import Sequence
@@ -61,7 +62,8 @@ def test_install(
         raise UsageError("the build made no wheel to test-install")
     wheel = wheels[0]
     # read before any venv is made: a bad [dependency-groups] or pytest config is a usage error
-    layout = testlayout.find(root) if run_tests else TestLayout()
+    names = wheel_top_level(wheel)
+    layout = testlayout.find(root, {n.split(".")[0] for n in names}) if run_tests else TestLayout()
     reqs = _requirements(root, wheel, group) if layout.paths else None
     env = child_env(drop_prefixes=("PIP_",))
     with tempfile.TemporaryDirectory(prefix="shipyard-test-install-") as tmp:
@@ -70,12 +72,15 @@ def test_install(
         py = venvs.create(work / "venv", python)
         args = [str(wheel.path), *map(str, local_wheels), *([] if deps else ["--no-deps"])]
         venvs.install(py, args, what=wheel.filename, env=env)
-        names = wheel_top_level(wheel)
         venvs.import_all(py, names, work)
         events.info(emit, f"imported {', '.join(names)} from the installed wheel")
         result = TestInstall(wheel.filename, tuple(names), "none", reqs, layout)
         if not run_tests:
             return result
+        if layout.left_out:
+            events.warning(
+                emit, f"left out of the test run: {' '.join(layout.left_out)} (the package's sources)"
+            )
         if reqs is None:
             events.warning(emit, f"no tests run: {layout.missing}")
             return result
@@ -83,7 +88,7 @@ def test_install(
         venvs.install(py, reqs.install_args(wheel.path, root), what="the test requirements", env=env)
         tests = _run_tests(py, root, layout, work, env, emit)
         if tests == "none":
-            layout = TestLayout(layout.config, layout.paths, layout.conftest, "pytest collected no tests")
+            layout = dataclasses.replace(layout, missing="pytest collected no tests")
             events.warning(emit, f"no tests run: pytest collected none from {' '.join(layout.paths)}")
         return TestInstall(wheel.filename, tuple(names), tests, reqs, layout)
 

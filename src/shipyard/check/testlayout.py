@@ -12,6 +12,7 @@ from __future__ import annotations
 import configparser
 import shlex
 import shutil
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,6 +30,7 @@ class TestLayout:
     paths: tuple[str, ...] = ()  # the test paths, relative to the root
     conftest: bool = False  # a root conftest.py goes along
     missing: str = ""  # why no tests were found, when none were
+    left_out: tuple[str, ...] = ()  # testpaths that hold the package's sources (the wheel has them)
 
     def copy_to(self, root: Path, run: Path) -> list[Path]:
         """Copy the configuration, the root conftest.py and the tests under `run`; the copied paths."""
@@ -51,25 +53,36 @@ class TestLayout:
             "pytest_config": self.config or None,
             "test_paths": list(self.paths),
             "not_found": self.missing or None,
+            "left_out": list(self.left_out),
         }
 
 
-def find(root: Path) -> TestLayout:
-    """The pytest configuration and the tests of the project at `root`."""
+def find(root: Path, packages: Collection[str] = ()) -> TestLayout:
+    """The pytest configuration and the tests of the project at `root`. A testpath that holds one
+    of `packages` (the wheel's top-level packages: src/, or the package folder itself) is left out:
+    copied, its sources would be imported instead of the installed wheel."""
     config, testpaths = _config(root)
     conftest = (root / "conftest.py").is_file()
     if testpaths:
         paths = _expand(root, testpaths)
+        left_out = tuple(p for p in paths if _holds_sources(root / p, packages))
+        paths = tuple(p for p in paths if p not in left_out)
         if not paths:
             missing = f"testpaths ({' '.join(testpaths)}) in {config} match no test files"
-            return TestLayout(config, (), conftest, missing)
-        return TestLayout(config, paths, conftest)
+            if left_out:
+                missing += f" outside the package's sources ({' '.join(left_out)})"
+            return TestLayout(config, (), conftest, missing, left_out)
+        return TestLayout(config, paths, conftest, left_out=left_out)
     folder = next((d for d in _TEST_DIRS if (root / d).is_dir() and _has_tests(root / d)), None)
     files = sorted({p.name for pattern in _TEST_FILES for p in root.glob(pattern) if p.is_file()})
     paths = (*([folder] if folder else []), *files)
     if not paths:
         return TestLayout(config, (), conftest, "no test files in tests/, test/ or test_*.py at the root")
     return TestLayout(config, paths, conftest)
+
+
+def _holds_sources(path: Path, packages: Collection[str]) -> bool:
+    return path.is_dir() and any(path.name == p or (path / p).is_dir() for p in packages)
 
 
 def _has_tests(folder: Path) -> bool:
