@@ -28,6 +28,7 @@ SAMPLES: dict[Kind, tuple[object, str, str]] = {
     Kind.POSITIVE_SECONDS: (5.5, "7", "9"),
     Kind.COUNT: (5, "7", "9"),
     Kind.TEXT: ("a", "b", "c"),
+    Kind.OPTIONAL_TEXT: ("a", "b", "c"),
     Kind.STAGES: (["a", "b"], "b", "c,a"),
     Kind.TAG: ("r{version}", "s/{version}", "{package}-t{version}"),
     Kind.PATH: ("a", "b", "c"),

@@ -56,6 +56,7 @@ class Config:
     dist_dir: Path
     local_index: Path
     test_install: bool
+    test_group: str
     verify_install: bool
     verify_timeout: float
     allow_unverified: bool
@@ -197,6 +198,7 @@ _PARSERS: dict[Kind, Callable[[str, object], object]] = {
     Kind.POSITIVE_SECONDS: _as_positive,
     Kind.COUNT: _as_count,
     Kind.TEXT: _as_str,
+    Kind.OPTIONAL_TEXT: lambda option, value: "" if value in ("", False) else _as_str(option, value),
     Kind.STAGES: _as_stages,
     Kind.TAG: _as_tag,
     Kind.PATTERNS: _as_patterns,

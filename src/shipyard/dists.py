@@ -170,20 +170,38 @@ def member_names(dist: Dist) -> list[str]:
 
 
 def wheel_top_level(dist: Dist) -> list[str]:
-    """Importable top-level names in a wheel (packages and modules), for the import check."""
-    names: set[str] = set()
+    """Importable names in a wheel for the import check: its top-level packages and modules, and
+    inside a namespace package (a folder with no __init__.py, such as jaraco/) the packages and
+    modules it holds (jaraco.functools): a namespace imports even when nothing is in it."""
     with zipfile.ZipFile(dist.path) as zf:
-        for entry in zf.namelist():
-            first, _, rest = entry.partition("/")
-            if first.endswith((".dist-info", ".data")):
-                continue
-            if rest and first.isidentifier():
-                names.add(first)
-            elif not rest and first.endswith(".py") and first[:-3].isidentifier():
-                names.add(first[:-3])
-            elif not rest and first.endswith((".so", ".pyd")):
-                names.add(first.split(".", 1)[0])
-    return sorted(names)
+        entries = [e for e in zf.namelist() if not e.endswith("/")]
+    return sorted(
+        _importable([e for e in entries if not e.split("/", 1)[0].endswith((".dist-info", ".data"))])
+    )
+
+
+_MODULE_SUFFIXES = (".py", ".pyc", ".so", ".pyd")
+
+
+def _importable(entries: list[str], prefix: str = "") -> set[str]:
+    names: set[str] = set()
+    folders: dict[str, list[str]] = {}
+    for entry in entries:
+        first, _, rest = entry.partition("/")
+        if rest:
+            if first.isidentifier():
+                folders.setdefault(first, []).append(rest)
+        elif first.endswith(".py") and first[:-3].isidentifier():
+            names.add(prefix + first[:-3])
+        elif first.endswith((".so", ".pyd")) and first.split(".", 1)[0].isidentifier():
+            names.add(prefix + first.split(".", 1)[0])
+    for folder, inner in folders.items():
+        # an __init__ module (source, compiled or an extension) makes it a regular package
+        if any(i.startswith("__init__.") and i.endswith(_MODULE_SUFFIXES) for i in inner):
+            names.add(prefix + folder)
+        else:
+            names |= _importable(inner, f"{prefix}{folder}.")
+    return names
 
 
 def write_manifest(dist_dir: Path, dists: Iterable[Dist]) -> Path:

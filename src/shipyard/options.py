@@ -24,6 +24,7 @@ class Kind(enum.Enum):
     POSITIVE_SECONDS = enum.auto()  # a number of seconds, more than 0
     COUNT = enum.auto()  # a whole number, 0 or more
     TEXT = enum.auto()  # a non-empty string
+    OPTIONAL_TEXT = enum.auto()  # a string; "" (the default) for none
     CHOICE = enum.auto()  # one of the option's choices
     STAGES = enum.auto()  # repository names, in release order (a list, or comma-separated)
     TAG = enum.auto()  # a tag pattern with {version}
@@ -99,6 +100,13 @@ OPTIONS: dict[str, Option] = {
             Kind.SWITCH,
             True,
             "test-install the wheel (a fresh venv, import, its tests) before publishing",
+        ),
+        Option(
+            "test-group",
+            Kind.OPTIONAL_TEXT,
+            "",
+            "the dependency group (PEP 735, Poetry or PDM) the tests need, over the ones test-install "
+            'looks for (test, tests, testing, then dev); "" to look',
         ),
         Option("verify-install", Kind.SWITCH, True, "install from each index once its hashes are verified"),
         Option(

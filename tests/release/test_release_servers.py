@@ -37,7 +37,10 @@ def test_release_to_two_stages_then_rerun_uploads_nothing(
     assert fresh_pypiserver.served_files("tiny-pkg") == built
     assert fresh_devpi_index.served_files("tiny-pkg") == built
     assert first["test_install"] == {"wheel": "tiny_pkg-1.0.0-py3-none-any.whl", "imported": ["tiny_pkg"],
-                                     "tests": "passed"}  # fmt: skip
+                                     "tests": "passed", "pytest_config": None, "test_paths": ["tests"],
+                                     "not_found": None, "left_out": [],
+                                     "test_requirements": {"from": "nowhere (pytest alone)", "requirements": [],
+                                                           "extras": [], "files": []}}  # fmt: skip
 
     again = release_json(shipyard, root, env)
     assert actions(again) == {"staging": ["skipped", "skipped"], "production": ["skipped", "skipped"]}

@@ -48,6 +48,7 @@ METAVARS |= {
     Kind.OPTIONAL_PATH: "PATH",
     Kind.PROJECT_FILE: "PATH",
     Kind.TEXT: "TEXT",
+    Kind.OPTIONAL_TEXT: "NAME",
 }
 TYPES = {Kind.SECONDS: float, Kind.POSITIVE_SECONDS: float, Kind.COUNT: int}
 

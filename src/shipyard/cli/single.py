@@ -75,6 +75,7 @@ def cmd_test_install(args: argparse.Namespace, out: Renderer) -> int:
         python=python_of(args),
         deps=not args.no_deps,
         run_tests=not args.no_tests,
+        group=cfg.test_group,
         emit=out,
     )
     tests = {"passed": "its tests pass", "none": "no tests to run"}[result.tests]

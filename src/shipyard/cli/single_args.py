@@ -55,6 +55,7 @@ def register(command: Command) -> None:
     )
     p.add_argument("--no-deps", action="store_true", help="install the wheel without its dependencies")
     p.add_argument("--no-tests", action="store_true", help="only install and import, do not run the tests")
+    option_flags(p, "test-group")
     python_option(p)
     dist_options(p)
 
@@ -161,7 +162,8 @@ def register(command: Command) -> None:
         help="with --changed: publish and verify, but write no changelog, commit or tag (parallel "
         "CI jobs; one later run records them all)",
     )
-    option_flags(p, "test-install", "verify-install", "allow-unverified", "allow-lower", "verify-timeout")
+    option_flags(p, "test-install", "test-group", "verify-install", "allow-unverified", "allow-lower")
+    option_flags(p, "verify-timeout")
     p.add_argument(
         "--no-isolation", action="store_true", help="build in this environment, not an isolated one"
     )

@@ -87,7 +87,14 @@ def ship(
     first = indexes[0].repository.name if indexes else None
     tested = None
     if config.test_install:
-        tested = test_install(dists, tests_root, python=options.python, local_wheels=local_wheels, emit=emit)
+        tested = test_install(
+            dists,
+            tests_root,
+            python=options.python,
+            local_wheels=local_wheels,
+            group=config.test_group,
+            emit=emit,
+        )
     hashes = {d.filename: d.sha256 for d in dists}
     stages: list[StageResult] = []
     for index in indexes:
