@@ -27,6 +27,7 @@ from shipyard.config import Config
 from shipyard.dists import Dist, in_folder, release_of
 from shipyard.errors import BuildError, UsageError
 from shipyard.index import credentials
+from shipyard.index.base import release_page
 from shipyard.index.open import open_index
 from shipyard.plan.target import Target, resolve
 from shipyard.publish.audit import AuditLog
@@ -65,6 +66,12 @@ class ReleaseResult:
                 else None
             ),
         }
+
+    def page(self, config: Config) -> str | None:
+        """Where people can see this release: its page on the last stage (None before any stage)."""
+        if not self.stages:
+            return None
+        return release_page(config.repository(self.stages[-1].repository), self.name, self.version)
 
 
 def _build(
