@@ -63,6 +63,7 @@ class Config:
     major_on_zero: bool
     changelog: Path | None
     remote: str
+    forge_release: bool
     lock_timeout: float
     network: Network
 

@@ -157,6 +157,8 @@ def test_github_release_hygiene(kind: str, single: Path, packrepo: Path) -> None
         assert record["permissions"] == {"contents": "write", "id-token": "write"}
         assert record["environment"]["name"] == "pypi" and "publish-pypi" in record["needs"]
         assert "--push" in record["steps"][-1]["run"]
+        # the push and the forge release (README: The forge's release) both need the job's token
+        assert record["steps"][-1]["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
         assert "idempotent" in text or "identical file as published" in text
         assert "--site-dir site" in " ".join(s.get("run", "") for s in jobs["docs"]["steps"])
 

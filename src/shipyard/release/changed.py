@@ -23,14 +23,14 @@ from shipyard.config import Config
 from shipyard.dists import Dist
 from shipyard.errors import NothingToRelease, ShipyardError
 from shipyard.index import credentials
-from shipyard.index.base import Index
+from shipyard.index.base import Index, release_page
 from shipyard.index.open import open_index
 from shipyard.plan import changelog
 from shipyard.plan.changed import FIRST_VERSION, Package, narrow, survey
 from shipyard.plan.guards import guard_branch, guard_clean
 from shipyard.plan.target import current_branch, rules
 from shipyard.publish.audit import AuditLog
-from shipyard.record import writer
+from shipyard.record import forge, writer
 from shipyard.record.table import readme_with_table
 from shipyard.release.ship import Options, StageResult, ship
 
@@ -67,6 +67,7 @@ class RepoRelease:
     released: list[Released] = field(default_factory=list)
     recorded: writer.Recorded = field(default_factory=writer.Recorded)  # the default: nothing recorded
     error: ShipyardError | None = None
+    forge_releases: list[forge.ForgeRelease] = field(default_factory=list)  # GitHub's or GitLab's
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -74,6 +75,7 @@ class RepoRelease:
             "commit": self.recorded.commit,
             "tags": list(self.recorded.tags),
             "pushed": self.recorded.pushed,
+            "forge_releases": [f.as_json() for f in self.forge_releases],
         }
 
 
@@ -140,7 +142,19 @@ def release_changed(
         # index, and CI's re-run must see its tags to release only what is left
         what = _record_of(repo, config, done, branch, run.epoch)
         result.recorded = writer.record(repo.root, what, push=trigger.push, remote=config.remote, emit=emit)
+        if config.forge_release:
+            tagged = [_tagged(r, config) for r in done if r.package.plan and r.package.plan.tag]
+            on_remote = result.recorded.pushed
+            result.forge_releases = forge.make_releases(tagged, environ, emit, on_remote=on_remote)
     return result
+
+
+def _tagged(released: Released, config: Config) -> forge.Tagged:
+    plan = released.package.plan
+    assert plan is not None and plan.tag is not None
+    last = config.repository(released.stages[-1].repository)
+    seen = release_page(last, released.package.name, released.version)
+    return forge.Tagged(plan.tag, released.package.name, released.version, forge.body(plan.notes(), seen))
 
 
 def _one(

@@ -31,7 +31,7 @@ from shipyard.index.base import release_page
 from shipyard.index.open import open_index
 from shipyard.plan.target import Target, resolve
 from shipyard.publish.audit import AuditLog
-from shipyard.record import writer
+from shipyard.record import forge, writer
 from shipyard.release.rerun import already_released
 from shipyard.release.ship import Options, StageResult, ship
 from shipyard.tools import workdirs
@@ -50,6 +50,7 @@ class ReleaseResult:
     test_install: TestInstall | None = None
     stages: list[StageResult] = field(default_factory=list)
     recorded: writer.Recorded | None = None
+    forge_releases: list[forge.ForgeRelease] = field(default_factory=list)  # GitHub's or GitLab's
 
     def as_json(self) -> dict[str, object]:
         recorded = self.recorded
@@ -65,6 +66,7 @@ class ReleaseResult:
                 if recorded
                 else None
             ),
+            "forge_releases": [f.as_json() for f in self.forge_releases],
         }
 
     def page(self, config: Config) -> str | None:
@@ -193,6 +195,12 @@ def release(
         result.recorded = writer.record(
             config.root, what, push=options.trigger.push, remote=config.remote, emit=emit
         )
+    if not options.dry_run and config.forge_release and target.tag:
+        pushed = result.recorded is not None and result.recorded.pushed
+        notes = target.plan.notes() if target.plan is not None else {}
+        tagged = forge.Tagged(target.tag, name, version, forge.body(notes, result.page(config)))
+        on_remote = pushed or not target.create_tag  # a tag made now reaches the forge only pushed
+        result.forge_releases = forge.make_releases([tagged], environ, emit, on_remote=on_remote)
     if workdirs.unignored_state(config.root):
         events.warning(
             emit,
