@@ -182,8 +182,10 @@ def test_a_packaging_repository_gets_one_forge_release_per_package_tag_once_push
     tags = [f"{name}-v0.1.0" for name in ("greetings", "recipes", "menu")]
     assert [(f["tag"], f["action"]) for f in doc["forge_releases"]] == [(t, "created") for t in tags]
     assert sorted(lab.releases) == sorted(tags)
+    assert sorted(doc["urls"]) == ["greetings", "menu", "recipes"]
     for name, tag_name in zip(("greetings", "recipes", "menu"), tags, strict=True):
         made = lab.releases[tag_name]
         assert made["name"] == f"{name} 0.1.0"
         assert git(remote, "rev-parse", f"{tag_name}^{{commit}}")  # on the remote before the forge is asked
-        assert made["description"].splitlines()[-1].startswith("Published: file://")
+        assert made["description"].splitlines()[-1] == f"Published: {doc['urls'][name]}"
+        assert doc["urls"][name].startswith("file://") and doc["urls"][name].endswith(f"/simple/{name}/")
