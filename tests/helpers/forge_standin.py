@@ -46,6 +46,7 @@ class Forge:
     problems: list[str] = field(default_factory=list)
     refuse: int | None = None  # answer every call with this status
     redirect_to: str | None = None  # answer every call with a 302 there
+    race: bool = False  # GET finds no release, as if another job made it just after we looked
 
     def paths(self) -> list[str]:
         return [f"{c.method} {c.path}" for c in self.calls]
@@ -114,7 +115,7 @@ class _Handler(BaseHTTPRequestHandler):
         prefix = "/repos/owner/proj/releases"
         if self.command == "GET" and self.path.startswith(f"{prefix}/tags/"):
             tag = unquote(self.path[len(f"{prefix}/tags/") :])
-            if tag in state.releases:
+            if tag in state.releases and not state.race:
                 self._send(200, state.releases[tag])
             else:
                 self._send(404, {"message": "Not Found"})
@@ -126,6 +127,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._problem(f"body fields {sorted(body)}")
             elif not all(isinstance(body[k], str) for k in ("tag_name", "name", "body")):
                 self._problem(f"body types {body}")
+            elif body["tag_name"] in state.releases:  # GitHub's answer to a second release of a tag
+                error = {"resource": "Release", "code": "already_exists", "field": "tag_name"}
+                self._send(422, {"message": "Validation Failed", "errors": [error]})
             else:
                 tag = body["tag_name"]
                 made = {**body, "id": 1, "html_url": f"https://github.com/owner/proj/releases/tag/{tag}"}
@@ -146,7 +150,7 @@ class _Handler(BaseHTTPRequestHandler):
         prefix = "/projects/42/releases"
         if self.command == "GET" and self.path.startswith(f"{prefix}/"):
             tag = unquote(self.path[len(f"{prefix}/") :])
-            if tag in state.releases:
+            if tag in state.releases and not state.race:
                 self._send(200, state.releases[tag])
             else:
                 self._send(404, {"message": "404 Not found"})

@@ -189,3 +189,14 @@ def test_a_packaging_repository_gets_one_forge_release_per_package_tag_once_push
         assert git(remote, "rev-parse", f"{tag_name}^{{commit}}")  # on the remote before the forge is asked
         assert made["description"].splitlines()[-1] == f"Published: {doc['urls'][name]}"
         assert doc["urls"][name].startswith("file://") and doc["urls"][name].endswith(f"/simple/{name}/")
+
+
+def test_a_release_made_by_another_job_between_look_and_create_is_taken_as_there() -> None:
+    tagged = [forge.Tagged("v1.0.0", "tiny-pkg", "1.0.0", "notes")]
+    for kind, env in (("github", forge_standin.github_env), ("gitlab", forge_standin.gitlab_env)):
+        with forge_standin.running(kind) as standin:
+            standin.releases["v1.0.0"] = {"tag_name": "v1.0.0"}
+            standin.race = True
+            [found] = forge.make_releases(tagged, env(standin), events.ignore, on_remote=True)
+            assert standin.problems == [] and [c.method for c in standin.calls] == ["GET", "POST"]
+            assert found.action == "exists", kind

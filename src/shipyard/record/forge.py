@@ -102,8 +102,35 @@ class _Forge:
         detail = f": {str(said)[:200]}" if said else ""
         return _Failed(f"{self.name} refused to {doing} (HTTP {resp.status_code} {resp.reason}{detail})")
 
-    def release(self, tagged: Tagged) -> ForgeRelease:
+    # what differs between the forges: where a tag's release is, the body of a new one, its page
+    releases = ""  # the path of the releases collection
+
+    def one(self, tag: str) -> str:
         raise NotImplementedError
+
+    def payload(self, tagged: Tagged) -> dict[str, object]:
+        raise NotImplementedError
+
+    def page(self, resp: requests.Response) -> str | None:
+        raise NotImplementedError
+
+    def lost_race(self, resp: requests.Response) -> bool:
+        """Whether a create was refused because another job made the release since we looked."""
+        raise NotImplementedError
+
+    def release(self, tagged: Tagged) -> ForgeRelease:
+        """The release of `tagged`: found and left alone, else created."""
+        found = self.call("GET", self.one(tagged.tag))
+        if found.status_code == 200:
+            return ForgeRelease(self.name, tagged.tag, "exists", self.page(found))
+        if found.status_code != 404:
+            raise self.failure(found, f"read the release of {tagged.tag}")
+        made = self.call("POST", self.releases, self.payload(tagged))
+        if made.status_code == 201:
+            return ForgeRelease(self.name, tagged.tag, "created", self.page(made))
+        if self.lost_race(made):
+            return ForgeRelease(self.name, tagged.tag, "exists")
+        raise self.failure(made, f"create the release of {tagged.tag}")
 
 
 class _GitHub(_Forge):
@@ -113,7 +140,7 @@ class _GitHub(_Forge):
 
     def __init__(self, api: str, token: Secret, environ: Mapping[str, str], repository: str) -> None:
         super().__init__(api, token, environ)
-        self.repository = repository
+        self.releases = f"/repos/{repository}/releases"
 
     def headers(self) -> dict[str, str]:
         return {
@@ -122,23 +149,29 @@ class _GitHub(_Forge):
             "X-GitHub-Api-Version": "2022-11-28",
         }
 
-    def release(self, tagged: Tagged) -> ForgeRelease:
-        releases = f"/repos/{self.repository}/releases"
-        found = self.call("GET", f"{releases}/tags/{quote(tagged.tag, safe='')}")
-        if found.status_code == 200:
-            return ForgeRelease(self.name, tagged.tag, "exists", _field(found, "html_url"))
-        if found.status_code != 404:
-            raise self.failure(found, f"read the release of {tagged.tag}")
-        payload = {
+    def one(self, tag: str) -> str:
+        return f"{self.releases}/tags/{quote(tag, safe='')}"
+
+    def payload(self, tagged: Tagged) -> dict[str, object]:
+        return {
             "tag_name": tagged.tag,
             "name": f"{tagged.name} {tagged.version}",
             "body": tagged.body,
             "prerelease": _pre(tagged.version),
         }
-        made = self.call("POST", releases, payload)
-        if made.status_code == 201:
-            return ForgeRelease(self.name, tagged.tag, "created", _field(made, "html_url"))
-        raise self.failure(made, f"create the release of {tagged.tag}")
+
+    def page(self, resp: requests.Response) -> str | None:
+        return _json_str(resp, "html_url")
+
+    def lost_race(self, resp: requests.Response) -> bool:
+        # 422 Validation Failed, with the error code already_exists (422 also means other mistakes)
+        try:
+            errors = resp.json().get("errors") or []
+        except (ValueError, AttributeError):
+            return False
+        return resp.status_code == 422 and any(
+            isinstance(e, dict) and e.get("code") == "already_exists" for e in errors
+        )
 
 
 class _GitLab(_Forge):
@@ -148,45 +181,34 @@ class _GitLab(_Forge):
 
     def __init__(self, api: str, token: Secret, environ: Mapping[str, str], project: str, job: bool) -> None:
         super().__init__(api, token, environ)
-        self.project = quote(project, safe="")  # a numeric id, or a URL-encoded path
+        self.releases = f"/projects/{quote(project, safe='')}/releases"  # an id, or a URL-encoded path
         self.job_token = job
 
     def headers(self) -> dict[str, str]:
         return {("JOB-TOKEN" if self.job_token else "PRIVATE-TOKEN"): self.token.reveal()}
 
-    def release(self, tagged: Tagged) -> ForgeRelease:
-        releases = f"/projects/{self.project}/releases"
-        found = self.call("GET", f"{releases}/{quote(tagged.tag, safe='')}")
-        if found.status_code == 200:
-            return ForgeRelease(self.name, tagged.tag, "exists", _links_self(found))
-        if found.status_code != 404:
-            raise self.failure(found, f"read the release of {tagged.tag}")
-        payload = {
-            "tag_name": tagged.tag,
-            "name": f"{tagged.name} {tagged.version}",
-            "description": tagged.body,
-        }
-        made = self.call("POST", releases, payload)
-        if made.status_code == 201:
-            return ForgeRelease(self.name, tagged.tag, "created", _links_self(made))
-        if made.status_code == 409:  # made by a concurrent job since we looked
-            return ForgeRelease(self.name, tagged.tag, "exists")
-        raise self.failure(made, f"create the release of {tagged.tag}")
+    def one(self, tag: str) -> str:
+        return f"{self.releases}/{quote(tag, safe='')}"
+
+    def payload(self, tagged: Tagged) -> dict[str, object]:
+        return {"tag_name": tagged.tag, "name": f"{tagged.name} {tagged.version}", "description": tagged.body}
+
+    def page(self, resp: requests.Response) -> str | None:
+        return _json_str(resp, "_links", "self")
+
+    def lost_race(self, resp: requests.Response) -> bool:
+        return resp.status_code == 409  # "Release already exists"
 
 
-def _field(resp: requests.Response, key: str) -> str | None:
+def _json_str(resp: requests.Response, *keys: str) -> str | None:
+    """The string at `keys` in a JSON answer; None where the answer has none."""
+    value: object
     try:
-        value = resp.json().get(key)
-    except (ValueError, AttributeError):
+        value = resp.json()
+    except ValueError:
         return None
-    return value if isinstance(value, str) else None
-
-
-def _links_self(resp: requests.Response) -> str | None:
-    try:
-        value = resp.json().get("_links", {}).get("self")
-    except (ValueError, AttributeError):
-        return None
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
     return value if isinstance(value, str) else None
 
 
