@@ -68,6 +68,7 @@ class Config:
     changelog: Path | None
     version_files: tuple[tuple[str, str], ...]  # (path inside the project, assigned name)
     remote: str
+    forge_release: bool
     lock_timeout: float
     network: Network
     pypirc: tuple[Path, ...] = ()  # the .pypirc files that may declare more repositories by name

@@ -166,6 +166,13 @@ OPTIONS: dict[str, Option] = {
             'writes its version into their NAME = "..."',
         ),
         Option("remote", Kind.TEXT, "origin", "where release --push pushes"),
+        Option(
+            "forge-release",
+            Kind.SWITCH,
+            True,
+            "make the forge's release of the tag with the release notes (in GitHub Actions or GitLab "
+            "CI), once every stage verified; a failure there is a warning, the release being out",
+        ),
         # faults: transient failures are retried with backoff and jitter, within these bounds
         Option(
             "retries",

@@ -60,7 +60,7 @@ def test_release_to_local_index_installs_with_isolated_pip(shipyard: ShipyardCLI
     root = make_project(tmp_path / "proj")
     run = shipyard("release", "-C", str(root))
     assert run.code == 0, run.text
-    assert run.out.strip().splitlines()[-1] == "released tiny-pkg 1.0.0 to local"
+    assert run.out.strip().splitlines()[-2] == "released tiny-pkg 1.0.0 to local"
     index = root / ".shipyard" / "index" / "simple"
     page = json.loads((index / "tiny-pkg" / "index.json").read_text())
     assert page["meta"] == {"api-version": "1.1"}

@@ -183,6 +183,8 @@ def test_github_release_hygiene(kind: str, single: Path, packrepo: Path) -> None
             "--push" in record["steps"][-1]["run"]
             and '--dists "$RUNNER_TEMP/dist"' in record["steps"][-1]["run"]
         )
+        # the push and the forge release (README: The forge's release) both need the job's token
+        assert record["steps"][-1]["env"]["GITHUB_TOKEN"] == "${{ github.token }}"
         assert "idempotent" in text or "identical file as published" in text
         assert "--site-dir site" in " ".join(s.get("run", "") for s in jobs["docs"]["steps"])
 

@@ -145,7 +145,7 @@ def test_wait_queues_behind_the_holder(tmp_path: Path, home: Path) -> None:
     run = _finish(proc)
     assert run.code == 0, run.text
     assert f"waiting for shipyard release (pid {os.getpid()}) to finish in {root}" in run.out
-    assert run.out.strip().splitlines()[-1] == "released tiny-pkg 1.0.0 to local"
+    assert run.out.strip().splitlines()[-2] == "released tiny-pkg 1.0.0 to local"
 
 
 def test_two_runs_in_one_tree_do_not_interleave(tmp_path: Path, home: Path) -> None:

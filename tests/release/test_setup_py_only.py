@@ -44,7 +44,7 @@ def test_a_setup_py_only_project_is_named_and_versioned_by_its_backend(
 
     release = shipyard("release", "--tag", "v1.10.0", "--no-test-install", "-C", str(tree), env=env)
     assert release.code == 0, release.text
-    assert release.out.strip().splitlines()[-1] == "released six 1.10.0 to staging; tagged v1.10.0"
+    assert release.out.strip().splitlines()[-2] == "released six 1.10.0 to staging; tagged v1.10.0"
     assert set(fresh_pypiserver.served_files("six")) == {
         "six-1.10.0.tar.gz",
         "six-1.10.0-py2.py3-none-any.whl",

@@ -202,6 +202,7 @@ def cmd_run_api(args: argparse.Namespace, out: Renderer) -> int:
 
 def cmd_release_changed(args: argparse.Namespace, out: Renderer, repo: Repo, options: Options) -> int:
     from shipyard.assemble import settings
+    from shipyard.index.base import release_page
     from shipyard.release.changed import release_changed
 
     if args.tag is not None or args.bump is not None:
@@ -228,7 +229,19 @@ def cmd_release_changed(args: argparse.Namespace, out: Renderer, repo: Repo, opt
         if names:
             print(f"{done} {names} before the failure", file=sys.stderr)
         raise result.error
-    out.result("release", {**result.as_json(), "dry_run": args.dry_run}, summary)
+    # where each package can be seen: its page on the last stage
+    seen = [
+        (
+            r.package.name,
+            r.version,
+            release_page(cfg.repository(r.stages[-1].repository), r.package.name, r.version),
+        )
+        for r in result.released
+        if r.verified and not args.dry_run
+    ]
+    summary = "\n".join([summary, *(f"{name} {version} can be seen at {url}" for name, version, url in seen)])
+    urls = {name: url for name, _, url in seen}
+    out.result("release", {**result.as_json(), "dry_run": args.dry_run, "urls": urls}, summary)
     return 0
 
 

@@ -36,8 +36,9 @@ class Renderer:
             done, total = event.data["done"], event.data["total"]
             assert isinstance(done, int) and isinstance(total, int)
             self._progress(message, done, total)
-        elif event.kind == "step":
-            self.close()
+            return
+        self.close()  # a line (a retry's, say) ends the bar where it stands, rather than cutting into it
+        if event.kind == "step":
             print(f"==> {message}", flush=True)
         elif event.kind == "warning":
             print(f"warning: {message}", file=sys.stderr, flush=True)
@@ -48,10 +49,28 @@ class Renderer:
         if not self._tty or name in self._finished:
             return
         if self._bar is None:
-            from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
+            from rich.console import Console
+            from rich.progress import (
+                BarColumn,
+                DownloadColumn,
+                Progress,
+                TimeRemainingColumn,
+                TransferSpeedColumn,
+            )
 
+            # twine's columns; on stderr, where the test for a terminal looked, and kept once done
+            # (a log shows 100% and the time it took), so stdout stays the lines a file or pipe wants
             self._bar = Progress(
-                "    {task.description}", BarColumn(), DownloadColumn(), TransferSpeedColumn(), transient=True
+                "    [progress.percentage]{task.percentage:>3.0f}%",
+                BarColumn(),
+                DownloadColumn(),
+                "•",
+                TimeRemainingColumn(compact=True, elapsed_when_finished=True),
+                "•",
+                TransferSpeedColumn(),
+                console=Console(file=sys.stderr),
+                redirect_stdout=False,
+                redirect_stderr=False,
             )
             self._bar.start()
             self._task = self._bar.add_task(name, total=total)

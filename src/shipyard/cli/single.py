@@ -40,12 +40,11 @@ def cmd_build(args: argparse.Namespace, out: Renderer) -> int:
         # for a public stage (PyPI refuses linux_* wheels), repaired whenever the tools are there
         if args.repair or (repair.tools_installed() and any(cfg.repository(s).public for s in cfg.stages)):
             dists = repair.repair(dists, target, emit=out)
-        lines = [f"{d.filename}  sha256:{d.sha256}" for d in dists]
         where = "(dry run: nothing written)" if args.dry_run else f"in {cfg.dist_dir}"
-        out.result(
+        out.result(  # each file was listed as it was made: the summary does not list them again
             "build",
             {"dists": [d.as_json() for d in dists], "dry_run": args.dry_run},
-            f"built {len(dists)} files {where}:\n  " + "\n  ".join(lines),
+            f"built {len(dists)} files {where}",
         )
     return 0
 
@@ -89,6 +88,7 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.check.check import check
     from shipyard.dists import release_of
     from shipyard.index import credentials
+    from shipyard.index.base import release_page
     from shipyard.index.open import open_index
     from shipyard.publish.audit import AuditLog
     from shipyard.publish.lower import refuse_lower
@@ -122,10 +122,17 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
         a: sum(o.action == a for o in outcomes) for a in ("uploaded", "landed", "skipped", "would-upload")
     }
     said = ", ".join(f"{n} {a}" for a, n in counts.items() if n)
+    page = None if args.dry_run else release_page(repo, *release_of(dists))
+    seen = f"\n{' '.join(release_of(dists))} can be seen at {page}" if page else ""
     out.result(
         "publish",
-        {"repository": repo.name, "files": [o.as_json() for o in outcomes], "dry_run": args.dry_run},
-        f"{repo.name}: {said}",
+        {
+            "repository": repo.name,
+            "files": [o.as_json() for o in outcomes],
+            "dry_run": args.dry_run,
+            "url": page,
+        },
+        f"{repo.name}: {said}{seen}",
     )
     return 0
 
@@ -291,5 +298,8 @@ def cmd_release(args: argparse.Namespace, out: Renderer) -> int:
         summary += f"; tagged {target.tag}" + (" and pushed" if recorded.pushed else "")
     elif args.dry_run and (target.commit or target.create_tag):
         summary += f"; would {'commit and ' if target.commit else ''}tag {target.tag}"
-    out.result("release", {**result.as_json(), "dry_run": args.dry_run}, summary)
+    page = result.page(cfg) if not args.dry_run else None
+    if page is not None:
+        summary += f"\n{result.name} {result.version} can be seen at {page}"
+    out.result("release", {**result.as_json(), "dry_run": args.dry_run, "url": page}, summary)
     return 0

@@ -162,8 +162,16 @@ def register(command: Command) -> None:
         help="with --changed: publish and verify, but write no changelog, commit or tag (parallel "
         "CI jobs; one later run records them all)",
     )
-    option_flags(p, "test-install", "test-group", "verify-install", "allow-unverified", "allow-lower")
-    option_flags(p, "verify-timeout")
+    option_flags(
+        p,
+        "test-install",
+        "test-group",
+        "verify-install",
+        "allow-unverified",
+        "allow-lower",
+        "verify-timeout",
+        "forge-release",
+    )
     p.add_argument(
         "--no-isolation", action="store_true", help="build in this environment, not an isolated one"
     )

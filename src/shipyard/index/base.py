@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 from urllib.parse import urlsplit
 
+from packaging.utils import canonicalize_name
+
 from shipyard import events
 from shipyard.secrets import Secret, register_login
 
@@ -56,6 +58,19 @@ class Credential:
 def env_prefix(repository: str) -> str:
     """`SHIPYARD_<NAME>_`: where the credential of repository NAME is looked up first."""
     return "SHIPYARD_" + repository.upper().replace("-", "_").replace(".", "_") + "_"
+
+
+# the project page people see, for the public indexes (their simple pages are for installers)
+_PROJECT_PAGES = {"pypi.org": "https://pypi.org", "test.pypi.org": "https://test.pypi.org"}
+
+
+def release_page(repository: Repository, name: str, version: str) -> str:
+    """Where people can see release `name` `version` on `repository`: the project page on PyPI and
+    TestPyPI, the index's simple page of the project elsewhere (the one page every index has)."""
+    site = _PROJECT_PAGES.get(urlsplit(repository.simple_url).hostname or "")
+    if site is not None:
+        return f"{site}/project/{canonicalize_name(name)}/{version}/"
+    return f"{repository.simple_url.rstrip('/')}/{canonicalize_name(name)}/"
 
 
 def conflict_message(filename: str, served: str | None, ours: str, where: str) -> str:

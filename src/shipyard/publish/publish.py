@@ -8,6 +8,7 @@ the file as landed. Error wording is never parsed. Every publish appends a line 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -129,8 +130,19 @@ def _upload_one(index: Index, dist: Dist, emit: events.Emit) -> Action:
 
     attempts = network.Attempts(index.network, f"uploading {dist.filename}", emit)
     while True:
+        started = time.monotonic()
         try:
-            return "uploaded" if index.upload(dist, progress) else "skipped"
+            if not index.upload(dist, progress):
+                return "skipped"
+            seconds = time.monotonic() - started
+            events.info(
+                emit,
+                f"uploaded {dist.filename} ({file_size(dist.size)} in {seconds:.1f} s)",
+                filename=dist.filename,
+                size=dist.size,
+                seconds=round(seconds, 3),
+            )
+            return "uploaded"
         except ConflictError:
             raise  # the index itself holds another file of that name: there is nothing to decide
         except ShipyardError as failure:
@@ -140,6 +152,18 @@ def _upload_one(index: Index, dist: Dist, emit: events.Emit) -> Action:
             if not isinstance(failure, network.TransientError):
                 raise
             attempts.wait(failure)
+
+
+def file_size(size: int) -> str:
+    """Bytes as twine and pip say them: decimal units, one decimal (50.0 MB)."""
+    if size < 1000:
+        return f"{size} bytes"
+    value = float(size)
+    for unit in ("kB", "MB"):
+        value /= 1000
+        if value < 1000:
+            return f"{value:.1f} {unit}"
+    return f"{value / 1000:.1f} GB"
 
 
 def _landed(index: Index, dist: Dist, failure: ShipyardError, emit: events.Emit) -> bool:

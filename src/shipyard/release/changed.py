@@ -26,14 +26,14 @@ from shipyard.config import Config
 from shipyard.dists import Dist, in_folder, release_of
 from shipyard.errors import NothingToRelease, ShipyardError, UsageError
 from shipyard.index import credentials
-from shipyard.index.base import Index
+from shipyard.index.base import Index, release_page
 from shipyard.index.open import open_index
 from shipyard.plan import changelog
 from shipyard.plan.changed import FIRST_VERSION, Package, narrow, survey
 from shipyard.plan.guards import guard_branch, guard_clean
 from shipyard.plan.target import current_branch, rules
 from shipyard.publish.audit import AuditLog
-from shipyard.record import writer
+from shipyard.record import forge, writer
 from shipyard.record.table import readme_with_table
 from shipyard.release.ship import Options, StageResult, ship
 
@@ -70,6 +70,7 @@ class RepoRelease:
     released: list[Released] = field(default_factory=list)
     recorded: writer.Recorded = field(default_factory=writer.Recorded)  # the default: nothing recorded
     error: ShipyardError | None = None
+    forge_releases: list[forge.ForgeRelease] = field(default_factory=list)  # GitHub's or GitLab's
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -77,6 +78,7 @@ class RepoRelease:
             "commit": self.recorded.commit,
             "tags": list(self.recorded.tags),
             "pushed": self.recorded.pushed,
+            "forge_releases": [f.as_json() for f in self.forge_releases],
         }
 
 
@@ -115,14 +117,7 @@ def release_changed(
     repos = [config.repository(n) for n in config.stages]
     found = credentials.for_stages(repos, repo.root, environ, emit)
     indexes = [open_index(r, c, config.network) for r, c in zip(repos, found, strict=True)]
-    everything = survey(repo, rules(config), pre=trigger.pre, only_changed=False)
-    packages = [p for p in everything if p.version]
-    if only:
-        packages = narrow(repo, packages, list(only))
-        if not packages:
-            raise NothingToRelease(f"nothing to release: {', '.join(only)} did not change since its last tag")
-    if not packages:
-        raise NothingToRelease("nothing to release: no package changed since its last tag")
+    everything, packages = _to_release(repo, config, trigger.pre, only)
     if options.dists is not None:  # every package's files there, before anything is published
         for p in packages:
             _prebuilt(options.dists / p.module.import_name, p)
@@ -148,7 +143,35 @@ def release_changed(
         # index, and CI's re-run must see its tags to release only what is left
         what = _record_of(repo, config, done, branch, run.epoch)
         result.recorded = writer.record(repo.root, what, push=trigger.push, remote=config.remote, emit=emit)
+        if config.forge_release:
+            tagged = [_tagged(r, config) for r in done if r.package.plan and r.package.plan.tag]
+            on_remote = result.recorded.pushed
+            result.forge_releases = forge.make_releases(tagged, environ, emit, on_remote=on_remote)
     return result
+
+
+def _to_release(
+    repo: Repo, config: Config, pre: str | None, only: Sequence[str]
+) -> tuple[list[Package], list[Package]]:
+    """Every package of the repository, and the changed ones to release (`only`: those and the
+    changed packages they import)."""
+    everything = survey(repo, rules(config), pre=pre, only_changed=False)
+    packages = [p for p in everything if p.version]
+    if only:
+        packages = narrow(repo, packages, list(only))
+        if not packages:
+            raise NothingToRelease(f"nothing to release: {', '.join(only)} did not change since its last tag")
+    if not packages:
+        raise NothingToRelease("nothing to release: no package changed since its last tag")
+    return everything, packages
+
+
+def _tagged(released: Released, config: Config) -> forge.Tagged:
+    plan = released.package.plan
+    assert plan is not None and plan.tag is not None
+    last = config.repository(released.stages[-1].repository)
+    seen = release_page(last, released.package.name, released.version)
+    return forge.Tagged(plan.tag, released.package.name, released.version, forge.body(plan.notes(), seen))
 
 
 def _one(

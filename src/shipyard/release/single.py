@@ -28,11 +28,12 @@ from shipyard.config import Config
 from shipyard.dists import Dist, in_folder, release_of
 from shipyard.errors import BuildError, UsageError
 from shipyard.index import credentials
+from shipyard.index.base import release_page
 from shipyard.index.open import open_index
 from shipyard.plan.source import Declared
 from shipyard.plan.target import Mode, Target, resolve
 from shipyard.publish.audit import AuditLog
-from shipyard.record import journal, writer
+from shipyard.record import forge, journal, writer
 from shipyard.release.rerun import already_released
 from shipyard.release.ship import Options, StageResult, ship
 from shipyard.tools import git, workdirs
@@ -51,6 +52,7 @@ class ReleaseResult:
     test_install: TestInstall | None = None
     stages: list[StageResult] = field(default_factory=list)
     recorded: writer.Recorded | None = None
+    forge_releases: list[forge.ForgeRelease] = field(default_factory=list)  # GitHub's or GitLab's
 
     def as_json(self) -> dict[str, object]:
         recorded = self.recorded
@@ -66,7 +68,14 @@ class ReleaseResult:
                 if recorded
                 else None
             ),
+            "forge_releases": [f.as_json() for f in self.forge_releases],
         }
+
+    def page(self, config: Config) -> str | None:
+        """Where people can see this release: its page on the last stage (None before any stage)."""
+        if not self.stages:
+            return None
+        return release_page(config.repository(self.stages[-1].repository), self.name, self.version)
 
 
 def _build(
@@ -225,6 +234,12 @@ def release(
         steps = _steps_of(config, target, head, edits, sha, options.trigger.push)
         journal.save(config.root, journal.Journal(steps, _journaled(result, options)))
         result.recorded = _carry_out(config.root, steps, emit)
+    if not options.dry_run and config.forge_release and target.tag:
+        pushed = result.recorded is not None and result.recorded.pushed
+        notes = target.plan.notes() if target.plan is not None else {}
+        tagged = forge.Tagged(target.tag, name, version, forge.body(notes, result.page(config)))
+        on_remote = pushed or not target.create_tag  # a tag made now reaches the forge only pushed
+        result.forge_releases = forge.make_releases([tagged], environ, emit, on_remote=on_remote)
     if workdirs.unignored_state(config.root):
         events.warning(
             emit,

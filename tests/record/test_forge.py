@@ -1,0 +1,202 @@
+"""The forge's release (issue 15, point 3): after every stage verified, real `shipyard release` runs
+against a real pypiserver make the GitHub or GitLab release of the tag, through a stand-in of each
+API on 127.0.0.1 that checks the requests as the APIs document them."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from shipyard import events
+from shipyard.record import forge
+from tests.helpers import forge_standin
+from tests.helpers.forge_standin import GITHUB_TOKEN, GITLAB_JOB_TOKEN, GITLAB_TOKEN
+from tests.helpers.indexes import TestIndex
+from tests.helpers.packrepo import example_repo, run_json
+from tests.helpers.projects import ShipyardCLI, git, set_version, tag
+from tests.helpers.releases import staging_project
+
+FAST = ("--no-test-install", "--no-verify-install")
+TOKENS = (GITHUB_TOKEN, GITLAB_JOB_TOKEN, GITLAB_TOKEN)
+
+
+def _no_token_in(*texts: str) -> None:
+    for text in texts:
+        for token in TOKENS:
+            assert token not in text
+
+
+def test_github_release_of_the_tag_with_the_notes_once_every_stage_verified_and_left_alone_after(
+    shipyard: ShipyardCLI, fresh_pypiserver: TestIndex, tmp_path: Path
+) -> None:
+    root, creds = staging_project(tmp_path, fresh_pypiserver)
+    tag(root, "v1.0.0")  # pushed by the user: the CI runs on it
+    with forge_standin.running("github") as hub:
+        env = {**creds, **forge_standin.github_env(hub)}
+        run = shipyard("release", "--json", "--tag", "v1.0.0", *FAST, "-C", str(root), env=env)
+        assert run.code == 0, run.text
+        assert hub.problems == []
+        assert hub.paths() == [
+            "GET /repos/owner/proj/releases/tags/v1.0.0",
+            "POST /repos/owner/proj/releases",
+        ]
+        made = hub.calls[1].body
+        assert made is not None
+        assert (made["tag_name"], made["name"], made["prerelease"]) == ("v1.0.0", "tiny-pkg 1.0.0", False)
+        assert made["body"].endswith(f"Published: {fresh_pypiserver.simple_url}tiny-pkg/")
+        doc = json.loads(run.out)
+        assert doc["forge_releases"] == [
+            {
+                "forge": "GitHub",
+                "tag": "v1.0.0",
+                "action": "created",
+                "url": "https://github.com/owner/proj/releases/tag/v1.0.0",
+            }
+        ]
+        assert doc["warnings"] == []
+
+        # a re-run (CI's retry) finds the release and leaves it as it is: people may have edited it
+        again = shipyard("release", "--tag", "v1.0.0", *FAST, "-C", str(root), env=env)
+        assert again.code == 0, again.text
+        assert hub.paths()[2:] == ["GET /repos/owner/proj/releases/tags/v1.0.0"]
+        assert "GitHub already has a release of v1.0.0" in again.out and "left alone" in again.out
+    _no_token_in(run.text, again.text)
+
+
+def test_gitlab_release_with_the_job_token_or_a_private_token(
+    shipyard: ShipyardCLI, fresh_pypiserver: TestIndex, tmp_path: Path
+) -> None:
+    root, creds = staging_project(tmp_path, fresh_pypiserver, version="1.1.0rc1")
+    tag(root, "v1.1.0rc1")
+    with forge_standin.running("gitlab") as lab:
+        env = {**creds, **forge_standin.gitlab_env(lab)}
+        run = shipyard("release", "--json", "--tag", "v1.1.0rc1", *FAST, "-C", str(root), env=env)
+        assert run.code == 0, run.text
+        assert lab.problems == []
+        assert lab.paths() == ["GET /projects/42/releases/v1.1.0rc1", "POST /projects/42/releases"]
+        assert lab.calls[1].headers["job-token"] == GITLAB_JOB_TOKEN
+        body = lab.calls[1].body
+        assert body is not None and (body["tag_name"], body["name"]) == ("v1.1.0rc1", "tiny-pkg 1.1.0rc1")
+        [made] = json.loads(run.out)["forge_releases"]
+        assert made["action"] == "created" and made["url"].endswith("/-/releases/v1.1.0rc1")
+    _no_token_in(run.text)
+
+    # a token of the user's (GITLAB_TOKEN) goes as PRIVATE-TOKEN, and the job token not at all;
+    # a token pasted into a commit subject, and so into the notes, is not published with them
+    with forge_standin.running("gitlab") as lab:
+        found = forge.make_releases(
+            [forge.Tagged("v2.0.0", "tiny-pkg", "2.0.0", f"- fix: drop {GITLAB_TOKEN} from the docs")],
+            forge_standin.gitlab_env(lab, private=True),
+            events.ignore,
+            on_remote=True,
+        )
+        assert lab.problems == [] and [f.action for f in found] == ["created"]
+        assert (
+            lab.calls[1].headers["private-token"] == GITLAB_TOKEN and "job-token" not in lab.calls[1].headers
+        )
+        assert lab.releases["v2.0.0"]["description"] == "- fix: drop *** from the docs"
+
+
+def test_a_refusing_forge_is_a_warning_the_release_stands_and_no_token_is_shown(
+    shipyard: ShipyardCLI, fresh_pypiserver: TestIndex, tmp_path: Path
+) -> None:
+    root, creds = staging_project(tmp_path, fresh_pypiserver)
+    tag(root, "v1.0.0")
+    with forge_standin.running("github") as hub:
+        hub.refuse = 403  # the job lacks contents: write; the answer echoes the credential it got
+        env = {**creds, **forge_standin.github_env(hub)}
+        run = shipyard("release", "--json", "--tag", "v1.0.0", *FAST, "-C", str(root), env=env)
+    assert run.code == 0, run.text
+    assert hub.calls and hub.calls[0].headers["authorization"] == f"Bearer {GITHUB_TOKEN}"
+    doc = json.loads(run.out)
+    assert [s["verified"] for s in doc["stages"]] == [True]
+    [warning] = doc["warnings"]
+    assert warning.startswith(
+        "no GitHub release of v1.0.0: GitHub refused to read the release of v1.0.0 (HTTP 403"
+    )
+    assert warning.endswith("the release itself is published and recorded")
+    assert "Bearer ***" in warning
+    assert doc["forge_releases"] == [{"forge": "GitHub", "tag": "v1.0.0", "action": "failed", "url": None}]
+    _no_token_in(run.text)
+
+
+def test_the_token_goes_only_to_https_or_this_machine_and_never_through_a_redirect(tmp_path: Path) -> None:
+    said: list[events.Event] = []
+    tagged = [forge.Tagged("v1.0.0", "tiny-pkg", "1.0.0", "notes")]
+    with forge_standin.running("github") as hub, forge_standin.running("github") as elsewhere:
+        env = {**forge_standin.github_env(hub), "GITHUB_API_URL": "http://github.example"}
+        [failed] = forge.make_releases(tagged, env, said.append, on_remote=True)
+        assert failed.action == "failed" and hub.calls == []
+        assert (
+            "GITHUB_API_URL is 'http://github.example': the token goes only to an https URL"
+            in said[-1].message
+        )
+
+        hub.redirect_to = elsewhere.url
+        [failed] = forge.make_releases(tagged, forge_standin.github_env(hub), said.append, on_remote=True)
+        assert failed.action == "failed" and len(hub.calls) == 1 and elsewhere.calls == []
+        assert "redirects" in said[-1].message and "the token is not sent on" in said[-1].message
+
+        # a tag made by this run but not pushed is not on the forge: nothing is asked of it
+        hub.redirect_to = None
+        assert forge.make_releases(tagged, forge_standin.github_env(hub), said.append, on_remote=False) == []
+        assert len(hub.calls) == 1 and said[-1].kind == "info" and "not pushed" in said[-1].message
+
+        # outside the forge's CI nothing happens, whatever tokens the environment holds
+        env = {k: v for k, v in forge_standin.github_env(hub).items() if k != "GITHUB_ACTIONS"}
+        assert forge.make_releases(tagged, env, said.append, on_remote=True) == []
+        assert len(hub.calls) == 1
+
+
+def test_forge_release_false_opts_out_and_a_tag_made_unpushed_asks_nothing(
+    shipyard: ShipyardCLI, fresh_pypiserver: TestIndex, tmp_path: Path
+) -> None:
+    root, creds = staging_project(tmp_path, fresh_pypiserver)
+    with forge_standin.running("github") as hub:
+        env = {**creds, **forge_standin.github_env(hub)}
+        # the tag is made by this run and not pushed: GitHub would make it on its default branch
+        run = shipyard("release", "--tag", "v1.0.0", *FAST, "-C", str(root), env=env)
+        assert run.code == 0, run.text
+        assert "no GitHub release: v1.0.0 not pushed" in run.out
+        set_version(root, "1.0.0", "1.0.1")
+        tag(root, "v1.0.1")
+        off = shipyard("release", "--tag", "v1.0.1", "--no-forge-release", *FAST, "-C", str(root), env=env)
+        assert off.code == 0, off.text
+    assert hub.calls == []
+
+
+def test_a_packaging_repository_gets_one_forge_release_per_package_tag_once_pushed(
+    shipyard: ShipyardCLI, tmp_path: Path
+) -> None:
+    root = example_repo(tmp_path)
+    remote = tmp_path / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", str(remote)], check=True)
+    git(root, "remote", "add", "origin", str(remote))
+    git(root, "push", "-q", "origin", git(root, "branch", "--show-current").strip())
+    with forge_standin.running("gitlab") as lab:
+        doc = run_json(
+            shipyard, "release", "--changed", "--push", "-C", str(root), env=forge_standin.gitlab_env(lab)
+        )
+        assert lab.problems == []
+    tags = [f"{name}-v0.1.0" for name in ("greetings", "recipes", "menu")]
+    assert [(f["tag"], f["action"]) for f in doc["forge_releases"]] == [(t, "created") for t in tags]
+    assert sorted(lab.releases) == sorted(tags)
+    assert sorted(doc["urls"]) == ["greetings", "menu", "recipes"]
+    for name, tag_name in zip(("greetings", "recipes", "menu"), tags, strict=True):
+        made = lab.releases[tag_name]
+        assert made["name"] == f"{name} 0.1.0"
+        assert git(remote, "rev-parse", f"{tag_name}^{{commit}}")  # on the remote before the forge is asked
+        assert made["description"].splitlines()[-1] == f"Published: {doc['urls'][name]}"
+        assert doc["urls"][name].startswith("file://") and doc["urls"][name].endswith(f"/simple/{name}/")
+
+
+def test_a_release_made_by_another_job_between_look_and_create_is_taken_as_there() -> None:
+    tagged = [forge.Tagged("v1.0.0", "tiny-pkg", "1.0.0", "notes")]
+    for kind, env in (("github", forge_standin.github_env), ("gitlab", forge_standin.gitlab_env)):
+        with forge_standin.running(kind) as standin:
+            standin.releases["v1.0.0"] = {"tag_name": "v1.0.0"}
+            standin.race = True
+            [found] = forge.make_releases(tagged, env(standin), events.ignore, on_remote=True)
+            assert standin.problems == [] and [c.method for c in standin.calls] == ["GET", "POST"]
+            assert found.action == "exists", kind
