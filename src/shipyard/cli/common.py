@@ -24,8 +24,8 @@ exit codes: 0 done (also: already published, identical), 1 a release step failed
 configuration: [tool.shipyard] in pyproject.toml; every option also has a SHIPYARD_* variable
 credentials: SHIPYARD_<REPO>_TOKEN or SHIPYARD_<REPO>_USERNAME/_PASSWORD, TWINE_USERNAME/
              TWINE_PASSWORD, .env (never tracked by git), keyring, ~/.pypirc, then trusted publishing
-             in GitHub Actions / GitLab CI (GitLab's id_tokens variable: PYPI_ID_TOKEN, or the one
-             SHIPYARD_OIDC_TOKEN_VAR names)
+             in GitHub Actions, GitLab CI, Buildkite, CircleCI, Google Cloud (GitLab: one id token
+             per audience, <AUD>_ID_TOKEN such as PYPI_ID_TOKEN, or the one SHIPYARD_OIDC_TOKEN_VAR names)
 """
 
 Handler = Callable[[argparse.Namespace, Renderer], int]

@@ -48,6 +48,7 @@ class Credential:
     password: Secret
     source: str  # where it came from, for messages ("SHIPYARD_PYPI_TOKEN", "~/.pypirc"...)
     url: str  # the upload URL it was declared for: an Index of another origin refuses it
+    trusted: str = ""  # the CI whose OIDC identity minted it (trusted publishing), else ""
 
     def __post_init__(self) -> None:
         register_login(self.username, self.password.reveal())
