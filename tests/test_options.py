@@ -34,6 +34,7 @@ SAMPLES: dict[Kind, tuple[object, str, str]] = {
     Kind.OPTIONAL_PATH: ("a.md", "b.md", "c.md"),
     Kind.PROJECT_FILE: ("a.md", "b.md", "c.md"),
     Kind.PATTERNS: (["a.pem", "tests/*.key"], "b", "c,a"),
+    Kind.PUBLISHER: ("github:o/r@release.yml", "gitlab:g/sub/p@.gitlab-ci.yml", "github:a/b@c.yml"),
 }
 
 

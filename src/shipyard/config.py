@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import re
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,6 +65,10 @@ class Config:
     changelog: Path | None
     remote: str
     lock_timeout: float
+    attest: bool
+    attestations: bool
+    publisher: str
+    require_provenance: bool
     network: Network
 
     def repository(self, name: str) -> Repository:
@@ -163,6 +168,18 @@ def _as_str(option: str, value: object) -> str:
     return value
 
 
+_PUBLISHER = re.compile(r"(github:[^/@\s]+/[^/@\s]+|gitlab:[^@\s]+/[^@\s]+)@[^@\s]+")
+
+
+def _as_publisher(option: str, value: object) -> str:
+    if value == "" or (isinstance(value, str) and _PUBLISHER.fullmatch(value)):
+        return value
+    raise ConfigError(
+        f"option '{option}' must be github:OWNER/REPO@WORKFLOW or gitlab:NAMESPACE/PROJECT@CI_FILE, "
+        f"not {value!r}"
+    )
+
+
 _PARSERS: dict[Kind, Callable[[str, object], object]] = {
     Kind.SWITCH: _as_bool,
     Kind.SECONDS: _as_float,
@@ -172,6 +189,7 @@ _PARSERS: dict[Kind, Callable[[str, object], object]] = {
     Kind.STAGES: _as_stages,
     Kind.TAG: _as_tag,
     Kind.PATTERNS: _as_patterns,
+    Kind.PUBLISHER: _as_publisher,
 }
 REPOSITORY_KEYS = frozenset({"upload-url", "simple-url", "public", "auth", "oidc-url", "cert", "client-cert"})
 

@@ -84,10 +84,10 @@ def test_github_actions_publishes_with_a_minted_token(
 ) -> None:
     root = project(tmp_path, token_index, standin.url)
     assert shipyard("build", cwd=root).code == 0
-    run = shipyard("publish", "--to", "staging", "-v", cwd=root, env=github_env(standin))
+    run = shipyard("publish", "--to", "staging", "-v", "--no-attest", cwd=root, env=github_env(standin))
     assert run.code == 0, run.text
     assert standin.problems == []
-    assert standin.calls == [
+    assert standin.calls == [  # --no-attest: no identity asked for Sigstore
         "GET /_/oidc/audience",
         f"GET /ci/token?audience={oidc_standin.AUDIENCE}",
         "POST /_/oidc/mint-token",
@@ -96,6 +96,42 @@ def test_github_actions_publishes_with_a_minted_token(
         "oidc_pkg-1.0.0-py3-none-any.whl",
         "oidc_pkg-1.0.0.tar.gz",
     ]
+    assert_no_secret(run)
+
+
+def test_trusted_publishing_signs_attestations_or_says_once_why_not(
+    shipyard: ShipyardCLI, tmp_path: Path, token_index: TestIndex, standin: oidc_standin.StandIn
+) -> None:
+    """The CI identity is asked for a `sigstore` token through `id`; Sigstore cannot be reached
+    from here (and the stand-in's token is no real one), so the upload goes on without attestations."""
+    root = project(tmp_path, token_index, standin.url)
+    assert shipyard("build", cwd=root).code == 0
+    run = shipyard("publish", "--to", "staging", cwd=root, env=github_env(standin))
+    assert run.code == 0, run.text
+    assert standin.problems == []
+    assert f"GET /ci/token?audience={oidc_standin.SIGSTORE}" in standin.calls
+    said = [line for line in run.err.splitlines() if "sign" in line]
+    assert len(said) == 1 and "cannot sign attestations with the GitHub Actions identity" in said[0], run.err
+    assert said[0].endswith("uploading without attestations")
+    assert len(token_index.served_files("oidc-pkg")) == 2
+    assert_no_secret(run)
+    assert oidc_standin.jwt("github", oidc_standin.SIGSTORE) not in run.text
+
+
+def test_attestations_asked_for_fail_before_upload_when_signing_cannot(
+    shipyard: ShipyardCLI, tmp_path: Path, token_index: TestIndex, standin: oidc_standin.StandIn
+) -> None:
+    root = project(tmp_path, token_index, standin.url)
+    assert shipyard("build", cwd=root).code == 0
+    run = shipyard("publish", "--to", "staging", "--attestations", cwd=root, env=github_env(standin))
+    assert run.code == 1, run.text
+    lines = run.err.strip().splitlines()
+    assert (
+        lines[-1].startswith("error: cannot sign attestations")
+        and "not uploading (--attestations)" in lines[-1]
+    )
+    assert [line for line in lines if line.startswith("error")] == [lines[-1]]
+    assert not token_index.served_files("oidc-pkg")
     assert_no_secret(run)
 
 

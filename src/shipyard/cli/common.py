@@ -46,6 +46,7 @@ METAVARS |= {
     Kind.OPTIONAL_PATH: "PATH",
     Kind.PROJECT_FILE: "PATH",
     Kind.TEXT: "TEXT",
+    Kind.PUBLISHER: "KIND:OWNER/REPO@FILE",
 }
 TYPES = {Kind.SECONDS: float, Kind.POSITIVE_SECONDS: float, Kind.COUNT: int}
 

@@ -60,7 +60,7 @@ def register(command: Command) -> None:
 
     p = command("publish", cmd_publish, "upload the build to a repository, idempotently, never overwriting")
     repo_options(p, "--to", "the repository to upload to")
-    option_flags(p, "allow-unverified", "allow-lower")
+    option_flags(p, "allow-unverified", "allow-lower", "attest", "attestations")
     p.add_argument("--dry-run", action="store_true", help="read the index and say what would be uploaded")
     network_options(p)
     lock_option(p)
@@ -76,7 +76,9 @@ def register(command: Command) -> None:
         help="the version to verify (default: the last build's; another version is "
         "verified against the hashes the index lists)",
     )
-    option_flags(p, "verify-timeout", "cert", "system-certs", "client-cert")
+    option_flags(
+        p, "verify-timeout", "cert", "system-certs", "client-cert", "publisher", "require-provenance"
+    )
     p.add_argument(
         "--no-install", action="store_true", help="check the files only, skip the install from the index"
     )
@@ -159,6 +161,7 @@ def register(command: Command) -> None:
         "CI jobs; one later run records them all)",
     )
     option_flags(p, "test-install", "verify-install", "allow-unverified", "allow-lower", "verify-timeout")
+    option_flags(p, "attest", "attestations", "publisher", "require-provenance")
     p.add_argument(
         "--no-isolation", action="store_true", help="build in this environment, not an isolated one"
     )

@@ -24,6 +24,7 @@ class IndexFile:
     sha256: str | None  # None when the index gives no sha256: then the file must be downloaded
     yanked: bool = False
     yanked_reason: str = ""
+    provenance: str | None = None  # where its PEP 740 provenance object is, if the index serves one
 
 
 @dataclass(frozen=True)
@@ -66,12 +67,16 @@ def _json_file(entry: object, base_url: str) -> IndexFile:
     if sha256 is not None and not isinstance(sha256, str):
         raise NotAnIndex(f"the entry of {filename} has a sha256 that is not text")
     yanked = entry.get("yanked", False)
+    provenance = entry.get("provenance")
+    if provenance is not None and not isinstance(provenance, str):
+        raise NotAnIndex(f"the entry of {filename} has a provenance that is not a URL")
     return IndexFile(
         filename=filename,
         url=urljoin(base_url, url),
         sha256=sha256.lower() if sha256 else None,  # hex digests compare case-blind
         yanked=bool(yanked),
         yanked_reason=yanked if isinstance(yanked, str) else "",
+        provenance=urljoin(base_url, provenance) if provenance else None,
     )
 
 
@@ -123,6 +128,7 @@ def parse_html(text: str, base_url: str) -> Listing:
             sha256=digest.lower() if algo == "sha256" and digest else None,
             yanked=yanked,
             yanked_reason=(attrs.get("data-yanked") or "") if yanked else "",
+            provenance=urljoin(base, provenance) if (provenance := attrs.get("data-provenance")) else None,
         )
     return Listing(files)
 

@@ -14,7 +14,13 @@ from html.parser import HTMLParser
 
 import requests
 
+from shipyard.errors import IndexError_
 from shipyard.secrets import redact
+
+
+class Refused(IndexError_):
+    """The index refused what an upload carried (HTTP 400 or 422): its metadata, its attestations."""
+
 
 SHORT = 300  # characters in the error line
 LONG = 2000  # characters in the error's detail (shown with -v)

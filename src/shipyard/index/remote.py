@@ -9,7 +9,7 @@ a listing is fetched only over http(s): an index cannot make shipyard read this 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +32,8 @@ CONNECT_TIMEOUT = 10.0
 # what may pass on the next attempt (a bad URL or a redirect loop will not)
 TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 _CHUNK = 1 << 20
+PROVENANCE_TYPE = "application/vnd.pypi.integrity.v1+json"
+PROVENANCE_MAX = 1 << 20  # a provenance object is a few kB: more is an index feeding us junk
 INSTALLER_INDEX = "shipyard"  # the name uv knows the index by, for its credential variables
 
 
@@ -136,10 +138,14 @@ class RemoteIndex:
                 f"{url} is not a package index page: {exc}: check the simple-url of {repo.name}"
             ) from None
 
-    def upload(self, dist: Dist, progress: Progress) -> bool:
-        """POST `dist` to the legacy upload API, streamed, once."""
+    takes_attestations = True
+
+    def upload(
+        self, dist: Dist, progress: Progress, attestations: Sequence[Mapping[str, object]] = ()
+    ) -> bool:
+        """POST `dist` (and its PEP 740 attestations) to the legacy upload API, streamed, once."""
         repo = self.repository
-        fields: list[tuple[str, object]] = list(form.fields(dist))
+        fields: list[tuple[str, object]] = list(form.fields(dist, attestations))
         with dist.path.open("rb") as content:
             fields.append(("content", (dist.filename, content, "application/octet-stream")))
             encoder = MultipartEncoder(fields)
@@ -200,9 +206,8 @@ class RemoteIndex:
                 f"uploading {dist.filename} to {repo.name} failed: HTTP {code} {resp.reason}",
                 retry_after=network.retry_after(resp.headers.get("Retry-After")),
             )
-        raise IndexError_(
-            f"{repo.name} refused {dist.filename}: HTTP {code} {resp.reason}{says}", detail=detail
-        )
+        failure = refusal.Refused if code in (400, 422) else IndexError_
+        raise failure(f"{repo.name} refused {dist.filename}: HTTP {code} {resp.reason}{says}", detail=detail)
 
     def download(self, file: IndexFile, dest: Path | None = None, emit: events.Emit = events.ignore) -> str:
         """Transient faults are retried from the start."""
@@ -240,6 +245,46 @@ class RemoteIndex:
             raise TransientError(failed) from None
         except requests.RequestException:
             raise VerifyError(failed) from None
+
+    def provenance(self, file: IndexFile) -> bytes | None:
+        """PEP 740's provenance object at the URL the listing gives (over http(s) only, bounded);
+        None where the index serves none. Transient faults are retried."""
+        url = file.provenance
+        if url is None:
+            return None
+        if urlsplit(url).scheme.lower() not in DEFAULT_PORTS:
+            raise VerifyError(
+                f"{self.repository.name} lists the provenance of {file.filename} outside http(s)"
+            )
+        return network.call(
+            lambda: self._provenance_once(file, url),
+            self.network,
+            f"reading the provenance of {file.filename}",
+        )
+
+    def _provenance_once(self, file: IndexFile, url: str) -> bytes | None:
+        failed = f"reading the provenance of {file.filename} from {self.repository.name} failed"
+        try:
+            with self.http.get(
+                url, headers={"Accept": PROVENANCE_TYPE}, auth=self._auth(url), stream=True,
+                timeout=read_timeout(self.http),
+            ) as resp:  # fmt: skip
+                if resp.status_code == 404:
+                    return None
+                if resp.status_code in network.RETRY_STATUSES:
+                    raise TransientError(f"{failed}: HTTP {resp.status_code}")
+                if resp.status_code != 200:
+                    raise VerifyError(f"{failed}: HTTP {resp.status_code} {resp.reason}")
+                body = resp.raw.read(PROVENANCE_MAX + 1, decode_content=True)
+        except requests.exceptions.SSLError as exc:
+            raise transport.tls_failure(exc, url, self.tls) from None
+        except TRANSIENT:
+            raise TransientError(failed) from None
+        except requests.RequestException:
+            raise VerifyError(failed) from None
+        if len(body) > PROVENANCE_MAX:
+            raise VerifyError(f"{failed}: it is over {PROVENANCE_MAX >> 20} MiB")
+        return bytes(body)
 
     @contextlib.contextmanager
     def installer_env(self) -> Iterator[dict[str, str]]:
