@@ -12,11 +12,19 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
 
+from shipyard import events
+from shipyard.config import repository_for_url
+from shipyard.dists import Dist, identify
+from shipyard.index.base import Index
+from shipyard.index.open import open_index
+from shipyard.publish.attest import Attestations, Attester
+from shipyard.publish.publish import publish
+from shipyard.tools.network import Network
 from tests.helpers import provenance_standin
 from tests.helpers.indexes import TestIndex
 from tests.helpers.projects import Run, ShipyardCLI, make_project
@@ -244,3 +252,33 @@ def test_publisher_of_a_bad_shape_is_a_usage_error(shipyard: ShipyardCLI, tmp_pa
         shipyard("verify", "--on", "stage", "--publisher", "trailofbits/x", "--version", "1", cwd=root), 2
     )
     assert "github:OWNER/REPO@WORKFLOW or gitlab:NAMESPACE/PROJECT@CI_FILE" in line
+
+
+class _AsIfSigned(Attester):
+    """What signing under trusted publishing hands the upload (no Sigstore here): not strict."""
+
+    def __init__(self, attestation: dict[str, object]) -> None:
+        super().__init__(attest=True, files=False)
+        self.attestation = attestation
+
+    def for_index(self, dists: Sequence[Dist], index: Index) -> Attestations:
+        return {d.filename: [self.attestation] for d in dists}
+
+
+def test_an_index_refusing_signed_attestations_gets_the_file_without_them(
+    tmp_path: Path, assets: Path
+) -> None:
+    dist, att = copy(assets, tmp_path / "dists", GITLAB_DIST, f"{GITLAB_DIST}.publish.attestation")
+    said: list[events.Event] = []
+    with provenance_standin.running(takes_attestations=False) as standin:
+        repo = repository_for_url("stage", standin.upload_url, standin.simple_url)
+        index = open_index(repo, None, Network())
+        attester = _AsIfSigned(json.loads(att.read_bytes()))
+        outcomes = publish([identify(dist)], index, attester=attester, emit=said.append)
+        assert [o.action for o in outcomes] == ["uploaded"]
+        assert [u.attestations for u in standin.uploads] == [None]  # the second attempt, without
+    warnings = [e.message for e in said if e.kind == "warning"]
+    assert warnings == [
+        f"stage refused {GITLAB_DIST}: HTTP 400 Bad Request - the index says: Attestations are only "
+        "supported when using Trusted Publishing; uploading it again without its attestations"
+    ]

@@ -154,11 +154,7 @@ def _upload_one(
                 return "landed"
             if isinstance(failure, Refused) and attestations and not strict:
                 # an index that does not take attestations (or not these): the file still goes up
-                events.warning(
-                    emit,
-                    f"{index.repository.name} refused {dist.filename} with its attestations "
-                    f"({failure.message}): uploading it without them",
-                )
+                events.warning(emit, f"{failure.message}; uploading it again without its attestations")
                 attestations = ()
                 continue
             if not isinstance(failure, network.TransientError):
