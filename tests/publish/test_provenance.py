@@ -160,15 +160,16 @@ def test_an_index_refusing_attestations_fails_the_explicit_upload(
         assert standin.uploads == []
 
 
-def test_pypiserver_takes_the_field_and_serves_no_provenance(
-    shipyard: ShipyardCLI, tmp_path: Path, assets: Path, fresh_pypiserver: TestIndex
+@pytest.mark.parametrize("server", ["fresh_pypiserver", "fresh_devpi_index"])
+def test_real_indexes_take_the_field_and_serve_no_provenance(
+    shipyard: ShipyardCLI, tmp_path: Path, assets: Path, server: str, request: pytest.FixtureRequest
 ) -> None:
-    index = fresh_pypiserver
+    index: TestIndex = request.getfixturevalue(server)
     root = project(tmp_path, index.upload_url, index.simple_url, auth="required")
     dist, _ = copy(assets, tmp_path / "dists", GITLAB_DIST, f"{GITLAB_DIST}.publish.attestation")
     env = {"SHIPYARD_STAGE_USERNAME": index.username, "SHIPYARD_STAGE_PASSWORD": index.password}
     run = shipyard("publish", "--to", "stage", "--attestations", str(dist), cwd=root, env=env)
-    assert run.code == 0, run.text  # pypiserver ignores the attestations field
+    assert run.code == 0, run.text  # pypiserver and devpi ignore the attestations field
     assert list(index.served_files("gitlab-oidc-project")) == [GITLAB_DIST]
     run = shipyard("verify", "--on", "stage", "--no-install", str(dist), cwd=root, env=env)
     assert run.code == 0, run.text
