@@ -283,3 +283,19 @@ def test_an_index_refusing_signed_attestations_gets_the_file_without_them(
         f"stage refused {GITLAB_DIST}: HTTP 400 Bad Request - the index says: Attestations are only "
         "supported when using Trusted Publishing; uploading it again without its attestations"
     ]
+
+
+def test_the_local_index_is_quiet_about_provenance_unless_required(
+    shipyard: ShipyardCLI, tmp_path: Path
+) -> None:
+    root = make_project(tmp_path / "proj", "tiny-prov", "1.0.0", tool='[tool.shipyard]\nstages = ["local"]\n')
+    assert shipyard("build", cwd=root).code == 0
+    run = shipyard("publish", "--to", "local", "--attestations", cwd=root)
+    assert (
+        run.code == 0
+        and run.err == "warning: local keeps no attestations: uploading the files without them\n"
+    )
+    run = shipyard("verify", "--on", "local", "--no-install", cwd=root)
+    assert run.code == 0 and "provenance" not in run.text, run.text
+    line = one_error(shipyard("verify", "--on", "local", "--no-install", "--require-provenance", cwd=root))
+    assert "local serves no PEP 740 provenance for tiny_prov-1.0.0" in line
