@@ -63,3 +63,34 @@ def test_an_upper_case_sha256_is_the_same_digest() -> None:
     page = '{"files": [{"filename": "a-1.tar.gz", "url": "a-1.tar.gz", "hashes": {"sha256": "ABCDEF"}}]}'
     listing = parse(page, "application/vnd.pypi.simple.v1+json", "https://i.example/simple/a/")
     assert listing.files["a-1.tar.gz"].sha256 == "abcdef"
+
+
+def test_pep740_provenance_urls_from_json_and_html() -> None:
+    base = "https://idx.example/simple/pkg/"
+    page = (
+        '{"meta": {"api-version": "1.3"}, "name": "pkg", "files": ['
+        '{"filename": "pkg-1.tar.gz", "url": "pkg-1.tar.gz", "hashes": {}, '
+        '"provenance": "/integrity/pkg/1/pkg-1.tar.gz/provenance"},'
+        '{"filename": "pkg-2.tar.gz", "url": "pkg-2.tar.gz", "hashes": {}, "provenance": null}]}'
+    )
+    listing = parse(page, "application/vnd.pypi.simple.v1+json", base)
+    assert (
+        listing.files["pkg-1.tar.gz"].provenance
+        == "https://idx.example/integrity/pkg/1/pkg-1.tar.gz/provenance"
+    )
+    assert listing.files["pkg-2.tar.gz"].provenance is None
+    html = '<a href="pkg-1.tar.gz" data-provenance="../../integrity/pkg/1/pkg-1.tar.gz/provenance">pkg-1.tar.gz</a>'
+    listing = parse(
+        f"<html><body>{html}<a href='pkg-2.tar.gz'>pkg-2.tar.gz</a></body></html>", "text/html", base
+    )
+    assert (
+        listing.files["pkg-1.tar.gz"].provenance
+        == "https://idx.example/integrity/pkg/1/pkg-1.tar.gz/provenance"
+    )
+    assert listing.files["pkg-2.tar.gz"].provenance is None
+
+
+def test_a_provenance_that_is_not_a_url_is_not_an_index() -> None:
+    page = '{"files": [{"filename": "pkg-1.tar.gz", "url": "u", "hashes": {}, "provenance": {"x": 1}}]}'
+    with pytest.raises(NotAnIndex, match="provenance that is not a URL"):
+        parse(page, "application/vnd.pypi.simple.v1+json", "https://idx.example/simple/pkg/")

@@ -299,3 +299,24 @@ def test_the_local_index_is_quiet_about_provenance_unless_required(
     assert run.code == 0 and "provenance" not in run.text, run.text
     line = one_error(shipyard("verify", "--on", "local", "--no-install", "--require-provenance", cwd=root))
     assert "local serves no PEP 740 provenance for tiny_prov-1.0.0" in line
+
+
+@pytest.mark.parametrize(
+    ("served", "said"),
+    [
+        (b"<html>not json</html>", "that is not PEP 740's"),
+        (b'{"version": 1, "attestation_bundles": []}', "with no attestation"),
+        (b"{" * 100_000, "that is not PEP 740's"),  # nested deep
+        (b" " * (1 << 20) + b"{}", "it is over 1 MiB"),
+    ],
+    ids=["not-json", "no-attestation", "deep", "huge"],
+)
+def test_a_hostile_provenance_is_one_error_line(
+    shipyard: ShipyardCLI, tmp_path: Path, assets: Path, served: bytes, said: str
+) -> None:
+    with provenance_standin.running() as standin:
+        standin.add(assets / GITHUB_DIST, served)
+        root = project(tmp_path, standin.upload_url, standin.simple_url)
+        (dist,) = copy(assets, tmp_path / "dists", GITHUB_DIST)
+        run = shipyard("verify", "--on", "stage", "--no-install", "--timeout", "5", str(dist), cwd=root)
+    assert said in one_error(run)
