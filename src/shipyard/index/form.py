@@ -2,8 +2,8 @@
 
 Core metadata goes as written in the dist (not re-serialized), each field under its name lower-cased
 with `-` as `_` (warehouse's forklift reads them back so), then the file's type, python tag and
-digests, the PEP 740 attestations if any, then the action. Metadata that `shipyard check` refuses
-is not uploaded.
+digests (the PEP 740 attestations among them, as twine places them), then the action. Metadata
+that `shipyard check` refuses is not uploaded.
 """
 
 from __future__ import annotations
@@ -78,8 +78,8 @@ def fields(dist: Dist, attestations: Sequence[Mapping[str, object]] = ()) -> lis
         ("pyversion", _pyversion(dist)),
         ("filetype", "sdist" if dist.kind == "sdist" else "bdist_wheel"),
         ("sha256_digest", dist.sha256),
+        *([("attestations", json.dumps(list(attestations)))] if attestations else []),  # twine's place
         ("blake2_256_digest", _blake2_256(dist)),
-        *([("attestations", json.dumps(list(attestations)))] if attestations else []),
         (":action", "file_upload"),
         ("protocol_version", "1"),
     ]
