@@ -144,6 +144,10 @@ def test_attestations_asked_for_but_none_there_fails_and_uploads_nothing(
     line = one_error(shipyard("publish", "--to", "stage", "--attestations", str(dist), cwd=root), code=2)
     assert f"no attestation for {GITLAB_DIST}" in line
     assert standin.uploads == []
+    line = one_error(
+        shipyard("publish", "--to", "stage", "--attestations", "--no-attest", str(dist), cwd=root), 2
+    )
+    assert "contradict" in line
     run = shipyard("publish", "--to", "stage", str(dist), cwd=root)  # not asked for: none needed
     assert run.code == 0, run.text
     assert [u.attestations for u in standin.uploads] == [None]

@@ -95,6 +95,12 @@ class Attester:
     _signed: Attestations | None = None
     _said: bool = False
 
+    def __post_init__(self) -> None:
+        if self.files and not self.attest:
+            raise UsageError(
+                "attestations = true (--attestations) and attest = false (--no-attest) contradict"
+            )
+
     @property
     def strict(self) -> bool:
         return self.files
