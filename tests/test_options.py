@@ -36,6 +36,7 @@ SAMPLES: dict[Kind, tuple[object, str, str]] = {
     Kind.PROJECT_FILE: ("a.md", "b.md", "c.md"),
     Kind.PATTERNS: (["a.pem", "tests/*.key"], "b", "c,a"),
     Kind.ASSIGNMENTS: (["docs/conf.py:release", "m.py:VERSION"], "a.py:V", "b.py:X,c/d.py:Y"),
+    Kind.PUBLISHER: ("github:o/r@release.yml", "gitlab:g/sub/p@.gitlab-ci.yml", "github:a/b@c.yml"),
 }
 
 

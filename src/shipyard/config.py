@@ -1,24 +1,23 @@
 """[tool.shipyard] in pyproject.toml + SHIPYARD_* environment + command-line flags -> one frozen Config.
 
-The options are declared in shipyard.options (key, kind, default, meaning); here each kind is parsed,
+The options are declared in shipyard.options (key, kind, default, meaning), each kind is read by
+shipyard.readers,
 and each option fills the Config field of its name. Precedence: flag > environment > file > default.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
-import posixpath
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from pathlib import Path, PureWindowsPath
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from shipyard import readers
 from shipyard.errors import ConfigError
 from shipyard.index import layouts
-from shipyard.options import OPTIONS, Kind, Option
-from shipyard.plan.versions import TagPattern
+from shipyard.options import OPTIONS, Option
 from shipyard.tools import pypirc
 from shipyard.tools.network import Network
 from shipyard.tools.tomlread import tomllib
@@ -70,6 +69,10 @@ class Config:
     remote: str
     forge_release: bool
     lock_timeout: float
+    attest: bool
+    attestations: bool
+    publisher: str
+    require_provenance: bool
     network: Network
     pypirc: tuple[Path, ...] = ()  # the .pypirc files that may declare more repositories by name
 
@@ -88,141 +91,7 @@ class Config:
         )
 
 
-def _as_bool(option: str, value: object) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in {"1", "true", "yes", "on"}:
-        return True
-    if text in {"0", "false", "no", "off", ""}:
-        return False
-    raise ConfigError(f"option '{option}' must be true or false, not '{value}'")
-
-
-def _as_stages(option: str, value: object) -> tuple[str, ...]:
-    items = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
-        raise ConfigError(f"option '{option}' must be a list of repository names")
-    stages = tuple(i.strip() for i in items if i.strip())
-    if not stages:
-        raise ConfigError(f"option '{option}' names no repository: list at least one, such as \"local\"")
-    return stages
-
-
-def _as_patterns(option: str, value: object) -> tuple[str, ...]:
-    items = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
-        raise ConfigError(f"option '{option}' must be a list of paths or globs inside a dist")
-    return tuple(i.strip().lstrip("/") for i in items if i.strip())
-
-
-def _as_assignments(option: str, value: object) -> tuple[tuple[str, str], ...]:
-    items = value.split(",") if isinstance(value, str) else value
-    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
-        raise ConfigError(f"option '{option}' must be a list of PATH:NAME (\"docs/conf.py:release\")")
-    found = []
-    for item in (i.strip() for i in items if i.strip()):
-        path, _, name = item.rpartition(":")
-        if not path or not name.isidentifier():
-            raise ConfigError(
-                f"option '{option}': {item!r} is not PATH:NAME (a file and the name assigned in it, "
-                '"docs/conf.py:release")'
-            )
-        normal = posixpath.normpath(path.replace("\\", "/"))
-        if normal.startswith(("/", "../")) or normal == ".." or PureWindowsPath(path).drive:
-            raise ConfigError(f"option '{option}': {path!r} must be a file inside the project")
-        found.append((normal, name))
-    return tuple(found)
-
-
-def _as_tag(option: str, value: object) -> str:
-    if not isinstance(value, str) or "{version}" not in value:
-        raise ConfigError(f"option '{option}' must be a pattern containing {{version}}, not {value!r}")
-    return TagPattern(value).pattern
-
-
-def _choice(option: str, value: object, allowed: tuple[str, ...]) -> str:
-    if value not in allowed:
-        raise ConfigError(f"option '{option}' must be one of {', '.join(allowed)}, not {value!r}")
-    return str(value)
-
-
-def _as_optional_path(option: str, value: object) -> str:
-    """A path, or "" / false to switch the feature off."""
-    if value is False or (isinstance(value, str) and value.strip().lower() in ("", "false", "off", "no")):
-        return ""
-    return _as_str(option, value)
-
-
-def _as_float(option: str, value: object) -> float:
-    try:
-        if not isinstance(value, int | float | str):
-            raise TypeError(value)
-        number = float(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"option '{option}' must be a number of seconds, not '{value}'") from None
-    if not math.isfinite(number):  # nan compares false with everything: a poll that never ends
-        raise ConfigError(f"option '{option}' must be a finite number of seconds, not '{value}'")
-    if number < 0:
-        raise ConfigError(f"option '{option}' must not be negative")
-    return number
-
-
-def _as_count(option: str, value: object) -> int:
-    try:
-        if not isinstance(value, int | float | str):
-            raise TypeError(value)
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ConfigError(f"option '{option}' must be a whole number, not '{value}'") from None
-    if number < 0 or isinstance(value, bool) or (isinstance(value, float) and value != number):
-        raise ConfigError(f"option '{option}' must be a whole number of at least 0, not '{value}'")
-    return number
-
-
-def _as_positive(option: str, value: object) -> float:
-    number = _as_float(option, value)
-    if number == 0:
-        raise ConfigError(f"option '{option}' must be more than 0 seconds")
-    return number
-
-
-def _as_str(option: str, value: object) -> str:
-    if not isinstance(value, str) or not value:
-        raise ConfigError(f"option '{option}' must be a non-empty string")
-    return value
-
-
-_PARSERS: dict[Kind, Callable[[str, object], object]] = {
-    Kind.SWITCH: _as_bool,
-    Kind.SECONDS: _as_float,
-    Kind.POSITIVE_SECONDS: _as_positive,
-    Kind.COUNT: _as_count,
-    Kind.TEXT: _as_str,
-    Kind.OPTIONAL_TEXT: lambda option, value: "" if value in ("", False) else _as_str(option, value),
-    Kind.STAGES: _as_stages,
-    Kind.TAG: _as_tag,
-    Kind.PATTERNS: _as_patterns,
-    Kind.ASSIGNMENTS: _as_assignments,
-}
 REPOSITORY_KEYS = frozenset({"upload-url", "simple-url", "public", "auth", "oidc-url", "cert", "client-cert"})
-
-
-def _parse(option: Option, where: str, value: object, root: Path) -> object:
-    """`value` (named `where` in errors) as option's Config field holds it; paths are resolved."""
-    if option.kind is Kind.CHOICE:
-        return _choice(where, value, option.choices)
-    if option.kind is Kind.PATH:
-        return (root / _as_str(where, value)).resolve()
-    if option.kind in (Kind.OPTIONAL_PATH, Kind.PROJECT_FILE):
-        path = _as_optional_path(where, value)
-        if not path:
-            return None
-        resolved = (root / path).resolve()
-        if option.kind is Kind.PROJECT_FILE and not resolved.is_relative_to(root):
-            raise ConfigError(f"option '{where}' must name a file inside the project, not {path!r}")
-        return resolved
-    return _PARSERS[option.kind](where, value)
 
 
 def read_pyproject(root: Path) -> dict[str, Any]:
@@ -287,7 +156,7 @@ def from_table(
     values: dict[str, Any] = {}  # by Config field; each checked by its option's parser
     for option in OPTIONS.values():
         where, given = _given(option, flags, environ, table)
-        values[option.field] = _parse(option, where, given, root)
+        values[option.field] = readers.parse(option, where, given, root)
     network = {o.field: values.pop(o.field) for o in OPTIONS.values() if o.network}
     repositories = builtin_repositories(values["local_index"])
     repositories.update(_declared(table.get("repositories", {}), root))
@@ -352,7 +221,9 @@ def repository_from_table(name: str, entry: object, root: Path) -> Repository:
         where=where,
         simple_key="simple-url",
     )
-    cert, client = (entry.get(k) and (root / _as_str(f"{where} {k}", entry[k])).resolve() for k in _FILES)
+    cert, client = (
+        entry.get(k) and (root / readers.as_str(f"{where} {k}", entry[k])).resolve() for k in _FILES
+    )
     return dataclasses.replace(repository, cert=cert or None, client_cert=client or None)
 
 
@@ -405,7 +276,7 @@ def repository_for_url(
         name,
         upload,
         simple,
-        public=_as_bool(f"{where} public", public),
+        public=readers.as_bool(f"{where} public", public),
         needs_auth=auth == "required",
         oidc_url=None if oidc_url is None else _http_url(oidc_url, f"{where} oidc-url"),
     )

@@ -33,6 +33,7 @@ class Kind(enum.Enum):
     PROJECT_FILE = enum.auto()  # an OPTIONAL_PATH that a release writes and commits: inside the project
     PATTERNS = enum.auto()  # paths or globs (a list, or comma-separated); none by default
     ASSIGNMENTS = enum.auto()  # PATH:NAME, each a file inside the project (a list, or comma-separated)
+    PUBLISHER = enum.auto()  # github:OWNER/REPO@WORKFLOW or gitlab:NAMESPACE/PROJECT@CI_FILE; "" for none
 
 
 class Option(NamedTuple):
@@ -251,6 +252,33 @@ OPTIONS: dict[str, Option] = {
             Kind.SECONDS,
             10.0,
             "seconds a second run in the same working tree waits for the lock before failing",
+        ),
+        # PEP 740 provenance: attestations made and uploaded, then the index's provenance checked
+        Option(
+            "attest",
+            Kind.SWITCH,
+            True,
+            "sign a PEP 740 publish attestation per dist with the CI's identity under trusted publishing",
+        ),
+        Option(
+            "attestations",
+            Kind.SWITCH,
+            False,
+            "upload the <dist>.*.attestation files beside the dists too, and fail where a dist "
+            "gets no attestation or the index refuses them",
+        ),
+        Option(
+            "publisher",
+            Kind.PUBLISHER,
+            "",
+            "the trusted publisher the index's provenance must name: github:OWNER/REPO@WORKFLOW or "
+            'gitlab:NAMESPACE/PROJECT@CI_FILE ("": in CI, the one running; elsewhere, the one served)',
+        ),
+        Option(
+            "require-provenance",
+            Kind.SWITCH,
+            False,
+            "fail verify on an index that serves no PEP 740 provenance for the files",
         ),
     )
 }

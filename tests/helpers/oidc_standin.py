@@ -9,6 +9,7 @@ test that asserts `problems == []` proves the client spoke the protocol as the r
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Iterator
@@ -19,10 +20,23 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 AUDIENCE = "standin-pypi"
+SIGSTORE = "sigstore"  # the audience of the token an attestation is signed with
 REQUEST_TOKEN = "ghs-request-token-0123456789"  # ACTIONS_ID_TOKEN_REQUEST_TOKEN
-# JWT-shaped (header.claims.signature): what GitHub hands out, and what GitLab puts in PYPI_ID_TOKEN
-GITHUB_JWT = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJnaXRodWIiLCJyZXBvIjoic2hpcHlhcmQifQ.c2lnbmF0dXJlLWdpdGh1Yg"
-GITLAB_JWT = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJnaXRsYWIiLCJwcm9qZWN0Ijoic2hpcHlhcmQifQ.c2lnbmF0dXJlLWdpdGxhYg"
+
+
+def jwt(issuer: str, audience: str) -> str:
+    """JWT-shaped (header.claims.signature), with the `aud` claim `id` checks: what GitHub hands out
+    for an audience, and what GitLab puts in <AUD>_ID_TOKEN."""
+
+    def part(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+    claims = json.dumps({"iss": issuer, "aud": audience, "repo": "shipyard"}).encode()
+    return ".".join([part(b'{"alg":"RS256"}'), part(claims), part(f"signature-{issuer}-{audience}".encode())])
+
+
+GITHUB_JWT = jwt("github", AUDIENCE)
+GITLAB_JWT = jwt("gitlab", AUDIENCE)
 MINTED = (
     "pypi-AgEIcHlwaS5vcmcCJGI2YjBmZDU0LW1pbnRlZC1ieS10aGUtc3RhbmQtaW4tMDEyMzQ1Njc4OQ"  # shipyard: fake-token
 )
@@ -31,6 +45,7 @@ MINTED = (
 @dataclass
 class StandIn:
     url: str  # http://127.0.0.1:PORT/
+    audience: str = AUDIENCE  # what /_/oidc/audience answers (PyPI: pypi, TestPyPI: testpypi)
     offers_oidc: bool = True  # False: an index without trusted publishing (404 on the audience)
     publisher_known: bool = True  # False: the mint answers 422 invalid-publisher
     problems: list[str] = field(default_factory=list)
@@ -67,7 +82,7 @@ class _Handler(BaseHTTPRequestHandler):
             if not state.offers_oidc:
                 self._send(404, {"message": "Not Found"})
             else:
-                self._send(200, {"audience": AUDIENCE})
+                self._send(200, {"audience": state.audience})
         elif parts.path == "/ci/token":
             self._issue(parse_qs(parts.query))
         else:
@@ -76,12 +91,14 @@ class _Handler(BaseHTTPRequestHandler):
     def _issue(self, query: dict[str, list[str]]) -> None:
         if self.headers.get("Authorization") != f"bearer {REQUEST_TOKEN}":
             self._problem(403, "token request without the job's bearer token")
-        elif query.get("api-version") != ["2.0"] or query.get("audience") != [AUDIENCE]:
-            self._problem(
-                400, f"token request with query {query}, wanted api-version=2.0 and audience={AUDIENCE}"
-            )
+        elif query.get("api-version") != ["2.0"] or query.get("audience") not in (
+            [self.server.state.audience],
+            [SIGSTORE],
+        ):
+            self._problem(400, f"token request with query {query}, wanted api-version=2.0 and an audience")
         else:
-            self._send(200, {"count": 1, "value": GITHUB_JWT})
+            self.server.state.calls[-1] += f"?audience={query['audience'][0]}"
+            self._send(200, {"count": 1, "value": jwt("github", query["audience"][0])})
 
     def do_POST(self) -> None:
         state, path = self.server.state, urlsplit(self.path).path
@@ -100,8 +117,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._problem(
                 422, f"mint-token body must be exactly {{'token': JWT}}, got keys {sorted(body or [])}"
             )
-        elif body["token"] not in (GITHUB_JWT, GITLAB_JWT):
-            self._problem(422, "mint-token got a token the CI never issued")
+        elif body["token"] not in (jwt("github", state.audience), jwt("gitlab", state.audience)):
+            self._problem(422, f"mint-token got a token the CI never issued for audience {state.audience}")
         elif not state.publisher_known:
             # like PyPI, say what is wrong; this one even quotes the token, which the client must mask
             self._send(

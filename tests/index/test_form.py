@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -112,3 +113,21 @@ def test_invalid_metadata_is_not_uploaded(tmp_path: Path) -> None:
         CheckError, match=r"^bad-1\.0-py3-none-any\.whl: invalid metadata: .*not uploading it"
     ):
         form.fields(identify(wheel))
+
+
+def test_attestations_go_in_one_field_as_twine_sends_them(tmp_path: Path) -> None:
+    wheel = tmp_path / "Legacy.Pkg_Name-2.0-py2.py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as zf:
+        zf.writestr("Legacy.Pkg_Name-2.0.dist-info/METADATA", LEGACY)
+    dist = identify(wheel)
+    objects = [{"version": 1, "n": i} for i in range(2)]  # the form does not read them: the uploader checks
+    files = []
+    for i, obj in enumerate(objects):
+        files.append(tmp_path / f"{wheel.name}.{i}.attestation")
+        files[-1].write_text(json.dumps(obj))
+    package = PackageFile.from_filename(str(wheel), comment=None)
+    package.add_attestations([str(f) for f in files])
+    twine = TwineRepository._convert_metadata_to_list_of_tuples(package.metadata_dictionary())
+    sent = form.fields(dist, objects)
+    assert sent == [*twine, (":action", "file_upload"), ("protocol_version", "1")]
+    assert [value for name, value in sent if name == "attestations"] == [json.dumps(objects)]

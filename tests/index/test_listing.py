@@ -74,3 +74,34 @@ def test_a_pep700_size_is_kept_only_when_it_is_a_whole_number_of_bytes(size: str
     )
     listing = parse(page, "application/vnd.pypi.simple.v1+json", "https://i.example/simple/demo/")
     assert listing.files["demo-1.0.tar.gz"].size == kept
+
+
+def test_pep740_provenance_urls_from_json_and_html() -> None:
+    base = "https://idx.example/simple/pkg/"
+    page = (
+        '{"meta": {"api-version": "1.3"}, "name": "pkg", "files": ['
+        '{"filename": "pkg-1.tar.gz", "url": "pkg-1.tar.gz", "hashes": {}, '
+        '"provenance": "/integrity/pkg/1/pkg-1.tar.gz/provenance"},'
+        '{"filename": "pkg-2.tar.gz", "url": "pkg-2.tar.gz", "hashes": {}, "provenance": null}]}'
+    )
+    listing = parse(page, "application/vnd.pypi.simple.v1+json", base)
+    assert (
+        listing.files["pkg-1.tar.gz"].provenance
+        == "https://idx.example/integrity/pkg/1/pkg-1.tar.gz/provenance"
+    )
+    assert listing.files["pkg-2.tar.gz"].provenance is None
+    html = '<a href="pkg-1.tar.gz" data-provenance="../../integrity/pkg/1/pkg-1.tar.gz/provenance">pkg-1.tar.gz</a>'
+    listing = parse(
+        f"<html><body>{html}<a href='pkg-2.tar.gz'>pkg-2.tar.gz</a></body></html>", "text/html", base
+    )
+    assert (
+        listing.files["pkg-1.tar.gz"].provenance
+        == "https://idx.example/integrity/pkg/1/pkg-1.tar.gz/provenance"
+    )
+    assert listing.files["pkg-2.tar.gz"].provenance is None
+
+
+def test_a_provenance_that_is_not_a_url_is_not_an_index() -> None:
+    page = '{"files": [{"filename": "pkg-1.tar.gz", "url": "u", "hashes": {}, "provenance": {"x": 1}}]}'
+    with pytest.raises(NotAnIndex, match="provenance that is not a URL"):
+        parse(page, "application/vnd.pypi.simple.v1+json", "https://idx.example/simple/pkg/")

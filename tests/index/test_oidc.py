@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from shipyard.config import Repository, load
-from shipyard.index.oidc import oidc_base
+from shipyard.index.oidc import gitlab_token_var, oidc_base, provider
 from tests.helpers import oidc_standin
 from tests.helpers.indexes import TestIndex, start_pypiserver
 from tests.helpers.projects import Run, ShipyardCLI, make_project
@@ -84,14 +84,54 @@ def test_github_actions_publishes_with_a_minted_token(
 ) -> None:
     root = project(tmp_path, token_index, standin.url)
     assert shipyard("build", cwd=root).code == 0
-    run = shipyard("publish", "--to", "staging", "-v", cwd=root, env=github_env(standin))
+    run = shipyard("publish", "--to", "staging", "-v", "--no-attest", cwd=root, env=github_env(standin))
     assert run.code == 0, run.text
     assert standin.problems == []
-    assert standin.calls == ["GET /_/oidc/audience", "GET /ci/token", "POST /_/oidc/mint-token"]
+    assert standin.calls == [  # --no-attest: no identity asked for Sigstore
+        "GET /_/oidc/audience",
+        f"GET /ci/token?audience={oidc_standin.AUDIENCE}",
+        "POST /_/oidc/mint-token",
+    ]
     assert sorted(token_index.served_files("oidc-pkg")) == [
         "oidc_pkg-1.0.0-py3-none-any.whl",
         "oidc_pkg-1.0.0.tar.gz",
     ]
+    assert_no_secret(run)
+
+
+def test_trusted_publishing_signs_attestations_or_says_once_why_not(
+    shipyard: ShipyardCLI, tmp_path: Path, token_index: TestIndex, standin: oidc_standin.StandIn
+) -> None:
+    """The CI identity is asked for a `sigstore` token through `id`; Sigstore cannot be reached
+    from here (and the stand-in's token is no real one), so the upload goes on without attestations."""
+    root = project(tmp_path, token_index, standin.url)
+    assert shipyard("build", cwd=root).code == 0
+    run = shipyard("publish", "--to", "staging", cwd=root, env=github_env(standin))
+    assert run.code == 0, run.text
+    assert standin.problems == []
+    assert f"GET /ci/token?audience={oidc_standin.SIGSTORE}" in standin.calls
+    said = [line for line in run.err.splitlines() if "sign" in line]
+    assert len(said) == 1 and "cannot sign attestations with the GitHub Actions identity" in said[0], run.err
+    assert said[0].endswith("uploading without attestations")
+    assert len(token_index.served_files("oidc-pkg")) == 2
+    assert_no_secret(run)
+    assert oidc_standin.jwt("github", oidc_standin.SIGSTORE) not in run.text
+
+
+def test_attestations_asked_for_fail_before_upload_when_signing_cannot(
+    shipyard: ShipyardCLI, tmp_path: Path, token_index: TestIndex, standin: oidc_standin.StandIn
+) -> None:
+    root = project(tmp_path, token_index, standin.url)
+    assert shipyard("build", cwd=root).code == 0
+    run = shipyard("publish", "--to", "staging", "--attestations", cwd=root, env=github_env(standin))
+    assert run.code == 1, run.text
+    lines = run.err.strip().splitlines()
+    assert (
+        lines[-1].startswith("error: cannot sign attestations")
+        and "not uploading (--attestations)" in lines[-1]
+    )
+    assert [line for line in lines if line.startswith("error")] == [lines[-1]]
+    assert not token_index.served_files("oidc-pkg")
     assert_no_secret(run)
 
 
@@ -145,7 +185,40 @@ def test_gitlab_without_id_tokens_names_the_audience(
 ) -> None:
     root = project(tmp_path, token_index, standin.url)
     line = one_line_error(shipyard("publish", "--to", "staging", cwd=root, env={"GITLAB_CI": "true"}))
-    assert f"id_tokens: PYPI_ID_TOKEN: aud: {oidc_standin.AUDIENCE}" in line
+    assert f"id_tokens: STANDIN_PYPI_ID_TOKEN: aud: {oidc_standin.AUDIENCE}" in line
+
+
+@pytest.mark.parametrize("audience", ["pypi", "testpypi"])
+def test_gitlab_takes_the_id_token_of_the_audience_the_index_asks_for(
+    shipyard: ShipyardCLI, tmp_path: Path, token_index: TestIndex, audience: str
+) -> None:
+    """One id token per audience (`id` reads <AUD>_ID_TOKEN): TestPyPI's stage gets the testpypi one."""
+    with oidc_standin.running(audience=audience) as standin:
+        root = project(tmp_path, token_index, standin.url)
+        assert shipyard("build", cwd=root).code == 0
+        env = {
+            "GITLAB_CI": "true",
+            "PYPI_ID_TOKEN": oidc_standin.jwt("gitlab", "pypi"),
+            "TESTPYPI_ID_TOKEN": oidc_standin.jwt("gitlab", "testpypi"),
+        }
+        run = shipyard("publish", "--to", "staging", cwd=root, env=env)
+        assert run.code == 0, run.text
+        assert standin.problems == []  # the mint got the token issued for its own audience
+        assert standin.calls == ["GET /_/oidc/audience", "POST /_/oidc/mint-token"]
+    for value in env.values():
+        assert value == "true" or value not in run.text
+
+
+def test_gitlab_token_for_another_audience_is_refused_before_the_mint(
+    shipyard: ShipyardCLI, tmp_path: Path, token_index: TestIndex
+) -> None:
+    with oidc_standin.running(audience="testpypi") as standin:
+        root = project(tmp_path, token_index, standin.url)
+        env = {"GITLAB_CI": "true", "TESTPYPI_ID_TOKEN": oidc_standin.jwt("gitlab", "pypi")}
+        line = one_line_error(shipyard("publish", "--to", "staging", cwd=root, env=env))
+        assert standin.calls == ["GET /_/oidc/audience"]
+    assert "no usable OIDC token from GitLab CI for audience 'testpypi'" in line
+    assert "expected testpypi, got pypi" in line
 
 
 def test_unknown_publisher_names_the_index_errors(
@@ -169,3 +242,16 @@ def test_index_without_trusted_publishing(
         assert standin.calls == ["GET /_/oidc/audience"]
     assert "offers no trusted publishing" in line and "answered 404" in line
     assert "SHIPYARD_STAGING_TOKEN" in line
+
+
+def test_provider_knows_every_ci_id_reads() -> None:
+    assert provider({"GITHUB_ACTIONS": "true"}) == "GitHub Actions"
+    assert provider({"GITHUB_ACTIONS": "false"}) is None
+    assert provider({"GITLAB_CI": "true"}) == "GitLab CI"
+    assert provider({"BUILDKITE": "true"}) == "Buildkite"
+    assert provider({"CIRCLECI": "true"}) == "CircleCI"
+    assert provider({"GOOGLE_SERVICE_ACCOUNT_NAME": "sa@p.iam.gserviceaccount.com"}) == "Google Cloud"
+    assert provider({}) is None  # this machine's product name (if any) is not Google's
+    assert gitlab_token_var("pypi") == "PYPI_ID_TOKEN"
+    assert gitlab_token_var("testpypi") == "TESTPYPI_ID_TOKEN"
+    assert gitlab_token_var("standin-pypi") == "STANDIN_PYPI_ID_TOKEN"

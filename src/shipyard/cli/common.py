@@ -25,9 +25,9 @@ configuration: [tool.shipyard] in pyproject.toml; every option also has a SHIPYA
 credentials: SHIPYARD_<REPO>_TOKEN or SHIPYARD_<REPO>_USERNAME/_PASSWORD, TWINE_USERNAME/
              TWINE_PASSWORD and UV_PUBLISH_TOKEN or UV_PUBLISH_USERNAME/_PASSWORD (one target only),
              .env (never tracked by git), keyring, $PYPIRC_PATH and ~/.pypirc, then trusted
-             publishing in GitHub Actions / GitLab CI (GitLab's id_tokens variable: PYPI_ID_TOKEN,
-             or the one SHIPYARD_OIDC_TOKEN_VAR names); publish and verify prompt on a terminal
-             outside CI
+             publishing in GitHub Actions, GitLab CI, Buildkite, CircleCI, Google Cloud (GitLab: one
+             id token per audience, <AUD>_ID_TOKEN such as PYPI_ID_TOKEN, or the one
+             SHIPYARD_OIDC_TOKEN_VAR names); publish and verify prompt on a terminal outside CI
 """
 
 Handler = Callable[[argparse.Namespace, Renderer], int]
@@ -49,6 +49,7 @@ METAVARS |= {
     Kind.PROJECT_FILE: "PATH",
     Kind.TEXT: "TEXT",
     Kind.OPTIONAL_TEXT: "NAME",
+    Kind.PUBLISHER: "KIND:OWNER/REPO@FILE",
 }
 TYPES = {Kind.SECONDS: float, Kind.POSITIVE_SECONDS: float, Kind.COUNT: int}
 

@@ -48,6 +48,8 @@ def redact_logs(debug: bool) -> None:
     logging.setLogRecordFactory(redacted_record)
     if logging.lastResort is not None:
         logging.lastResort.addFilter(redacting)
+    for chatty in ("sigstore", "tuf"):  # "offline mode" notes: shipyard says what it verified itself
+        logging.getLogger(chatty).addHandler(logging.NullHandler())  # (--debug still shows them)
     if debug:
         handler = logging.StreamHandler(sys.stderr)
         handler.addFilter(redacting)

@@ -90,6 +90,7 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.index import credentials
     from shipyard.index.base import release_page
     from shipyard.index.open import open_index
+    from shipyard.publish.attest import Attester
     from shipyard.publish.audit import AuditLog
     from shipyard.publish.lower import refuse_lower
     from shipyard.publish.publish import publish
@@ -117,6 +118,7 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
             audit=audit,
             emit=out,
             served=served.get(repo.name),
+            attester=Attester(cfg.attest, cfg.attestations, emit=out),
         )
     counts = {
         a: sum(o.action == a for o in outcomes) for a in ("uploaded", "landed", "skipped", "would-upload")
@@ -140,6 +142,7 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
 def cmd_verify(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.index import credentials
     from shipyard.index.open import open_index
+    from shipyard.publish.provenance import Expectation
     from shipyard.publish.verify import Verified, verify, verify_published
 
     cfg = load_config(args)
@@ -149,15 +152,25 @@ def cmd_verify(args: argparse.Namespace, out: Renderer) -> int:
     index = open_index(repo, cred, cfg.network)
     install, python = not args.no_install, python_of(args)
     build = _last_build(args, cfg)
+    expect = Expectation(cfg.publisher, cfg.require_provenance)
     result: Verified
     if build is not None and args.version in (None, build[1][1]):
         dists, (name, version) = build
-        result = verify(dists, index, timeout=cfg.verify_timeout, install=install, python=python, emit=out)
+        result = verify(
+            dists, index, timeout=cfg.verify_timeout, install=install, python=python, emit=out, expect=expect
+        )
         said = "exactly as built"
     else:
         name, version = _project_name(cfg), args.version
         result = verify_published(
-            index, name, version, timeout=cfg.verify_timeout, install=install, python=python, emit=out
+            index,
+            name,
+            version,
+            timeout=cfg.verify_timeout,
+            install=install,
+            python=python,
+            emit=out,
+            expect=expect,
         )
         said = "with the hashes it lists"
     data = {"repository": repo.name, "name": name, "version": version, "files": dict(result.files)}

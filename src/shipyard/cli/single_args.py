@@ -63,7 +63,7 @@ def register(command: Command) -> None:
     repo_options(
         p, "--to", "the repository to upload to (-r, --repository: as twine's)", "-r", "--repository"
     )
-    option_flags(p, "allow-unverified", "allow-lower")
+    option_flags(p, "allow-unverified", "allow-lower", "attest", "attestations")
     p.add_argument("--dry-run", action="store_true", help="read the index and say what would be uploaded")
     network_options(p)
     lock_option(p)
@@ -80,6 +80,7 @@ def register(command: Command) -> None:
         "verified against the hashes the index lists)",
     )
     option_flags(p, "verify-timeout", "page-limit", "download-limit", "cert", "system-certs", "client-cert")
+    option_flags(p, "publisher", "require-provenance")
     p.add_argument(
         "--no-install", action="store_true", help="check the files only, skip the install from the index"
     )
@@ -172,6 +173,7 @@ def register(command: Command) -> None:
         "verify-timeout",
         "forge-release",
     )
+    option_flags(p, "attest", "attestations", "publisher", "require-provenance")
     p.add_argument(
         "--no-isolation", action="store_true", help="build in this environment, not an isolated one"
     )

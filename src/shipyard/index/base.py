@@ -9,7 +9,7 @@ implementations (`remote.RemoteIndex`, `local.LocalIndex`) and the credential so
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +50,7 @@ class Credential:
     password: Secret
     source: str  # where it came from, for messages ("SHIPYARD_PYPI_TOKEN", "~/.pypirc"...)
     url: str  # the upload URL it was declared for: an Index of another origin refuses it
+    trusted: str = ""  # the CI whose OIDC identity minted it (trusted publishing), else ""
 
     def __post_init__(self) -> None:
         register_login(self.username, self.password.reveal())
@@ -95,9 +96,26 @@ class Index(Protocol):
         be read or is not an index."""
         ...
 
-    def upload(self, dist: Dist, progress: Progress) -> bool:
-        """Publish `dist` once; False if the identical file was already there. Raises TransientError
-        for what may pass, ConflictError / AuthError / IndexError_ for refusals."""
+    @property
+    def credential(self) -> Credential | None:
+        """What it sends with uploads (None: nothing)."""
+        ...
+
+    @property
+    def takes_attestations(self) -> bool:
+        """Whether uploads may carry PEP 740 attestations (an index server; not the local folder)."""
+        ...
+
+    def upload(
+        self, dist: Dist, progress: Progress, attestations: Sequence[Mapping[str, object]] = ()
+    ) -> bool:
+        """Publish `dist` once (with its PEP 740 `attestations`, if any); False if the identical file
+        was already there. Raises TransientError for what may pass, ConflictError / AuthError /
+        IndexError_ for refusals (`refusal.Refused` for a refusal of the upload's content)."""
+        ...
+
+    def provenance(self, file: IndexFile) -> bytes | None:
+        """The PEP 740 provenance object the index serves for `file` (its raw JSON); None if none."""
         ...
 
     def download(

@@ -2,13 +2,16 @@
 
 Core metadata goes as written in the dist (not re-serialized), each field under its name lower-cased
 with `-` as `_` (warehouse's forklift reads them back so), then the file's type, python tag and
-digests, then the action. Metadata that `shipyard check` refuses is not uploaded.
+digests (the PEP 740 attestations among them, as twine places them), then the action. Metadata
+that `shipyard check` refuses is not uploaded.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
+from collections.abc import Mapping, Sequence
 
 from shipyard.dists import Dist, metadata_problems
 from shipyard.errors import CheckError
@@ -51,9 +54,9 @@ def _blake2_256(dist: Dist) -> str:
     return digest.hexdigest()
 
 
-def fields(dist: Dist) -> list[tuple[str, str]]:
+def fields(dist: Dist, attestations: Sequence[Mapping[str, object]] = ()) -> list[tuple[str, str]]:
     """Every field but the file itself (`content`, streamed by the uploader); CheckError if the
-    dist's metadata is invalid."""
+    dist's metadata is invalid. `attestations` (PEP 740 objects) go as one JSON list, as twine sends them."""
     if problems := metadata_problems(dist):
         raise CheckError(f"{dist.filename}: {problems[0]}: not uploading it (see shipyard check)")
     sent: list[tuple[str, str]] = []
@@ -75,6 +78,7 @@ def fields(dist: Dist) -> list[tuple[str, str]]:
         ("pyversion", _pyversion(dist)),
         ("filetype", "sdist" if dist.kind == "sdist" else "bdist_wheel"),
         ("sha256_digest", dist.sha256),
+        *([("attestations", json.dumps(list(attestations)))] if attestations else []),  # twine's place
         ("blake2_256_digest", _blake2_256(dist)),
         (":action", "file_upload"),
         ("protocol_version", "1"),

@@ -27,6 +27,7 @@ class IndexFile:
     yanked: bool = False
     yanked_reason: str = ""
     size: int | None = None  # bytes, as a PEP 700 page gives them: a download takes no more
+    provenance: str | None = None  # where its PEP 740 provenance object is, if the index serves one
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,9 @@ def _json_file(entry: object, base_url: str) -> IndexFile:
         raise NotAnIndex(f"the entry of {filename} has a sha256 that is not text")
     yanked = entry.get("yanked", False)
     size = entry.get("size")
+    provenance = entry.get("provenance")
+    if provenance is not None and not isinstance(provenance, str):
+        raise NotAnIndex(f"the entry of {filename} has a provenance that is not a URL")
     return IndexFile(
         filename=filename,
         url=urljoin(base_url, url),
@@ -78,6 +82,7 @@ def _json_file(entry: object, base_url: str) -> IndexFile:
         yanked=bool(yanked),
         yanked_reason=yanked if isinstance(yanked, str) else "",
         size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
+        provenance=urljoin(base_url, provenance) if provenance else None,
     )
 
 
@@ -130,6 +135,7 @@ def parse_html(text: str | Iterable[str], base_url: str) -> Listing:
             sha256=digest.lower() if algo == "sha256" and digest else None,
             yanked=yanked,
             yanked_reason=(attrs.get("data-yanked") or "") if yanked else "",
+            provenance=urljoin(base, provenance) if (provenance := attrs.get("data-provenance")) else None,
         )
     return Listing(files)
 

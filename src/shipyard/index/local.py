@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import html
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 from urllib.request import url2pathname
@@ -40,8 +40,16 @@ class LocalIndex:
     def read(self, project: str, emit: events.Emit = events.ignore) -> Listing:
         return _read(self.root, project)
 
-    def upload(self, dist: Dist, progress: Progress) -> bool:
+    credential = None
+    takes_attestations = False  # a folder of files: no provenance to serve them with
+
+    def upload(
+        self, dist: Dist, progress: Progress, attestations: Sequence[Mapping[str, object]] = ()
+    ) -> bool:
         return _add(self.root, dist)
+
+    def provenance(self, file: IndexFile) -> bytes | None:
+        return None
 
     def download(
         self,

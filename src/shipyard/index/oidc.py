@@ -1,40 +1,65 @@
 """Trusted publishing: trade the CI's OIDC identity token for a short-lived upload token at the index.
 
-The last credential source (DESIGN.md), used only inside GitHub Actions or GitLab CI. The index says
-which audience it accepts (`GET /_/oidc/audience`), the CI issues a token (a JWT) for that audience,
+The last credential source (DESIGN.md), used only inside a CI that issues OIDC tokens (GitHub
+Actions, GitLab CI, Buildkite, CircleCI, Google Cloud). The index says which audience it accepts
+(`GET /_/oidc/audience`), the CI issues a token (a JWT) for that audience, fetched by `id` (what
+twine and the PyPA's publish action use; on GitLab one id token per audience, `<AUD>_ID_TOKEN`),
 and the index mints an API token from it (`POST /_/oidc/mint-token`), valid for minutes. The JWT
 and the minted token are registered with the redactor the moment they arrive.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from pathlib import Path
 from urllib.parse import urlsplit
 
+import id as ambient
 import requests
 
 from shipyard.config import Repository
 from shipyard.errors import CredentialError, IndexError_
 from shipyard.index.base import TOKEN_USER, Credential, env_prefix
-from shipyard.index.remote import read_timeout, session
+from shipyard.index.transport import read_timeout, session
 from shipyard.secrets import Secret, register
 from shipyard.tools import deadline
 
 GITHUB = "GitHub Actions"
 GITLAB = "GitLab CI"
-GITLAB_DEFAULT_VAR = "PYPI_ID_TOKEN"
-# GitLab: the name of the id_tokens variable, if not PYPI_ID_TOKEN (a name, not a secret)
-TOKEN_VAR_OPTION = "SHIPYARD_OIDC_TOKEN_VAR"  # noqa: S105
+# the CIs `id` (the PyPA's ambient-credential library) fetches an OIDC token in, by the variable
+# that says we run there; Google Cloud is told by its service account or its machine's product name
+_MARKERS = {
+    "GITHUB_ACTIONS": GITHUB,
+    "GITLAB_CI": GITLAB,
+    "BUILDKITE": "Buildkite",
+    "CIRCLECI": "CircleCI",
+    "GOOGLE_SERVICE_ACCOUNT_NAME": "Google Cloud",
+}
+_GCP_PRODUCT = Path("/sys/class/dmi/id/product_name")
+# GitLab: the variable holding the id token, if not the one `id` reads (<AUDIENCE>_ID_TOKEN)
+TOKEN_VAR_OPTION = "SHIPYARD_OIDC_TOKEN_VAR"  # noqa: S105 (a name, not a secret)
 DEADLINE = 60.0  # seconds for the whole exchange: the answers are a few hundred bytes
 
 
 def provider(environ: Mapping[str, str]) -> str | None:
     """The CI we run in, if it is one that issues OIDC tokens."""
-    if environ.get("GITHUB_ACTIONS") == "true":
-        return GITHUB
-    if environ.get("GITLAB_CI") == "true":
-        return GITLAB
-    return None
+    for marker, ci in _MARKERS.items():
+        if environ.get(marker) and (marker != "GITHUB_ACTIONS" or environ[marker] == "true"):
+            return ci
+    try:
+        return (
+            "Google Cloud"
+            if _GCP_PRODUCT.read_text().strip() in ("Google", "Google Compute Engine")
+            else None
+        )
+    except OSError:
+        return None
+
+
+def gitlab_token_var(audience: str) -> str:
+    """The variable `id` reads GitLab's id token for `audience` from: `pypi` -> PYPI_ID_TOKEN."""
+    return re.sub(r"[^A-Z0-9_]|^[^A-Z_]", "_", audience.upper()) + "_ID_TOKEN"
 
 
 def oidc_base(repository: Repository) -> str:
@@ -61,15 +86,13 @@ def _exchange(repository: Repository, environ: Mapping[str, str], ci: str) -> Cr
     base = oidc_base(repository)
     audience = _audience(http, base, repository)
     other = _other_ways(repository)
-    jwt = (
-        _github_jwt(http, environ, audience, other) if ci == GITHUB else _gitlab_jwt(environ, audience, other)
-    )
-    register(jwt)
+    jwt = ambient_token(environ, audience, ci, other)
     return Credential(
         TOKEN_USER,
         _mint(http, base, jwt, repository, ci),
         f"trusted publishing ({ci})",
         repository.upload_url,
+        trusted=ci,
     )
 
 
@@ -92,39 +115,38 @@ def _audience(http: requests.Session, base: str, repository: Repository) -> str:
     return audience
 
 
-def _github_jwt(http: requests.Session, environ: Mapping[str, str], audience: str, other: str) -> str:
-    url, bearer = environ.get("ACTIONS_ID_TOKEN_REQUEST_URL"), environ.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
-    if not url or not bearer:
+def ambient_token(environ: Mapping[str, str], audience: str, ci: str, other: str = "") -> str:
+    """The CI's OIDC token for `audience`, through `id` (which reads the process environment);
+    registered with the redactor. CredentialError, in shipyard's words, if the CI gives none."""
+    tail = f", {other}" if other else ""
+    if ci == GITLAB and (var := environ.get(TOKEN_VAR_OPTION)):
+        jwt = environ.get(var)  # a renamed id_tokens variable: read as named
+        if not jwt:
+            raise CredentialError(
+                f"GitLab CI gives this job no OIDC token in ${var} for trusted publishing: add "
+                f"`id_tokens: {var}: aud: {audience}` to the job that publishes{tail}"
+            )
+        register(jwt)
+        return jwt
+    if bearer := environ.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"):
+        register(bearer)  # `id` may quote the request in an error
+    try:
+        jwt = ambient.detect_credential(audience=audience)
+    except ambient.GitHubOidcPermissionCredentialError:
         raise CredentialError(
             "GitHub Actions gives this job no OIDC token for trusted publishing: "
-            f"add `permissions: id-token: write` to the workflow job that publishes, {other}"
-        )
-    register(bearer)
-    try:
-        resp = http.get(
-            url,
-            params={"audience": audience},  # appended to the api-version query GitHub puts in the URL
-            headers={"Authorization": f"bearer {bearer}", "Accept": "application/json"},
-            timeout=read_timeout(http),
-        )
-    except requests.RequestException as exc:
-        raise CredentialError(f"cannot get an OIDC token from GitHub Actions: {type(exc).__name__}") from None
-    value = _json_object(resp).get("value")
-    if resp.status_code != 200 or not isinstance(value, str) or not value:
-        raise CredentialError(
-            f"GitHub Actions refused an OIDC token for audience '{audience}' (HTTP {resp.status_code})"
-        )
-    return value
-
-
-def _gitlab_jwt(environ: Mapping[str, str], audience: str, other: str) -> str:
-    var = environ.get(TOKEN_VAR_OPTION) or GITLAB_DEFAULT_VAR
-    jwt = environ.get(var)
+            f"add `permissions: id-token: write` to the workflow job that publishes{tail}"
+        ) from None
+    except ambient.AmbientCredentialError as exc:
+        if ci == GITLAB and not environ.get(var := gitlab_token_var(audience)):
+            raise CredentialError(
+                f"GitLab CI gives this job no OIDC token in ${var} for trusted publishing: add "
+                f"`id_tokens: {var}: aud: {audience}` to the job that publishes{tail}"
+            ) from None
+        raise CredentialError(f"no usable OIDC token from {ci} for audience '{audience}': {exc}") from None
     if not jwt:
-        raise CredentialError(
-            f"GitLab CI gives this job no OIDC token in ${var} for trusted publishing: add "
-            f"`id_tokens: {var}: aud: {audience}` to the job that publishes, {other}"
-        )
+        raise CredentialError(f"{ci} gives this job no OIDC token for audience '{audience}'{tail}")
+    register(jwt)
     return jwt
 
 

@@ -14,7 +14,18 @@ from html.parser import HTMLParser
 
 import requests
 
+from shipyard.config import Repository
+from shipyard.dists import Dist
+from shipyard.errors import AuthError, IndexError_
+from shipyard.index.base import Credential, env_prefix
 from shipyard.secrets import redact
+from shipyard.tools import network
+from shipyard.tools.network import TransientError
+
+
+class Refused(IndexError_):
+    """The index refused what an upload carried (HTTP 400 or 422): its metadata, its attestations."""
+
 
 SHORT = 300  # characters in the error line
 LONG = 2000  # characters in the error's detail (shown with -v)
@@ -99,3 +110,42 @@ def said(resp: requests.Response) -> tuple[str, str]:
         return "", ""
     short = long if len(long) <= SHORT else long[: SHORT - 1].rstrip() + "…"
     return f" - the index says: {short}", f"the index's answer (HTTP {resp.status_code}): {long}"
+
+
+def raise_for_upload(resp: requests.Response, repo: Repository, cred: Credential | None, dist: Dist) -> None:
+    """The error an upload's answer means, if it is no success."""
+    code = resp.status_code
+    if 200 <= code < 300:
+        return
+    if 300 <= code < 400:
+        target = resp.headers.get("Location", "elsewhere")
+        raise IndexError_(
+            f"{repo.name} redirects uploads (HTTP {code} to {target}): "
+            "set its upload-url to the final address"
+        )
+    says, detail = said(resp)
+    if code in (401, 403) and cred is None:
+        raise AuthError(
+            f"{repo.name} wants a credential for uploads (HTTP {code} {resp.reason}): remove auth = "
+            f'"none" from its table and set {env_prefix(repo.name)}TOKEN or its USERNAME/PASSWORD{says}',
+            detail=detail,
+        )
+    if code in (401, 403) and cred is not None:
+        raise AuthError(
+            f"{repo.name} rejected the credential for user {cred.username} from {cred.source} "
+            f"(HTTP {code} {resp.reason}): fix or renew it there{says}",
+            detail=detail,
+        )
+    if code in (404, 405, 501):
+        raise IndexError_(
+            f"{repo.name} refused {dist.filename}: HTTP {code} {resp.reason}: is {repo.upload_url} "
+            f"the index's upload endpoint? Check its upload-url{says}",
+            detail=detail,
+        )
+    if code in network.RETRY_STATUSES:
+        raise TransientError(
+            f"uploading {dist.filename} to {repo.name} failed: HTTP {code} {resp.reason}",
+            retry_after=network.retry_after(resp.headers.get("Retry-After")),
+        )
+    failure = Refused if code in (400, 422) else IndexError_
+    raise failure(f"{repo.name} refused {dist.filename}: HTTP {code} {resp.reason}{says}", detail=detail)

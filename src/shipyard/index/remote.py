@@ -15,63 +15,32 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 from packaging.utils import canonicalize_name
 from requests_toolbelt import MultipartEncoder, MultipartEncoderMonitor
 
-from shipyard import __version__, events
+from shipyard import events
 from shipyard.config import Repository
 from shipyard.dists import Dist, hash_stream
 from shipyard.errors import AuthError, CredentialError, IndexError_, VerifyError
 from shipyard.index import form, refusal, transport
 from shipyard.index.base import DEFAULT_PORTS, Credential, Progress, env_prefix, origin
 from shipyard.index.listing import ACCEPT, IndexFile, Listing, NotAnIndex, parse
+from shipyard.index.transport import CONNECT_TIMEOUT, read_timeout, session
 from shipyard.tools import deadline, network
 from shipyard.tools.network import Network, TransientError
 
-CONNECT_TIMEOUT = 10.0
 FLOOR = 10.0  # seconds a read may take at least, whatever retry-timeout says (0: no retries)
 # what may pass on the next attempt (a bad URL or a redirect loop will not)
 TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 _CHUNK = 1 << 20
+PROVENANCE_TYPE = "application/vnd.pypi.integrity.v1+json"
+PROVENANCE_MAX = 1 << 20  # a provenance object is a few kB: more is an index feeding us junk
 INSTALLER_INDEX = "shipyard"  # the name uv knows the index by, for its credential variables
-
-
-class Http(requests.Session):
-    """A session that knows the run's timeouts and retry budget, and takes the proxies from the
-    environment (HTTPS_PROXY, NO_PROXY...) itself: `trust_env` stays off."""
-
-    def __init__(self, net: Network) -> None:
-        super().__init__()
-        self.network = net
-
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kw: Any) -> requests.Response:
-        if kw.get("proxies") is None:
-            kw["proxies"] = transport.proxies(url.decode() if isinstance(url, bytes) else url)
-        return super().request(method, url, *args, **kw)
-
-
-def session(net: Network | None = None) -> Http:
-    s = Http(net or Network())
-    s.headers["User-Agent"] = f"shipyard/{__version__}"
-    s.trust_env = False  # no .netrc credentials sneaking in; CA bundle and proxies: index.transport
-    for prefix in ("http://", "https://"):
-        s.mount(prefix, transport.Watched())  # its sockets obey the deadline of the request
-    return s
-
-
-def network_of(http: requests.Session) -> Network:
-    return http.network if isinstance(http, Http) else Network()
-
-
-def read_timeout(http: requests.Session) -> tuple[float, float]:
-    """(connect, read) seconds for a GET."""
-    return (CONNECT_TIMEOUT, network_of(http).read_timeout)
 
 
 class RemoteIndex:
@@ -180,10 +149,15 @@ class RemoteIndex:
                 raise over
             yield chunk
 
-    def upload(self, dist: Dist, progress: Progress) -> bool:
-        """POST `dist` to the legacy upload API, streamed, once, within the connect timeout and
-        upload-timeout (sending the file and waiting for the answer together): silence alone is a
-        read timeout, retried by publish; a server that trickles is cut off at the deadline."""
+    takes_attestations = True
+
+    def upload(
+        self, dist: Dist, progress: Progress, attestations: Sequence[Mapping[str, object]] = ()
+    ) -> bool:
+        """POST `dist` (and its PEP 740 attestations) to the legacy upload API, streamed, once,
+        within the connect timeout and upload-timeout (sending the file and waiting for the answer
+        together): silence alone is a read timeout, retried by publish; a server that trickles is
+        cut off at the deadline."""
         seconds = self.network.upload_timeout
         with (
             deadline.within(
@@ -191,11 +165,13 @@ class RemoteIndex:
             ),
             deadline.guarded(f"uploading {dist.filename} to {self.repository.name}"),
         ):
-            return self._upload_once(dist, progress)
+            return self._upload_once(dist, progress, attestations)
 
-    def _upload_once(self, dist: Dist, progress: Progress) -> bool:
+    def _upload_once(
+        self, dist: Dist, progress: Progress, attestations: Sequence[Mapping[str, object]]
+    ) -> bool:
         repo = self.repository
-        fields: list[tuple[str, object]] = list(form.fields(dist))
+        fields: list[tuple[str, object]] = list(form.fields(dist, attestations))
         with dist.path.open("rb") as content:
             fields.append(("content", (dist.filename, content, "application/octet-stream")))
             encoder = MultipartEncoder(fields)
@@ -221,46 +197,8 @@ class RemoteIndex:
                     f"uploading {dist.filename} to {repo.name} failed: {_reason(exc)}"
                 ) from None
         with resp:
-            self._raise_for_upload(resp, dist)
+            refusal.raise_for_upload(resp, self.repository, self.credential, dist)
         return True
-
-    def _raise_for_upload(self, resp: requests.Response, dist: Dist) -> None:
-        repo, cred, code = self.repository, self.credential, resp.status_code
-        if 200 <= code < 300:
-            return
-        if 300 <= code < 400:
-            target = resp.headers.get("Location", "elsewhere")
-            raise IndexError_(
-                f"{repo.name} redirects uploads (HTTP {code} to {target}): "
-                "set its upload-url to the final address"
-            )
-        says, detail = refusal.said(resp)
-        if code in (401, 403) and cred is None:
-            raise AuthError(
-                f"{repo.name} wants a credential for uploads (HTTP {code} {resp.reason}): remove auth = "
-                f'"none" from its table and set {env_prefix(repo.name)}TOKEN or its USERNAME/PASSWORD{says}',
-                detail=detail,
-            )
-        if code in (401, 403) and cred is not None:
-            raise AuthError(
-                f"{repo.name} rejected the credential for user {cred.username} from {cred.source} "
-                f"(HTTP {code} {resp.reason}): fix or renew it there{says}",
-                detail=detail,
-            )
-        if code in (404, 405, 501):
-            raise IndexError_(
-                f"{repo.name} refused {dist.filename}: HTTP {code} {resp.reason}: is {repo.upload_url} "
-                f"the index's upload endpoint? Check its upload-url{says}",
-                detail=detail,
-            )
-        if code in network.RETRY_STATUSES:
-            raise TransientError(
-                f"uploading {dist.filename} to {repo.name} failed: HTTP {code} {resp.reason}",
-                retry_after=network.retry_after(resp.headers.get("Retry-After")),
-            )
-        raise IndexError_(
-            f"{repo.name} refused {dist.filename}: HTTP {code} {resp.reason}{says}", detail=detail
-        )
 
     def download(
         self,
@@ -332,6 +270,46 @@ class RemoteIndex:
             raise TransientError(failed) from None
         except requests.RequestException:
             raise VerifyError(failed) from None
+
+    def provenance(self, file: IndexFile) -> bytes | None:
+        """PEP 740's provenance object at the URL the listing gives (over http(s) only, bounded);
+        None where the index serves none. Transient faults are retried."""
+        url = file.provenance
+        if url is None:
+            return None
+        if urlsplit(url).scheme.lower() not in DEFAULT_PORTS:
+            raise VerifyError(
+                f"{self.repository.name} lists the provenance of {file.filename} outside http(s)"
+            )
+        return network.call(
+            lambda: self._provenance_once(file, url),
+            self.network,
+            f"reading the provenance of {file.filename}",
+        )
+
+    def _provenance_once(self, file: IndexFile, url: str) -> bytes | None:
+        failed = f"reading the provenance of {file.filename} from {self.repository.name} failed"
+        try:
+            with self.http.get(
+                url, headers={"Accept": PROVENANCE_TYPE}, auth=self._auth(url), stream=True,
+                timeout=read_timeout(self.http),
+            ) as resp:  # fmt: skip
+                if resp.status_code == 404:
+                    return None
+                if resp.status_code in network.RETRY_STATUSES:
+                    raise TransientError(f"{failed}: HTTP {resp.status_code}")
+                if resp.status_code != 200:
+                    raise VerifyError(f"{failed}: HTTP {resp.status_code} {resp.reason}")
+                body = resp.raw.read(PROVENANCE_MAX + 1, decode_content=True)
+        except requests.exceptions.SSLError as exc:
+            raise transport.tls_failure(exc, url, self.tls) from None
+        except TRANSIENT:
+            raise TransientError(failed) from None
+        except requests.RequestException:
+            raise VerifyError(failed) from None
+        if len(body) > PROVENANCE_MAX:
+            raise VerifyError(f"{failed}: it is over {PROVENANCE_MAX >> 20} MiB")
+        return bytes(body)
 
     @contextlib.contextmanager
     def installer_env(self) -> Iterator[dict[str, str]]:

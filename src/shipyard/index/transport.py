@@ -30,6 +30,7 @@ from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.poolmanager import PoolManager
 
+from shipyard import __version__
 from shipyard.config import Repository
 from shipyard.errors import ConfigError, IndexError_
 from shipyard.secrets import register, register_login
@@ -247,3 +248,38 @@ def tls_failure(exc: requests.exceptions.SSLError, url: str, tls: Transport) -> 
     else:
         hint = f"check that it accepts the client certificate {tls.client_cert}"
     return TlsError(f"the TLS connection to {host} failed ({reason}): {hint}", detail=detail)
+
+
+CONNECT_TIMEOUT = 10.0
+
+
+class Http(requests.Session):
+    """A session that knows the run's timeouts and retry budget, and takes the proxies from the
+    environment (HTTPS_PROXY, NO_PROXY...) itself: `trust_env` stays off."""
+
+    def __init__(self, net: Network) -> None:
+        super().__init__()
+        self.network = net
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kw: Any) -> requests.Response:
+        if kw.get("proxies") is None:
+            kw["proxies"] = proxies(url.decode() if isinstance(url, bytes) else url)
+        return super().request(method, url, *args, **kw)
+
+
+def session(net: Network | None = None) -> Http:
+    s = Http(net or Network())
+    s.headers["User-Agent"] = f"shipyard/{__version__}"
+    s.trust_env = False  # no .netrc credentials sneaking in; CA bundle and proxies: index.transport
+    for prefix in ("http://", "https://"):
+        s.mount(prefix, Watched())  # its sockets obey the deadline of the request
+    return s
+
+
+def network_of(http: requests.Session) -> Network:
+    return http.network if isinstance(http, Http) else Network()
+
+
+def read_timeout(http: requests.Session) -> tuple[float, float]:
+    """(connect, read) seconds for a GET."""
+    return (CONNECT_TIMEOUT, network_of(http).read_timeout)

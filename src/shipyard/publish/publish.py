@@ -9,7 +9,7 @@ the file as landed. Error wording is never parsed. Every publish appends a line 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -18,10 +18,12 @@ from shipyard.dists import Dist, release_of
 from shipyard.errors import ConflictError, IndexError_, ShipyardError
 from shipyard.index.base import Index, conflict_message
 from shipyard.index.listing import Listing
+from shipyard.index.refusal import Refused
 from shipyard.index.transport import TlsError
 from shipyard.tools import network
 
 if TYPE_CHECKING:
+    from shipyard.publish.attest import Attester
     from shipyard.publish.audit import AuditLog
 
 Action = Literal["uploaded", "skipped", "landed", "would-upload"]
@@ -59,12 +61,16 @@ def publish(
     emit: events.Emit = events.ignore,
     served: Listing | IndexError_ | None = None,
     before_upload: Callable[[], None] | None = None,
+    attester: Attester | None = None,
 ) -> list[Outcome]:
     """Upload what `index` does not have yet; report what was uploaded, skipped or would be, and
     (unless a dry run) append it to `audit`, also when an upload fails half-way (not when it
     fails before any file reached the index). `served`: what the index was just read to serve, or
     why it could not be (the lower-version check's read); else it is read here. `before_upload`
-    runs once before the first byte is sent (the release keeps its files from then on)."""
+    runs once before the first byte is sent (the release keeps its files from then on).
+    `attester` gives the PEP 740 attestations each upload carries (made before the first upload);
+    an index that refuses an upload carrying them gets it again without them (said as a warning),
+    unless the attester is strict (--attestations)."""
     name, version = release_of(dists)
     repo = index.repository
     listing = _read_first(index, name, served, allow_unverified, emit)
@@ -77,11 +83,14 @@ def publish(
             events.info(emit, f"would upload {dist.filename} to {repo.name}")
             outcomes.append(Outcome(dist, "would-upload"))
         return outcomes
+    attestations = attester.for_index(todo, index) if attester is not None and todo else {}
+    strict = attester is not None and attester.strict
     if todo and before_upload is not None:
         before_upload()
     try:
         for dist in todo:
-            outcomes.append(Outcome(dist, _upload_one(index, dist, emit)))
+            sent = attestations.get(dist.filename, ())
+            outcomes.append(Outcome(dist, _upload_one(index, dist, emit, sent, strict)))
     except ShipyardError as exc:
         # a half release is recorded; a refusal before any file reached the index changes nothing
         if audit is not None and any(o.action in ("uploaded", "landed") for o in outcomes):
@@ -119,7 +128,13 @@ def _read_first(
         return None
 
 
-def _upload_one(index: Index, dist: Dist, emit: events.Emit) -> Action:
+def _upload_one(
+    index: Index,
+    dist: Dist,
+    emit: events.Emit,
+    attestations: Sequence[Mapping[str, object]] = (),
+    strict: bool = False,
+) -> Action:
     events.step(
         emit, f"uploading {dist.filename} to {index.repository.name}", filename=dist.filename, size=dist.size
     )
@@ -132,7 +147,7 @@ def _upload_one(index: Index, dist: Dist, emit: events.Emit) -> Action:
     while True:
         started = time.monotonic()
         try:
-            if not index.upload(dist, progress):
+            if not index.upload(dist, progress, attestations):
                 return "skipped"
             seconds = time.monotonic() - started
             events.info(
@@ -149,6 +164,11 @@ def _upload_one(index: Index, dist: Dist, emit: events.Emit) -> Action:
             # the file may have landed (a lost reply, a concurrent run): the index decides, not the error
             if _landed(index, dist, failure, emit):
                 return "landed"
+            if isinstance(failure, Refused) and attestations and not strict:
+                # an index that does not take attestations (or not these): the file still goes up
+                events.warning(emit, f"{failure.message}; uploading it again without its attestations")
+                attestations = ()
+                continue
             if not isinstance(failure, network.TransientError):
                 raise
             attempts.wait(failure)

@@ -26,6 +26,7 @@ from shipyard.dists import Dist, identify, parse_filename, release_of, wheel_top
 from shipyard.errors import IndexError_, ShipyardError, VerifyError
 from shipyard.index.base import Index
 from shipyard.index.listing import IndexFile, Listing
+from shipyard.publish import provenance
 from shipyard.tools import deadline, venvs
 from shipyard.tools.deadline import Expired
 from shipyard.tools.procenv import child_env, isolated_installer_env
@@ -167,9 +168,11 @@ def verify(
     python: str,
     siblings: Sequence[str] = (),
     emit: events.Emit = events.ignore,
+    expect: provenance.Expectation | None = None,
 ) -> Verified:
-    """Prove that `index` serves exactly `dists` and (if `install`) that the release installs from it
-    (`siblings`: packages of the same packaging repository, installed from `index` too)."""
+    """Prove that `index` serves exactly `dists`, with PEP 740 provenance as `expect`s (if given),
+    and (if `install`) that the release installs from it (`siblings`: packages of the same
+    packaging repository, installed from `index` too)."""
     name, version = release_of(dists)
     where = index.repository.name
     expected = {d.filename: d.sha256 for d in dists}
@@ -182,6 +185,8 @@ def verify(
             if actual != sha256:
                 raise VerifyError(f"{where} delivers {filename} with sha256 {actual}, but we built {sha256}")
     events.info(emit, f"{where} serves all {len(expected)} files with our sha256")
+    if expect is not None:
+        provenance.check(index, listing, expected, expect, emit)
     if install:
         _install_step(dists, index, python, emit, siblings)
     return Verified(where, expected, install)
@@ -196,6 +201,7 @@ def verify_published(
     install: bool,
     python: str,
     emit: events.Emit = events.ignore,
+    expect: provenance.Expectation | None = None,
 ) -> Verified:
     """Verify a release with no local build: every file of `project` `version` on `index` is
     delivered with the sha256 the index advertises, none is yanked, and the release installs from there."""
@@ -214,6 +220,8 @@ def verify_published(
                 )
             dists.append(identify(Path(tmp) / served.filename, actual))
         events.info(emit, f"{where} delivers all {len(dists)} files with the sha256 it lists")
+        if expect is not None:
+            provenance.check(index, listing, {d.filename: d.sha256 for d in dists}, expect, emit)
         if install:
             _install_step(dists, index, python, emit)  # a subprocess: the deadline does not reach it
     return Verified(where, {d.filename: d.sha256 for d in dists}, install)

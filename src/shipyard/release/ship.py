@@ -18,7 +18,9 @@ from shipyard.config import Config
 from shipyard.dists import Dist, release_of
 from shipyard.errors import ShipyardError, StepFailed
 from shipyard.plan.target import Trigger
+from shipyard.publish.attest import Attester
 from shipyard.publish.lower import refuse_lower
+from shipyard.publish.provenance import Expectation
 from shipyard.publish.publish import Outcome, publish
 from shipyard.publish.state import ReleaseState
 from shipyard.publish.verify import verify, wait_for_files
@@ -96,6 +98,8 @@ def ship(
             emit=emit,
         )
     hashes = {d.filename: d.sha256 for d in dists}
+    attester = Attester(config.attest, config.attestations, emit=emit)  # signs once, for every stage
+    expect = Expectation(config.publisher, config.require_provenance)
     stages: list[StageResult] = []
     for index in indexes:
         repo = index.repository
@@ -109,6 +113,7 @@ def ship(
                 emit=emit,
                 served=listings.get(repo.name) if repo.name == first else None,
                 before_upload=before_upload,
+                attester=attester,
             )
             stage = StageResult(repo.name, outcomes)
             stages.append(stage)
@@ -127,6 +132,7 @@ def ship(
                 python=options.python,
                 siblings=siblings,
                 emit=emit,
+                expect=expect,
             )
         except StepFailed as exc:
             raise _resumable(exc, repo, [s.repository for s in stages if s.verified]) from None

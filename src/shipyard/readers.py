@@ -1,0 +1,163 @@
+"""The readers of option values, one per Kind of shipyard.options: what a [tool.shipyard] value,
+a SHIPYARD_* variable or a flag may be, and the error that says what it must be instead."""
+
+from __future__ import annotations
+
+import math
+import posixpath
+import re
+from collections.abc import Callable
+from pathlib import Path, PureWindowsPath
+
+from shipyard.errors import ConfigError
+from shipyard.options import Kind, Option
+from shipyard.plan.versions import TagPattern
+
+
+def as_bool(option: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"option '{option}' must be true or false, not '{value}'")
+
+
+def _as_stages(option: str, value: object) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise ConfigError(f"option '{option}' must be a list of repository names")
+    stages = tuple(i.strip() for i in items if i.strip())
+    if not stages:
+        raise ConfigError(f"option '{option}' names no repository: list at least one, such as \"local\"")
+    return stages
+
+
+def _as_patterns(option: str, value: object) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise ConfigError(f"option '{option}' must be a list of paths or globs inside a dist")
+    return tuple(i.strip().lstrip("/") for i in items if i.strip())
+
+
+def _as_assignments(option: str, value: object) -> tuple[tuple[str, str], ...]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise ConfigError(f"option '{option}' must be a list of PATH:NAME (\"docs/conf.py:release\")")
+    found = []
+    for item in (i.strip() for i in items if i.strip()):
+        path, _, name = item.rpartition(":")
+        if not path or not name.isidentifier():
+            raise ConfigError(
+                f"option '{option}': {item!r} is not PATH:NAME (a file and the name assigned in it, "
+                '"docs/conf.py:release")'
+            )
+        normal = posixpath.normpath(path.replace("\\", "/"))
+        if normal.startswith(("/", "../")) or normal == ".." or PureWindowsPath(path).drive:
+            raise ConfigError(f"option '{option}': {path!r} must be a file inside the project")
+        found.append((normal, name))
+    return tuple(found)
+
+
+def _as_tag(option: str, value: object) -> str:
+    if not isinstance(value, str) or "{version}" not in value:
+        raise ConfigError(f"option '{option}' must be a pattern containing {{version}}, not {value!r}")
+    return TagPattern(value).pattern
+
+
+def _choice(option: str, value: object, allowed: tuple[str, ...]) -> str:
+    if value not in allowed:
+        raise ConfigError(f"option '{option}' must be one of {', '.join(allowed)}, not {value!r}")
+    return str(value)
+
+
+def _as_optional_path(option: str, value: object) -> str:
+    """A path, or "" / false to switch the feature off."""
+    if value is False or (isinstance(value, str) and value.strip().lower() in ("", "false", "off", "no")):
+        return ""
+    return as_str(option, value)
+
+
+def _as_float(option: str, value: object) -> float:
+    try:
+        if not isinstance(value, int | float | str):
+            raise TypeError(value)
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"option '{option}' must be a number of seconds, not '{value}'") from None
+    if not math.isfinite(number):  # nan compares false with everything: a poll that never ends
+        raise ConfigError(f"option '{option}' must be a finite number of seconds, not '{value}'")
+    if number < 0:
+        raise ConfigError(f"option '{option}' must not be negative")
+    return number
+
+
+def _as_count(option: str, value: object) -> int:
+    try:
+        if not isinstance(value, int | float | str):
+            raise TypeError(value)
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"option '{option}' must be a whole number, not '{value}'") from None
+    if number < 0 or isinstance(value, bool) or (isinstance(value, float) and value != number):
+        raise ConfigError(f"option '{option}' must be a whole number of at least 0, not '{value}'")
+    return number
+
+
+def _as_positive(option: str, value: object) -> float:
+    number = _as_float(option, value)
+    if number == 0:
+        raise ConfigError(f"option '{option}' must be more than 0 seconds")
+    return number
+
+
+def as_str(option: str, value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"option '{option}' must be a non-empty string")
+    return value
+
+
+_PUBLISHER = re.compile(r"(github:[^/@\s]+/[^/@\s]+|gitlab:[^@\s]+/[^@\s]+)@[^@\s]+")
+
+
+def _as_publisher(option: str, value: object) -> str:
+    if value == "" or (isinstance(value, str) and _PUBLISHER.fullmatch(value)):
+        return value
+    raise ConfigError(
+        f"option '{option}' must be github:OWNER/REPO@WORKFLOW or gitlab:NAMESPACE/PROJECT@CI_FILE, "
+        f"not {value!r}"
+    )
+
+
+_PARSERS: dict[Kind, Callable[[str, object], object]] = {
+    Kind.SWITCH: as_bool,
+    Kind.SECONDS: _as_float,
+    Kind.POSITIVE_SECONDS: _as_positive,
+    Kind.COUNT: _as_count,
+    Kind.TEXT: as_str,
+    Kind.OPTIONAL_TEXT: lambda option, value: "" if value in ("", False) else as_str(option, value),
+    Kind.STAGES: _as_stages,
+    Kind.TAG: _as_tag,
+    Kind.PATTERNS: _as_patterns,
+    Kind.ASSIGNMENTS: _as_assignments,
+    Kind.PUBLISHER: _as_publisher,
+}
+
+
+def parse(option: Option, where: str, value: object, root: Path) -> object:
+    """`value` (named `where` in errors) as option's Config field holds it; paths are resolved."""
+    if option.kind is Kind.CHOICE:
+        return _choice(where, value, option.choices)
+    if option.kind is Kind.PATH:
+        return (root / as_str(where, value)).resolve()
+    if option.kind in (Kind.OPTIONAL_PATH, Kind.PROJECT_FILE):
+        path = _as_optional_path(where, value)
+        if not path:
+            return None
+        resolved = (root / path).resolve()
+        if option.kind is Kind.PROJECT_FILE and not resolved.is_relative_to(root):
+            raise ConfigError(f"option '{where}' must name a file inside the project, not {path!r}")
+        return resolved
+    return _PARSERS[option.kind](where, value)
