@@ -37,3 +37,11 @@ def actions(doc: dict[str, object]) -> dict[str, list[str]]:
     stages = doc["stages"]
     assert isinstance(stages, list)
     return {s["repository"]: sorted(f["action"] for f in s["files"]) for s in stages}
+
+
+def uploads(root: Path) -> list[str]:
+    """Every file the audit log (at `root`) says was uploaded, as often as it was."""
+    lines = (root / ".shipyard" / "audit.jsonl").read_text().splitlines()
+    return sorted(
+        f["filename"] for r in map(json.loads, lines) for f in r["files"] if f["action"] == "uploaded"
+    )

@@ -2,41 +2,26 @@
 the commit and the tag, before the push) is finished by re-running the same command, which publishes
 nothing again; a lock file the killed git left is named, once removed the re-run finishes.
 
-The kills are real: git's reference-transaction hook (which --no-verify does not skip) SIGKILLs the
-shipyard process that runs it at the named ref update, as a crash or a cancelled CI job would.
+The kills are real (tests/helpers/gitkill.py): git's reference-transaction hook SIGKILLs the shipyard
+process that runs git at the named ref update, as a crash or a cancelled CI job would.
 """
 
 from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.helpers.gitkill import install_kill_hook
 from tests.helpers.indexes import TestIndex
 from tests.helpers.projects import ShipyardCLI, commit, git, make_project, repositories_toml, tag
-from tests.helpers.releases import creds
+from tests.helpers.releases import creds, uploads
 
 pytestmark = pytest.mark.integration
 
 FAST = ("--no-test-install", "--no-verify-install")
-
-HOOK = f"""#!{sys.executable}
-import os, signal, sys
-state, want = sys.argv[1], os.environ.get("KILL_AT", "")
-for line in sys.stdin:
-    ref = line.split()[-1]
-    if f"{{state}} {{ref}}" == want:
-        # this hook's parent is git, git's parent the shipyard release
-        with open(f"/proc/{{os.getppid()}}/stat") as f:
-            shipyard = int(f.read().rsplit(")", 1)[1].split()[1])
-        with open(f"/proc/{{shipyard}}/cmdline", "rb") as f:
-            assert b"shipyard" in f.read()
-        os.kill(shipyard, signal.SIGKILL)
-        sys.exit(1 if state == "prepared" else 0)  # prepared: git does not update the ref
-"""
 
 
 def project(tmp_path: Path, index: TestIndex) -> tuple[Path, str]:
@@ -48,18 +33,8 @@ def project(tmp_path: Path, index: TestIndex) -> tuple[Path, str]:
     git(root, "commit", "-qm", "chore: changelog")
     tag(root, "v1.2.0")
     commit(root, "feat: add --loud", path="src/tiny_pkg/__init__.py")
-    hook = root / ".git" / "hooks" / "reference-transaction"
-    hook.write_text(HOOK)
-    hook.chmod(0o755)
+    install_kill_hook(root)
     return root, git(root, "branch", "--show-current").strip()
-
-
-def uploads(root: Path) -> list[str]:
-    """Every file the audit log says was uploaded, as often as it was."""
-    lines = (root / ".shipyard" / "audit.jsonl").read_text().splitlines()
-    return sorted(
-        f["filename"] for r in map(json.loads, lines) for f in r["files"] if f["action"] == "uploaded"
-    )
 
 
 def assert_released(root: Path, index: TestIndex, served: dict[str, str]) -> None:

@@ -219,7 +219,7 @@ def cmd_release_changed(args: argparse.Namespace, out: Renderer, repo: Repo, opt
             repo, cfg, os.environ, options, emit=out, only=only, record=not args.no_record
         )
     done = "would release" if args.dry_run else "released"
-    names = ", ".join(f"{r.package.name} {r.version}" for r in result.released if r.verified or args.dry_run)
+    names = ", ".join(result.names(dry_run=args.dry_run))
     tags = result.recorded.tags
     summary = f"{done} {names or 'nothing'}" + (f"; tagged {', '.join(tags)}" if tags else "")
     summary += " and pushed" if result.recorded.pushed else ""

@@ -4,13 +4,14 @@ assemble -> build (in-process) -> check -> test-install -> per stage publish -> 
 Record (only for packages whose every stage verified): a section in the package's CHANGELOG, the
 package table in the repository README, one commit for those files, and a `{package}-v{version}`
 tag per package. A failure stops the run after recording what did verify, so the re-run releases
-only what is left.
+only what is left. The record is journaled (record/journal.py) like a single project's: a run killed
+during it is finished by the same command, which builds and publishes nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,7 +34,7 @@ from shipyard.plan.changed import FIRST_VERSION, Package, narrow, survey
 from shipyard.plan.guards import guard_branch, guard_clean
 from shipyard.plan.target import current_branch, rules
 from shipyard.publish.audit import AuditLog
-from shipyard.record import forge, writer
+from shipyard.record import forge, journal, writer
 from shipyard.record.table import readme_with_table
 from shipyard.release.ship import Options, StageResult, ship
 
@@ -71,10 +72,16 @@ class RepoRelease:
     recorded: writer.Recorded = field(default_factory=writer.Recorded)  # the default: nothing recorded
     error: ShipyardError | None = None
     forge_releases: list[forge.ForgeRelease] = field(default_factory=list)  # GitHub's or GitLab's
+    finished: list[dict[str, object]] = field(default_factory=list)  # journaled by a run that stopped
+
+    def names(self, *, dry_run: bool = False) -> list[str]:
+        """`name version` of what this run released (or would), or finished the record of."""
+        done = [f"{r.package.name} {r.version}" for r in self.released if r.verified or dry_run]
+        return done + [f"{p['name']} {p['version']}" for p in self.finished]
 
     def as_json(self) -> dict[str, object]:
         return {
-            "packages": [r.as_json() for r in self.released],
+            "packages": [r.as_json() for r in self.released] + self.finished,
             "commit": self.recorded.commit,
             "tags": list(self.recorded.tags),
             "pushed": self.recorded.pushed,
@@ -109,6 +116,9 @@ def release_changed(
     trigger = options.trigger
     branch = current_branch(repo.root, environ)
     guard_branch(trigger.if_branch, branch)
+    asked = _command(trigger.pre, only, record)
+    if not options.dry_run and (pending := journal.load(repo.root)) is not None:
+        return _finish(repo.root, pending, asked, trigger.push, emit)  # before the tree is found dirty
     if not trigger.allow_dirty:
         guard_clean(config)
     if record and not options.dry_run:  # a lock a killed git left would stop the record after the publish
@@ -142,12 +152,64 @@ def release_changed(
         # what verified is recorded (and pushed) even when a later package failed: it is on the
         # index, and CI's re-run must see its tags to release only what is left
         what = _record_of(repo, config, done, branch, run.epoch)
-        result.recorded = writer.record(repo.root, what, push=trigger.push, remote=config.remote, emit=emit)
+        writer.guard_locks(repo.root, [t.name for t in what.tags], what.branch)
+        steps = writer.steps_of(repo.root, what, push=trigger.push, remote=config.remote)
+        # the journal first: from here on a re-run finishes this record, whatever point it died at
+        journaled = [_journaled(r) for r in done]
+        journal.save(repo.root, journal.Journal(steps, {"packages": journaled, "command": asked}))
+        result.recorded = journal.carry_out(repo.root, steps, emit)
         if config.forge_release:
             tagged = [_tagged(r, config) for r in done if r.package.plan and r.package.plan.tag]
             on_remote = result.recorded.pushed
             result.forge_releases = forge.make_releases(tagged, environ, emit, on_remote=on_remote)
     return result
+
+
+def _command(pre: str | None, only: Sequence[str], record: bool) -> str:
+    """The command a journal is finished by (a --push may be added, or said again)."""
+    words = ["shipyard", "release", "--changed", *(["--pre", pre] if pre else [])]
+    words += [w for name in sorted(only) for w in ("--package", name)]
+    return " ".join(words + ([] if record else ["--no-record"]))
+
+
+def _journaled(r: Released) -> dict[str, object]:
+    """What the journal says about a package: enough to report it again."""
+    tag = r.package.plan.tag if r.package.plan else None
+    stages = [s.repository for s in r.stages]
+    return {
+        "name": r.package.name,
+        "version": r.version,
+        "tag": tag,
+        "dists": [d.as_json() for d in r.dists],
+        "stages": stages,
+    }
+
+
+def _finish(root: Path, pending: journal.Journal, asked: str, push: bool, emit: events.Emit) -> RepoRelease:
+    """Finish the record an earlier run journaled (its packages are published and verified): the
+    commit, the tags and the push, each unless done. Nothing is built or published; packages a
+    failure stopped that run before are released by the next one."""
+    raw = pending.release.get("packages")
+    packages = [dict(p) for p in raw if isinstance(p, dict)] if isinstance(raw, list) else []
+    single = f"{pending.release.get('name')} {pending.release.get('version')}"  # a project's journal
+    names = [f"{p.get('name')} {p.get('version')}" for p in packages] or [single]
+    what, many = (", ".join(names[:-1]) + " and " if len(names) > 1 else "") + names[-1], len(names) > 1
+    said = pending.release.get("command")  # a single project's journal says its own command
+    journal.check_command(root, what, said if isinstance(said, str) else "shipyard release", asked, many=many)
+    events.info(
+        emit,
+        f"{what} {'were' if many else 'was'} published and verified by a run that stopped: finishing "
+        f"{'their' if many else 'its'} record",
+    )
+    steps = replace(pending.steps, push=pending.steps.push or push)
+    journal.check_head(root, what, steps, many=many)
+    recorded = journal.carry_out(root, steps, emit)
+    for p in packages:
+        stages = p.get("stages")
+        repositories = [str(s) for s in stages] if isinstance(stages, list) else []
+        p["stages"] = [StageResult(s, [], verified=True, resumed=True).as_json() for s in repositories]
+        p.update(test_install=None, verified=True)
+    return RepoRelease(recorded=recorded, finished=packages)
 
 
 def _to_release(

@@ -233,7 +233,7 @@ def release(
         # the journal first: from here on a re-run finishes this record, whatever point it died at
         steps = _steps_of(config, target, head, edits, sha, options.trigger.push)
         journal.save(config.root, journal.Journal(steps, _journaled(result, options)))
-        result.recorded = _carry_out(config.root, steps, emit)
+        result.recorded = journal.carry_out(config.root, steps, emit)
     if not options.dry_run and config.forge_release and target.tag:
         pushed = result.recorded is not None and result.recorded.pushed
         notes = target.plan.notes() if target.plan is not None else {}
@@ -259,11 +259,14 @@ def _journaled(result: ReleaseResult, options: Options) -> dict[str, object]:
         "tag": result.target.tag,
         "dists": [d.as_json() for d in result.dists],
         "stages": [s.repository for s in result.stages],
-        "command": {"tag": trigger.tag, "bump": trigger.bump, "pre": trigger.pre},
+        "command": _command({"tag": trigger.tag, "bump": trigger.bump, "pre": trigger.pre}),
     }
 
 
 def _command(raw: object) -> str:
+    """The command as the journal says it (a packaging repository's too), or as asked now."""
+    if isinstance(raw, str):
+        return raw
     words = ["shipyard", "release"]
     if isinstance(raw, dict):
         for flag in ("tag", "bump", "pre"):
@@ -277,23 +280,13 @@ def _finish(config: Config, pending: journal.Journal, options: Options, emit: ev
     commit, the tag and the push, each unless done. Nothing is built or published."""
     raw, trigger = pending.release, options.trigger
     name, version = str(raw.get("name")), str(raw.get("version"))
-    said = _command(raw.get("command"))
-    if said != _command({"tag": trigger.tag, "bump": trigger.bump, "pre": trigger.pre}):
-        raise UsageError(
-            f"{name} {version} is published and verified, but the run that released it stopped before "
-            f"its commit, tag and push were done: finish it with `{said}` "
-            f"(the journal is {journal.path_of(config.root)})"
-        )
+    asked = _command({"tag": trigger.tag, "bump": trigger.bump, "pre": trigger.pre})
+    journal.check_command(config.root, f"{name} {version}", _command(raw.get("command")), asked)
     events.info(
         emit, f"{name} {version} was published and verified by a run that stopped: finishing its record"
     )
     steps = dataclasses.replace(pending.steps, push=pending.steps.push or trigger.push)
-    if (head := git.head(config.root)) not in (steps.parent, steps.commit or steps.parent):
-        raise UsageError(
-            f"{name} {version} is published and verified, but HEAD moved to {(head or '?')[:12]} before "
-            f"its record was finished: check out {steps.parent[:12]} and re-run to finish it, or remove "
-            f"{journal.path_of(config.root)} to record it by hand"
-        )
+    journal.check_head(config.root, f"{name} {version}", steps)
     dists = [
         Dist(Path(str(d["path"])), str(d["sha256"]), d["kind"], str(d["name"]), str(d["version"]))
         for d in raw.get("dists", [])  # type: ignore[attr-defined]
@@ -314,18 +307,5 @@ def _finish(config: Config, pending: journal.Journal, options: Options, emit: ev
     edits = {f: git.show(config.root, steps.commit, f) or b"" for f in steps.files} if steps.commit else {}
     stages = [StageResult(str(r), [], verified=True, resumed=True) for r in raw.get("stages", [])]  # type: ignore[attr-defined]
     result = ReleaseResult(name, version, dists, target, edits, stages=stages)
-    result.recorded = _carry_out(config.root, steps, emit)
+    result.recorded = journal.carry_out(config.root, steps, emit)
     return result
-
-
-def _carry_out(root: Path, steps: writer.Steps, emit: events.Emit) -> writer.Recorded:
-    """The journaled steps; the journal goes when they are done, or when only the push is left and
-    failed (its error names the one command that finishes the release: a push by hand must not
-    leave a journal that a later release would try to finish)."""
-    try:
-        recorded = writer.carry_out(root, steps, emit)
-    except writer.PushFailed:
-        journal.clear(root)
-        raise
-    journal.clear(root)
-    return recorded
