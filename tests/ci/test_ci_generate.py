@@ -218,6 +218,7 @@ def test_gitlab_release_job(single: Path, packrepo: Path) -> None:
     assert release["id_tokens"] == {
         "TESTPYPI_ID_TOKEN": {"aud": "testpypi"},
         "PYPI_ID_TOKEN": {"aud": "pypi"},
+        "SIGSTORE_ID_TOKEN": {"aud": "sigstore"},
     }
     assert "test" in release["needs"]
     assert release["script"] == ['shipyard release --tag "$CI_COMMIT_TAG"']

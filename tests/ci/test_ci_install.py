@@ -229,8 +229,12 @@ def test_gitlab_has_one_id_token_per_audience_the_stages_need(single: Path, feed
     assert doc_of(single, "gitlab")["release"]["id_tokens"] == {
         "TESTPYPI_ID_TOKEN": {"aud": "testpypi"},
         "PYPI_ID_TOKEN": {"aud": "pypi"},
+        "SIGSTORE_ID_TOKEN": {"aud": "sigstore"},
     }
-    assert doc_of(feed, "gitlab")["release"]["id_tokens"] == {"PYPI_ID_TOKEN": {"aud": "pypi"}}
+    assert doc_of(feed, "gitlab")["release"]["id_tokens"] == {
+        "PYPI_ID_TOKEN": {"aud": "pypi"},
+        "SIGSTORE_ID_TOKEN": {"aud": "sigstore"},
+    }
 
 
 # ------------------------------------------------------------------ 15.8: Azure Artifacts feeds

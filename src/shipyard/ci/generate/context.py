@@ -131,9 +131,10 @@ class Context:
 
     @property
     def id_tokens(self) -> dict[str, str]:
-        """GitLab id_tokens: variable -> audience, one per PyPI audience the stages need."""
+        """GitLab id_tokens: variable -> audience, one per PyPI audience the stages need, and
+        Sigstore's, with which shipyard signs the PEP 740 attestations it uploads there."""
         auds = [AUDIENCES[h] for h in self.hosts if h in AUDIENCES]
-        return {f"{a.upper()}_ID_TOKEN": a for a in dict.fromkeys(auds)}
+        return {f"{a.upper()}_ID_TOKEN": a for a in [*dict.fromkeys(auds), *(["sigstore"] if auds else [])]}
 
     @property
     def python(self) -> str:
