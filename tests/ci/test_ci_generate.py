@@ -121,13 +121,30 @@ def _jobs_needing(jobs: dict[str, Any], name: str) -> set[str]:
     return found
 
 
+def test_github_tag_release_ends_with_the_forge_release_job(single: Path) -> None:
+    """The GitHub release of a tag comes from a job of its own after the last stage's: it may write
+    to the repository (contents: write) and holds no upload credential or id-token."""
+    _, doc = render(single, "github")
+    stages = [name for name in doc["jobs"] if name.startswith("publish-")]
+    job = doc["jobs"]["forge-release"]
+    assert job["needs"] == [stages[-1]] and job["if"] == "github.ref_type == 'tag'"
+    assert job["permissions"] == {"contents": "write"}
+    step = job["steps"][-1]
+    assert step["run"] == 'shipyard forge-release --tag "$REF_NAME"'
+    assert set(step["env"]) == {"GITHUB_TOKEN", "REF_NAME"}
+    # a release on branch pushes (--bump in the job) makes no tag of its own before: no such job
+    _, branch = render(single, "github", ["branch", "main"])
+    assert "forge-release" not in branch["jobs"]
+
+
 @pytest.mark.parametrize("kind", ["single", "packrepo"])
 def test_github_release_hygiene(kind: str, single: Path, packrepo: Path) -> None:
     text, doc = render(single if kind == "single" else packrepo, "github")
     assert doc["permissions"] == {}  # each job asks for its own
     jobs = doc["jobs"]
     for name, job in jobs.items():
-        assert job["permissions"].get("contents", "read") in ("read", "write" if name == "record" else "read")
+        writes = name in ("record", "forge-release")  # the changelog commit and tags; the GitHub release
+        assert job["permissions"].get("contents", "read") in ("read", "write" if writes else "read")
         if job["permissions"].get("id-token") == "write" and name != "pages":
             assert job["concurrency"]["cancel-in-progress"] is False, f"{name} may run twice at once"
         runs = " ".join(s.get("run", "") for s in job.get("steps", []))

@@ -200,3 +200,33 @@ def test_a_release_made_by_another_job_between_look_and_create_is_taken_as_there
             [found] = forge.make_releases(tagged, env(standin), events.ignore, on_remote=True)
             assert standin.problems == [] and [c.method for c in standin.calls] == ["GET", "POST"]
             assert found.action == "exists", kind
+
+
+def test_forge_release_alone_makes_the_release_of_a_tag_the_stages_verified(
+    shipyard: ShipyardCLI, fresh_pypiserver: TestIndex, tmp_path: Path
+) -> None:
+    """The generated GitHub workflow's last job: the release of the tag with its notes, and nothing
+    else (no index is read, no upload credential given); outside a forge's CI it makes none."""
+    root, _ = staging_project(tmp_path, fresh_pypiserver)
+    git(root, "commit", "-q", "--allow-empty", "-m", "feat: greet in French")
+    tag(root, "v1.0.0")
+    outside = shipyard("forge-release", "--tag", "v1.0.0", "-C", str(root))
+    assert outside.code == 0, outside.text
+    assert "no forge release of v1.0.0: not in GitHub Actions or GitLab CI" in outside.out
+    with forge_standin.running("github") as hub:
+        env = forge_standin.github_env(hub)
+        off = shipyard("forge-release", "--tag", "v1.0.0", "--no-forge-release", "-C", str(root), env=env)
+        assert off.code == 0 and "forge-release is off" in off.out, off.text
+        assert hub.calls == []
+        run = shipyard("forge-release", "--json", "--tag", "v1.0.0", "-C", str(root), env=env)
+        assert run.code == 0, run.text
+        assert hub.problems == []
+        assert hub.paths() == [
+            "GET /repos/owner/proj/releases/tags/v1.0.0",
+            "POST /repos/owner/proj/releases",
+        ]
+        made = hub.calls[1].body
+        assert made is not None and (made["tag_name"], made["name"]) == ("v1.0.0", "tiny-pkg 1.0.0")
+        assert made["body"].endswith(f"Published: {fresh_pypiserver.simple_url}tiny-pkg/")
+        assert json.loads(run.out)["forge_releases"][0]["action"] == "created"
+    _no_token_in(outside.text, off.text, run.text)

@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 
 from shipyard import __version__
-from shipyard.cli import audit, ci, doctor, packrepo, single_args
+from shipyard.cli import audit, ci, doctor, forge, packrepo, single_args
 from shipyard.cli.common import EPILOG, Handler, common_options
 from shipyard.cli.guard import OneLineParser, Terminated, redact_logs, terminate_on_sigterm
 from shipyard.cli.render import Renderer
@@ -46,6 +46,7 @@ def parser() -> argparse.ArgumentParser:
     ci.register(command)
     doctor.register(command)
     audit.register(command)
+    forge.register(command)
     return top
 
 
