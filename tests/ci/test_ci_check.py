@@ -171,7 +171,9 @@ def test_gitlab_rules_fire_on_the_right_line(single: Path, tmp_path: Path) -> No
     text = broken(good, 'GIT_DEPTH: "0"', 'GIT_DEPTH: "10"')
     assert hits(check_text(tmp_path, ".gitlab-ci.yml", text), "shallow-clone") == [line_of(text, "GIT_DEPTH")]
     text = broken(
-        good, 'release:\n  stage: release\n  needs: ["lint", "test"]', "release:\n  stage: test\n  needs: []"
+        good,
+        'release:\n  stage: release\n  needs: ["lint", "test", "tools"]',
+        "release:\n  stage: test\n  needs: []",
     )
     found = check_text(tmp_path, ".gitlab-ci.yml", text)
     assert hits(found, "release-needs-tests") == [line_of(text, "release:\n")]

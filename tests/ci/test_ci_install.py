@@ -83,8 +83,8 @@ def test_every_pipeline_installs_the_shipyard_that_wrote_it(ci: str, single: Pat
     [made] = generate.pipelines(single, [ci], None)
     assert WRITER in made.text
     assert made.text.count("shipyard-release") == made.text.count(WRITER) + (
-        # GitHub's credential-holding jobs install the handed-over files by name, from no index
-        made.text.count("--no-index --find-links") if ci == "github" else 0
+        # GitHub's and GitLab's credential-holding jobs install the handed-over files by name, from no index
+        made.text.count("--no-index --find-links") if ci in ("github", "gitlab") else 0
     )
 
 

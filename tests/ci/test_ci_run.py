@@ -172,7 +172,11 @@ def test_gitlab_tag_pipeline_publishes_and_verifies(
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-6000:]
     test_job = f"test: [{sys.version_info.major}.{sys.version_info.minor}]"
-    assert job_results(output) == {test_job: "PASS", "release": "PASS", "cleanup": "PASS"}, output[-6000:]
+    assert job_results(output) == {test_job: "PASS", "tools": "PASS", "release": "PASS", "cleanup": "PASS"}, (
+        output[-6000:]
+    )
+    # the job holding the tokens installs shipyard from the tools job's files, reading no index
+    assert "pip install --no-index --find-links shipyard-tools shipyard-release" in output
     assert_released_on_both(two_indexes, output)
 
 
@@ -188,7 +192,7 @@ def test_gitlab_branch_pipeline_publishes_nothing(
     output = run.stdout + run.stderr
     assert run.returncode == 0, output[-6000:]
     test_job = f"test: [{sys.version_info.major}.{sys.version_info.minor}]"
-    assert job_results(output) == {test_job: "PASS"}, output[-6000:]  # no release, no cleanup
+    assert job_results(output) == {test_job: "PASS"}, output[-6000:]  # no tools, no release, no cleanup
     for index in two_indexes.values():
         assert index.served_files(PROJECT) == {}
 

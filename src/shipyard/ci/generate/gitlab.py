@@ -1,4 +1,6 @@
-"""GitLab CI: test, release and cleanup stages; the release job's rules match the tag pattern."""
+"""GitLab CI: test, release and cleanup stages; the release job's rules match the tag pattern. The
+release job, which holds the id tokens and credentials, installs shipyard from the files a `tools`
+job without credentials fetched: it reads no index for tools."""
 
 from __future__ import annotations
 
@@ -27,5 +29,5 @@ def render(ctx: Context) -> str:
         rule=release_rule(ctx),
         release=ctx.release_step("$CI_COMMIT_TAG"),
         release_when=when,
-        needs=["lint", "test"] if ctx.ruff else ["test"],
+        needs=["lint", "test", "tools"] if ctx.ruff else ["test", "tools"],
     )
