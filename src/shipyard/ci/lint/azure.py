@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Any
 
 from shipyard.ci.lint.model import Job, Script, mentions_secret
 from shipyard.ci.lint.shell import Hit
@@ -129,10 +128,11 @@ def provider_rules(doc: Map, all_jobs: list[Job]) -> Iterator[Hit]:
     return iter(())
 
 
-def schema_view(doc: Map) -> Any:
+def schema_view(doc: Map) -> Map:
     """The file as Azure checks it against its schema (see _view). A template's parameters in the
     old form, a mapping of names to defaults, are the list form's names and defaults."""
     view = _view(doc)
+    assert isinstance(view, Map)  # a mapping's view is one
     old = doc.get("parameters")
     if isinstance(old, Map):
         listed = Seq(_made(old.line_of(name), name=name, default=_view(value)) for name, value in old.items())
@@ -141,7 +141,7 @@ def schema_view(doc: Map) -> Any:
     return view
 
 
-def _view(value: Any) -> Any:
+def _view(value: object) -> object:
     """The file as Azure checks it against its schema: every scalar a string (Azure's YAML reader
     types nothing), and template directives give way to what they may expand to (the items under
     `${{ each }}` or `${{ if }}` take the directive's place), since only the compiled pipeline has
@@ -152,9 +152,8 @@ def _view(value: Any) -> Any:
         for key, item in value.items():
             if not _DIRECTIVE.match(key):
                 out[key], out.key_lines[key] = _view(item), value.line_of(key)
-            elif isinstance(item, Map):  # `${{ if ... }}:` inside a mapping adds its keys
-                inner = _view(item)
-                out.update(inner)
+            elif isinstance(item, Map) and isinstance(inner := _view(item), Map):
+                out.update(inner)  # `${{ if ... }}:` inside a mapping adds its keys
                 out.key_lines.update(inner.key_lines)
         return out
     if isinstance(value, Seq):
@@ -190,12 +189,12 @@ def _is_number(checker: object, value: object) -> bool:
 SCALAR_TYPES = {"boolean": _is_boolean, "number": _is_number, "integer": _is_number}
 
 
-def _directive_items(item: object) -> list[tuple[Any, int]] | None:
+def _directive_items(item: object) -> list[tuple[object, int]] | None:
     """A list item that is only template directives (`- ${{ each x in y }}: [...]`): the items they
     hold, each with its line; None for an ordinary item."""
     if not isinstance(item, Map) or not item or not all(_DIRECTIVE.match(key) for key in item):
         return None
-    found: list[tuple[Any, int]] = []
+    found: list[tuple[object, int]] = []
     for inner in item.values():
         view = _view(inner)
         if isinstance(view, Seq):
