@@ -102,9 +102,11 @@ def clean_env(cache: Path, index: TestIndex) -> dict[str, str]:
 
     Extra package sources set in the environment, uv/twine/shipyard settings and proxies are
     dropped; the machine's pip config file stays, since `python -m build` needs an index for
-    hatchling and that is its normal behaviour.
+    hatchling and that is its normal behaviour. PYTHONDONTWRITEBYTECODE is dropped too (this
+    machine sets it): users' Python tools start from cached bytecode, and so do all three here.
     """
     sources = {"PIP_FIND_LINKS", "PIP_EXTRA_INDEX_URL", "PIP_INDEX_URL", "PIP_NO_INDEX", "SOURCE_DATE_EPOCH"}
+    sources.add("PYTHONDONTWRITEBYTECODE")
     env = {
         k: v
         for k, v in os.environ.items()
