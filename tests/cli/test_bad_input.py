@@ -15,7 +15,6 @@ import functools
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from tests.helpers import hostile
 from tests.helpers.confined import confined
 from tests.helpers.indexes import TestIndex, start_pypiserver
 from tests.helpers.projects import Run, ShipyardCLI, git, make_project
+from tests.helpers.serving import serving
 
 pytestmark = pytest.mark.integration
 
@@ -113,12 +113,8 @@ class _NotAnIndex(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def odd_server() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _NotAnIndex)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(ThreadingHTTPServer(("127.0.0.1", 0), _NotAnIndex)) as server:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
 
 
 @pytest.fixture(scope="module")

@@ -14,13 +14,14 @@ that status and a message echoing the credential it got, as a careless server mi
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
+
+from tests.helpers.serving import serving
 
 GITHUB_TOKEN = "ghs_standInInstallationToken0123456789abcd"  # shipyard: fake-token
 GITLAB_JOB_TOKEN = "glcbt-64_standInJobToken0123456789abcd"  # shipyard: fake-token
@@ -179,13 +180,8 @@ class _Server(ThreadingHTTPServer):
 def running(kind: str) -> Iterator[Forge]:
     server = _Server(("127.0.0.1", 0), _Handler)
     server.state = Forge(f"http://127.0.0.1:{server.server_address[1]}", kind)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield server.state
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def github_env(forge: Forge) -> dict[str, str]:

@@ -13,7 +13,6 @@ import select
 import socket
 import socketserver
 import ssl
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.helpers.indexes import HOST, TestIndex
+from tests.helpers.serving import serving
 
 
 @dataclass(frozen=True)
@@ -175,13 +175,8 @@ def tls_front(upstream: str, pki: Pki, *, require_client_cert: bool = False) -> 
 
     server = _TlsServer((HOST, 0), Handler)
     front.port = server.server_address[1]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield front
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @dataclass(frozen=True)
@@ -264,10 +259,5 @@ def logging_proxy() -> Iterator[Proxy]:
     """A forward (absolute-URI) and CONNECT proxy on 127.0.0.1 that records every request it gets."""
     server = _ProxyServer((HOST, 0), _ProxyHandler)
     server.log = []
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield Proxy(server.server_address[1], server.log)
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import base64
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.helpers.serving import serving
 
 AUDIENCE = "standin-pypi"
 SIGSTORE = "sigstore"  # the audience of the token an attestation is signed with
@@ -146,10 +147,5 @@ class _Server(ThreadingHTTPServer):
 def running(**options: Any) -> Iterator[StandIn]:
     server = _Server(("127.0.0.1", 0), _Handler)
     server.state = StandIn(f"http://127.0.0.1:{server.server_address[1]}/", **options)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield server.state
-    finally:
-        server.shutdown()
-        server.server_close()

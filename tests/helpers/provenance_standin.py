@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -28,6 +27,8 @@ from urllib.parse import unquote, urlsplit
 
 from packaging.utils import canonicalize_name, parse_sdist_filename, parse_wheel_filename
 from pypi_attestations import Attestation
+
+from tests.helpers.serving import serving
 
 INTEGRITY_TYPE = "application/vnd.pypi.integrity.v1+json"
 
@@ -207,10 +208,5 @@ class _Server(ThreadingHTTPServer):
 def running(**options: Any) -> Iterator[Served]:
     server = _Server(("127.0.0.1", 0), _Handler)
     server.state = Served(f"http://127.0.0.1:{server.server_address[1]}/", **options)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield server.state
-    finally:
-        server.shutdown()
-        server.server_close()

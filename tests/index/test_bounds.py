@@ -8,7 +8,6 @@ from __future__ import annotations
 import http.server
 import json
 import ssl
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ import pytest
 
 from tests.helpers.netproxies import Pki
 from tests.helpers.projects import Run, ShipyardCLI, make_project
+from tests.helpers.serving import serving
 
 pytestmark = pytest.mark.integration
 
@@ -120,12 +120,8 @@ def _serve(tls: Pki | None = None) -> Iterator[tuple[type[_Hostile], str]]:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(tls.server_cert)
         server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    with serving(server):
         yield handler, f"{'https' if tls else 'http'}://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ one error line (exit 1), never an internal error, and nothing is uploaded."""
 from __future__ import annotations
 
 import http.server
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
@@ -12,6 +11,7 @@ from typing import ClassVar
 import pytest
 
 from tests.helpers.projects import ShipyardCLI, make_project
+from tests.helpers.serving import serving
 
 pytestmark = pytest.mark.integration
 
@@ -50,13 +50,9 @@ class _Hostile(http.server.BaseHTTPRequestHandler):
 def hostile() -> Iterator[type[_Hostile]]:
     handler: type[_Hostile] = type("Handler", (_Hostile,), {"posts": []})
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    handler.url = f"http://127.0.0.1:{server.server_address[1]}/"
-    try:
+    with serving(server):
+        handler.url = f"http://127.0.0.1:{server.server_address[1]}/"
         yield handler
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.mark.parametrize("kind", sorted(PAGES))

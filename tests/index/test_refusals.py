@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import threading
 import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,6 +21,7 @@ from shipyard.secrets import Secret
 from shipyard.tools.network import Network
 from tests.helpers.indexes import HOST, TestIndex
 from tests.helpers.projects import ShipyardCLI, make_project
+from tests.helpers.serving import serving
 
 pytestmark = pytest.mark.integration
 PASSWORD = "hostile-echo-password-31"
@@ -91,13 +91,8 @@ class _Hostile(BaseHTTPRequestHandler):
 @contextlib.contextmanager
 def hostile() -> Iterator[str]:
     server = ThreadingHTTPServer((HOST, 0), _Hostile)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield f"http://{HOST}:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_a_hostile_refusal_is_shown_as_trimmed_redacted_text(shipyard: ShipyardCLI, tmp_path: Path) -> None:

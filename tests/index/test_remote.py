@@ -7,7 +7,6 @@ import base64
 import contextlib
 import hashlib
 import sys
-import threading
 import zipfile
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -25,6 +24,7 @@ from shipyard.secrets import Secret
 from shipyard.tools import venvs
 from shipyard.tools.network import Network
 from shipyard.tools.procenv import isolated_installer_env
+from tests.helpers.serving import serving as on_a_thread
 
 USER, PASSWORD = "deploy", "origin-test-password"
 BASIC = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
@@ -78,13 +78,8 @@ class _Handler(BaseHTTPRequestHandler):
 @contextlib.contextmanager
 def serving(challenge: bool = False) -> Iterator[Recorder]:
     server = Recorder(challenge)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with on_a_thread(server):
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def make_wheel(folder: Path) -> Path:
