@@ -140,14 +140,7 @@ class RemoteIndex:
             f"{url} sends a page over page-limit ({limit:,} bytes): no project page is that large; "
             f"check the simple-url of {self.repository.name}, or raise page-limit"
         )
-        if _declared_length(resp) > limit:
-            raise over
-        got = 0
-        for chunk in resp.iter_content(_CHUNK):
-            got += len(chunk)
-            if got > limit:
-                raise over
-            yield chunk
+        return _capped(resp, limit, over)
 
     takes_attestations = True
 
@@ -256,14 +249,7 @@ class RemoteIndex:
                         f"{name} does not deliver {file.filename}: HTTP {resp.status_code}{says}",
                         detail=detail,
                     )
-                if _declared_length(resp) > most:
-                    raise more
-                got = 0
-                for chunk in resp.iter_content(_CHUNK):
-                    got += len(chunk)
-                    if got > most:
-                        raise more
-                    yield chunk
+                yield from _capped(resp, most, more)
         except requests.exceptions.SSLError as exc:
             raise transport.tls_failure(exc, file.url, self.tls) from None
         except TRANSIENT:
@@ -330,6 +316,18 @@ class RemoteIndex:
             prefix + "USERNAME": cred.username,
             prefix + "PASSWORD": cred.password.reveal(),
         }
+
+
+def _capped(resp: requests.Response, most: int, over: Exception) -> Iterator[bytes]:
+    """The body's chunks, `over` raised once it declares or sends more than `most` bytes."""
+    if _declared_length(resp) > most:
+        raise over
+    got = 0
+    for chunk in resp.iter_content(_CHUNK):
+        got += len(chunk)
+        if got > most:
+            raise over
+        yield chunk
 
 
 def _declared_length(resp: requests.Response) -> int:

@@ -143,14 +143,8 @@ class _WatchedHttp(HTTPConnection):
         super().request(*args, **kw)
 
 
-class _WatchedHttps(HTTPSConnection):
-    def connect(self) -> None:
-        super().connect()
-        deadline.watch(self.sock)
-
-    def request(self, *args: Any, **kw: Any) -> None:
-        deadline.watch(self.sock)
-        super().request(*args, **kw)
+class _WatchedHttps(_WatchedHttp, HTTPSConnection):
+    """The same over TLS: the watching methods come first, then HTTPSConnection's own."""
 
 
 class _Pool(HTTPConnectionPool):
