@@ -123,3 +123,19 @@ def snapshot(root: Path) -> tuple[str, str, str, bytes]:
         git(root, "status", "--porcelain", "--untracked-files=all"),
         (root / "pyproject.toml").read_bytes(),
     )
+
+
+# tiny-pkg 1.0.0 declared the Poetry way ([tool.poetry] version), its module under src/
+POETRY_PYPROJECT = """\
+[build-system]
+requires = ["poetry-core>=1.0"]
+build-backend = "poetry.core.masonry.api"
+
+[tool.poetry]
+name = "tiny-pkg"
+version = "1.0.0"
+description = "A test package"
+authors = ["Test <test@example.invalid>"]
+readme = "README.md"
+packages = [{ include = "tiny_pkg", from = "src" }]
+"""

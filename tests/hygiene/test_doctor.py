@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.indexes import TestIndex
+from tests.helpers.projects import POETRY_PYPROJECT as POETRY
 from tests.helpers.projects import ShipyardCLI, git, make_project, repositories_toml
 from tests.helpers.releases import creds
 
@@ -138,19 +139,6 @@ def test_a_name_taken_by_another_project_on_the_index(
     assert code == 0 and "could not read staging" in str(findings[0]["problem"])
 
 
-POETRY = """\
-[build-system]
-requires = ["poetry-core>=1.0"]
-build-backend = "poetry.core.masonry.api"
-
-[tool.poetry]
-name = "tiny-pkg"
-version = "1.0.0"
-description = "A test package"
-authors = ["Test <test@example.invalid>"]
-readme = "README.md"
-packages = [{ include = "tiny_pkg", from = "src" }]
-"""
 DUNDER = """\
 [build-system]
 requires = ["hatchling"]

@@ -12,22 +12,10 @@ import pytest
 from shipyard.errors import ConfigError
 from shipyard.plan import source
 from shipyard.tools.tomlread import tomllib
+from tests.helpers.projects import POETRY_PYPROJECT as POETRY
 from tests.helpers.projects import ShipyardCLI, commit, git, make_project, tag
 
 INIT = 'from tiny_pkg._meta import VERSION\n\n__version__ = "1.0.0"\n'
-POETRY = """\
-[build-system]
-requires = ["poetry-core>=1.0"]
-build-backend = "poetry.core.masonry.api"
-
-[tool.poetry]
-name = "tiny-pkg"
-version = "1.0.0"
-description = "A test package"
-authors = ["Test <test@example.invalid>"]
-readme = "README.md"
-packages = [{ include = "tiny_pkg", from = "src" }]
-"""
 SETUP_CFG = (
     '[build-system]\nrequires = ["setuptools>=68"]\nbuild-backend = "setuptools.build_meta"\n',
     "[metadata]\nname = tiny-pkg\nversion = 1.0.0\n",
