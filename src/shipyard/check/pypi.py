@@ -14,7 +14,7 @@ from packaging.metadata import RawMetadata
 from packaging.utils import parse_wheel_filename
 from trove_classifiers import all_classifiers, deprecated_classifiers
 
-from shipyard.build.repair import WHEELS_EXTRA, tools_installed
+from shipyard.builder.repair import WHEELS_EXTRA, tools_installed
 from shipyard.dists import Dist, member_names
 
 # warehouse's SUPPORTED_METADATA_VERSIONS (forklift/metadata.py, 2026): packaging already knows 2.6

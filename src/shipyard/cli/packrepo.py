@@ -54,7 +54,7 @@ def cmd_plan_changed(args: argparse.Namespace, out: Renderer, repo: Repo) -> int
 
 def cmd_assemble(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.assemble import layout, settings
-    from shipyard.build.reproducible import source_date_epoch
+    from shipyard.builder.reproducible import source_date_epoch
     from shipyard.plan.changed import FIRST_VERSION, survey
 
     repo = layout.load(Path(args.project))
@@ -90,7 +90,7 @@ def _assemble_one(
     data = built.as_json()
     lines = [f"assembled {built.name} {version} in {built.tree}"]
     if args.build:
-        from shipyard.build.inprocess import build_tree
+        from shipyard.builder.inprocess import build_tree
 
         dists = build_tree(built.tree, repo.root / "dist" / module.import_name, epoch)
         data["dists"] = [d.as_json() for d in dists]

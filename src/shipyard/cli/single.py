@@ -29,8 +29,8 @@ def cmd_build(args: argparse.Namespace, out: Renderer) -> int:
     import contextlib
     import tempfile
 
-    from shipyard.build import repair
-    from shipyard.build.pep517 import build
+    from shipyard.builder import repair
+    from shipyard.builder.pep517 import build
 
     cfg = load_config(args)
     lock = contextlib.nullcontext() if args.dry_run else locked(args, cfg, "build", out)

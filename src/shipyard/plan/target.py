@@ -13,8 +13,8 @@ from typing import Literal
 
 from packaging.version import Version
 
-from shipyard.build.pep517 import backend_metadata
-from shipyard.build.reproducible import source_date_epoch
+from shipyard.builder.pep517 import backend_metadata
+from shipyard.builder.reproducible import source_date_epoch
 from shipyard.config import Config, read_pyproject
 from shipyard.errors import NothingToRelease, UsageError
 from shipyard.plan import changelog

@@ -21,8 +21,8 @@ from packaging.version import Version
 from shipyard import events
 from shipyard.assemble.layout import Repo
 from shipyard.assemble.tree import assemble
-from shipyard.build.inprocess import build_tree
-from shipyard.build.reproducible import epoch_of, source_date_epoch
+from shipyard.builder.inprocess import build_tree
+from shipyard.builder.reproducible import epoch_of, source_date_epoch
 from shipyard.config import Config
 from shipyard.dists import Dist, in_folder, release_of
 from shipyard.errors import NothingToRelease, ShipyardError, UsageError

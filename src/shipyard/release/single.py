@@ -1,7 +1,7 @@
 """The release: build -> check -> test-install -> for each stage: publish -> verify.
 
 Stops at the first failure. Nothing reaches a stage unless the stage before it verified. A release
-is built once: a re-run or a resume on the same source reuses the kept artifacts (build/kept.py),
+is built once: a re-run or a resume on the same source reuses the kept artifacts (builder/kept.py),
 the index is read first and the state file remembers verified stages, so it does only what is left;
 one already verified everywhere is answered from one listing read per stage (release/rerun.py).
 `--dists DIR` releases files built elsewhere instead of building.
@@ -21,9 +21,9 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
 from shipyard import events
-from shipyard.build import kept, repair
-from shipyard.build.pep517 import build
-from shipyard.build.stamp import stamped
+from shipyard.builder import kept, repair
+from shipyard.builder.pep517 import build
+from shipyard.builder.stamp import stamped
 from shipyard.config import Config
 from shipyard.dists import Dist, in_folder, release_of
 from shipyard.errors import BuildError, UsageError

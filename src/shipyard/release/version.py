@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shipyard.build.pep517 import metadata_version
+from shipyard.builder.pep517 import metadata_version
 from shipyard.config import Config, read_pyproject
 from shipyard.errors import BuildError
 from shipyard.plan.source import Declared

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Literal
 from packaging.metadata import parse_email
 
 from shipyard import events
-from shipyard.build import envs as buildenv
-from shipyard.build.hookworker import build_both
-from shipyard.build.reproducible import normalize_sdist, source_date_epoch
+from shipyard.builder import envs as buildenv
+from shipyard.builder.hookworker import build_both
+from shipyard.builder.reproducible import normalize_sdist, source_date_epoch
 from shipyard.config import read_pyproject
 from shipyard.dists import Dist, identify, write_manifest
 from shipyard.errors import BuildError, UsageError

@@ -1,4 +1,4 @@
-"""One backend process builds the sdist and the wheel from it (build/hookworker.py): real isolated
+"""One backend process builds the sdist and the wheel from it (builder/hookworker.py): real isolated
 setuptools builds whose setup.py notes the process it runs in."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.build.pep517 import build
+from shipyard.builder.pep517 import build
 from shipyard.errors import BuildError
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from shipyard.build.reproducible import normalize_sdist, source_date_epoch
+from shipyard.builder.reproducible import normalize_sdist, source_date_epoch
 from tests.helpers.projects import git
 
 

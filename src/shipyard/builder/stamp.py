@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from shipyard.build.reproducible import SKIP_DIRS
+from shipyard.builder.reproducible import SKIP_DIRS
 from shipyard.errors import UsageError
 from shipyard.tools import git
 from shipyard.tools.procenv import child_env

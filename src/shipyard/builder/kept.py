@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from shipyard.build.stamp import sources
+from shipyard.builder.stamp import sources
 from shipyard.dists import Dist, identify, read_manifest, write_manifest
 from shipyard.errors import UsageError
 from shipyard.tools import atomic, git, workdirs

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from shipyard.build.pep517 import extract_sdist
+from shipyard.builder.pep517 import extract_sdist
 from shipyard.dists import Dist, identify, write_manifest
 from shipyard.errors import BuildError
 from shipyard.tools import workdirs
