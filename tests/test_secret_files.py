@@ -42,11 +42,14 @@ def test_private_file_is_removed_when_the_block_raises(raised: BaseException) ->
 
 
 # A child that holds a private file, says where, and waits to be signalled; it runs the CLI's own
-# signal set-up, so SIGTERM unwinds as it would under `shipyard release`.
+# signal set-up, so SIGTERM unwinds as it would under `shipyard release`. SIGINT's default handler
+# is restored first: a run started in the background (`./run.sh test &`) hands its children an
+# ignored SIGINT, and the test would then wait out its timeout.
 CHILD = """
-import sys, time
+import signal, sys, time
 from shipyard.cli.guard import terminate_on_sigterm, Terminated
 from shipyard.tools.secretfile import private_file
+signal.signal(signal.SIGINT, signal.default_int_handler)
 terminate_on_sigterm()
 try:
     with private_file("netrc", "machine h login u password p\\n") as path:
@@ -59,7 +62,11 @@ except (Terminated, KeyboardInterrupt):
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_private_file_is_removed_when_the_process_is_cancelled(signum: int) -> None:
-    proc = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True)
+    # started as from a background job, with SIGINT ignored: the child must still be cancellable
+    ignored = lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)  # noqa: E731
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True, preexec_fn=ignored
+    )
     assert proc.stdout is not None
     path = Path(proc.stdout.readline().strip())
     assert path.is_file()
