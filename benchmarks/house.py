@@ -1,7 +1,9 @@
-"""The house's figures (issue: one folder per stage): modules at the top of src/shipyard, import
-circles among shipyard's modules (imports inside functions counted, TYPE_CHECKING blocks not),
-shipyard imports inside functions outside cli/, modules over 400 lines, uses of `Any`, and tests
-that import other test modules; plus `shipyard --help` start-up (median of N runs).
+"""The house's figures: modules at the top of src/shipyard, import circles among shipyard's modules
+(imports inside functions counted, TYPE_CHECKING blocks not), rooms (folders) that import each other,
+shipyard imports inside functions outside cli/, modules over 400 lines, functions over 60 lines,
+functions with more than 6 parameters, uses of `Any`, the places that make (name, version) or the
+release state from the files again instead of reading the one Release value, and tests that import
+other test modules; plus `shipyard --help` start-up (median of N runs).
 
 Run: .venv/bin/python benchmarks/house.py [--rounds N]
 """
@@ -51,6 +53,28 @@ def main() -> int:
             len(figures.long_modules),
             "0",
             ", ".join(f"{n} ({k})" for n, k in figures.long_modules),
+        ),
+        (
+            "rooms importing each other",
+            len(figures.room_circles),
+            "0",
+            "; ".join(" <-> ".join(c) for c in figures.room_circles),
+        ),
+        (
+            "functions over 60 lines",
+            len(figures.long_functions),
+            "0",
+            ", ".join(f"{n} ({k})" for n, k in figures.long_functions),
+        ),
+        (
+            "functions with over 6 parameters",
+            len(figures.many_parameters),
+            "0",
+            ", ".join(f"{n} ({k})" for n, k in figures.many_parameters),
+        ),
+        *(
+            (f"calls of {what} (the Release value made again)", len(places), "<= 1", ", ".join(places))
+            for what, places in figures.recomputed.items()
         ),
         ("uses of Any", figures.any_uses, "<= 15", ""),
         ("tests importing other test modules", len(figures.test_cross_imports), "0", ""),

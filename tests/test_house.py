@@ -4,9 +4,11 @@ through tests/helpers/ (benchmarks/house.py prints the same figures)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
-from tests.helpers.structure import circles, graph, measure, modules
+from tests.helpers.structure import ROOT, circles, graph, measure, modules, room_circles
 
 
 def test_the_house_keeps_its_shape() -> None:
@@ -16,6 +18,28 @@ def test_the_house_keeps_its_shape() -> None:
     assert len(figures.late_imports) <= 15, figures.late_imports
     assert figures.long_modules == [], figures.long_modules
     assert figures.test_cross_imports == [], figures.test_cross_imports
+    assert figures.room_circles == [], figures.room_circles
+
+
+def test_every_test_file_is_collected() -> None:
+    """pytest's own collection, as `./run.sh test` runs it, reaches every tests/**/test_*.py: a folder
+    it skips by default (build/, dist/, or one named in norecursedirs) would hide its tests."""
+    listed = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    collected = {line.partition("::")[0] for line in listed if "::" in line}
+    on_disk = {p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").rglob("test_*.py")}
+    assert on_disk - collected == set()
+
+
+def test_rooms_that_import_each_other_are_seen_through_a_third() -> None:
+    edges = {"shipyard.config": {"shipyard.readers"}, "shipyard.readers": {"shipyard.plan.versions"}}
+    edges["shipyard.plan.target"] = {"shipyard.config"}
+    assert room_circles(edges) == [["shipyard.config", "shipyard.plan", "shipyard.readers"]]
 
 
 def test_the_measure_sees_a_circle_through_an_import_inside_a_function(tmp_path: Path) -> None:

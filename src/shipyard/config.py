@@ -16,9 +16,8 @@ from urllib.parse import urlsplit
 
 from shipyard import readers
 from shipyard.errors import ConfigError
-from shipyard.index import layouts
 from shipyard.options import OPTIONS, Option
-from shipyard.tools import pypirc
+from shipyard.tools import layouts, pypirc
 from shipyard.tools.network import Network
 from shipyard.tools.tomlread import tomllib
 

@@ -11,7 +11,6 @@ from pathlib import Path, PureWindowsPath
 
 from shipyard.errors import ConfigError
 from shipyard.options import Kind, Option
-from shipyard.plan.versions import TagPattern
 
 
 def as_bool(option: str, value: object) -> bool:
@@ -64,7 +63,22 @@ def _as_assignments(option: str, value: object) -> tuple[tuple[str, str], ...]:
 def _as_tag(option: str, value: object) -> str:
     if not isinstance(value, str) or "{version}" not in value:
         raise ConfigError(f"option '{option}' must be a pattern containing {{version}}, not {value!r}")
-    return TagPattern(value).pattern
+    return tag_pattern(value)
+
+
+def tag_pattern(pattern: str) -> str:
+    """`pattern` if it makes valid git tag names: {version} once, {package} at most, no character
+    git refuses in a ref (plan/versions.TagPattern checks every pattern with this)."""
+    fields = re.findall(r"\{([^{}]*)\}", pattern)
+    if fields.count("version") != 1 or any(f not in ("version", "package") for f in fields):
+        raise ConfigError(f"tag pattern {pattern!r} must hold {{version}} once, and may hold {{package}}")
+    literal = re.sub(r"\{(version|package)\}", "", pattern)
+    if re.search(r"[\s~^:?*\[\\]|\.\.|@\{|//", literal) or pattern.startswith(("/", "-")):
+        raise ConfigError(
+            f"tag pattern {pattern!r} would not make a valid git tag name: leave out spaces, "
+            "~^:?*[\\, '..', '//' and a leading / or - (such as v{version})"
+        )
+    return pattern
 
 
 def _choice(option: str, value: object, allowed: tuple[str, ...]) -> str:

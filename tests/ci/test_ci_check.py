@@ -11,7 +11,7 @@ import pytest
 
 from shipyard.ci.generate import providers as generate
 from shipyard.ci.lint import check as lint
-from shipyard.hygiene.findings import Finding
+from shipyard.ci.lint.findings import Finding
 from tests.helpers.pipelines import cases, make_compiled, make_feed, make_packrepo, make_single
 from tests.helpers.projects import ShipyardCLI
 

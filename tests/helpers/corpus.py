@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shipyard.ci.lint import check as lint
-from shipyard.hygiene.findings import ERROR
+from shipyard.ci.lint.findings import ERROR
 from shipyard.tools.tomlread import tomllib
 
 CORPUS = Path(__file__).resolve().parents[1] / "ci" / "corpus"

@@ -1,5 +1,6 @@
-"""The house's shape, measured from the source: modules at the top, import circles, imports inside
-functions, long modules, `Any`, and tests that import other test modules.
+"""The house's shape, measured from the source: modules at the top, import circles, rooms that
+import each other, imports inside functions, long modules and functions, functions with many parameters,
+`Any`, places that recompute what the Release value carries, and tests that import other test modules.
 
 Shared by tests/test_house.py (which holds the limits) and benchmarks/house.py (which prints the
 figures). Imports are read with `ast`, never executed; an import under `if TYPE_CHECKING:` is not an
@@ -33,6 +34,10 @@ class Figures:
     long_modules: list[tuple[str, int]] = field(default_factory=list)
     any_uses: int = 0
     test_cross_imports: list[str] = field(default_factory=list)
+    room_circles: list[list[str]] = field(default_factory=list)  # rooms importing each other
+    long_functions: list[tuple[str, int]] = field(default_factory=list)  # "module:function", lines
+    many_parameters: list[tuple[str, int]] = field(default_factory=list)  # "module:function", count
+    recomputed: dict[str, list[str]] = field(default_factory=dict)  # what Release carries -> where made
 
 
 def modules(src: Path = SRC) -> dict[str, Module]:
@@ -149,7 +154,66 @@ def test_cross_imports(tests: Path = ROOT / "tests") -> list[str]:
     return found
 
 
-def measure(limit_lines: int = 400) -> Figures:
+def room(module: str) -> str:
+    """The room a module sits in: its folder under shipyard (`shipyard.index`), or itself at the top."""
+    parts = module.split(".")
+    return ".".join(parts[:2])
+
+
+def room_circles(edges: dict[str, set[str]]) -> list[list[str]]:
+    """Groups of rooms that import each other, directly (a two-way pair) or through other rooms: a seam
+    missing between them, even where no module-level circle exists."""
+    rooms: dict[str, set[str]] = {}
+    for a, targets in edges.items():
+        rooms.setdefault(room(a), set()).update(room(b) for b in targets if room(b) != room(a))
+    return circles(rooms)
+
+
+def _functions(known: dict[str, Module]) -> Iterator[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]:
+    for name, module in known.items():
+        for node in ast.walk(ast.parse(module.path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                yield f"{name}:{node.name}", node
+
+
+def long_functions(known: dict[str, Module], limit: int) -> list[tuple[str, int]]:
+    found = []
+    for where, node in _functions(known):
+        lines = (node.end_lineno or node.lineno) - node.lineno + 1
+        if lines > limit:
+            found.append((where, lines))
+    return found
+
+
+def many_parameters(known: dict[str, Module], limit: int) -> list[tuple[str, int]]:
+    found = []
+    for where, node in _functions(known):
+        args = node.args
+        names = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)]
+        count = len([n for n in names if n not in ("self", "cls")])
+        if count > limit:
+            found.append((where, count))
+    return found
+
+
+# What the one Release value carries, and the calls that make it from the files again
+RELEASE_MADE_BY = ("release_of", "ReleaseState.load")
+
+
+def recomputed(known: dict[str, Module]) -> dict[str, list[str]]:
+    """Each of RELEASE_MADE_BY -> the places (module:line) that call it."""
+    found: dict[str, list[str]] = {what: [] for what in RELEASE_MADE_BY}
+    for name, module in known.items():
+        for node in ast.walk(ast.parse(module.path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Call):
+                called = ast.unparse(node.func).rpartition(".")
+                spelled = called[2] if called[0] != "ReleaseState" else f"ReleaseState.{called[2]}"
+                if spelled in found:
+                    found[spelled].append(f"{name}:{node.lineno}")
+    return found
+
+
+def measure(limit_lines: int = 400, limit_function: int = 60, limit_parameters: int = 6) -> Figures:
     known = modules()
     edges, late = graph(known)
     top = [
@@ -160,4 +224,15 @@ def measure(limit_lines: int = 400) -> Figures:
         lines = len(module.path.read_text(encoding="utf-8").splitlines())
         if lines > limit_lines:
             long.append((name, lines))
-    return Figures(top, circles(edges), late, long, any_uses(known), test_cross_imports())
+    return Figures(
+        top,
+        circles(edges),
+        late,
+        long,
+        any_uses(known),
+        test_cross_imports(),
+        room_circles(edges),
+        long_functions(known, limit_function),
+        many_parameters(known, limit_parameters),
+        recomputed(known),
+    )

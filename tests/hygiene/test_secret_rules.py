@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from shipyard.ci.lint import check as lint
+from shipyard.ci.lint.findings import Finding
 from shipyard.hygiene import doctor
-from shipyard.hygiene.findings import Finding
 from tests.helpers.projects import ShipyardCLI, git, make_project
 
 LITERAL = ("TWINE_PASSWORD", "hunter2-literal-value")

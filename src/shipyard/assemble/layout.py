@@ -24,6 +24,8 @@ from shipyard.errors import ConfigError
 from shipyard.tools.tomlread import tomllib
 
 CONFIG = "shipyard.toml"
+# the README package table sits between these (scaffold writes them, record/table fills them)
+TABLE_START, TABLE_END = "<!-- shipyard:packages -->", "<!-- /shipyard:packages -->"
 MAPPING_FILE = "requirements-map.toml"  # import name -> distribution, for the imports no table knows
 
 PAA_CONFIG = paa.CONFIG

@@ -9,9 +9,8 @@ import keyword
 import re
 from pathlib import Path
 
-from shipyard.assemble.layout import CONFIG, Layout, Repo
+from shipyard.assemble.layout import CONFIG, TABLE_END, TABLE_START, Layout, Repo
 from shipyard.errors import UsageError
-from shipyard.record.table import TABLE_END, TABLE_START
 
 _CONFIG_TEXT = """\
 # A packaging repository: every module in modules/ is released as its own package.

@@ -12,8 +12,8 @@ from shipyard.cli.common import Command, flag
 from shipyard.cli.render import Renderer
 
 if TYPE_CHECKING:
+    from shipyard.ci.lint.findings import Finding
     from shipyard.hygiene.doctor import NameCheck
-    from shipyard.hygiene.findings import Finding
 
 
 def cmd_doctor(args: argparse.Namespace, out: Renderer) -> int:

@@ -20,9 +20,9 @@ from packaging.utils import canonicalize_version
 
 from shipyard import events
 from shipyard.ci.lint.check import secrets_shown
+from shipyard.ci.lint.findings import ERROR, WARNING, Finding
 from shipyard.dists import parse_filename
 from shipyard.errors import ShipyardError
-from shipyard.hygiene.findings import ERROR, WARNING, Finding
 from shipyard.plan.versions import TagPattern, released
 from shipyard.tools import git
 

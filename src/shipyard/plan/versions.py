@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from shipyard.errors import ConfigError, UsageError
+from shipyard.errors import UsageError
+from shipyard.readers import tag_pattern
 
 
 class Bump(enum.IntEnum):
@@ -86,17 +87,7 @@ class TagPattern:
     pattern: str
 
     def __post_init__(self) -> None:
-        fields = re.findall(r"\{([^{}]*)\}", self.pattern)
-        if fields.count("version") != 1 or any(f not in ("version", "package") for f in fields):
-            raise ConfigError(
-                f"tag pattern {self.pattern!r} must hold {{version}} once, and may hold {{package}}"
-            )
-        literal = re.sub(r"\{(version|package)\}", "", self.pattern)
-        if re.search(r"[\s~^:?*\[\\]|\.\.|@\{|//", literal) or self.pattern.startswith(("/", "-")):
-            raise ConfigError(
-                f"tag pattern {self.pattern!r} would not make a valid git tag name: leave out spaces, "
-                "~^:?*[\\, '..', '//' and a leading / or - (such as v{version})"
-            )
+        tag_pattern(self.pattern)
 
     @property
     def has_package(self) -> bool:

@@ -8,14 +8,12 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from shipyard.assemble import metadata
-from shipyard.assemble.layout import Repo
+from shipyard.assemble.layout import TABLE_END, TABLE_START, Repo
 from shipyard.config import Config
 from shipyard.errors import ShipyardError
 from shipyard.plan.target import rules
 from shipyard.plan.versions import released
 from shipyard.tools import git
-
-TABLE_START, TABLE_END = "<!-- shipyard:packages -->", "<!-- /shipyard:packages -->"
 
 
 def _link(config: Config, name: str, version: str) -> str:

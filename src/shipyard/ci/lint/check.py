@@ -21,10 +21,10 @@ import yaml
 
 from shipyard.ci.lint import azure, github, gitlab, travis
 from shipyard.ci.lint import shell as lintshell
+from shipyard.ci.lint.findings import ERROR, WARNING, Finding
 from shipyard.ci.lint.model import Job, Script
 from shipyard.ci.lint.yaml import Map, Str, line_at, load
 from shipyard.errors import UsageError
-from shipyard.hygiene.findings import ERROR, WARNING, Finding
 
 # where each CI looks for its file, relative to the project
 CONVENTIONAL = {

@@ -7,10 +7,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from shipyard.ci.lint.findings import ERROR, WARNING
 from shipyard.ci.lint.model import Job, Script, mentions_secret
 from shipyard.ci.lint.shell import Hit
 from shipyard.ci.lint.yaml import Map, Str
-from shipyard.hygiene.findings import ERROR, WARNING
 
 SCHEMA = "vendor.github-workflows"
 # action -> the majors whose node runtime GitHub removed (they fail or warn on every run): Node 12

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from shipyard.ci.lint.findings import ERROR
 from shipyard.ci.lint.model import Job, Script, mentions_secret
 from shipyard.ci.lint.shell import Hit
 from shipyard.ci.lint.yaml import Map, Seq, Str
-from shipyard.hygiene.findings import ERROR
 
 SCHEMA = "vendor.gitlab-ci"
 RESERVED = {

@@ -7,9 +7,9 @@ import re
 import subprocess
 from collections.abc import Iterator
 
+from shipyard.ci.lint.findings import ERROR, WARNING, Level
 from shipyard.ci.lint.model import CREDENTIAL_NAME, SECRET_REF, Script
 from shipyard.ci.lint.yaml import Str
-from shipyard.hygiene.findings import ERROR, WARNING, Level
 
 # (line in the file, rule, level, message, fix)
 Hit = tuple[int, str, Level, str, str]

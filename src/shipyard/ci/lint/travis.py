@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from shipyard.ci.lint.findings import WARNING
 from shipyard.ci.lint.model import Job, Script, mentions_secret
 from shipyard.ci.lint.shell import Hit
 from shipyard.ci.lint.yaml import Map, Seq, Str
-from shipyard.hygiene.findings import WARNING
 
 SCHEMA = "vendor.travis"
 SCRIPT_KEYS = ("before_install", "install", "before_script", "script", "after_success", "after_deploy")

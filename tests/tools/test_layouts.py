@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from shipyard.index.layouts import simple_url
+from shipyard.tools.layouts import simple_url
 
 
 @pytest.mark.parametrize(
