@@ -15,26 +15,98 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Protocol
 
 from shipyard.errors import ConfigError
+from shipyard.tools.tomlread import tomllib
 
-Kind = Literal["pyproject", "poetry", "assignment", "file", "setup.cfg"]
 Toml = Mapping[str, object]  # a table of pyproject.toml, as tomllib reads it
 
 # backends and plugins that take the version from git tags
 VCS_PLUGINS = ("setuptools-scm", "setuptools_scm", "hatch-vcs", "uv-dynamic-versioning", "versioningit")
-_ASSIGNMENT = re.compile(
-    r"^(?P<lead>(?:__version__|VERSION)\s*(?::\s*str\s*)?=\s*)(?P<q>['\"])(?P<v>[^'\"\n]*)(?P=q)",
-    re.MULTILINE,
+
+
+class Format(Protocol):
+    """How one kind of file holds a version (hatchling's version sources are the model): `read` finds
+    it, `write` returns the text with the smallest edit that puts `new` there (None: no version to
+    replace)."""
+
+    def read(self, text: str) -> str | None: ...
+
+    def write(self, text: str, new: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class TomlVersion:
+    """`version = "..."` in one table of a TOML file ([project], Poetry's [tool.poetry]); tomlkit keeps
+    comments and layout."""
+
+    table: tuple[str, ...]
+
+    def read(self, text: str) -> str | None:
+        try:
+            data: Toml = tomllib.loads(text)
+        except tomllib.TOMLDecodeError:
+            return None
+        return _text(_table(data, *self.table), "version")
+
+    def write(self, text: str, new: str) -> str | None:
+        import tomlkit  # only a release that edits TOML pays for it
+
+        doc = tomlkit.parse(text)
+        table = doc
+        for key in self.table:
+            table = table[key]
+        table["version"] = new
+        return tomlkit.dumps(doc)
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """The first line matching `pattern` (groups: lead, v, and q for a quote kept as it was)."""
+
+    pattern: re.Pattern[str]
+
+    def read(self, text: str) -> str | None:
+        found = self.pattern.search(text)
+        return found["v"] if found else None
+
+    def write(self, text: str, new: str) -> str | None:
+        def put(m: re.Match[str]) -> str:
+            quote = m.groupdict().get("q") or ""
+            return f"{m['lead']}{quote}{new}{quote}"
+
+        edited, count = self.pattern.subn(put, text, count=1)
+        return edited if count else None
+
+
+class WholeFile:
+    """A file that holds the version alone (setuptools' `version = {file = "VERSION"}`)."""
+
+    def read(self, text: str) -> str | None:
+        return text.strip() or None
+
+    def write(self, text: str, new: str) -> str | None:
+        old = text.strip()
+        return text.replace(old, new, 1) if old else new + "\n"
+
+
+PYPROJECT = TomlVersion(("project",))
+POETRY = TomlVersion(("tool", "poetry"))
+DUNDER = Assignment(
+    re.compile(
+        r"^(?P<lead>(?:__version__|VERSION)\s*(?::\s*str\s*)?=\s*)(?P<q>['\"])(?P<v>[^'\"\n]*)(?P=q)",
+        re.MULTILINE,
+    )
 )
-_SETUP_CFG = re.compile(r"^(?P<lead>version\s*=\s*)(?P<v>\S+)[ \t]*$", re.MULTILINE)
+SETUP_CFG = Assignment(re.compile(r"^(?P<lead>version\s*=\s*)(?P<v>\S+)[ \t]*$", re.MULTILINE))
+VERSION_FILE = WholeFile()
 
 
 @dataclass(frozen=True)
 class Place:
     path: str  # relative to the project root
-    kind: Kind
+    format: Format
 
 
 @dataclass(frozen=True)
@@ -58,11 +130,7 @@ def _read(root: Path, place: Place) -> str | None:
         text = (root / place.path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return None
-    if place.kind == "file":
-        return text.strip() or None
-    pattern = _SETUP_CFG if place.kind == "setup.cfg" else _ASSIGNMENT
-    found = pattern.search(text)
-    return found["v"] if found else None
+    return place.format.read(text)
 
 
 def _module_files(root: Path, dotted: str) -> list[str]:
@@ -80,8 +148,8 @@ def _in_step(root: Path, name: str, version: str | None, declared: Place) -> tup
     module = _first_existing(root, _module_files(root, name.replace("-", "_").replace(".", "_")))
     if not (version and name and module) or module == declared.path:
         return (declared,)
-    in_step = _read(root, Place(module, "assignment")) == version
-    return (declared, Place(module, "assignment")) if in_step else (declared,)
+    in_step = _read(root, Place(module, DUNDER)) == version
+    return (declared, Place(module, DUNDER)) if in_step else (declared,)
 
 
 def _setup_cfg_name(root: Path) -> str:
@@ -131,23 +199,23 @@ def _dynamic_place(root: Path, pyproject: Toml, name: str) -> Place | None:
     tool = _table(pyproject, "tool")
     hatch_path = _text(_table(tool, "hatch", "version"), "path")
     if hatch_path is not None:
-        return Place(hatch_path, "assignment")
+        return Place(hatch_path, DUNDER)
     pdm = _table(tool, "pdm", "version")
     pdm_path = _text(pdm, "path")
     if pdm.get("source") == "file" and pdm_path is not None:
-        return Place(pdm_path, "assignment")
+        return Place(pdm_path, DUNDER)
     dynamic = _table(tool, "setuptools", "dynamic", "version")
     attr, file = _text(dynamic, "attr"), _text(dynamic, "file")
     if attr is not None:
         module = attr.rsplit(".", 1)[0]
         found = _first_existing(root, _module_files(root, module))
-        return Place(found, "assignment") if found else None
+        return Place(found, DUNDER) if found else None
     if file is not None:
-        return Place(file, "file")
+        return Place(file, VERSION_FILE)
     if "flit" in _requires(pyproject):
         module = _text(_table(tool, "flit", "module"), "name") or name.replace("-", "_")
         found = _first_existing(root, _module_files(root, module))
-        return Place(found, "assignment") if found else None
+        return Place(found, DUNDER) if found else None
     return None
 
 
@@ -157,23 +225,21 @@ def find(root: Path, pyproject: Toml) -> Declared:
     name = str(project.get("name", ""))
     if "version" in project and "version" not in _texts(project, "dynamic"):
         version = str(project["version"])
-        places = _in_step(root, name, version, Place("pyproject.toml", "pyproject"))
+        places = _in_step(root, name, version, Place("pyproject.toml", PYPROJECT))
         return Declared(version, "pyproject.toml [project] version", places)
     poetry = _table(pyproject, "tool", "poetry")
     if not project and (poetry_version := _text(poetry, "version")) is not None:
-        places = _in_step(
-            root, _text(poetry, "name") or "", poetry_version, Place("pyproject.toml", "poetry")
-        )
+        places = _in_step(root, _text(poetry, "name") or "", poetry_version, Place("pyproject.toml", POETRY))
         return Declared(poetry_version, "pyproject.toml [tool.poetry] version", places)
     if _from_vcs(pyproject):
         return Declared(None, "git tags, through the build backend", from_vcs=True)
     place = _dynamic_place(root, pyproject, name)
     if place is not None:
-        what = "__version__" if place.kind == "assignment" else "the version file"
+        what = "the version file" if place.format is VERSION_FILE else "__version__"
         read = _read(root, place)
         return Declared(read, f"{place.path} ({what})", _in_step(root, name, read, place))
-    if (root / "setup.cfg").is_file() and (found := _read(root, Place("setup.cfg", "setup.cfg"))):
-        places = _in_step(root, name or _setup_cfg_name(root), found, Place("setup.cfg", "setup.cfg"))
+    if (root / "setup.cfg").is_file() and (found := _read(root, Place("setup.cfg", SETUP_CFG))):
+        places = _in_step(root, name or _setup_cfg_name(root), found, Place("setup.cfg", SETUP_CFG))
         return Declared(found, "setup.cfg [metadata] version", places)
     return Declared(None, "the build backend (dynamic)")
 
@@ -208,11 +274,14 @@ def assignment_edits(
             raise ConfigError(f"{where}: {path} does not exist: fix the entry or create the file") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{where}: cannot read {path} as UTF-8 text ({exc})") from None
-        assigned = re.compile(
-            rf"^(?P<lead>{re.escape(name)}\s*(?::\s*str\s*)?=\s*)(?P<q>['\"])[^'\"\n]*(?P=q)", re.MULTILINE
+        assigned = Assignment(
+            re.compile(
+                rf"^(?P<lead>{re.escape(name)}\s*(?::\s*str\s*)?=\s*)(?P<q>['\"])(?P<v>[^'\"\n]*)(?P=q)",
+                re.MULTILINE,
+            )
         )
-        edited, count = assigned.subn(lambda m: f"{m['lead']}{m['q']}{new}{m['q']}", text, count=1)
-        if not count:
+        edited = assigned.write(text, new)
+        if edited is None:
             raise ConfigError(
                 f'{where}: {path} holds no {name} = "..." at the start of a line: fix the entry'
             )
@@ -222,22 +291,8 @@ def assignment_edits(
 
 
 def _edited(root: Path, place: Place, new: str) -> str:
-    text = (root / place.path).read_text(encoding="utf-8")
-    if place.kind in ("pyproject", "poetry"):
-        import tomlkit
-
-        doc = tomlkit.parse(text)
-        table = doc["project"] if place.kind == "pyproject" else doc["tool"]["poetry"]
-        table["version"] = new
-        return tomlkit.dumps(doc)
-    if place.kind == "file":
-        old = text.strip()
-        return text.replace(old, new, 1) if old else new + "\n"
-    if place.kind == "setup.cfg":
-        edited, count = _SETUP_CFG.subn(lambda m: m["lead"] + new, text, count=1)
-    else:
-        edited, count = _ASSIGNMENT.subn(lambda m: f"{m['lead']}{m['q']}{new}{m['q']}", text, count=1)
-    if not count:
+    edited = place.format.write((root / place.path).read_text(encoding="utf-8"), new)
+    if edited is None:
         raise ConfigError(f'{place.path} holds no version assignment to update (__version__ = "...")')
     return edited
 
