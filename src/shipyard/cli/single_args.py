@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 
 from shipyard.cli.common import (
@@ -31,6 +32,18 @@ from shipyard.cli.single import (
 
 
 def register(command: Command) -> None:
+    """Each command with its arguments, in the order `shipyard --help` lists them."""
+    _build(command)
+    _check(command)
+    _test_install(command)
+    _publish(command)
+    _verify(command)
+    _version(command)
+    _plan(command)
+    _release(command)
+
+
+def _build(command: Command) -> None:
     p = command("build", cmd_build, "build the sdist and wheel (PEP 517, isolated, reproducible)")
     p.add_argument("path", nargs="?", help="the project folder (default: --project or .)")
     option_flag(p, "dist-dir", "--out")
@@ -46,10 +59,14 @@ def register(command: Command) -> None:
     )
     lock_option(p)
 
+
+def _check(command: Command) -> None:
     p = command("check", cmd_check, "check the built files are fit for the target index")
     p.add_argument("--to", metavar="NAME", help="the repository the files are for (default: every stage)")
     dist_options(p)
 
+
+def _test_install(command: Command) -> None:
     p = command(
         "test-install", cmd_test_install, "install the wheel in a fresh venv, import it, run the tests"
     )
@@ -59,6 +76,8 @@ def register(command: Command) -> None:
     python_option(p)
     dist_options(p)
 
+
+def _publish(command: Command) -> None:
     p = command("publish", cmd_publish, "upload the build to a repository, idempotently, never overwriting")
     repo_options(
         p, "--to", "the repository to upload to (-r, --repository: as twine's)", "-r", "--repository"
@@ -69,6 +88,8 @@ def register(command: Command) -> None:
     lock_option(p)
     dist_options(p)
 
+
+def _verify(command: Command) -> None:
     p = command(
         "verify", cmd_verify, "prove the index serves the build exactly, and that it installs from there"
     )
@@ -87,12 +108,16 @@ def register(command: Command) -> None:
     python_option(p)
     dist_options(p)
 
+
+def _version(command: Command) -> None:
     p = command("version", cmd_version, "print the project's version and where it comes from")
     version_options(p)
     p.add_argument(
         "--no-isolation", action="store_true", help="ask the backend in this environment (dynamic versions)"
     )
 
+
+def _plan(command: Command) -> None:
     p = command("plan", cmd_plan, "say what the next release is and why, from tags and commit messages")
     version_options(p)
     bump_options(p, "--bump", "preview a forced bump instead of the one the commits decide")
@@ -103,6 +128,8 @@ def register(command: Command) -> None:
         "shipyard.toml or .paa.config is found and no pyproject.toml)",
     )
 
+
+def _release(command: Command) -> None:
     p = command("release", cmd_release, "build, check, test-install, then publish and verify stage by stage")
     option_flags(p, "stages")
     version_options(p)
@@ -142,6 +169,30 @@ def register(command: Command) -> None:
         "--allow-dirty", action="store_true", help="release even with uncommitted changes in the tree"
     )
     p.add_argument("--push", action="store_true", help="push the release commit and tag once made")
+    _release_changed_options(p)
+    option_flags(
+        p,
+        "test-install",
+        "test-group",
+        "verify-install",
+        "allow-unverified",
+        "allow-lower",
+        "verify-timeout",
+        "forge-release",
+    )
+    option_flags(p, "attest", "attestations", "publisher", "require-provenance")
+    p.add_argument(
+        "--no-isolation", action="store_true", help="build in this environment, not an isolated one"
+    )
+    p.add_argument("--dry-run", action="store_true", help="build and check, then say what would be published")
+    network_options(p)
+    lock_option(p)
+    python_option(p)
+    more_options(p)
+
+
+def _release_changed_options(p: argparse.ArgumentParser) -> None:
+    """release's options for a packaging repository's changed packages."""
     p.add_argument(
         "--changed",
         action="store_true",
@@ -163,22 +214,3 @@ def register(command: Command) -> None:
         help="with --changed: publish and verify, but write no changelog, commit or tag (parallel "
         "CI jobs; one later run records them all)",
     )
-    option_flags(
-        p,
-        "test-install",
-        "test-group",
-        "verify-install",
-        "allow-unverified",
-        "allow-lower",
-        "verify-timeout",
-        "forge-release",
-    )
-    option_flags(p, "attest", "attestations", "publisher", "require-provenance")
-    p.add_argument(
-        "--no-isolation", action="store_true", help="build in this environment, not an isolated one"
-    )
-    p.add_argument("--dry-run", action="store_true", help="build and check, then say what would be published")
-    network_options(p)
-    lock_option(p)
-    python_option(p)
-    more_options(p)
