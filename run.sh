@@ -50,7 +50,9 @@ usage: ./run.sh <task>
           from a feat: commit (--bump: changelog, commit, tag), install it from the index;
           then release the example packaging repository (examples/packaging-repo) and run
           an installed command from it
-  test    install the test requirements and run the whole test suite (real servers, venvs, git)
+  test    install the test requirements and run the whole test suite (real servers, venvs, git),
+          in parallel (SHIPYARD_TEST_WORKERS processes, default 4); what CI runs
+  test-fast  the edit loop: every test not marked integration, in parallel (about two minutes)
   lint    ruff and mypy --strict
   ci-tools  install what the generated-pipeline tests run (rsync, shellcheck, gitlab-ci-local in .ci/node)
   bench   release speed against build+twine and uv, --help start-up, upload memory
@@ -106,11 +108,20 @@ demo() {
     "$work/venv/bin/greet" Ada --language fr
 }
 
+WORKERS="${SHIPYARD_TEST_WORKERS:-4}"  # the tests wait on servers, venvs and timeouts: more than the cores
+
 test() {
     ensure_venv "test,lint"
     ensure_ci_tools
     cd "$DIR"
-    SHIPYARD_REQUIRE_SERVERS=1 "$VENV/bin/python" -m pytest "$@"
+    SHIPYARD_REQUIRE_SERVERS=1 "$VENV/bin/python" -m pytest -n "$WORKERS" --dist worksteal "$@"
+}
+
+test-fast() {
+    ensure_venv "test,lint"
+    ensure_ci_tools
+    cd "$DIR"
+    SHIPYARD_REQUIRE_SERVERS=1 "$VENV/bin/python" -m pytest -m "not integration" -n "$WORKERS" --dist worksteal "$@"
 }
 
 lint() {
@@ -160,7 +171,7 @@ bench-cicheck() {
 task="${1:-help}"
 shift || true
 case "$task" in
-    demo|test|lint|bench|bench-real|bench-plan|bench-packrepo|bench-house|bench-cicheck|help) "$task" "$@" ;;
+    demo|test|test-fast|lint|bench|bench-real|bench-plan|bench-packrepo|bench-house|bench-cicheck|help) "$task" "$@" ;;
     ci-tools) ensure_ci_tools ;;
     *) echo "unknown task '$task'" >&2; help >&2; exit 2 ;;
 esac

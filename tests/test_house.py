@@ -4,6 +4,8 @@ through tests/helpers/ (benchmarks/house.py prints the same figures)."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,19 +23,38 @@ def test_the_house_keeps_its_shape() -> None:
     assert figures.room_circles == [], figures.room_circles
 
 
-def test_every_test_file_is_collected() -> None:
-    """pytest's own collection, as `./run.sh test` runs it, reaches every tests/**/test_*.py: a folder
-    it skips by default (build/, dist/, or one named in norecursedirs) would hide its tests."""
-    listed = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
+def _collected(tmp_path: Path) -> list[dict[str, object]]:
+    """Every test pytest's own collection finds, as `./run.sh test` runs it (tests.helpers.tiers)."""
+    report = tmp_path / "tiers.json"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "--collect-only",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "tests.helpers.tiers",
+        ],
         cwd=ROOT,
+        env={**os.environ, "SHIPYARD_TIERS_REPORT": str(report)},
         capture_output=True,
-        text=True,
         check=True,
-    ).stdout.splitlines()
-    collected = {line.partition("::")[0] for line in listed if "::" in line}
+    )
+    rows: list[dict[str, object]] = json.loads(report.read_text(encoding="utf-8"))
+    return rows
+
+
+def test_every_test_file_is_collected_and_the_fast_tier_starts_no_server(tmp_path: Path) -> None:
+    """A folder pytest skips by default (build/, dist/, or one in norecursedirs) would hide its tests;
+    and `./run.sh test-fast` (-m "not integration") must not start index servers or download from PyPI."""
+    rows = _collected(tmp_path)
     on_disk = {p.relative_to(ROOT).as_posix() for p in (ROOT / "tests").rglob("test_*.py")}
-    assert on_disk - collected == set()
+    assert on_disk - {str(r["file"]) for r in rows} == set()
+    unmarked = [r["test"] for r in rows if r["real"] and not r["integration"]]
+    assert unmarked == [], "reach real servers but are not marked integration"
 
 
 def test_rooms_that_import_each_other_are_seen_through_a_third() -> None:

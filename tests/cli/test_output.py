@@ -12,6 +12,8 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 from shipyard.config import Repository
 from shipyard.index.base import release_page
 from tests.helpers.indexes import TestIndex, client_env
@@ -72,6 +74,7 @@ def _env(home: Path, extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
+@pytest.mark.integration
 def test_the_upload_bar_stays_with_percent_and_time_as_twines_and_the_last_line_names_the_page(
     shipyard: ShipyardCLI, fresh_pypiserver: TestIndex, tmp_path: Path, home: Path
 ) -> None:
@@ -112,6 +115,7 @@ def test_the_upload_bar_stays_with_percent_and_time_as_twines_and_the_last_line_
     assert len(FINISHED_BAR.findall(twine_shown)) == 1, twine_shown
 
 
+@pytest.mark.integration
 def test_the_bar_is_not_drawn_when_stderr_is_not_a_terminal_and_json_keeps_its_fields(
     shipyard: ShipyardCLI, fresh_pypiserver: TestIndex, tmp_path: Path
 ) -> None:
@@ -125,6 +129,7 @@ def test_the_bar_is_not_drawn_when_stderr_is_not_a_terminal_and_json_keeps_its_f
     assert doc["url"] == f"{fresh_pypiserver.simple_url}tiny-pkg/"
 
 
+@pytest.mark.integration
 def test_build_lists_each_file_once(
     shipyard: ShipyardCLI, fresh_pypiserver: TestIndex, tmp_path: Path
 ) -> None:

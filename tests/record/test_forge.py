@@ -8,6 +8,8 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from shipyard import events
 from shipyard.record import forge
 from tests.helpers import forge_standin
@@ -27,6 +29,7 @@ def _no_token_in(*texts: str) -> None:
             assert token not in text
 
 
+@pytest.mark.integration
 def test_github_release_of_the_tag_with_the_notes_once_every_stage_verified_and_left_alone_after(
     shipyard: ShipyardCLI, fresh_pypiserver: TestIndex, tmp_path: Path
 ) -> None:
@@ -64,6 +67,7 @@ def test_github_release_of_the_tag_with_the_notes_once_every_stage_verified_and_
     _no_token_in(run.text, again.text)
 
 
+@pytest.mark.integration
 def test_gitlab_release_with_the_job_token_or_a_private_token(
     shipyard: ShipyardCLI, fresh_pypiserver: TestIndex, tmp_path: Path
 ) -> None:
@@ -98,6 +102,7 @@ def test_gitlab_release_with_the_job_token_or_a_private_token(
         assert lab.releases["v2.0.0"]["description"] == "- fix: drop *** from the docs"
 
 
+@pytest.mark.integration
 def test_a_refusing_forge_is_a_warning_the_release_stands_and_no_token_is_shown(
     shipyard: ShipyardCLI, fresh_pypiserver: TestIndex, tmp_path: Path
 ) -> None:
@@ -149,6 +154,7 @@ def test_the_token_goes_only_to_https_or_this_machine_and_never_through_a_redire
         assert len(hub.calls) == 1
 
 
+@pytest.mark.integration
 def test_forge_release_false_opts_out_and_a_tag_made_unpushed_asks_nothing(
     shipyard: ShipyardCLI, fresh_pypiserver: TestIndex, tmp_path: Path
 ) -> None:
@@ -202,6 +208,7 @@ def test_a_release_made_by_another_job_between_look_and_create_is_taken_as_there
             assert found.action == "exists", kind
 
 
+@pytest.mark.integration
 def test_forge_release_alone_makes_the_release_of_a_tag_the_stages_verified(
     shipyard: ShipyardCLI, fresh_pypiserver: TestIndex, tmp_path: Path
 ) -> None:
