@@ -110,18 +110,24 @@ demo() {
 
 WORKERS="${SHIPYARD_TEST_WORKERS:-4}"  # the tests wait on servers, venvs and timeouts: more than the cores
 
+pytest_run() {  # the suite starts `python -m shipyard` thousands of times: let them share compiled
+    # bytecode, kept in .venv (never beside the sources or in a test's project), whatever the machine says
+    env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX="$VENV/pycache" SHIPYARD_REQUIRE_SERVERS=1 \
+        "$VENV/bin/python" -m pytest -n "$WORKERS" --dist worksteal "$@"
+}
+
 test() {
     ensure_venv "test,lint"
     ensure_ci_tools
     cd "$DIR"
-    SHIPYARD_REQUIRE_SERVERS=1 "$VENV/bin/python" -m pytest -n "$WORKERS" --dist worksteal "$@"
+    pytest_run "$@"
 }
 
 test-fast() {
     ensure_venv "test,lint"
     ensure_ci_tools
     cd "$DIR"
-    SHIPYARD_REQUIRE_SERVERS=1 "$VENV/bin/python" -m pytest -m "not integration" -n "$WORKERS" --dist worksteal "$@"
+    pytest_run -m "not integration" "$@"
 }
 
 lint() {

@@ -9,7 +9,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -138,13 +137,17 @@ def test_a_worktree_twin_waits_for_the_release_in_the_main_tree(
 
 def test_wait_queues_behind_the_holder(tmp_path: Path, home: Path) -> None:
     root = make_project(tmp_path / "proj", with_tests=False)
+    waiting = f"waiting for shipyard release (pid {os.getpid()}) to finish in {root}"
     with hold(root, "release", timeout=0):
-        proc = _popen(["release", *FAST, "--wait", "-C", str(root)], home, {})
-        time.sleep(1.5)
+        proc = _popen(["release", *FAST, "--wait", "-C", str(root)], home, {"PYTHONUNBUFFERED": "1"})
+        assert proc.stdout is not None
+        said = ""  # the lock is released only once the run says it waits for it, however long it took
+        while waiting not in said and (line := proc.stdout.readline()):
+            said += line
+        assert waiting in said, said
         assert proc.poll() is None, "still waiting"
     run = _finish(proc)
     assert run.code == 0, run.text
-    assert f"waiting for shipyard release (pid {os.getpid()}) to finish in {root}" in run.out
     assert run.out.strip().splitlines()[-2] == "released tiny-pkg 1.0.0 to local"
 
 
