@@ -18,6 +18,7 @@ from shipyard.config import Repository
 from shipyard.errors import CredentialError, ShipyardError
 from shipyard.index import oidc
 from shipyard.index.base import TOKEN_USER, Credential, env_prefix
+from shipyard.index.transport import no_clear_text_proxy
 from shipyard.secrets import Secret, reliable
 from shipyard.tools import git, pypirc
 
@@ -160,12 +161,15 @@ def resolve(
     *,
     one_off: bool = False,
     ask: Ask | None = None,
+    emit: events.Emit = events.ignore,
 ) -> Credential | None:
     """The credential for `repository`, None if it needs none; CredentialError if it is missing.
     `one_off`: the command's one target (publish, verify), which TWINE_* and UV_PUBLISH_* may serve.
-    `ask`: the last resort, outside CI (its trusted publishing is tried instead)."""
+    `ask`: the last resort, outside CI (its trusted publishing is tried instead). A proxy that would
+    read any credential on its way is refused first, before any request (trusted publishing's too)."""
     if not repository.needs_auth:
         return None
+    no_clear_text_proxy(repository)
     lookup = _Lookup(repository, one_off)
     everywhere = {**os.environ, **environ}
     found = (
@@ -177,7 +181,7 @@ def resolve(
     if found is not None:
         return found
     if ci := oidc.provider(environ):
-        return oidc.exchange(repository, environ, ci)
+        return oidc.exchange(repository, environ, ci, emit)
     if ask is not None and (given := ask(repository)) is not None:
         return lookup.credential(*given, "the password prompt")
     raise CredentialError(_none_found(lookup, everywhere, asked=ask is not None))
@@ -224,7 +228,7 @@ def for_stages(
     too short to tell apart from ordinary output is named by its source (never its value)."""
     guard_dotenv(root)
     one_off = len(repositories) == 1  # several stages: TWINE_* would go to every one of them
-    found = [resolve(r, root, environ, one_off=one_off) for r in repositories]
+    found = [resolve(r, root, environ, one_off=one_off, emit=emit) for r in repositories]
     for repository, cred in zip(repositories, found, strict=True):
         warn_if_short(repository, cred, emit)
     return found
