@@ -236,6 +236,16 @@ def build(root: Path) -> None:
     )
 
 
+def write_more(rel: str, text: str) -> Setup:
+    """`text` added at the end of `rel`."""
+
+    def setup(root: Path) -> None:
+        path = root / rel
+        path.write_text(path.read_text() + text)
+
+    return setup
+
+
 def add_repo(body: str) -> Setup:
     """Declare a repository `x` whose table holds `body`."""
 
@@ -557,6 +567,19 @@ CASES = [
     Case("pypirc-for-another-url", (*PUBLISH, "down"), 2, "[down] is for https://elsewhere.example/legacy/",
          "set SHIPYARD_DOWN_TOKEN", setup=write("rc.ini", "[down]\nrepository = https://elsewhere.example/legacy/\n"
          "password = x-secret-value\n"), env={"SHIPYARD_PYPIRC": "rc.ini"}),
+    # ---- credentials and id tokens bound to their own index (issue 21)
+    Case("pypi-token-for-another-pypi", (*PUBLISH, "pypi", "--repository-url", "http://127.0.0.1:9/"), 2,
+         "SHIPYARD_PYPI_TOKEN is PyPI's credential", "SHIPYARD_CUSTOM_TOKEN", env={"SHIPYARD_PYPI_TOKEN": "pypi-x-value-long"}),
+    Case("testpypi-token-for-a-redefined-testpypi", (*RELEASE, "--stages", "testpypi"), 2,
+         "SHIPYARD_TESTPYPI_TOKEN is TestPyPI's credential", "SHIPYARD_CORP_TOKEN",
+         setup=write_more("pyproject.toml", '[tool.shipyard.repositories.testpypi]\nupload-url = "http://127.0.0.1:9/"\n'),
+         env={"SHIPYARD_TESTPYPI_TOKEN": "pypi-x-value-long"}),
+    Case("twine-password-for-uvs-target", ("publish",), 2, "TWINE_PASSWORD is twine's, and UV_PUBLISH_URL names uv's target",
+         "set UV_PUBLISH_TOKEN", env={"UV_PUBLISH_URL": "http://127.0.0.1:9/", "TWINE_USERNAME": "u", "TWINE_PASSWORD": "tw-value-long"}),
+    Case("uv-token-for-twines-target", ("publish",), 2, "UV_PUBLISH_TOKEN is uv's, and TWINE_REPOSITORY_URL names twine's target",
+         "set TWINE_USERNAME/TWINE_PASSWORD", env={"TWINE_REPOSITORY_URL": "http://127.0.0.1:9/", "UV_PUBLISH_TOKEN": "uv-value-long"}),
+    Case("oidc-through-a-clear-text-proxy", (*PUBLISH, "down"), 2, "would pass the proxy 127.0.0.1:9 in clear text",
+         "add its host to NO_PROXY", env={"GITLAB_CI": "true", "HTTP_PROXY": "http://127.0.0.1:9", "NO_PROXY": ""}),
 ]
 # fmt: on
 

@@ -25,15 +25,23 @@ SIGSTORE = "sigstore"  # the audience of the token an attestation is signed with
 REQUEST_TOKEN = "ghs-request-token-0123456789"  # ACTIONS_ID_TOKEN_REQUEST_TOKEN
 
 
-def jwt(issuer: str, audience: str) -> str:
+def jwt(issuer: str, audience: str | list[str]) -> str:
     """JWT-shaped (header.claims.signature), with the `aud` claim `id` checks: what GitHub hands out
-    for an audience, and what GitLab puts in <AUD>_ID_TOKEN."""
+    for an audience, and what GitLab puts in <AUD>_ID_TOKEN (a list: a token for several)."""
 
     def part(data: bytes) -> str:
         return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
     claims = json.dumps({"iss": issuer, "aud": audience, "repo": "shipyard"}).encode()
-    return ".".join([part(b'{"alg":"RS256"}'), part(claims), part(f"signature-{issuer}-{audience}".encode())])
+    return ".".join(
+        [
+            part(b'{"alg":"RS256"}'),
+            part(claims),
+            part(
+                f"signature-{issuer}-{'+'.join(audience) if isinstance(audience, list) else audience}".encode()
+            ),
+        ]
+    )
 
 
 GITHUB_JWT = jwt("github", AUDIENCE)

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from shipyard.config import Repository, load
-from shipyard.index.oidc import gitlab_token_var, oidc_base, provider
+from shipyard.errors import CredentialError
+from shipyard.index.oidc import check_audience, gitlab_token_var, oidc_base, provider
 from tests.helpers import oidc_standin
 from tests.helpers.indexes import TestIndex, start_pypiserver
 from tests.helpers.projects import Run, ShipyardCLI, make_project
@@ -92,6 +93,8 @@ def test_github_actions_publishes_with_a_minted_token(
         f"GET /ci/token?audience={oidc_standin.AUDIENCE}",
         "POST /_/oidc/mint-token",
     ]
+    said = f"trusted publishing for staging: an OIDC id token from GitHub Actions for audience '{oidc_standin.AUDIENCE}', traded at {standin.url}_/oidc/mint-token"
+    assert said in run.out, run.text
     assert sorted(token_index.served_files("oidc-pkg")) == [
         "oidc_pkg-1.0.0-py3-none-any.whl",
         "oidc_pkg-1.0.0.tar.gz",
@@ -188,37 +191,103 @@ def test_gitlab_without_id_tokens_names_the_audience(
     assert f"id_tokens: STANDIN_PYPI_ID_TOKEN: aud: {oidc_standin.AUDIENCE}" in line
 
 
-@pytest.mark.parametrize("audience", ["pypi", "testpypi"])
 def test_gitlab_takes_the_id_token_of_the_audience_the_index_asks_for(
-    shipyard: ShipyardCLI, tmp_path: Path, token_index: TestIndex, audience: str
+    shipyard: ShipyardCLI, tmp_path: Path, token_index: TestIndex
 ) -> None:
-    """One id token per audience (`id` reads <AUD>_ID_TOKEN): TestPyPI's stage gets the testpypi one."""
-    with oidc_standin.running(audience=audience) as standin:
+    """One id token per audience (`id` reads <AUD>_ID_TOKEN): the stage gets its own audience's one,
+    and PyPI's and TestPyPI's, there in the same job, stay where they are."""
+    with oidc_standin.running(audience="corp-index") as standin:
         root = project(tmp_path, token_index, standin.url)
         assert shipyard("build", cwd=root).code == 0
         env = {
             "GITLAB_CI": "true",
             "PYPI_ID_TOKEN": oidc_standin.jwt("gitlab", "pypi"),
             "TESTPYPI_ID_TOKEN": oidc_standin.jwt("gitlab", "testpypi"),
+            "CORP_INDEX_ID_TOKEN": oidc_standin.jwt("gitlab", "corp-index"),
         }
         run = shipyard("publish", "--to", "staging", cwd=root, env=env)
         assert run.code == 0, run.text
         assert standin.problems == []  # the mint got the token issued for its own audience
         assert standin.calls == ["GET /_/oidc/audience", "POST /_/oidc/mint-token"]
+    assert "an OIDC id token from GitLab CI for audience 'corp-index'" in run.out, run.text
     for value in env.values():
         assert value == "true" or value not in run.text
+
+
+@pytest.mark.parametrize("ci", ["github", "gitlab"])
+@pytest.mark.parametrize("audience", ["pypi", "testpypi", "PyPI"])
+def test_an_index_that_names_a_public_audience_gets_no_token(
+    shipyard: ShipyardCLI, tmp_path: Path, token_index: TestIndex, audience: str, ci: str
+) -> None:
+    """A custom stage answering PyPI's (or TestPyPI's) audience would get a token it could trade at
+    PyPI for an upload token there: no token is asked for or sent, before anything is built."""
+    with oidc_standin.running(audience=audience) as standin:
+        root = project(tmp_path, token_index, standin.url)
+        env = github_env(standin) if ci == "github" else {"GITLAB_CI": "true"}
+        env |= {  # what a GitLab job publishing to PyPI and TestPyPI holds
+            "PYPI_ID_TOKEN": oidc_standin.jwt("gitlab", "pypi"),
+            "TESTPYPI_ID_TOKEN": oidc_standin.jwt("gitlab", "testpypi"),
+        }
+        run = shipyard("release", "--no-test-install", "--no-verify-install", cwd=root, env=env)
+        assert standin.calls == ["GET /_/oidc/audience"], run.text  # neither asked for, nor minted
+    line = one_line_error(run)
+    public = "TestPyPI" if audience == "testpypi" else "PyPI"
+    assert f"asks for an OIDC id token for audience '{audience}', which is {public}'s" in line
+    assert f"to send to {standin.url}_/oidc/" in line and "nothing was sent" in line
+    assert "SHIPYARD_STAGING_TOKEN" in line
+    assert not token_index.served_files("oidc-pkg") and not (root / "dist").exists()
+    for value in env.values():
+        assert value == "true" or value not in run.text
+
+
+def test_a_named_variables_token_for_a_public_audience_is_not_sent_elsewhere(
+    shipyard: ShipyardCLI, tmp_path: Path, token_index: TestIndex, standin: oidc_standin.StandIn
+) -> None:
+    """SHIPYARD_OIDC_TOKEN_VAR is read as named: its token's own `aud` is checked before the mint."""
+    root = project(tmp_path, token_index, standin.url)
+    env = {"GITLAB_CI": "true", "SHIPYARD_OIDC_TOKEN_VAR": "MY_ID_TOKEN"}
+    env["MY_ID_TOKEN"] = oidc_standin.jwt("gitlab", "pypi")
+    line = one_line_error(shipyard("publish", "--to", "staging", cwd=root, env=env))
+    assert standin.calls == ["GET /_/oidc/audience"]
+    assert f"the OIDC token in $MY_ID_TOKEN is for audience pypi, not '{oidc_standin.AUDIENCE}'" in line
+    assert oidc_standin.jwt("gitlab", "pypi") not in line
+    # one that claims the index's audience and PyPI's too is no better
+    env["MY_ID_TOKEN"] = oidc_standin.jwt("gitlab", [oidc_standin.AUDIENCE, "pypi"])
+    line = one_line_error(shipyard("publish", "--to", "staging", cwd=root, env=env))
+    assert standin.calls == ["GET /_/oidc/audience"] * 2
+    assert "for audience 'pypi', which is PyPI's" in line
+
+
+def test_a_public_audience_goes_only_to_its_own_hosts_over_https() -> None:
+    pypi, testpypi = (
+        Repository(n, f"https://{h}/legacy/", f"https://{h}/simple/")
+        for n, h in (("pypi", "upload.pypi.org"), ("testpypi", "test.pypi.org"))
+    )
+    check_audience("pypi", oidc_base(pypi), pypi)  # PyPI's own: no error
+    check_audience("testpypi", oidc_base(testpypi), testpypi)
+    check_audience("corp", "http://127.0.0.1:9/_/oidc/", Repository("c", "http://127.0.0.1:9/", "x"))
+    astray = [
+        ("pypi", oidc_base(testpypi), testpypi),  # TestPyPI's host is not PyPI's
+        ("pypi", "http://pypi.org/_/oidc/", pypi),  # not over https
+        ("pypi", "https://pypi.org:8443/_/oidc/", pypi),
+        ("pypi", "https://pypi.org/_/oidc/", Repository("c", "https://corp.example/", "x")),  # minted: astray
+        ("PyPI", "https://corp.example/_/oidc/", Repository("c", "https://corp.example/", "x")),
+    ]
+    for audience, base, repository in astray:
+        with pytest.raises(CredentialError, match="nothing was sent"):
+            check_audience(audience, base, repository)
 
 
 def test_gitlab_token_for_another_audience_is_refused_before_the_mint(
     shipyard: ShipyardCLI, tmp_path: Path, token_index: TestIndex
 ) -> None:
-    with oidc_standin.running(audience="testpypi") as standin:
+    with oidc_standin.running(audience="corp-index") as standin:
         root = project(tmp_path, token_index, standin.url)
-        env = {"GITLAB_CI": "true", "TESTPYPI_ID_TOKEN": oidc_standin.jwt("gitlab", "pypi")}
+        env = {"GITLAB_CI": "true", "CORP_INDEX_ID_TOKEN": oidc_standin.jwt("gitlab", "pypi")}
         line = one_line_error(shipyard("publish", "--to", "staging", cwd=root, env=env))
         assert standin.calls == ["GET /_/oidc/audience"]
-    assert "no usable OIDC token from GitLab CI for audience 'testpypi'" in line
-    assert "expected testpypi, got pypi" in line
+    assert "no usable OIDC token from GitLab CI for audience 'corp-index'" in line
+    assert "expected corp-index, got pypi" in line
 
 
 def test_unknown_publisher_names_the_index_errors(

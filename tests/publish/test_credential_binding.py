@@ -4,6 +4,7 @@ wrong one, that upload would have succeeded."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,108 @@ def test_an_index_refuses_a_credential_declared_for_another_origin(
         )
         ours = Repository("a", fresh_pypiserver.upload_url, fresh_pypiserver.simple_url)
         assert open_index(ours, cred, Network()).read("tiny-pkg").files == {}
+
+
+TWINE_USER, TWINE_PASS = "twine-user", "twine-password-of-this-machine"
+UV_USER, UV_PASS = "uv-user", "uv-password-of-this-machine"
+UV_TOKEN = "pypi-" + "AgEIcHlwaS5vcmc" + "uv-publish-token-of-this-machine"
+
+
+def _start(tmp_path: Path, name: str, users: dict[str, str]) -> contextlib.AbstractContextManager[TestIndex]:
+    (tmp_path / name).mkdir()
+    return start_pypiserver(tmp_path / name, users)
+
+
+def test_twine_and_uv_credentials_each_go_only_to_their_own_tools_target(
+    shipyard: ShipyardCLI, tmp_path: Path
+) -> None:
+    """Issue 21, point 8: TWINE_* binds to the target twine's variables name, UV_PUBLISH_* to uv's.
+    The servers accept the credential that must not reach them: had it been sent, it would have
+    uploaded; the last one accepts only uv's, so the uv credential is the one that went there."""
+    root = make_project(tmp_path / "proj", with_tests=False)
+    assert shipyard("build", "-C", str(root)).code == 0
+    twine = {"TWINE_USERNAME": TWINE_USER, "TWINE_PASSWORD": TWINE_PASS}
+    everyone = {TWINE_USER: TWINE_PASS, UV_USER: UV_PASS, "__token__": UV_TOKEN}
+    with (
+        _start(tmp_path, "uvs", everyone) as uvs,
+        _start(tmp_path, "twines", everyone) as twines,
+        _start(tmp_path, "uv-only", {UV_USER: UV_PASS}) as uv_only,
+    ):
+        run = shipyard("publish", "-C", str(root), env={**twine, "UV_PUBLISH_URL": uvs.upload_url})
+        assert run.code == 2, run.text
+        (error,) = _errors(run.err)
+        assert error.startswith("error: no credential for repository 'custom'")
+        assert (
+            "TWINE_PASSWORD is twine's, and UV_PUBLISH_URL names uv's target: set UV_PUBLISH_TOKEN" in error
+        )
+        assert uvs.served_files("tiny-pkg") == {}
+
+        env = {"UV_PUBLISH_TOKEN": UV_TOKEN, "TWINE_REPOSITORY_URL": twines.upload_url}
+        run = shipyard("publish", "-C", str(root), env=env)
+        assert run.code == 2, run.text
+        (error,) = _errors(run.err)
+        assert "UV_PUBLISH_TOKEN is uv's, and TWINE_REPOSITORY_URL names twine's target" in error
+        assert twines.served_files("tiny-pkg") == {} and UV_TOKEN not in run.text
+
+        # twine's target named by a flag: TWINE_* bound to TWINE_REPOSITORY_URL's index stays there
+        env = {**twine, "TWINE_REPOSITORY_URL": twines.upload_url}
+        run = shipyard("publish", "--repository-url", uvs.upload_url, "-C", str(root), env=env)
+        assert run.code == 2, run.text
+        assert (
+            f"TWINE_PASSWORD is for TWINE_REPOSITORY_URL ({twines.upload_url}), not {uvs.upload_url}"
+            in run.err
+        )
+        assert uvs.served_files("tiny-pkg") == {}
+
+        # each tool's own: twine's to its target, uv's to its target, with the other's set beside it
+        uv = {
+            "UV_PUBLISH_URL": uv_only.upload_url,
+            "UV_PUBLISH_USERNAME": UV_USER,
+            "UV_PUBLISH_PASSWORD": UV_PASS,
+        }
+        run = shipyard("publish", "-C", str(root), env={**twine, **uv})
+        assert run.code == 0 and "custom: 2 uploaded" in run.out, run.text
+        assert len(uv_only.served_files("tiny-pkg")) == 2
+        run = shipyard(
+            "publish",
+            "-C",
+            str(root),
+            env={**twine, "UV_PUBLISH_TOKEN": UV_TOKEN, "TWINE_REPOSITORY_URL": twines.upload_url},
+        )
+        assert run.code == 0 and "custom: 2 uploaded" in run.out, run.text
+        assert len(twines.served_files("tiny-pkg")) == 2
+        assert TWINE_PASS not in run.text and UV_PASS not in run.text
+
+
+def test_a_credential_named_for_pypi_goes_to_pypi_only(
+    shipyard: ShipyardCLI, tmp_path: Path, home: Path
+) -> None:
+    """Issue 21, point 12: a project (or --repository-url) that calls another index `pypi` does not
+    get SHIPYARD_PYPI_TOKEN, from the environment or .env; the server would have taken it."""
+    with _start(tmp_path, "elsewhere", {"__token__": TOKEN}) as elsewhere:
+        tool = '[tool.shipyard]\nstages = ["pypi"]\n\n' + repositories_toml(pypi=elsewhere)
+        root = make_project(tmp_path / "proj", tool=tool, with_tests=False)
+        env = {"SHIPYARD_PYPI_TOKEN": TOKEN}
+        run = shipyard("release", "--no-test-install", "-C", str(root), env=env)
+        (error,) = _errors(run.err)
+        assert run.code == 2 and len(run.err.splitlines()) == 1, run.text
+        assert error.startswith(
+            f"error: SHIPYARD_PYPI_TOKEN is PyPI's credential, but repository 'pypi' here is {elsewhere.upload_url}"
+        )
+        assert "SHIPYARD_CUSTOM_TOKEN" in error and "SHIPYARD_CORP_TOKEN" in error
+        assert not (root / "dist").exists() and "real-pypi-token" not in run.text
+        (root / ".gitignore").write_text(".env\n")
+        (root / ".env").write_text(f"SHIPYARD_PYPI_TOKEN={TOKEN}\n")
+        assert shipyard("build", "-C", str(root)).code == 0
+        run = shipyard("publish", "--to", "pypi", "-C", str(root))
+        assert run.code == 2 and "SHIPYARD_PYPI_TOKEN in .env is PyPI's credential" in run.err, run.text
+        (root / ".env").unlink()
+
+        # the built-in pypi, pointed elsewhere by --repository-url: the same
+        url = ("--repository-url", elsewhere.upload_url, "--simple-url", elsewhere.simple_url)
+        run = shipyard("publish", "--to", "pypi", *url, "-C", str(root), env=env)
+        assert run.code == 2 and "SHIPYARD_PYPI_TOKEN is PyPI's credential" in run.err, run.text
+        assert elsewhere.served_files("tiny-pkg") == {}
+        # named as its own, it gets its own credential
+        run = shipyard("publish", *url, "-C", str(root), env={**env, "SHIPYARD_CUSTOM_TOKEN": TOKEN})
+        assert run.code == 0 and "custom: 2 uploaded" in run.out, run.text

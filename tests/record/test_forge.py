@@ -15,6 +15,7 @@ from shipyard.record import forge
 from tests.helpers import forge_standin
 from tests.helpers.forge_standin import GITHUB_TOKEN, GITLAB_JOB_TOKEN, GITLAB_TOKEN
 from tests.helpers.indexes import TestIndex
+from tests.helpers.netproxies import logging_proxy
 from tests.helpers.packrepo import example_repo, run_json
 from tests.helpers.projects import ShipyardCLI, git, set_version, tag
 from tests.helpers.releases import staging_project
@@ -237,3 +238,24 @@ def test_forge_release_alone_makes_the_release_of_a_tag_the_stages_verified(
         assert made["body"].endswith(f"Published: {fresh_pypiserver.simple_url}tiny-pkg/")
         assert json.loads(run.out)["forge_releases"][0]["action"] == "created"
     _no_token_in(outside.text, off.text, run.text)
+
+
+def test_the_forge_token_does_not_cross_a_proxy_in_clear_text(
+    shipyard: ShipyardCLI, fresh_pypiserver: TestIndex, tmp_path: Path
+) -> None:
+    """Issue 21, point 14: a plain-http API (a stand-in on this machine: `localhost`, which NO_PROXY's
+    `127.0.0.1` does not cover) behind HTTP_PROXY: the token is not sent, the release stands."""
+    root, creds = staging_project(tmp_path, fresh_pypiserver)
+    tag(root, "v1.0.0")
+    with forge_standin.running("github") as hub, logging_proxy() as proxy:
+        api = hub.url.replace("127.0.0.1", "localhost")
+        env = {**creds, **forge_standin.github_env(hub), "GITHUB_API_URL": api}
+        env |= {"HTTP_PROXY": proxy.url, "NO_PROXY": "127.0.0.1"}  # the index is reached directly
+        run = shipyard("release", "--json", "--tag", "v1.0.0", *FAST, "-C", str(root), env=env)
+        assert run.code == 0, run.text
+        assert (proxy.log, hub.calls) == ([], []), proxy.log
+    [warning] = json.loads(run.out)["warnings"]
+    assert warning.startswith(f"no GitHub release of v1.0.0: GITHUB_API_URL is '{api}': the token would pass")
+    assert f"the proxy 127.0.0.1:{proxy.port} in clear text" in warning and "NO_PROXY" in warning
+    assert len(fresh_pypiserver.served_files("tiny-pkg")) == 2
+    _no_token_in(run.text)

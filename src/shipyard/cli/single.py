@@ -99,7 +99,7 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
     project = (cfg.root / "pyproject.toml").exists()  # else files outside a project: nothing written
     repo = repository_of(args, cfg, args.to, out)
     credentials.guard_dotenv(cfg.root)  # a committed .env: refused whatever the credential's source
-    cred = credentials.resolve(repo, cfg.root, os.environ, one_off=True, ask=ask_on_terminal(out))
+    cred = credentials.resolve(repo, cfg.root, os.environ, one_off=True, ask=ask_on_terminal(out), emit=out)
     credentials.warn_if_short(repo, cred, out)
     index = open_index(repo, cred, cfg.network)
     dists = dists_of(args, cfg)
@@ -147,7 +147,7 @@ def cmd_verify(args: argparse.Namespace, out: Renderer) -> int:
 
     cfg = load_config(args)
     repo = repository_of(args, cfg, args.on, out)
-    cred = credentials.resolve(repo, cfg.root, os.environ, one_off=True, ask=ask_on_terminal(out))
+    cred = credentials.resolve(repo, cfg.root, os.environ, one_off=True, ask=ask_on_terminal(out), emit=out)
     credentials.warn_if_short(repo, cred, out)
     index = open_index(repo, cred, cfg.network)
     install, python = not args.no_install, python_of(args)

@@ -56,6 +56,21 @@ class Credential:
         register_login(self.username, self.password.reveal())
 
 
+# the public indexes by the name (and OIDC audience) they go by, and their own hosts: a credential
+# named for one (SHIPYARD_PYPI_TOKEN) and an id token for its audience go there only, over https
+PUBLIC_INDEXES = {
+    "pypi": ("PyPI", frozenset({"pypi.org", "upload.pypi.org"})),
+    "testpypi": ("TestPyPI", frozenset({"test.pypi.org"})),
+}
+
+
+def on_public_index(name: str, url: str) -> bool:
+    """Whether `url` is on public index `name`'s own host, over https on its default port."""
+    _, hosts = PUBLIC_INDEXES[name]
+    found = origin(url)
+    return found is not None and found[0] == "https" and found[1] in hosts and found[2] == 443
+
+
 def env_prefix(repository: str) -> str:
     """`SHIPYARD_<NAME>_`: where the credential of repository NAME is looked up first."""
     return "SHIPYARD_" + repository.upper().replace("-", "_").replace(".", "_") + "_"

@@ -17,7 +17,8 @@ from shipyard import events
 from shipyard.config import Repository
 from shipyard.errors import CredentialError, ShipyardError
 from shipyard.index import oidc
-from shipyard.index.base import TOKEN_USER, Credential, env_prefix
+from shipyard.index.base import PUBLIC_INDEXES, TOKEN_USER, Credential, env_prefix, on_public_index
+from shipyard.index.transport import no_clear_text_proxy
 from shipyard.secrets import Secret, reliable
 from shipyard.tools import git, pypirc
 
@@ -25,13 +26,47 @@ from shipyard.tools import git, pypirc
 Ask = Callable[[Repository], tuple[str, str] | None]
 
 
+# twine's and uv's credentials, each with the variables that name its own tool's target
+_TOOLS = {
+    "twine": ("TWINE_REPOSITORY_URL", "TWINE_REPOSITORY"),
+    "uv": ("UV_PUBLISH_URL",),
+}
+
+
 class _Lookup:
     """One resolution: the repository it is for, whether that is a one-off target (TWINE_* may
-    serve it), and why a source that looked right was passed over (for the "no credential" error)."""
+    serve it), the targets twine's and uv's variables name, and why a source that looked right was
+    passed over (for the "no credential" error)."""
 
-    def __init__(self, repository: Repository, one_off: bool) -> None:
+    def __init__(self, repository: Repository, one_off: bool, environ: Mapping[str, str]) -> None:
         self.repository, self.one_off = repository, one_off
         self.passed_over: list[str] = []
+        self.targets = {
+            tool: next(((v, environ[v]) for v in names if environ.get(v)), None)
+            for tool, names in _TOOLS.items()
+        }
+
+    def is_target(self, tool: str) -> bool:
+        """Whether `tool`'s variables name this repository (by URL, or TWINE_REPOSITORY by name)."""
+        found = self.targets[tool]
+        if found is None:
+            return False
+        variable, value = found
+        if variable.endswith("_URL"):
+            return value.rstrip("/") == self.repository.upload_url.rstrip("/")
+        return value == self.repository.name
+
+    def bound_elsewhere(self, tool: str, name: str, where: str) -> str:
+        """Why `tool`'s credential `name` does not serve this repository ("" if it may): it binds to
+        its own tool's target, and never stands in for the other tool's."""
+        other = "uv" if tool == "twine" else "twine"
+        found, theirs = self.targets[tool], self.targets[other]
+        if found is not None and not self.is_target(tool):
+            return f"{name}{where} is for {found[0]} ({found[1]}), not {self.repository.upload_url}"
+        if found is None and theirs is not None and self.is_target(other):
+            ours = "TWINE_USERNAME/TWINE_PASSWORD" if other == "twine" else "UV_PUBLISH_TOKEN"
+            return f"{name}{where} is {tool}'s, and {theirs[0]} names {other}'s target: set {ours} for it"
+        return ""
 
     def credential(self, username: str, password: str, source: str) -> Credential:
         return Credential(username, Secret(password), source, self.repository.upload_url)
@@ -39,6 +74,7 @@ class _Lookup:
 
 def _from_mapping(values: Mapping[str, str | None], lookup: _Lookup, where: str) -> Credential | None:
     prefix = env_prefix(lookup.repository.name)
+    _named_for_a_public_index(values, lookup.repository, where)
     if token := values.get(prefix + "TOKEN"):
         return lookup.credential(TOKEN_USER, token, f"{prefix}TOKEN{where}")
     user, password = values.get(prefix + "USERNAME"), values.get(prefix + "PASSWORD")
@@ -52,14 +88,32 @@ def _from_mapping(values: Mapping[str, str | None], lookup: _Lookup, where: str)
     return _one_off(values, lookup, where)
 
 
+def _named_for_a_public_index(values: Mapping[str, str | None], repository: Repository, where: str) -> None:
+    """CredentialError if a credential named for PyPI (or TestPyPI) would go to another host: a
+    project (or --repository-url) that calls another index `pypi` never gets SHIPYARD_PYPI_TOKEN."""
+    if repository.name not in PUBLIC_INDEXES or on_public_index(repository.name, repository.upload_url):
+        return
+    prefix = env_prefix(repository.name)
+    named = [prefix + k for k in ("TOKEN", "USERNAME", "PASSWORD") if values.get(prefix + k)]
+    if not named:
+        return
+    public, _ = PUBLIC_INDEXES[repository.name]
+    raise CredentialError(
+        f"{named[0]}{where} is {public}'s credential, but repository '{repository.name}' here is "
+        f"{repository.upload_url}: it is not sent there; give that index a name of its own and its "
+        "credential under that name (--repository-url without --to: SHIPYARD_CUSTOM_TOKEN; "
+        "[tool.shipyard.repositories.corp]: SHIPYARD_CORP_TOKEN)"
+    )
+
+
 def _one_off(values: Mapping[str, str | None], lookup: _Lookup, where: str) -> Credential | None:
     """twine's and uv's variables, which name no repository: for the command's one target only."""
     offered = [
-        ("TWINE_PASSWORD", values.get("TWINE_USERNAME"), values.get("TWINE_PASSWORD")),
-        ("UV_PUBLISH_TOKEN", TOKEN_USER, values.get("UV_PUBLISH_TOKEN")),
-        ("UV_PUBLISH_PASSWORD", values.get("UV_PUBLISH_USERNAME"), values.get("UV_PUBLISH_PASSWORD")),
+        ("twine", "TWINE_PASSWORD", values.get("TWINE_USERNAME"), values.get("TWINE_PASSWORD")),
+        ("uv", "UV_PUBLISH_TOKEN", TOKEN_USER, values.get("UV_PUBLISH_TOKEN")),
+        ("uv", "UV_PUBLISH_PASSWORD", values.get("UV_PUBLISH_USERNAME"), values.get("UV_PUBLISH_PASSWORD")),
     ]
-    for name, user, password in offered:
+    for tool, name, user, password in offered:
         if not password:
             continue
         if not lookup.one_off:  # one token offered to every stage's host is how it goes astray
@@ -68,6 +122,9 @@ def _one_off(values: Mapping[str, str | None], lookup: _Lookup, where: str) -> C
                 "not for the stages of a multi-stage release"
             )
             return None
+        if why := lookup.bound_elsewhere(tool, name, where):
+            lookup.passed_over.append(why)
+            continue
         return lookup.credential(user or TOKEN_USER, password, f"{name}{where}")
     return None
 
@@ -160,13 +217,17 @@ def resolve(
     *,
     one_off: bool = False,
     ask: Ask | None = None,
+    emit: events.Emit = events.ignore,
 ) -> Credential | None:
     """The credential for `repository`, None if it needs none; CredentialError if it is missing.
-    `one_off`: the command's one target (publish, verify), which TWINE_* and UV_PUBLISH_* may serve.
-    `ask`: the last resort, outside CI (its trusted publishing is tried instead)."""
+    `one_off`: the command's one target (publish, verify), which TWINE_* and UV_PUBLISH_* may serve
+    (each only where its own tool's variables do not name another target).
+    `ask`: the last resort, outside CI (its trusted publishing is tried instead). A proxy that would
+    read any credential on its way is refused first, before any request (trusted publishing's too)."""
     if not repository.needs_auth:
         return None
-    lookup = _Lookup(repository, one_off)
+    no_clear_text_proxy(repository)
+    lookup = _Lookup(repository, one_off, environ)
     everywhere = {**os.environ, **environ}
     found = (
         _from_mapping(environ, lookup, "")
@@ -177,7 +238,7 @@ def resolve(
     if found is not None:
         return found
     if ci := oidc.provider(environ):
-        return oidc.exchange(repository, environ, ci)
+        return oidc.exchange(repository, environ, ci, emit)
     if ask is not None and (given := ask(repository)) is not None:
         return lookup.credential(*given, "the password prompt")
     raise CredentialError(_none_found(lookup, everywhere, asked=ask is not None))
@@ -224,7 +285,7 @@ def for_stages(
     too short to tell apart from ordinary output is named by its source (never its value)."""
     guard_dotenv(root)
     one_off = len(repositories) == 1  # several stages: TWINE_* would go to every one of them
-    found = [resolve(r, root, environ, one_off=one_off) for r in repositories]
+    found = [resolve(r, root, environ, one_off=one_off, emit=emit) for r in repositories]
     for repository, cred in zip(repositories, found, strict=True):
         warn_if_short(repository, cred, emit)
     return found

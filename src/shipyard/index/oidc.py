@@ -10,6 +10,8 @@ and the minted token are registered with the redactor the moment they arrive.
 
 from __future__ import annotations
 
+import binascii
+import json
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,12 +20,14 @@ from urllib.parse import urlsplit
 import id as ambient
 import requests
 
+from shipyard import events
 from shipyard.config import Repository
 from shipyard.errors import CredentialError, IndexError_
-from shipyard.index.base import TOKEN_USER, Credential, env_prefix
-from shipyard.index.transport import read_timeout, session
+from shipyard.index.base import PUBLIC_INDEXES, TOKEN_USER, Credential, env_prefix, on_public_index
+from shipyard.index.transport import no_clear_text_proxy, read_timeout, session, transport
 from shipyard.secrets import Secret, register
 from shipyard.tools import deadline
+from shipyard.tools.network import Network
 
 GITHUB = "GitHub Actions"
 GITLAB = "GitLab CI"
@@ -71,22 +75,82 @@ def oidc_base(repository: Repository) -> str:
     return f"{parts.scheme}://{parts.netloc}/_/oidc/"
 
 
-def exchange(repository: Repository, environ: Mapping[str, str], ci: str) -> Credential:
+def exchange(
+    repository: Repository, environ: Mapping[str, str], ci: str, emit: events.Emit = events.ignore
+) -> Credential:
     """A `__token__` credential minted by the index from the CI's OIDC token; CredentialError if not.
-    The whole exchange (three requests) has one deadline: a server that trickles cannot hold it."""
+    The whole exchange (three requests) has one deadline: a server that trickles cannot hold it.
+    No request carrying a token is made where a proxy could read it (plain http)."""
+    base = oidc_base(repository)
+    _no_clear_text(repository, base)
     with (
         deadline.within(DEADLINE, f"trusted publishing, {DEADLINE:g} s"),
         deadline.guarded(f"trusted publishing for '{repository.name}'"),
     ):
-        return _exchange(repository, environ, ci)
+        return _exchange(repository, environ, ci, emit)
 
 
-def _exchange(repository: Repository, environ: Mapping[str, str], ci: str) -> Credential:
+def _no_clear_text(repository: Repository, base: str) -> None:
+    """ConfigError, before any request, if the id token (to the mint) or the minted token (to the
+    upload URL) would pass a proxy in clear text. (`id` fetches GitHub's token without a proxy.)"""
+    no_clear_text_proxy(repository, "the minted upload token")
+    no_clear_text_proxy(repository, "the OIDC id token (trusted publishing)", base + "mint-token")
+
+
+def public_audience(audience: str) -> str | None:
+    """The public index (`pypi`, `testpypi`) whose audience `audience` is, also as GitLab's variable
+    would read it (`PyPI` and `pypi` are both PYPI_ID_TOKEN); None for any other audience."""
+    return next((n for n in PUBLIC_INDEXES if gitlab_token_var(n) == gitlab_token_var(audience)), None)
+
+
+def check_audience(audience: str, base: str, repository: Repository) -> None:
+    """CredentialError, before any token is asked for, if `audience` is a public index's and the id
+    token (to the mint at `base`) or the token minted from it (to the upload URL) would go to another
+    host: whoever runs that host could trade it at the public index for an upload token there."""
+    public = public_audience(audience)
+    if public is None:
+        return
+    astray = [u for u in (base, repository.upload_url) if not on_public_index(public, u)]
+    if not astray:
+        return
+    name, hosts = PUBLIC_INDEXES[public]
+    raise CredentialError(
+        f"repository '{repository.name}' asks for an OIDC id token for audience '{audience}', which "
+        f"is {name}'s, to send to {astray[0]}: an id token for {name} goes only to "
+        f"{' or '.join(sorted(hosts))} over https (nothing was sent); an index of your own must name "
+        f"an audience of its own, or give '{repository.name}' a token ({env_prefix(repository.name)}TOKEN)"
+    )
+
+
+def _claimed_audiences(jwt: str) -> list[str]:
+    """The `aud` claim of an id token, read (not verified: the index verifies it) with `id`."""
+    try:
+        claims = json.loads(ambient.decode_oidc_token(jwt)[1])
+    except (ValueError, UnicodeDecodeError, binascii.Error):
+        return []
+    aud = claims.get("aud") if isinstance(claims, dict) else None
+    if isinstance(aud, list):
+        return [a for a in aud if isinstance(a, str)]
+    return [aud] if isinstance(aud, str) else []
+
+
+def _exchange(repository: Repository, environ: Mapping[str, str], ci: str, emit: events.Emit) -> Credential:
     http = session()
+    tls = transport(repository, Network(), environ)  # the index's CA (its cert key, REQUESTS_CA_BUNDLE...)
+    http.verify, http.cert = tls.verify, tls.cert
     base = oidc_base(repository)
     audience = _audience(http, base, repository)
+    check_audience(audience, base, repository)
     other = _other_ways(repository)
     jwt = ambient_token(environ, audience, ci, other)
+    for claimed in _claimed_audiences(jwt):  # every audience it claims (a named variable's may list more)
+        check_audience(claimed, base, repository)
+    events.info(
+        emit,
+        f"trusted publishing for {repository.name}: an OIDC id token from {ci} for audience "
+        f"'{audience}', traded at {base}mint-token",
+        audience=audience,
+    )
     return Credential(
         TOKEN_USER,
         _mint(http, base, jwt, repository, ci),
@@ -127,6 +191,11 @@ def ambient_token(environ: Mapping[str, str], audience: str, ci: str, other: str
                 f"`id_tokens: {var}: aud: {audience}` to the job that publishes{tail}"
             )
         register(jwt)
+        if audience not in (claimed := _claimed_audiences(jwt)):  # `id` checks its own tokens so
+            raise CredentialError(
+                f"the OIDC token in ${var} is for audience {', '.join(claimed) or 'none'}, not "
+                f"'{audience}': it is not sent; give ${var} the `aud: {audience}` id token{tail}"
+            )
         return jwt
     if bearer := environ.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"):
         register(bearer)  # `id` may quote the request in an error

@@ -208,17 +208,29 @@ def _secret_of(proxy: str) -> None:
         register_login(unquote(parts.username or ""), password)
 
 
-def no_clear_text_proxy(repository: Repository) -> None:
-    """A credential for a plain-http index would be read by the proxy in between: refuse (an https
-    index is reached through a CONNECT tunnel, where the proxy sees only the encrypted stream)."""
-    url = repository.upload_url
-    proxy = proxies(url).get(urlsplit(url).scheme) or proxies(url).get("all")
-    if urlsplit(url).scheme != "http" or not proxy:
-        return
+def clear_text_proxy(url: str) -> str | None:
+    """The proxy ("host:port") that would read a request to `url` in clear text: a plain-http URL
+    that a proxy variable covers (an https URL goes through a CONNECT tunnel, which the proxy cannot
+    read); None if there is none."""
+    scheme = urlsplit(url).scheme.lower()
+    found = proxies(url)
+    proxy = found.get(scheme) or found.get("all")
+    if scheme != "http" or not proxy:
+        return None
     where = urlsplit(proxy if "://" in proxy else f"http://{proxy}")
+    return f"{where.hostname}:{where.port or 80}"
+
+
+def no_clear_text_proxy(repository: Repository, what: str = "", url: str = "") -> None:
+    """ConfigError if `what` (the credential for the repository) would be read by a proxy on its
+    way to `url` (the upload URL): refused before any request is made."""
+    url = url or repository.upload_url
+    proxy = clear_text_proxy(url)
+    if proxy is None:
+        return
     raise ConfigError(
-        f"the credential for {repository.name} would pass the proxy {where.hostname}:{where.port or 80} "
-        f"in clear text ({url} is plain http): use the index's https URL, or add its host to NO_PROXY"
+        f"{what or 'the credential'} for {repository.name} would pass the proxy {proxy} in clear text "
+        f"({url} is plain http): use the index's https URL, or add its host to NO_PROXY"
     )
 
 

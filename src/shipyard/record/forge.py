@@ -23,7 +23,7 @@ import requests
 from packaging.version import InvalidVersion, Version
 
 from shipyard import events
-from shipyard.index.transport import CA_VARIABLES, proxies
+from shipyard.index.transport import CA_VARIABLES, clear_text_proxy, proxies
 from shipyard.secrets import Secret, redact
 
 Action = Literal["created", "exists", "failed"]
@@ -225,6 +225,11 @@ def _api_url(variable: str, url: str) -> str:
     if parts.scheme == "https" and parts.hostname:
         return url
     if parts.scheme == "http" and (parts.hostname or "") in _LOOPBACK:
+        if proxy := clear_text_proxy(url):  # the same refusal as an index's credential gets
+            raise _Failed(
+                f"{variable} is {url!r}: the token would pass the proxy {proxy} in clear text, so it "
+                "is not sent (use https, or add the host to NO_PROXY)"
+            )
         return url
     raise _Failed(f"{variable} is {url!r}: the token goes only to an https URL (or to this machine)")
 
