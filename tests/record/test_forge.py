@@ -14,7 +14,7 @@ from tests.helpers import forge_standin
 from tests.helpers.forge_standin import GITHUB_TOKEN, GITLAB_JOB_TOKEN, GITLAB_TOKEN
 from tests.helpers.indexes import TestIndex
 from tests.helpers.packrepo import example_repo, run_json
-from tests.helpers.projects import ShipyardCLI, git, set_version, tag
+from tests.helpers.projects import ShipyardCLI, git, make_project, set_version, tag
 from tests.helpers.releases import staging_project
 
 FAST = ("--no-test-install", "--no-verify-install")
@@ -230,3 +230,27 @@ def test_forge_release_alone_makes_the_release_of_a_tag_the_stages_verified(
         assert made["body"].endswith(f"Published: {fresh_pypiserver.simple_url}tiny-pkg/")
         assert json.loads(run.out)["forge_releases"][0]["action"] == "created"
     _no_token_in(outside.text, off.text, run.text)
+
+
+def test_a_forge_trickling_its_answer_is_cut_off_by_the_deadline_and_the_release_stands(
+    shipyard: ShipyardCLI, tmp_path: Path
+) -> None:
+    """A forge that sends one byte every half second never trips a read timeout: the calls for a
+    tag end within retry-timeout (10 s at least), with one warning line, as an index read does."""
+    root = make_project(tmp_path / "proj", with_tests=False)
+    tag(root, "v1.0.0")
+    with forge_standin.running("github") as hub:
+        hub.trickle = True
+        env = forge_standin.github_env(hub)
+        run = shipyard(
+            "forge-release", "--tag", "v1.0.0", "--retry-timeout", "1", "-C", str(root), env=env, timeout=90
+        )
+        assert hub.paths() == ["GET /repos/owner/proj/releases/tags/v1.0.0"]
+    assert run.code == 0, run.text  # the packages are published: a forge's failure is a warning
+    assert run.err.strip().splitlines() == [
+        "warning: no GitHub release of v1.0.0: GitHub's answer to GET "
+        f"{hub.url}/repos/owner/proj/releases/tags/v1.0.0 was cut off by its deadline (--retry-timeout "
+        "1 s, at least 10 s): it sends too slowly or without end; the release itself is published and recorded"
+    ]
+    assert "GitHub release of v1.0.0: failed" in run.out
+    _no_token_in(run.text)

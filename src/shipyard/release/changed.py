@@ -161,7 +161,9 @@ def release_changed(
         if config.forge_release:
             tagged = [_tagged(r, config) for r in done if r.package.plan and r.package.plan.tag]
             on_remote = result.recorded.pushed
-            result.forge_releases = forge.make_releases(tagged, environ, emit, on_remote=on_remote)
+            result.forge_releases = forge.make_releases(
+                tagged, environ, emit, on_remote=on_remote, budget=config.network.retry_timeout
+            )
     return result
 
 

@@ -239,7 +239,9 @@ def release(
         notes = target.plan.notes() if target.plan is not None else {}
         tagged = forge.Tagged(target.tag, name, version, forge.body(notes, result.page(config)))
         on_remote = pushed or not target.create_tag  # a tag made now reaches the forge only pushed
-        result.forge_releases = forge.make_releases([tagged], environ, emit, on_remote=on_remote)
+        result.forge_releases = forge.make_releases(
+            [tagged], environ, emit, on_remote=on_remote, budget=config.network.retry_timeout
+        )
     if workdirs.unignored_state(config.root):
         events.warning(
             emit,
