@@ -284,6 +284,7 @@ def _finish(config: Config, pending: journal.Journal, options: Options, emit: ev
     name, version = str(raw.get("name")), str(raw.get("version"))
     asked = _command({"tag": trigger.tag, "bump": trigger.bump, "pre": trigger.pre})
     journal.check_command(config.root, f"{name} {version}", _command(raw.get("command")), asked)
+    journal.validate(config.root, pending, remote=config.remote, stages=config.stages)
     events.info(
         emit, f"{name} {version} was published and verified by a run that stopped: finishing its record"
     )
