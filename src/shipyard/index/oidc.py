@@ -23,6 +23,7 @@ from shipyard.errors import CredentialError, IndexError_
 from shipyard.index.base import TOKEN_USER, Credential, env_prefix
 from shipyard.index.transport import read_timeout, session
 from shipyard.secrets import Secret, register
+from shipyard.shown import shown
 from shipyard.tools import deadline
 
 GITHUB = "GitHub Actions"
@@ -175,7 +176,7 @@ def _describe(errors: object) -> str:
             said.append(
                 f"{error.get('code', 'error')}: {' '.join(str(error.get('description', '')).split())}"
             )
-    return "; ".join(said) or "no reason given"
+    return shown("; ".join(said)) or "no reason given"  # the index's words reach a terminal
 
 
 def _call(

@@ -24,8 +24,9 @@ from packaging.version import InvalidVersion, Version
 
 from shipyard import events
 from shipyard.index.remote import FLOOR
-from shipyard.index.transport import CA_VARIABLES, Watched, proxies
+from shipyard.index.transport import CA_VARIABLES, Watched, proxies, shown_reason
 from shipyard.secrets import Secret, redact
+from shipyard.shown import shown
 from shipyard.tools import deadline
 
 Action = Literal["created", "exists", "failed"]
@@ -80,6 +81,7 @@ class _Forge:
         self.session.proxies.update(proxies(self.api))
         for prefix in ("http://", "https://"):
             self.session.mount(prefix, Watched())  # a forge trickling bytes meets the deadline (release)
+        self.session.hooks["response"].append(shown_reason)  # its words reach a terminal: escaped
         cas = [environ[n] for n in (*CA_VARIABLES, "CI_SERVER_TLS_CA_FILE") if environ.get(n)]
         self.session.verify = cas[0] if cas else True
 
@@ -110,7 +112,7 @@ class _Forge:
             said = resp.json().get("message") or ""
         except (ValueError, AttributeError):
             said = ""
-        detail = f": {str(said)[:200]}" if said else ""
+        detail = f": {shown(str(said)[:200])}" if said else ""
         return _Failed(f"{self.name} refused to {doing} (HTTP {resp.status_code} {resp.reason}{detail})")
 
     # what differs between the forges: where a tag's release is, the body of a new one, its page
@@ -220,7 +222,7 @@ def _json_str(resp: requests.Response, *keys: str) -> str | None:
         return None
     for key in keys:
         value = value.get(key) if isinstance(value, dict) else None
-    return value if isinstance(value, str) else None
+    return shown(value) if isinstance(value, str) else None  # a page URL the forge names, shown
 
 
 def _pre(version: str) -> bool:
