@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.indexes import TestIndex
+from tests.helpers.packrepo import example_repo
 from tests.helpers.projects import ShipyardCLI, git, tag
-from tests.helpers.releases import staging_project
+from tests.helpers.releases import creds, staging_project
 
 pytestmark = pytest.mark.integration
 
@@ -123,3 +124,27 @@ def test_a_journal_tagging_a_version_never_published_is_refused(
         shipyard, root, env, journal, f"the audit log ({log}) shows no publish of tiny-pkg 9.9.9 to staging"
     )
     assert git(root, "tag", "--list") == "v1.0.0\n"
+
+
+def test_a_packaging_repository_journal_tagging_a_package_never_published_is_refused(
+    shipyard: ShipyardCLI, tmp_path: Path, fresh_pypiserver: TestIndex
+) -> None:
+    """`release --changed` finishes a journal too: one naming a package no stage has is refused."""
+    root = example_repo(tmp_path, '"staging"', staging=fresh_pypiserver)
+    head = git(root, "rev-parse", "HEAD").strip()
+    steps = {"parent": head, "commit": None, "files": [], "branch": None, "push": False, "remote": "origin"}
+    steps["tags"] = [{"name": "menu-v0.1.0", "message": "menu 0.1.0"}]
+    package = {"name": "menu", "version": "0.1.0", "tag": "menu-v0.1.0", "dists": [], "stages": ["staging"]}
+    path = root / ".shipyard" / "state" / "record.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    doc = {"steps": steps, "release": {"packages": [package], "command": "shipyard release --changed"}}
+    path.write_text(json.dumps(doc))
+    run = shipyard("release", "--changed", *FAST, "-C", str(root), env=creds(staging=fresh_pypiserver))
+    assert run.code == 2, run.text
+    [line] = run.err.strip().splitlines()
+    log = root / ".shipyard" / "audit.jsonl"
+    assert line.startswith(
+        f"error: {path} is not a record shipyard can finish: the audit log ({log}) shows no publish of "
+        "menu 0.1.0 to staging"
+    )
+    assert git(root, "tag", "--list") == "" and git(root, "rev-parse", "HEAD").strip() == head
