@@ -46,8 +46,10 @@ def shipyard(home: Path) -> ShipyardCLI:
         env: dict[str, str] | None = None,
         cwd: Path | None = None,
         wrap: Callable[[list[str]], list[str]] | None = None,
+        timeout: float = 600,
     ) -> Run:
-        """`wrap`: the command line made into another (tests.helpers.confined: a full disk...)."""
+        """`wrap`: the command line made into another (tests.helpers.confined: a full disk...);
+        `timeout`: a hang fails the test (raises) rather than holding the suite."""
         full = command_env(home)
         full.update(SHIPYARD_RETRY_DELAY="0.05")  # transient faults retried fast (tests may override)
         full.update(env or {})
@@ -60,7 +62,7 @@ def shipyard(home: Path) -> ShipyardCLI:
             capture_output=True,
             text=True,
             check=False,
-            timeout=600,
+            timeout=timeout,
         )
         return Run(proc.returncode, proc.stdout, proc.stderr)
 

@@ -8,12 +8,15 @@ application/vnd.github+json`, `X-GitHub-Api-Version: 2022-11-28`. GitLab (docs.g
 `GET /projects/ID/releases/TAG` (200 or 404), `POST /projects/ID/releases` with tag_name, name,
 description (201, or 409 when it exists), authenticated by `JOB-TOKEN` or `PRIVATE-TOKEN`. Whatever
 it finds wrong is answered 400 and kept in `problems`; `refuse` makes it answer every call with
-that status and a message echoing the credential it got, as a careless server might.
+that status and a message echoing the credential it got, as a careless server might (or `message`);
+`page` is the html_url (GitHub) or _links.self (GitLab) of a release made; `trickle` answers every
+call with a body sent one byte every half second, never finished.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -48,6 +51,9 @@ class Forge:
     refuse: int | None = None  # answer every call with this status
     redirect_to: str | None = None  # answer every call with a 302 there
     race: bool = False  # GET finds no release, as if another job made it just after we looked
+    message: str | None = None  # what a refusal says (default: it echoes the credential)
+    page: str | None = None  # the page of a release made, as the forge names it
+    trickle: bool = False  # a body of one byte every half second, without end
 
     def paths(self) -> list[str]:
         return [f"{c.method} {c.path}" for c in self.calls]
@@ -68,6 +74,19 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(key, value)
         self.end_headers()
         self.wfile.write(data)
+
+    def _trickle(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "100000")
+        self.end_headers()
+        for _ in range(240):  # two minutes at most: the client is gone long before
+            try:
+                self.wfile.write(b" ")
+                self.wfile.flush()
+            except OSError:
+                return
+            time.sleep(0.5)
 
     def _problem(self, text: str) -> None:
         self.server.state.problems.append(text)
@@ -93,9 +112,13 @@ class _Handler(BaseHTTPRequestHandler):
         if state.redirect_to is not None:
             self._send(302, {}, {"Location": state.redirect_to + self.path})
             return
+        if state.trickle:
+            self._trickle()
+            return
         if state.refuse is not None:
             got = headers.get("authorization") or headers.get("job-token") or headers.get("private-token")
-            self._send(state.refuse, {"message": f"Resource not accessible with credential {got}"})
+            said = state.message or f"Resource not accessible with credential {got}"
+            self._send(state.refuse, {"message": said})
             return
         if state.kind == "github":
             self._github(headers, body)
@@ -133,7 +156,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(422, {"message": "Validation Failed", "errors": [error]})
             else:
                 tag = body["tag_name"]
-                made = {**body, "id": 1, "html_url": f"https://github.com/owner/proj/releases/tag/{tag}"}
+                page = state.page or f"https://github.com/owner/proj/releases/tag/{tag}"
+                made = {**body, "id": 1, "html_url": page}
                 state.releases[tag] = made
                 self._send(201, made)
         else:
@@ -165,7 +189,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(409, {"message": "Release already exists"})
             else:
                 tag = body["tag_name"]
-                link = f"https://gitlab.example/group/proj/-/releases/{tag}"
+                link = state.page or f"https://gitlab.example/group/proj/-/releases/{tag}"
                 state.releases[tag] = made = {**body, "_links": {"self": link}}
                 self._send(201, made)
         else:

@@ -57,6 +57,7 @@ class StandIn:
     audience: str = AUDIENCE  # what /_/oidc/audience answers (PyPI: pypi, TestPyPI: testpypi)
     offers_oidc: bool = True  # False: an index without trusted publishing (404 on the audience)
     publisher_known: bool = True  # False: the mint answers 422 invalid-publisher
+    refusal: str | None = None  # what that 422 says (default: it quotes the token it got)
     problems: list[str] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)  # "GET /_/oidc/audience", ...
 
@@ -137,7 +138,8 @@ class _Handler(BaseHTTPRequestHandler):
                     "errors": [
                         {
                             "code": "invalid-publisher",
-                            "description": f"valid token, but no corresponding publisher\n(token {body['token']})",
+                            "description": state.refusal
+                            or f"valid token, but no corresponding publisher\n(token {body['token']})",
                         }
                     ],
                 },

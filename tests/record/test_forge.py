@@ -17,7 +17,7 @@ from tests.helpers.forge_standin import GITHUB_TOKEN, GITLAB_JOB_TOKEN, GITLAB_T
 from tests.helpers.indexes import TestIndex
 from tests.helpers.netproxies import logging_proxy
 from tests.helpers.packrepo import example_repo, run_json
-from tests.helpers.projects import ShipyardCLI, git, set_version, tag
+from tests.helpers.projects import ShipyardCLI, git, make_project, set_version, tag
 from tests.helpers.releases import staging_project
 
 FAST = ("--no-test-install", "--no-verify-install")
@@ -258,4 +258,27 @@ def test_the_forge_token_does_not_cross_a_proxy_in_clear_text(
     assert warning.startswith(f"no GitHub release of v1.0.0: GITHUB_API_URL is '{api}': the token would pass")
     assert f"the proxy 127.0.0.1:{proxy.port} in clear text" in warning and "NO_PROXY" in warning
     assert len(fresh_pypiserver.served_files("tiny-pkg")) == 2
+
+
+def test_a_forge_trickling_its_answer_is_cut_off_by_the_deadline_and_the_release_stands(
+    shipyard: ShipyardCLI, tmp_path: Path
+) -> None:
+    """A forge that sends one byte every half second never trips a read timeout: the calls for a
+    tag end within retry-timeout (10 s at least), with one warning line, as an index read does."""
+    root = make_project(tmp_path / "proj", with_tests=False)
+    tag(root, "v1.0.0")
+    with forge_standin.running("github") as hub:
+        hub.trickle = True
+        env = forge_standin.github_env(hub)
+        run = shipyard(
+            "forge-release", "--tag", "v1.0.0", "--retry-timeout", "1", "-C", str(root), env=env, timeout=90
+        )
+        assert hub.paths() == ["GET /repos/owner/proj/releases/tags/v1.0.0"]
+    assert run.code == 0, run.text  # the packages are published: a forge's failure is a warning
+    assert run.err.strip().splitlines() == [
+        "warning: no GitHub release of v1.0.0: GitHub's answer to GET "
+        f"{hub.url}/repos/owner/proj/releases/tags/v1.0.0 was cut off by its deadline (--retry-timeout "
+        "1 s, at least 10 s): it sends too slowly or without end; the release itself is published and recorded"
+    ]
+    assert "GitHub release of v1.0.0: failed" in run.out
     _no_token_in(run.text)

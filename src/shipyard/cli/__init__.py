@@ -17,6 +17,7 @@ from shipyard.cli import audit, ci, doctor, forge, packrepo, single_args
 from shipyard.cli.common import EPILOG, Handler, common_options
 from shipyard.cli.guard import OneLineParser, Terminated, redact_logs, terminate_on_sigterm
 from shipyard.cli.render import Renderer
+from shipyard.shown import shown
 
 
 def parser() -> argparse.ArgumentParser:
@@ -92,9 +93,9 @@ def _fail(exc: Exception, args: argparse.Namespace, out: Renderer) -> int:
         )
         detail = ""
     if args.debug:
-        print(redact("".join(traceback.format_exception(exc))), file=sys.stderr)
+        print(shown(redact("".join(traceback.format_exception(exc))), keep="\n"), file=sys.stderr)
     if detail and (args.verbose or args.debug):
-        print(redact(detail.rstrip()), file=sys.stderr)
+        print(shown(redact(detail.rstrip()), keep="\n\t"), file=sys.stderr)
     if args.json:
         doc = {
             "ok": False,
@@ -104,5 +105,5 @@ def _fail(exc: Exception, args: argparse.Namespace, out: Renderer) -> int:
             "warnings": out.warnings,
         }
         print(json.dumps(redact_data(doc), indent=2))  # values redacted, then serialized
-    print(redact(f"error: {' '.join(message.split())}"), file=sys.stderr)
+    print(shown(redact(f"error: {' '.join(message.split())}")), file=sys.stderr)  # one line, no escapes
     return code

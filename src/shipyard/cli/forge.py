@@ -29,7 +29,8 @@ def cmd_forge_release(args: argparse.Namespace, out: Renderer) -> int:
         notes = target.plan.notes() if target.plan is not None else {}
         seen = release_page(cfg.repository(cfg.stages[-1]), target.name, target.version)
         tagged = forge.Tagged(target.tag, target.name, target.version, forge.body(notes, seen))
-        made = forge.make_releases([tagged], os.environ, out, on_remote=True)  # CI runs on the tag
+        budget = cfg.network.retry_timeout  # CI runs on the tag: it is on the forge
+        made = forge.make_releases([tagged], os.environ, out, on_remote=True, budget=budget)
     said = {f.action for f in made}
     summary = (
         f"no forge release of {target.tag}: "
@@ -54,4 +55,4 @@ def register(command: Command) -> None:
         default=os.environ.get("SHIPYARD_TAG", ""),
         help="the release's tag (default: the declared version's tag) [env: SHIPYARD_TAG]",
     )
-    option_flags(p, "forge-release")
+    option_flags(p, "forge-release", "retry-timeout")

@@ -1,4 +1,7 @@
-"""Library events -> terminal lines, or one JSON document for --json."""
+"""Library events -> terminal lines, or one JSON document for --json.
+
+Every line printed has its control characters escaped but its line breaks (shipyard.shown): the
+library escapes what a server said where it enters a message, and this is the second wall."""
 
 from __future__ import annotations
 
@@ -6,6 +9,8 @@ import json
 import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
+
+from shipyard.shown import shown
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -38,6 +43,7 @@ class Renderer:
             self._progress(message, done, total)
             return
         self.close()  # a line (a retry's, say) ends the bar where it stands, rather than cutting into it
+        message = shown(message, keep="\n\t")
         if event.kind == "step":
             print(f"==> {message}", flush=True)
         elif event.kind == "warning":
@@ -92,4 +98,4 @@ class Renderer:
             doc = {"ok": True, "command": command, **data, "warnings": self.warnings}
             print(json.dumps(redact_data(doc), indent=2))  # values redacted, then serialized
         else:
-            print(redact(summary))
+            print(shown(redact(summary), keep="\n\t"))

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import unquote, urljoin, urlsplit
 
+from shipyard.shown import shown
+
 JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 HTML_TYPES = ("text/html", "application/vnd.pypi.simple.v1+html")
 ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.1"
@@ -80,7 +82,7 @@ def _json_file(entry: object, base_url: str) -> IndexFile:
         url=urljoin(base_url, url),
         sha256=sha256.lower() if sha256 else None,  # hex digests compare case-blind
         yanked=bool(yanked),
-        yanked_reason=yanked if isinstance(yanked, str) else "",
+        yanked_reason=shown(yanked) if isinstance(yanked, str) else "",  # the index's words, shown
         size=size if isinstance(size, int) and not isinstance(size, bool) and size >= 0 else None,
         provenance=urljoin(base_url, provenance) if provenance else None,
     )
@@ -134,7 +136,7 @@ def parse_html(text: str | Iterable[str], base_url: str) -> Listing:
             url=url,
             sha256=digest.lower() if algo == "sha256" and digest else None,
             yanked=yanked,
-            yanked_reason=(attrs.get("data-yanked") or "") if yanked else "",
+            yanked_reason=shown(attrs.get("data-yanked") or "") if yanked else "",
             provenance=urljoin(base, provenance) if (provenance := attrs.get("data-provenance")) else None,
         )
     return Listing(files)

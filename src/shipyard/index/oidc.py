@@ -26,6 +26,7 @@ from shipyard.errors import CredentialError, IndexError_
 from shipyard.index.base import PUBLIC_INDEXES, TOKEN_USER, Credential, env_prefix, on_public_index
 from shipyard.index.transport import no_clear_text_proxy, read_timeout, session, transport
 from shipyard.secrets import Secret, register
+from shipyard.shown import shown
 from shipyard.tools import deadline
 from shipyard.tools.network import Network
 
@@ -244,7 +245,7 @@ def _describe(errors: object) -> str:
             said.append(
                 f"{error.get('code', 'error')}: {' '.join(str(error.get('description', '')).split())}"
             )
-    return "; ".join(said) or "no reason given"
+    return shown("; ".join(said)) or "no reason given"  # the index's words reach a terminal
 
 
 def _call(

@@ -19,6 +19,7 @@ from shipyard.dists import Dist
 from shipyard.errors import AuthError, IndexError_
 from shipyard.index.base import Credential, env_prefix
 from shipyard.secrets import redact
+from shipyard.shown import shown
 from shipyard.tools import network
 from shipyard.tools.network import TransientError
 
@@ -118,7 +119,7 @@ def raise_for_upload(resp: requests.Response, repo: Repository, cred: Credential
     if 200 <= code < 300:
         return
     if 300 <= code < 400:
-        target = resp.headers.get("Location", "elsewhere")
+        target = shown(resp.headers.get("Location", "elsewhere"))
         raise IndexError_(
             f"{repo.name} redirects uploads (HTTP {code} to {target}): "
             "set its upload-url to the final address"

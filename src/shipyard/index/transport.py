@@ -34,6 +34,7 @@ from shipyard import __version__
 from shipyard.config import Repository
 from shipyard.errors import ConfigError, IndexError_
 from shipyard.secrets import register, register_login
+from shipyard.shown import shown
 from shipyard.tools import deadline
 from shipyard.tools.network import Network
 
@@ -273,8 +274,16 @@ class Http(requests.Session):
         return super().request(method, url, *args, **kw)
 
 
+def shown_reason(resp: requests.Response, *args: Any, **kw: Any) -> requests.Response:
+    """A response hook: the reason phrase is the server's text, its control characters escaped
+    before any message can quote it."""
+    resp.reason = shown(resp.reason or "")
+    return resp
+
+
 def session(net: Network | None = None) -> Http:
     s = Http(net or Network())
+    s.hooks["response"].append(shown_reason)
     s.headers["User-Agent"] = f"shipyard/{__version__}"
     s.trust_env = False  # no .netrc credentials sneaking in; CA bundle and proxies: index.transport
     for prefix in ("http://", "https://"):

@@ -23,8 +23,11 @@ import requests
 from packaging.version import InvalidVersion, Version
 
 from shipyard import events
-from shipyard.index.transport import CA_VARIABLES, clear_text_proxy, proxies
+from shipyard.index.remote import FLOOR
+from shipyard.index.transport import CA_VARIABLES, Watched, clear_text_proxy, proxies, shown_reason
 from shipyard.secrets import Secret, redact
+from shipyard.shown import shown
+from shipyard.tools import deadline
 
 Action = Literal["created", "exists", "failed"]
 TIMEOUT = (10.0, 30.0)  # connect, read: a slow forge must not hold a finished release for long
@@ -76,6 +79,9 @@ class _Forge:
         self.session = requests.Session()
         self.session.trust_env = False  # no ~/.netrc credential to the forge; proxies and CAs below
         self.session.proxies.update(proxies(self.api))
+        for prefix in ("http://", "https://"):
+            self.session.mount(prefix, Watched())  # a forge trickling bytes meets the deadline (release)
+        self.session.hooks["response"].append(shown_reason)  # its words reach a terminal: escaped
         cas = [environ[n] for n in (*CA_VARIABLES, "CI_SERVER_TLS_CA_FILE") if environ.get(n)]
         self.session.verify = cas[0] if cas else True
 
@@ -85,9 +91,16 @@ class _Forge:
     def call(self, method: str, path: str, payload: Mapping[str, object] | None = None) -> requests.Response:
         url = f"{self.api}{path}"
         try:
-            resp = self.session.request(
-                method, url, json=payload, headers=self.headers(), timeout=TIMEOUT, allow_redirects=False
-            )
+            with deadline.guarded(f"{self.name}'s answer to {method} {url}"):
+                resp = self.session.request(
+                    method, url, json=payload, headers=self.headers(), timeout=TIMEOUT, allow_redirects=False
+                )
+        except deadline.Expired:
+            limit = (deadline.current() or deadline.Deadline(0, "its deadline")).what
+            raise _Failed(
+                f"{self.name}'s answer to {method} {url} was cut off by its deadline ({limit}): "
+                "it sends too slowly or without end"
+            ) from None
         except requests.RequestException as exc:
             raise _Failed(f"{self.name} could not be reached at {self.api} ({type(exc).__name__})") from None
         if resp.is_redirect:
@@ -99,7 +112,7 @@ class _Forge:
             said = resp.json().get("message") or ""
         except (ValueError, AttributeError):
             said = ""
-        detail = f": {str(said)[:200]}" if said else ""
+        detail = f": {shown(str(said)[:200])}" if said else ""
         return _Failed(f"{self.name} refused to {doing} (HTTP {resp.status_code} {resp.reason}{detail})")
 
     # what differs between the forges: where a tag's release is, the body of a new one, its page
@@ -209,7 +222,7 @@ def _json_str(resp: requests.Response, *keys: str) -> str | None:
         return None
     for key in keys:
         value = value.get(key) if isinstance(value, dict) else None
-    return value if isinstance(value, str) else None
+    return shown(value) if isinstance(value, str) else None  # a page URL the forge names, shown
 
 
 def _pre(version: str) -> bool:
@@ -261,11 +274,17 @@ def _forge(environ: Mapping[str, str]) -> _Forge | None:
 
 
 def make_releases(
-    tags: Sequence[Tagged], environ: Mapping[str, str], emit: events.Emit, *, on_remote: bool
+    tags: Sequence[Tagged],
+    environ: Mapping[str, str],
+    emit: events.Emit,
+    *,
+    on_remote: bool,
+    budget: float = 60.0,
 ) -> list[ForgeRelease]:
     """The forge release of each tag (those that exist are left alone); nothing outside its CI.
     `on_remote`: the tags are on the forge (pushed now, or there before): a forge makes a tag it
-    does not know from its default branch, which would be another commit than the release's."""
+    does not know from its default branch, which would be another commit than the release's.
+    `budget`: retry-timeout; the calls for one tag end within it (FLOOR at least), as an index read does."""
     github, gitlab = environ.get("GITHUB_ACTIONS") == "true", environ.get("GITLAB_CI") == "true"
     if not tags or not (github or gitlab):
         return []
@@ -286,7 +305,8 @@ def make_releases(
         # the notes are commit subjects: a token pasted into one (this job's too) is not published
         tagged = dataclasses.replace(tagged, body=redact(tagged.body))
         try:
-            made = forge.release(tagged)
+            with deadline.within(max(budget, FLOOR), f"--retry-timeout {budget:g} s, at least {FLOOR:g} s"):
+                made = forge.release(tagged)
         except _Failed as exc:
             events.warning(emit, _failed(forge.name, tagged.tag, str(exc)))
             done.append(ForgeRelease(forge.name, tagged.tag, "failed"))

@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from shipyard import events
 from shipyard.errors import UsageError
+from shipyard.publish import audit
 from shipyard.record import writer
 from shipyard.record.writer import Steps
 from shipyard.tools import git, workdirs
 
 NAME = "record.json"
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # sha1 or sha256
 
 
 @dataclass(frozen=True)
@@ -61,6 +64,79 @@ def load(root: Path) -> Journal | None:
         return None
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise UsageError(f"{path} is damaged ({exc}): remove it and re-run") from None
+
+
+def validate(root: Path, pending: Journal, *, remote: str, stages: Sequence[str]) -> None:
+    """Whoever can write .shipyard/ can write a journal: before any of it is carried out, its files
+    lie inside the tree, its remote is the configured one, its ids are commit ids, and it releases
+    only versions the audit log shows published to every stage (each tag one of them). UsageError,
+    naming the file and what is wrong, when not."""
+    wrong = _wrong(root, pending, remote, stages)
+    if wrong is not None:
+        raise UsageError(
+            f"{path_of(root)} is not a record shipyard can finish: {wrong}; nothing was done (remove "
+            "the file if no shipyard run of yours wrote it)"
+        )
+
+
+def _wrong(root: Path, pending: Journal, remote: str, stages: Sequence[str]) -> str | None:
+    steps = pending.steps
+    for sha in (steps.parent, steps.commit):
+        if sha is not None and not _OBJECT_ID.fullmatch(sha):
+            return f"{sha!r} is no commit id"
+    if steps.remote != remote or remote.startswith("-"):
+        return f"its remote {steps.remote!r} is not the configured remote {remote!r}"
+    for rel in steps.files:
+        if not _inside(root, rel):
+            return f"its file {rel!r} lies outside the repository"
+    if steps.branch is not None and not git.valid_ref(root, f"refs/heads/{steps.branch}"):
+        return f"its branch {steps.branch!r} is no branch name"
+    released = _released(pending.release)
+    for tag in steps.tags:
+        of = [(name, version) for name, version, named in released if named == tag.name]
+        if not of or not git.valid_ref(root, f"refs/tags/{tag.name}"):
+            return f"its tag {tag.name!r} is no tag of the release it names"
+        if of[0][1] not in tag.name:
+            return f"its tag {tag.name!r} does not carry the version {of[0][1]}"
+    return _unpublished(root, released, stages)
+
+
+def _inside(root: Path, rel: str) -> bool:
+    """`rel` names a file in the work tree: relative, no `..`, not in .git, no link leading out."""
+    parts = rel.split("/")
+    if PurePosixPath(rel).is_absolute() or any(p in ("", ".", "..") for p in parts):
+        return False
+    if parts[0].lower() == ".git":
+        return False
+    top = root.resolve()
+    where = (root / rel).resolve()  # a link in the tree is followed to where a write would land
+    return where != top and where.is_relative_to(top)
+
+
+Released = list[tuple[str, str, str | None]]  # (name, version, tag) of each package
+
+
+def _released(release: Mapping[str, object]) -> Released:
+    """(name, version, tag) of each package a journal names: a packaging repository's, or the one."""
+    raw = release.get("packages")
+    packages = [p for p in raw if isinstance(p, dict)] if isinstance(raw, list) else [release]
+    return [
+        (str(p.get("name")), str(p.get("version")), str(p["tag"]) if p.get("tag") else None) for p in packages
+    ]
+
+
+def _unpublished(root: Path, released: Released, stages: Sequence[str]) -> str | None:
+    """What the audit log does not show published completely, of `released` to each stage."""
+    log = audit.AuditLog.at(root, {}).path
+    records = [r for r in audit.read(log) if r.get("complete") is True]
+    for name, version, _ in released:
+        for stage in stages:
+            if not any(r.get("version") == version and audit.matches(r, name, stage) for r in records):
+                return (
+                    f"the audit log ({log}) shows no publish of {name} {version} to {stage}: a release "
+                    "is recorded only once every stage has it"
+                )
+    return None
 
 
 def clear(root: Path) -> None:

@@ -118,7 +118,8 @@ def release_changed(
     guard_branch(trigger.if_branch, branch)
     asked = _command(trigger.pre, only, record)
     if not options.dry_run and (pending := journal.load(repo.root)) is not None:
-        return _finish(repo.root, pending, asked, trigger.push, emit)  # before the tree is found dirty
+        # before the tree is found dirty
+        return _finish(repo.root, pending, config, asked, trigger.push, emit)
     if not trigger.allow_dirty:
         guard_clean(config)
     if record and not options.dry_run:  # a lock a killed git left would stop the record after the publish
@@ -161,7 +162,9 @@ def release_changed(
         if config.forge_release:
             tagged = [_tagged(r, config) for r in done if r.package.plan and r.package.plan.tag]
             on_remote = result.recorded.pushed
-            result.forge_releases = forge.make_releases(tagged, environ, emit, on_remote=on_remote)
+            result.forge_releases = forge.make_releases(
+                tagged, environ, emit, on_remote=on_remote, budget=config.network.retry_timeout
+            )
     return result
 
 
@@ -185,7 +188,9 @@ def _journaled(r: Released) -> dict[str, object]:
     }
 
 
-def _finish(root: Path, pending: journal.Journal, asked: str, push: bool, emit: events.Emit) -> RepoRelease:
+def _finish(
+    root: Path, pending: journal.Journal, config: Config, asked: str, push: bool, emit: events.Emit
+) -> RepoRelease:
     """Finish the record an earlier run journaled (its packages are published and verified): the
     commit, the tags and the push, each unless done. Nothing is built or published; packages a
     failure stopped that run before are released by the next one."""
@@ -196,6 +201,7 @@ def _finish(root: Path, pending: journal.Journal, asked: str, push: bool, emit: 
     what, many = (", ".join(names[:-1]) + " and " if len(names) > 1 else "") + names[-1], len(names) > 1
     said = pending.release.get("command")  # a single project's journal says its own command
     journal.check_command(root, what, said if isinstance(said, str) else "shipyard release", asked, many=many)
+    journal.validate(root, pending, remote=config.remote, stages=config.stages)
     events.info(
         emit,
         f"{what} {'were' if many else 'was'} published and verified by a run that stopped: finishing "

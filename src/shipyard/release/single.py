@@ -239,7 +239,9 @@ def release(
         notes = target.plan.notes() if target.plan is not None else {}
         tagged = forge.Tagged(target.tag, name, version, forge.body(notes, result.page(config)))
         on_remote = pushed or not target.create_tag  # a tag made now reaches the forge only pushed
-        result.forge_releases = forge.make_releases([tagged], environ, emit, on_remote=on_remote)
+        result.forge_releases = forge.make_releases(
+            [tagged], environ, emit, on_remote=on_remote, budget=config.network.retry_timeout
+        )
     if workdirs.unignored_state(config.root):
         events.warning(
             emit,
@@ -282,6 +284,7 @@ def _finish(config: Config, pending: journal.Journal, options: Options, emit: ev
     name, version = str(raw.get("name")), str(raw.get("version"))
     asked = _command({"tag": trigger.tag, "bump": trigger.bump, "pre": trigger.pre})
     journal.check_command(config.root, f"{name} {version}", _command(raw.get("command")), asked)
+    journal.validate(config.root, pending, remote=config.remote, stages=config.stages)
     events.info(
         emit, f"{name} {version} was published and verified by a run that stopped: finishing its record"
     )

@@ -257,14 +257,20 @@ def worktree_remove(root: Path, path: Path) -> None:
 
 
 def create_tag(root: Path, tag: str, message: str, rev: str = "HEAD") -> None:
-    """An annotated tag on `rev`."""
-    _must(root, *_identity(root), "tag", "--annotate", "--no-sign", "-m", message, tag, rev)
+    """An annotated tag on `rev` (after `--`: a name is never read as an option)."""
+    _must(root, *_identity(root), "tag", "--annotate", "--no-sign", "-m", message, "--", tag, rev)
+
+
+def valid_ref(root: Path, ref: str) -> bool:
+    """Whether `ref` (refs/tags/NAME, refs/heads/NAME) is a name git accepts, and no option."""
+    name = ref.split("/", 2)[-1]
+    return not name.startswith("-") and _git(root, "check-ref-format", ref).returncode == 0
 
 
 def push(root: Path, remote: str, refs: Sequence[str]) -> None:
     """Push `refs` atomically: all of them land or none."""
     try:
-        _must(root, "push", "--atomic", "--quiet", remote, *refs)
+        _must(root, "push", "--atomic", "--quiet", "--", remote, *refs)  # a remote is never an option
     except GitError as exc:
         # the release is on the index and recorded here: what is left is this one command
         again = f"git push --atomic {remote} {' '.join(refs)}"
