@@ -99,10 +99,10 @@ def _requirements(root: Path, wheel: Dist, group: str) -> TestRequirements:
 
 
 def _shown(reqs: TestRequirements) -> str:
-    listed = [*reqs.requirements, *(f"-r {f}" for f in reqs.files)]
+    listed = [*reqs.with_pytest, *(f"-r {f}" for f in reqs.files)]
     if reqs.extras:
         listed.insert(0, f"the wheel[{','.join(reqs.extras)}]")
-    return ", ".join(["pytest", *listed])
+    return ", ".join(listed)
 
 
 def _run_tests(

@@ -38,11 +38,17 @@ class TestRequirements:
     extras: tuple[str, ...] = ()  # of the wheel itself
     files: tuple[str, ...] = ()  # requirements files, relative to the project
 
+    @property
+    def with_pytest(self) -> tuple[str, ...]:
+        """The requirements, with pytest first unless the project names it (with its own bounds)."""
+        named = any(_named(r) == "pytest" for r in self.requirements)
+        return self.requirements if named else ("pytest", *self.requirements)
+
     def install_args(self, wheel: Path, root: Path) -> list[str]:
-        """`uv pip install` arguments: pytest, the wheel (with its test extras), the rest."""
+        """`uv pip install` arguments: the wheel (with its test extras), pytest and the rest."""
         target = f"{wheel}[{','.join(self.extras)}]" if self.extras else str(wheel)
         files = [a for f in self.files for a in ("-r", str(root / f))]
-        return ["pytest", target, *self.requirements, *files]
+        return [target, *self.with_pytest, *files]
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -168,3 +174,10 @@ def _requirement_files(root: Path) -> TestRequirements | None:
         return None
     names = tuple(f.relative_to(root).as_posix() for f in files)
     return TestRequirements(", ".join(names), files=names)
+
+
+def _named(requirement: str) -> str:
+    try:
+        return canonicalize_name(Requirement(requirement).name)
+    except InvalidRequirement:
+        return ""

@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import textwrap
 from collections.abc import Sequence
 
 from shipyard import __version__
@@ -19,18 +20,28 @@ from shipyard.cli.guard import OneLineParser, Terminated, redact_logs, terminate
 from shipyard.cli.render import Renderer
 from shipyard.shown import shown
 
+# `shipyard --help` lists the commands in these groups, each registered by its modules
+COMMAND_GROUPS = (
+    ("a release, step by step or all at once", (single_args,)),
+    ("packaging repositories (one package per module)", (packrepo,)),
+    ("CI, hygiene and the record", (ci, doctor, audit, forge)),
+)
+
 
 def parser() -> argparse.ArgumentParser:
     top = OneLineParser(
         prog="shipyard",
-        description="Release Python packages as simply and as safely as pushing a tag.",
+        usage="shipyard [-h] [--version] COMMAND ...",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     top.add_argument("--version", action="version", version=f"shipyard {__version__}")
-    sub = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    # the commands are listed by group in the description, not as one positional's choices
+    sub = top.add_subparsers(dest="command", metavar="COMMAND", required=True, help=argparse.SUPPRESS)
+    groups: list[tuple[str, list[tuple[str, str]]]] = []
 
     def command(name: str, func: Handler, text: str) -> argparse.ArgumentParser:
+        groups[-1][1].append((name, text))
         p = sub.add_parser(
             name,
             help=text,
@@ -42,13 +53,26 @@ def parser() -> argparse.ArgumentParser:
         common_options(p)
         return p
 
-    single_args.register(command)
-    packrepo.register(command)
-    ci.register(command)
-    doctor.register(command)
-    audit.register(command)
-    forge.register(command)
+    for title, modules in COMMAND_GROUPS:
+        groups.append((title, []))
+        for module in modules:
+            module.register(command)
+    top.description = "\n".join(
+        ["Release Python packages as simply and as safely as pushing a tag.", *_listed(groups)]
+    )
     return top
+
+
+def _listed(groups: list[tuple[str, list[tuple[str, str]]]]) -> list[str]:
+    width = max(len(name) for _, commands in groups for name, _ in commands) + 4
+    lines = []
+    for title, commands in groups:
+        lines += ["", f"{title}:"]
+        for name, text in commands:
+            wrapped = textwrap.wrap(text, 100 - width)
+            lines.append(f"  {name:<{width - 2}}{wrapped[0]}")
+            lines += [" " * width + more for more in wrapped[1:]]
+    return lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:

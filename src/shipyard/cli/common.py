@@ -75,10 +75,15 @@ def option_flag(p: argparse.ArgumentParser, key: str, spelling: str = "") -> Non
 
 def flag_help(option: Option) -> str:
     if option.kind is not Kind.SWITCH:
-        return f"{option.help} (default: {option.shown()}) [env: {option.env}]"
+        return f"{option.help}{_default(option)} [env: {option.env}]"
     if option.default:
         return f"do not {option.help} [env: {option.env}=0]"
     return f"{option.help} [env: {option.env}]"
+
+
+def _default(option: Option) -> str:
+    """The note " (default: X)", or nothing for an option that is empty unless set."""
+    return f" (default: {option.shown()})" if option.shown() else ""
 
 
 def more_options(p: argparse.ArgumentParser) -> None:
@@ -86,7 +91,7 @@ def more_options(p: argparse.ArgumentParser) -> None:
     lines = ["options without a flag here ([tool.shipyard], shipyard.toml or the environment):"]
     for o in OPTIONS.values():
         if p.get_default(OPTION + o.key) is not argparse.SUPPRESS:
-            lines.append(f"  {o.key} (default: {o.shown()}) [env: {o.env}]")
+            lines.append(f"  {o.key}{_default(o)} [env: {o.env}]")
             lines += textwrap.wrap(o.help, width=100, initial_indent=" " * 6, subsequent_indent=" " * 6)
     p.epilog = "\n".join([*lines, "", p.epilog or ""])
 
