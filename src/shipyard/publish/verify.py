@@ -184,9 +184,9 @@ def verify_published(
         with _deadline(timeout):
             listing = wait_for_release(index, project, version, timeout=timeout, emit=emit)
         spent, limit = time.monotonic() - started, index.network.download_limit
-        listed = sum(min(known.get(f) or s.size or 0, limit) for f, s in listing.files.items())
+        total = sum(min(known.get(f) or s.size or 0, limit) for f, s in listing.files.items())
         dists = []
-        with _deadline(timeout, listed, spent=spent):
+        with _deadline(timeout, total, spent=spent):
             for served in listing.files.values():
                 _refuse_yanked(served, where)
                 dest = Path(tmp) / served.filename
