@@ -85,3 +85,24 @@ def test_verify_installs_the_bytes_it_hashed_and_downloads_each_file_once(
     assert not marker.exists()  # what was imported is what was hashed
     for dist in (root / "dist").glob("tiny_pkg-1.0.0*"):
         assert front.downloads(dist.name) == 1, (dist.name, dict(front.gets))
+
+
+def test_a_re_run_over_a_cut_copy_on_the_index_says_so_with_both_sizes(
+    shipyard: ShipyardCLI, tmp_path: Path, fresh_pypiserver: TestIndex
+) -> None:
+    root, env = staging_project(tmp_path, fresh_pypiserver)
+    run = shipyard("release", "-C", str(root), "--no-test-install", "--no-verify-install", env=env)
+    assert run.code == 0, run.text
+    [ours] = (root / "dist").glob("*.whl")
+    data = ours.read_bytes()
+    cut = len(data) * 4 // 5
+    fresh_pypiserver.replace_file(ours.name, data[:cut])  # what a cut upload left on the server
+    run = shipyard("publish", "--to", "staging", "-C", str(root), env=env)
+    assert run.code == 2, run.text
+    line = _one_error(run.err)
+    assert f"staging holds a shorter copy of {ours.name}: {cut:,} bytes of our {len(data):,}" in line, line
+    assert "delete that file on staging and re-run" in line
+    another = b"another build of the same name, " * 200  # not the start of ours: the plain conflict
+    fresh_pypiserver.replace_file(ours.name, another)
+    line = _one_error(shipyard("publish", "--to", "staging", "-C", str(root), env=env).err)
+    assert "shorter" not in line and "bump the version" in line, line
