@@ -106,3 +106,17 @@ def test_a_re_run_over_a_cut_copy_on_the_index_says_so_with_both_sizes(
     fresh_pypiserver.replace_file(ours.name, another)
     line = _one_error(shipyard("publish", "--to", "staging", "-C", str(root), env=env).err)
     assert "shorter" not in line and "bump the version" in line, line
+
+
+def test_a_release_of_an_sdist_alone_installs_from_the_sdist_it_served(
+    shipyard: ShipyardCLI, tmp_path: Path, fresh_pypiserver: TestIndex
+) -> None:
+    root, env = staging_project(tmp_path, fresh_pypiserver)
+    assert shipyard("build", "-C", str(root), env=env).code == 0
+    [sdist] = (root / "dist").glob("*.tar.gz")
+    run = shipyard("publish", "--to", "staging", "-C", str(root), str(sdist), env=env)
+    assert run.code == 0, run.text
+    (root / "dist" / ".shipyard-build.json").unlink()  # no build of ours: the index's own hashes
+    run = shipyard("verify", "--on", "staging", "--version", "1.0.0", "-C", str(root), env=env)
+    assert run.code == 0, run.text
+    assert "installs from the files staging served" in run.out, run.out

@@ -3,8 +3,10 @@ into a fresh venv and imported.
 
 The installer sees only those files (`--no-index --find-links` of the folder they were downloaded
 to, each pinned by its sha256): an index that lists another file for the release cannot get it
-installed, and no file is downloaded twice. The dependencies come from the user's usual sources;
-`siblings` (packages of the same packaging repository) from the target index, alone.
+installed, and no file is downloaded twice. A release of an sdist alone is built into a wheel
+first (its build backend from the user's usual sources, as any installer would fetch it). The
+dependencies come from the user's usual sources; `siblings` (packages of the same packaging
+repository) from the target index, alone.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from pathlib import Path
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 
-from shipyard.dists import Dist, wheel_top_level
+from shipyard.dists import Dist, identify, wheel_top_level
+from shipyard.errors import InstallError
 from shipyard.index.base import Index
 from shipyard.tools import venvs
 from shipyard.tools.procenv import child_env, isolated_installer_env
@@ -58,8 +61,9 @@ def install_served(
     where = index.repository.name
     name, version = files[0].name, files[0].version
     wheels = [f for f in files if f.kind == "wheel"]
-    wheel = wheels[0] if wheels else None
     with tempfile.TemporaryDirectory(prefix="shipyard-verify-") as tmp:
+        built = None if wheels else _wheel_from(files[0], Path(tmp) / "built", where)
+        wheel = wheels[0] if wheels else built
         py = venvs.create(Path(tmp) / "venv", python)
         ours = {str(canonicalize_name(n)) for n in siblings}
         declared = (wheel.metadata.requires_dist or []) if wheel is not None else []
@@ -69,9 +73,12 @@ def install_served(
         from_index = [str(d) for d in deps if canonicalize_name(d.name) in ours]
         if external:
             venvs.install(py, external, what=f"the dependencies of {name}", env=child_env())
+        ours_only = (
+            ["--no-deps", "--no-index", str(built.path)] if built else pinned(folder, files, Path(tmp))
+        )
         venvs.install(
             py,
-            pinned(folder, files, Path(tmp)),
+            ours_only,
             what=f"{name} {version} from the files {where} served",
             env=isolated_installer_env(),
         )
@@ -79,6 +86,20 @@ def install_served(
             _siblings(index, py, from_index, environment, ours, Path(tmp))
         names = wheel_top_level(wheel) if wheel is not None else [name.replace("-", "_")]
         venvs.import_all(py, names, Path(tmp))
+
+
+def _wheel_from(sdist: Dist, out: Path, where: str) -> Dist:
+    """The wheel that the sdist `where` served builds into (uv build, from the sdist itself)."""
+    args = [venvs.uv(), "build", "--wheel", "--quiet", "--no-config", "--out-dir", str(out), str(sdist.path)]
+    result = venvs.run(args, env=child_env())
+    found = sorted(out.glob("*.whl")) if out.is_dir() else []
+    if result.returncode or len(found) != 1:
+        raise InstallError(
+            f"could not build a wheel from {sdist.filename} as {where} served it: "
+            f"{venvs.last_line(result.stderr)}",
+            detail=result.stderr,
+        )
+    return identify(found[0])
 
 
 def _siblings(
