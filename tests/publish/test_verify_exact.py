@@ -102,6 +102,9 @@ def test_a_re_run_over_a_cut_copy_on_the_index_says_so_with_both_sizes(
     line = _one_error(run.err)
     assert f"staging holds a shorter copy of {ours.name}: {cut:,} bytes of our {len(data):,}" in line, line
     assert "delete that file on staging and re-run" in line
+    run = shipyard("verify", "--on", "staging", "--no-install", "-C", str(root), env=env)
+    assert run.code == 1, run.text  # verify says the same, as a failed step
+    assert f"shorter copy of {ours.name}: {cut:,} bytes of our {len(data):,}" in _one_error(run.err)
     another = b"another build of the same name, " * 200  # not the start of ours: the plain conflict
     fresh_pypiserver.replace_file(ours.name, another)
     line = _one_error(shipyard("publish", "--to", "staging", "-C", str(root), env=env).err)

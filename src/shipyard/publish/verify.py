@@ -29,6 +29,7 @@ from shipyard.index.base import Index
 from shipyard.index.listing import IndexFile, Listing
 from shipyard.publish import provenance
 from shipyard.publish.install import install_served
+from shipyard.publish.shorter import cut_copy
 from shipyard.tools import deadline
 from shipyard.tools.deadline import Expired
 
@@ -51,9 +52,12 @@ def wait_for_files(
     *,
     timeout: float,
     emit: events.Emit = events.ignore,
+    built: Sequence[Dist] = (),
 ) -> Listing:
-    """Poll until the index lists every expected filename; fail at once on yanked or other hashes."""
+    """Poll until the index lists every expected filename; fail at once on yanked or other hashes
+    (said as a cut copy of ours when it is one of the `built` files)."""
     where = index.repository.name
+    ours = {d.filename: d for d in built}
 
     def attempt() -> tuple[Listing | None, str]:
         try:
@@ -64,7 +68,7 @@ def wait_for_files(
             return None, f"{where} does not serve {exc.message}"
         for filename, sha256 in expected.items():
             if (served := listing.get(filename)) is not None:
-                _judge(served, sha256, where)
+                _judge(served, sha256, index, ours.get(filename))
         _refuse_strangers(listing, expected, where)
         missing = [f for f in expected if listing.get(f) is None]
         return (None if missing else listing), f"{where} does not serve {', '.join(missing)}"
@@ -97,11 +101,13 @@ def _refuse_yanked(served: IndexFile, where: str) -> None:
         raise VerifyError(f"{served.filename} is yanked on {where}{reason}")
 
 
-def _judge(served: IndexFile, sha256: str, where: str) -> None:
+def _judge(served: IndexFile, sha256: str, index: Index, dist: Dist | None) -> None:
+    where = index.repository.name
     _refuse_yanked(served, where)
     if served.sha256 is not None and served.sha256 != sha256:
+        cut = cut_copy(index, dist, served) if dist is not None else None  # a cut upload, said so
         raise VerifyError(
-            f"{where} serves {served.filename} with sha256 {served.sha256}, but we built {sha256}"
+            cut or f"{where} serves {served.filename} with sha256 {served.sha256}, but we built {sha256}"
         )
 
 
@@ -141,7 +147,7 @@ def verify(
     with tempfile.TemporaryDirectory(prefix="shipyard-verify-") as tmp:
         folder = Path(tmp)
         with _deadline(timeout, sum(sizes.values())):
-            listing = wait_for_files(index, name, expected, timeout=timeout, emit=emit)
+            listing = wait_for_files(index, name, expected, timeout=timeout, emit=emit, built=dists)
             served = []
             for filename, sha256 in expected.items():
                 dest = folder / filename if install else None
