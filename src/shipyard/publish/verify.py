@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -148,9 +148,9 @@ def verify(
         folder = Path(tmp)
         with _deadline(timeout, sum(sizes.values())):
             listing = wait_for_files(index, name, expected, timeout=timeout, emit=emit, built=dists)
-            served = []
+            served, kept = [], _installable(expected) if install else set()
             for filename, sha256 in expected.items():
-                dest = folder / filename if install else None
+                dest = folder / filename if filename in kept else None
                 actual = index.download(listing.files[filename], dest, emit=emit, size=sizes[filename])
                 if actual != sha256:
                     raise VerifyError(
@@ -191,26 +191,34 @@ def verify_published(
             listing = wait_for_release(index, project, version, timeout=timeout, emit=emit)
         spent, limit = time.monotonic() - started, index.network.download_limit
         total = sum(min(known.get(f) or s.size or 0, limit) for f, s in listing.files.items())
-        dists = []
+        hashes, dists, kept = {}, [], _installable(listing.files) if install else set()
         with _deadline(timeout, total, spent=spent):
             for served in listing.files.values():
                 _refuse_yanked(served, where)
-                dest = Path(tmp) / served.filename
+                dest = Path(tmp) / served.filename if served.filename in kept else None
                 actual = index.download(served, dest, emit=emit, size=known.get(served.filename))
                 if served.sha256 is not None and actual != served.sha256:
                     listed = served.sha256
                     raise VerifyError(
                         f"{where} delivers {served.filename} with sha256 {actual}, but lists {listed}"
                     )
-                dists.append(identify(dest, actual))
-        events.info(emit, f"{where} delivers all {len(dists)} files with the sha256 it lists")
+                hashes[served.filename] = actual
+                if dest is not None:
+                    dists.append(identify(dest, actual))
+        events.info(emit, f"{where} delivers all {len(hashes)} files with the sha256 it lists")
         if expect is not None:
-            provenance.check(index, listing, {d.filename: d.sha256 for d in dists}, expect, emit)
-        if install:
-            _install_step(
-                dists, Path(tmp), index, python, emit
-            )  # a subprocess: the deadline does not reach it
-    return Verified(where, {d.filename: d.sha256 for d in dists}, install)
+            provenance.check(index, listing, hashes, expect, emit)
+        if install:  # a subprocess: the deadline does not reach it
+            _install_step(dists, Path(tmp), index, python, emit)
+    return Verified(where, hashes, install)
+
+
+def _installable(filenames: Iterable[str]) -> set[str]:
+    """The files the install check may use, kept as downloaded: the wheels, else the sdist (an
+    installer never builds an sdist when a wheel of the release fits; none that fits means the
+    release does not install here, as from the index)."""
+    wheels = {f for f in filenames if f.endswith(".whl")}
+    return wheels or set(filenames)
 
 
 def _deadline(
