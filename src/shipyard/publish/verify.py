@@ -5,8 +5,9 @@ The index is polled with backoff (indexes and CDNs lag) until `timeout`. Reads a
 together end within `timeout` (at least FLOOR seconds: `--timeout 0` is one look, not no time)
 plus 1 s for every MB of the files (PER_MB: a 1 GiB wheel gets 18 minutes more). A yanked file, a
 file whose served bytes differ from ours, or a file of the release we did not build fails at once:
-waiting will not fix any. A download takes no more bytes than our build has (or the listing gives),
-and is kept: the install check installs those bytes (publish.install), nothing is downloaded twice.
+waiting will not fix any. A download takes no more bytes than our build has (or the listing gives);
+the wheels (else the sdist) are kept as downloaded, and the install check installs those very bytes
+(publish.install): nothing is downloaded twice.
 """
 
 from __future__ import annotations
