@@ -231,6 +231,22 @@ def read_manifest(dist_dir: Path) -> list[Dist]:
     return dists
 
 
+def built_sizes(folders: Iterable[Path]) -> dict[str, int]:
+    """filename -> size of every file the manifests in `folders` list and that is still there: what
+    we built, as a bound on what an index may send for that name (unhashed: a bound, not a proof)."""
+    sizes = {}
+    for folder in folders:
+        try:
+            entries = json.loads((folder / MANIFEST).read_text())["files"]
+            names = [str(e["filename"]) for e in entries]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+        for name in names:
+            with contextlib.suppress(OSError):
+                sizes[name] = (folder / name).stat().st_size
+    return sizes
+
+
 def release_of(dists: list[Dist]) -> tuple[str, str]:
     """The one (name, version) that a set of dists belongs to."""
     pairs = {(d.name, d.version) for d in dists}

@@ -114,7 +114,8 @@ OPTIONS: dict[str, Option] = {
             "verify-timeout",
             Kind.SECONDS,
             120.0,
-            "seconds to wait for an index to list the files",
+            "seconds to wait for an index to list the files; verify's reads and downloads together "
+            "end within it plus 1 s for every MB of the files",
             spelling="--timeout",
         ),
         Option("allow-unverified", Kind.SWITCH, False, "upload even when an index cannot be read first"),
@@ -221,7 +222,8 @@ OPTIONS: dict[str, Option] = {
             "download-limit",
             Kind.COUNT,
             DOWNLOAD_LIMIT,
-            "bytes verify --version downloads at most of a file the index lists without a size (1 GiB)",
+            "bytes verify --version downloads at most of a file the index lists without a size, "
+            "when no build of ours gives one (1 GiB)",
             network=True,
         ),
         # TLS: a private CA, a client certificate (also per repository: cert, client-cert)

@@ -1,6 +1,7 @@
 """Private CAs and client certificates: real pypiserver behind a real TLS endpoint on 127.0.0.1,
 certificates made at run time; shipyard (requests) and its installer (uv) both trust them, and a
-certificate failure is said to be one, once."""
+certificate failure is said to be one, once. verify's install check reads the files verify downloaded,
+not the index: uv meets the index itself for a packaging repository's siblings (`_uv_installs`)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,11 @@ import pytest
 
 from shipyard.config import Repository
 from shipyard.errors import ConfigError
+from shipyard.index.open import open_index
 from shipyard.index.transport import transport
+from shipyard.tools import venvs
 from shipyard.tools.network import Network
+from shipyard.tools.procenv import isolated_installer_env
 from tests.helpers.indexes import TestIndex, client_env
 from tests.helpers.netproxies import Pki, TlsFront, tls_front
 from tests.helpers.projects import ShipyardCLI
@@ -43,16 +47,36 @@ def twine_upload(
     return subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
 
 
+def _uv_installs(index: TestIndex, net: Network, tmp_path: Path) -> None:
+    """uv installs tiny-pkg from `index` with the environment verify hands it there (CA, client
+    certificate, proxy), as for a packaging repository's siblings."""
+    repo = Repository("staging", index.upload_url, index.simple_url)
+    with open_index(repo, None, net).installer_env() as extra:
+        env = isolated_installer_env(extra)
+    python = venvs.create(tmp_path / "uv-venv", sys.executable)
+    args = ["pip", "install", "--python", str(python), "--no-deps", "--no-cache", "tiny-pkg==1.0.0"]
+    done = subprocess.run([venvs.uv(), *args], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+
+
 def test_cert_trusts_a_private_ca_over_requests_ca_bundle_for_shipyard_and_uv(
-    shipyard: ShipyardCLI, tmp_path: Path, fresh_pypiserver: TestIndex, front: TlsFront, pki: Pki
+    shipyard: ShipyardCLI,
+    tmp_path: Path,
+    fresh_pypiserver: TestIndex,
+    front: TlsFront,
+    pki: Pki,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     index = front.index(fresh_pypiserver)
     root, env = staging_project(tmp_path, index)
     env |= {"REQUESTS_CA_BUNDLE": PUBLIC, "SSL_CERT_FILE": PUBLIC}
     doc = release_json(shipyard, root, env, "--no-test-install", "--cert", str(pki.ca))
-    assert actions(doc) == {"staging": ["uploaded", "uploaded"]}  # and uv installed it over TLS
+    assert actions(doc) == {"staging": ["uploaded", "uploaded"]}
     stage = doc["stages"][0]  # type: ignore[index]
-    assert stage["verified"], stage  # verify-install on: uv installed it over TLS
+    assert stage["verified"], stage
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", PUBLIC)
+    monkeypatch.setenv("SSL_CERT_FILE", PUBLIC)
+    _uv_installs(index, Network(cert=pki.ca), tmp_path)  # uv trusts --cert over TLS too
     assert fresh_pypiserver.served_files("tiny-pkg")
     # the same in the environment, and as the repository's own key
     again = release_json(shipyard, root, {**env, "SHIPYARD_CERT": str(pki.ca)}, *FAST)
@@ -111,7 +135,8 @@ def test_client_certificate_for_shipyard_uv_and_as_twine_does(
 
     doc = release_json(shipyard, root, env, "--no-test-install", "--client-cert", str(pki.client_cert))
     assert actions(doc) == {"staging": ["uploaded", "uploaded"]}
-    assert doc["stages"][0]["verified"]  # type: ignore[index]  # uv showed SSL_CLIENT_CERT too
+    assert doc["stages"][0]["verified"]  # type: ignore[index]
+    _uv_installs(index, Network(cert=pki.ca, client_cert=pki.client_cert), tmp_path)  # SSL_CLIENT_CERT
     served = fresh_pypiserver.served_files("tiny-pkg")
     assert len(served) == 2
 
@@ -152,7 +177,7 @@ def test_system_certs_trusts_the_system_store_for_shipyard_and_uv(
     assert refused.code == 1 and "trusting REQUESTS_CA_BUNDLE" in refused.err, refused.text
     doc = release_json(shipyard, root, {**env, "SHIPYARD_SYSTEM_CERTS": "1"}, "--no-test-install")
     assert actions(doc) == {"staging": ["uploaded", "uploaded"]}
-    assert doc["stages"][0]["verified"]  # type: ignore[index]  # uv installed it
+    assert doc["stages"][0]["verified"]  # type: ignore[index]
     repo = Repository("staging", "https://127.0.0.1/", "https://127.0.0.1/simple/")
     system = transport(repo, Network(system_certs=True), env)
     assert system.system and system.installer_env() == {"UV_NATIVE_TLS": "1"}  # uv: the platform's roots

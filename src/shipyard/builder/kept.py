@@ -75,6 +75,12 @@ def _store(root: Path) -> Path:
     return root / workdirs.STATE / ARTIFACTS
 
 
+def folders(root: Path) -> list[Path]:
+    """Every kept build's folder (each holds its files and their manifest)."""
+    store = _store(root)
+    return sorted(p for p in store.iterdir() if p.is_dir()) if store.is_dir() else []
+
+
 def load(root: Path, key: str, dist_dir: Path) -> tuple[list[Dist], dict[str, bytes]] | None:
     """The kept artifacts of `key`, placed in `dist_dir` (with its manifest), and their edits; None
     when nothing is kept for that source. Files changed since they were kept are refused."""

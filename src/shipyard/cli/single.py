@@ -154,7 +154,7 @@ def cmd_verify(args: argparse.Namespace, out: Renderer) -> int:
     build = _last_build(args, cfg)
     expect = Expectation(cfg.publisher, cfg.require_provenance)
     result: Verified
-    if build is not None and args.version in (None, build[1][1]):
+    if build is not None and (args.version is None or _same_version(args.version, build[1][1])):
         dists, (name, version) = build
         result = verify(
             dists, index, timeout=cfg.verify_timeout, install=install, python=python, emit=out, expect=expect
@@ -171,6 +171,7 @@ def cmd_verify(args: argparse.Namespace, out: Renderer) -> int:
             python=python,
             emit=out,
             expect=expect,
+            sizes=_built_sizes(cfg),
         )
         said = "with the hashes it lists"
     data = {"repository": repo.name, "name": name, "version": version, "files": dict(result.files)}
@@ -191,6 +192,23 @@ def _last_build(args: argparse.Namespace, cfg: Config) -> tuple[list[Dist], tupl
             return None
         raise
     return dists, release_of(dists)
+
+
+def _same_version(asked: str, built: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(asked) == Version(built)
+    except InvalidVersion:
+        return asked == built
+
+
+def _built_sizes(cfg: Config) -> dict[str, int]:
+    """The sizes of the files of every build we still hold (the last one, the kept ones)."""
+    from shipyard.builder import kept
+    from shipyard.dists import built_sizes
+
+    return built_sizes([*kept.folders(cfg.root), cfg.dist_dir])
 
 
 def _project_name(cfg: Config) -> str:

@@ -305,6 +305,7 @@ class RemoteIndex:
         would get it too. Never on a command line, never in a URL the installer could print."""
         url = self.repository.simple_url
         tls = self.tls.installer_env()  # the CA and client certificate this index needs, for uv too
+        tls |= transport.installer_proxy(url)  # the proxy shipyard uses for it, or none: no other reading
         cred = self.credential
         if cred is None or self._auth(url) is None:
             yield {"UV_INDEX_URL": url, **tls}

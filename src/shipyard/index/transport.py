@@ -200,6 +200,18 @@ def proxies(url: str) -> dict[str, str]:
     return found
 
 
+def installer_proxy(url: str) -> dict[str, str]:
+    """The one proxy variable an installer reading the index at `url` gets: the proxy shipyard's own
+    rule (requests', as `proxies`) picks for it, as `HTTPS_PROXY` or `HTTP_PROXY`, or nothing when
+    that rule goes direct. The installer gets no other proxy variable (procenv): uv reads them its
+    own way (no `host:port` entries in NO_PROXY, NO_PROXY before no_proxy) and could otherwise send
+    the index's credential through a proxy shipyard bypasses."""
+    scheme = urlsplit(url).scheme.lower()
+    found = proxies(url)
+    proxy = found.get(scheme) or found.get("all")
+    return {f"{scheme.upper()}_PROXY": proxy} if proxy else {}
+
+
 @functools.cache
 def _secret_of(proxy: str) -> None:
     parts = urlsplit(proxy if "://" in proxy else f"http://{proxy}")

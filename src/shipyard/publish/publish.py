@@ -17,9 +17,10 @@ from shipyard import events
 from shipyard.dists import Dist, release_of
 from shipyard.errors import ConflictError, IndexError_, ShipyardError
 from shipyard.index.base import Index, conflict_message
-from shipyard.index.listing import Listing
+from shipyard.index.listing import IndexFile, Listing
 from shipyard.index.refusal import Refused
 from shipyard.index.transport import TlsError
+from shipyard.publish.shorter import cut_copy
 from shipyard.tools import network
 
 if TYPE_CHECKING:
@@ -39,7 +40,7 @@ class Outcome:
         return {"filename": self.dist.filename, "sha256": self.dist.sha256, "action": self.action}
 
 
-def _plan(dists: list[Dist], listing: Listing | None, where: str) -> list[Dist]:
+def _plan(dists: list[Dist], listing: Listing | None, index: Index) -> list[Dist]:
     """The dists still to upload; ConflictError naming both hashes if any name is taken."""
     todo = []
     for dist in dists:
@@ -47,8 +48,15 @@ def _plan(dists: list[Dist], listing: Listing | None, where: str) -> list[Dist]:
         if served is None:
             todo.append(dist)
         elif served.sha256 is not None and served.sha256 != dist.sha256:
-            raise ConflictError(conflict_message(dist.filename, served.sha256, dist.sha256, where))
+            raise _conflict(index, dist, served)
     return todo
+
+
+def _conflict(index: Index, dist: Dist, served: IndexFile) -> ConflictError:
+    """The index holds another file named as `dist`: a cut copy of ours (say so), or another file."""
+    said = cut_copy(index, dist, served)
+    where = index.repository.name
+    return ConflictError(said or conflict_message(dist.filename, served.sha256, dist.sha256, where))
 
 
 def publish(
@@ -74,7 +82,7 @@ def publish(
     name, version = release_of(dists)
     repo = index.repository
     listing = _read_first(index, name, served, allow_unverified, emit)
-    todo = _plan(dists, listing, repo.name)
+    todo = _plan(dists, listing, index)
     outcomes = [Outcome(d, "skipped") for d in dists if d not in todo]
     for outcome in outcomes:
         events.info(emit, f"{outcome.dist.filename} is already on {repo.name}, identical: skipped")
@@ -197,7 +205,7 @@ def _landed(index: Index, dist: Dist, failure: ShipyardError, emit: events.Emit)
     if served is None:
         return False
     if served.sha256 not in (None, dist.sha256):
-        raise ConflictError(conflict_message(dist.filename, served.sha256, dist.sha256, where)) from None
+        raise _conflict(index, dist, served) from None
     if isinstance(failure, network.TransientError):
         events.info(emit, f"{dist.filename} is on {where} despite the error ({failure.message}): landed")
     else:  # refused, yet there with our bytes: another upload (a concurrent release) was first

@@ -1,10 +1,13 @@
-"""After publishing: the index serves every file we built, byte for byte, and the release installs
-from that index alone.
+"""After publishing: the index serves every file we built, byte for byte, and no file of the
+release we did not build; the release installs from the very files it served.
 
-The index is polled with backoff (indexes and CDNs lag) until `timeout`, which is also the
-deadline of all reads and downloads together (at least FLOOR seconds: `--timeout 0` is one look,
-not no time). A yanked file, or a file whose served bytes differ from ours, fails at once: waiting
-will not fix either. A download takes no more bytes than our build has (or the listing gives).
+The index is polled with backoff (indexes and CDNs lag) until `timeout`. Reads and downloads
+together end within `timeout` (at least FLOOR seconds: `--timeout 0` is one look, not no time)
+plus 1 s for every MB of the files (PER_MB: a 1 GiB wheel gets 18 minutes more). A yanked file, a
+file whose served bytes differ from ours, or a file of the release we did not build fails at once:
+waiting will not fix any. A download takes no more bytes than our build has (or the listing gives);
+the wheels (else the sdist) are kept as downloaded, and the install check installs those very bytes
+(publish.install): nothing is downloaded twice.
 """
 
 from __future__ import annotations
@@ -17,22 +20,23 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from shipyard import events
-from shipyard.dists import Dist, identify, parse_filename, release_of, wheel_top_level
+from shipyard.dists import Dist, identify, parse_filename, release_of
 from shipyard.errors import IndexError_, ShipyardError, VerifyError
 from shipyard.index.base import Index
 from shipyard.index.listing import IndexFile, Listing
 from shipyard.publish import provenance
-from shipyard.tools import deadline, venvs
+from shipyard.publish.install import install_served
+from shipyard.publish.shorter import cut_copy
+from shipyard.tools import deadline
 from shipyard.tools.deadline import Expired
-from shipyard.tools.procenv import child_env, isolated_installer_env
 
 _FIRST_DELAY, _MAX_DELAY = 0.25, 10.0
 FLOOR = 10.0  # seconds verify may take at least, for one look and the downloads
+PER_MB = 1.0  # seconds verify's deadline grows by for every MB (10**6 bytes) it downloads
 
 
 @dataclass(frozen=True)
@@ -49,9 +53,12 @@ def wait_for_files(
     *,
     timeout: float,
     emit: events.Emit = events.ignore,
+    built: Sequence[Dist] = (),
 ) -> Listing:
-    """Poll until the index lists every expected filename; fail at once on yanked or other hashes."""
+    """Poll until the index lists every expected filename; fail at once on yanked or other hashes
+    (said as a cut copy of ours when it is one of the `built` files)."""
     where = index.repository.name
+    ours = {d.filename: d for d in built}
 
     def attempt() -> tuple[Listing | None, str]:
         try:
@@ -62,7 +69,8 @@ def wait_for_files(
             return None, f"{where} does not serve {exc.message}"
         for filename, sha256 in expected.items():
             if (served := listing.get(filename)) is not None:
-                _judge(served, sha256, where)
+                _judge(served, sha256, index, ours.get(filename))
+        _refuse_strangers(listing, expected, where)
         missing = [f for f in expected if listing.get(f) is None]
         return (None if missing else listing), f"{where} does not serve {', '.join(missing)}"
 
@@ -94,69 +102,28 @@ def _refuse_yanked(served: IndexFile, where: str) -> None:
         raise VerifyError(f"{served.filename} is yanked on {where}{reason}")
 
 
-def _judge(served: IndexFile, sha256: str, where: str) -> None:
+def _judge(served: IndexFile, sha256: str, index: Index, dist: Dist | None) -> None:
+    where = index.repository.name
     _refuse_yanked(served, where)
     if served.sha256 is not None and served.sha256 != sha256:
+        cut = cut_copy(index, dist, served) if dist is not None else None  # a cut upload, said so
         raise VerifyError(
-            f"{where} serves {served.filename} with sha256 {served.sha256}, but we built {sha256}"
+            cut or f"{where} serves {served.filename} with sha256 {served.sha256}, but we built {sha256}"
         )
 
 
-def _without_extras(requirements: Iterable[Requirement], environment: Mapping[str, str]) -> list[Requirement]:
-    """The requirements a plain install (no extras) needs where the markers take `environment`."""
-    return [r for r in requirements if r.marker is None or r.marker.evaluate({**environment, "extra": ""})]
-
-
-def _installed_requirements(python: Path, names: Sequence[str], cwd: Path) -> list[Requirement]:
-    """Every requirement (extras' too) of distributions installed in `python`'s venv."""
-    code = (
-        "import importlib.metadata as m, sys\n"
-        "for n in sys.argv[1:]:\n"
-        "    for r in m.requires(n) or []: print(r)"
-    )
-    result = venvs.run([str(python), "-c", code, *names], cwd=cwd)
-    return [Requirement(line) for line in result.stdout.splitlines() if line.strip()]
-
-
-def install_from_index(
-    index: Index,
-    wheel: Dist | None,
-    project: str,
-    version: str,
-    python: str,
-    siblings: Sequence[str] = (),
-) -> None:
-    """Install `project==version` into a fresh venv from `index` alone, then import it.
-
-    The package itself comes only from the target index (an isolated installer: no pip or uv
-    configuration, no cache); its dependencies come from the user's usual sources, except
-    `siblings` (packages of the same packaging repository), which come from the target index too.
-    """
-    where = index.repository.name
-    with index.installer_env() as index_env, tempfile.TemporaryDirectory(prefix="shipyard-verify-") as tmp:
-        py = venvs.create(Path(tmp) / "venv", python)
-        ours = {canonicalize_name(n) for n in siblings}
-        declared = (wheel.metadata.requires_dist or []) if wheel is not None else []
-        environment = venvs.marker_environment(py) if declared else {}
-        deps = _without_extras(declared, environment)
-        external = [str(d) for d in deps if canonicalize_name(d.name) not in ours]
-        from_index = [d for d in deps if canonicalize_name(d.name) in ours]
-        if external:
-            venvs.install(py, external, what=f"the dependencies of {project}", env=child_env())
-        venvs.install(
-            py,
-            ["--no-deps", "--no-cache", f"{project}=={version}", *map(str, from_index)],
-            what=f"{project} {version} from {where}",
-            env=isolated_installer_env(index_env),
+def _refuse_strangers(listing: Listing, expected: Mapping[str, str], where: str) -> None:
+    """A file the index lists for our release that we did not build is not ours: an installer
+    could pick it (a more specific wheel) over ours, so the release is not what we built."""
+    releases = {r for r in map(_release, expected) if r is not None}
+    strangers = sorted(f for f in listing.files if f not in expected and _release(f) in releases)
+    if strangers:
+        name, version = next(iter(releases))
+        raise VerifyError(
+            f"{where} lists {', '.join(strangers)} for {name} {version}, which this build did not make: "
+            f"an installer may take it instead of ours; remove it from {where} (or yank the release) "
+            "and find out who uploaded it"
         )
-        if from_index:  # what those siblings need in turn, from the usual sources
-            needed = _installed_requirements(py, [d.name for d in from_index], Path(tmp))
-            if theirs := [
-                str(d) for d in _without_extras(needed, environment) if canonicalize_name(d.name) not in ours
-            ]:
-                venvs.install(py, theirs, what=f"the dependencies of {project}", env=child_env())
-        names = wheel_top_level(wheel) if wheel is not None else [project.replace("-", "_")]
-        venvs.import_all(py, names, Path(tmp))
 
 
 def verify(
@@ -170,25 +137,33 @@ def verify(
     emit: events.Emit = events.ignore,
     expect: provenance.Expectation | None = None,
 ) -> Verified:
-    """Prove that `index` serves exactly `dists`, with PEP 740 provenance as `expect`s (if given),
-    and (if `install`) that the release installs from it (`siblings`: packages of the same
-    packaging repository, installed from `index` too)."""
+    """Prove that `index` serves exactly `dists` and no other file of their release, with PEP 740
+    provenance as `expect`s (if given), and (if `install`) that the files it served install
+    (`siblings`: packages of the same packaging repository, installed from `index`)."""
     name, version = release_of(dists)
     where = index.repository.name
     expected = {d.filename: d.sha256 for d in dists}
     sizes = {d.filename: d.size for d in dists}
     events.step(emit, f"verifying {name} {version} on {where}", repository=where)
-    with _deadline(timeout):
-        listing = wait_for_files(index, name, expected, timeout=timeout, emit=emit)
-        for filename, sha256 in expected.items():
-            actual = index.download(listing.files[filename], emit=emit, size=sizes[filename])
-            if actual != sha256:
-                raise VerifyError(f"{where} delivers {filename} with sha256 {actual}, but we built {sha256}")
-    events.info(emit, f"{where} serves all {len(expected)} files with our sha256")
-    if expect is not None:
-        provenance.check(index, listing, expected, expect, emit)
-    if install:
-        _install_step(dists, index, python, emit, siblings)
+    with tempfile.TemporaryDirectory(prefix="shipyard-verify-") as tmp:
+        folder = Path(tmp)
+        with _deadline(timeout, sum(sizes.values())):
+            listing = wait_for_files(index, name, expected, timeout=timeout, emit=emit, built=dists)
+            served, kept = [], _installable(expected) if install else set()
+            for filename, sha256 in expected.items():
+                dest = folder / filename if filename in kept else None
+                actual = index.download(listing.files[filename], dest, emit=emit, size=sizes[filename])
+                if actual != sha256:
+                    raise VerifyError(
+                        f"{where} delivers {filename} with sha256 {actual}, but we built {sha256}"
+                    )
+                if dest is not None:
+                    served.append(identify(dest, actual))
+        events.info(emit, f"{where} serves all {len(expected)} files with our sha256")
+        if expect is not None:
+            provenance.check(index, listing, expected, expect, emit)
+        if install:
+            _install_step(served, folder, index, python, emit, siblings)
     return Verified(where, expected, install)
 
 
@@ -202,34 +177,60 @@ def verify_published(
     python: str,
     emit: events.Emit = events.ignore,
     expect: provenance.Expectation | None = None,
+    sizes: Mapping[str, int] | None = None,
 ) -> Verified:
     """Verify a release with no local build: every file of `project` `version` on `index` is
-    delivered with the sha256 the index advertises, none is yanked, and the release installs from there."""
+    delivered with the sha256 the index advertises, none is yanked, and the files it delivered
+    install. `sizes`: the sizes of files we built of that release (another build of it), which
+    bound their downloads where the listing gives none."""
     where = index.repository.name
+    known = dict(sizes or {})
     events.step(emit, f"verifying {project} {version} on {where} (its files as the index lists them)")
-    with tempfile.TemporaryDirectory(prefix="shipyard-verify-") as tmp, _deadline(timeout):
-        listing = wait_for_release(index, project, version, timeout=timeout, emit=emit)
-        dists = []
-        for served in listing.files.values():
-            _refuse_yanked(served, where)
-            actual = index.download(served, Path(tmp) / served.filename)
-            if served.sha256 is not None and actual != served.sha256:
-                listed = served.sha256
-                raise VerifyError(
-                    f"{where} delivers {served.filename} with sha256 {actual}, but lists {listed}"
-                )
-            dists.append(identify(Path(tmp) / served.filename, actual))
-        events.info(emit, f"{where} delivers all {len(dists)} files with the sha256 it lists")
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="shipyard-verify-") as tmp:
+        with _deadline(timeout):
+            listing = wait_for_release(index, project, version, timeout=timeout, emit=emit)
+        spent, limit = time.monotonic() - started, index.network.download_limit
+        total = sum(min(known.get(f) or s.size or 0, limit) for f, s in listing.files.items())
+        hashes, dists, kept = {}, [], _installable(listing.files) if install else set()
+        with _deadline(timeout, total, spent=spent):
+            for served in listing.files.values():
+                _refuse_yanked(served, where)
+                dest = Path(tmp) / served.filename if served.filename in kept else None
+                actual = index.download(served, dest, emit=emit, size=known.get(served.filename))
+                if served.sha256 is not None and actual != served.sha256:
+                    listed = served.sha256
+                    raise VerifyError(
+                        f"{where} delivers {served.filename} with sha256 {actual}, but lists {listed}"
+                    )
+                hashes[served.filename] = actual
+                if dest is not None:
+                    dists.append(identify(dest, actual))
+        events.info(emit, f"{where} delivers all {len(hashes)} files with the sha256 it lists")
         if expect is not None:
-            provenance.check(index, listing, {d.filename: d.sha256 for d in dists}, expect, emit)
-        if install:
-            _install_step(dists, index, python, emit)  # a subprocess: the deadline does not reach it
-    return Verified(where, {d.filename: d.sha256 for d in dists}, install)
+            provenance.check(index, listing, hashes, expect, emit)
+        if install:  # a subprocess: the deadline does not reach it
+            _install_step(dists, Path(tmp), index, python, emit)
+    return Verified(where, hashes, install)
 
 
-def _deadline(timeout: float) -> contextlib.AbstractContextManager[deadline.Deadline]:
-    what = f"verify --timeout {timeout:g} s, for all its reads and downloads"
-    return deadline.within(max(timeout, FLOOR), what)
+def _installable(filenames: Iterable[str]) -> set[str]:
+    """The files the install check may use, kept as downloaded: the wheels, else the sdist (an
+    installer never builds an sdist when a wheel of the release fits; none that fits means the
+    release does not install here, as from the index)."""
+    wheels = {f for f in filenames if f.endswith(".whl")}
+    return wheels or set(filenames)
+
+
+def _deadline(
+    timeout: float, size: int = 0, spent: float = 0.0
+) -> contextlib.AbstractContextManager[deadline.Deadline]:
+    """All of verify's reads and downloads: `timeout` (FLOOR at least) and PER_MB for each MB of
+    `size` (the bytes to download), less the `spent` seconds of an earlier part."""
+    extra = size / 1e6 * PER_MB
+    files = f" + {extra:.0f} s for {size / 1e6:,.1f} MB of files" if extra >= 1 else ""
+    what = f"verify --timeout {timeout:g} s{files}, for all its reads and downloads"
+    return deadline.within(max(timeout, FLOOR) + extra - spent, what)
 
 
 def wait_for_release(
@@ -263,14 +264,18 @@ def _release(filename: str) -> tuple[str, Version] | None:
 
 
 def _install_step(
-    dists: list[Dist], index: Index, python: str, emit: events.Emit, siblings: Sequence[str] = ()
+    dists: list[Dist],
+    folder: Path,
+    index: Index,
+    python: str,
+    emit: events.Emit,
+    siblings: Sequence[str] = (),
 ) -> None:
     name, version = release_of(dists)
     where = index.repository.name
-    events.step(emit, f"installing {name}=={version} from {where} alone in a fresh venv")
-    wheels = [d for d in dists if d.kind == "wheel"]
+    events.step(emit, f"installing {name}=={version} from the files {where} served, in a fresh venv")
     try:
-        install_from_index(index, wheels[0] if wheels else None, name, version, python, siblings)
+        install_served(index, folder, dists, python, siblings)
     except ShipyardError as exc:
         raise VerifyError(exc.message, detail=exc.detail) from None
-    events.info(emit, f"{name} {version} installs from {where} and imports")
+    events.info(emit, f"{name} {version} installs from the files {where} served, and imports")

@@ -29,9 +29,16 @@ def child_env(extra: Mapping[str, str] | None = None, *, drop_prefixes: Iterable
     return env
 
 
+_PROXY_VARIABLES = frozenset({"http_proxy", "https_proxy", "all_proxy", "no_proxy"})
+
+
 def isolated_installer_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
-    """For installs that must prove what one index serves: no pip or uv configuration leaks in."""
-    env = child_env(extra, drop_prefixes=("PIP_", "UV_"))
+    """For installs that must prove what one index serves: no pip or uv configuration leaks in,
+    and no proxy variable but those in `extra` (the index's decision: index.transport.installer_proxy)."""
+    env = {
+        k: v for k, v in child_env(drop_prefixes=("PIP_", "UV_")).items() if k.lower() not in _PROXY_VARIABLES
+    }
+    env.update(extra or {})
     env["PIP_CONFIG_FILE"] = os.devnull
     env["UV_NO_CONFIG"] = "1"
     return env
