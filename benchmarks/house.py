@@ -73,7 +73,12 @@ def main() -> int:
             ", ".join(f"{n} ({k})" for n, k in figures.many_parameters),
         ),
         *(
-            (f"calls of {what} (the Release value made again)", len(places), "<= 1", ", ".join(places))
+            (
+                f"calls of {what}{' below release/, cli/' * (what == 'Release.of')}",
+                len(places),
+                "<= 1",
+                ", ".join(places),
+            )
             for what, places in figures.recomputed.items()
         ),
         ("uses of Any", figures.any_uses, "<= 15", ""),

@@ -21,6 +21,9 @@ def test_the_house_keeps_its_shape() -> None:
     assert figures.long_modules == [], figures.long_modules
     assert figures.test_cross_imports == [], figures.test_cross_imports
     assert figures.room_circles == [], figures.room_circles
+    # the Release is made where files enter, and its state file read once a release
+    assert figures.recomputed["Release.of"] == [], figures.recomputed
+    assert len(figures.recomputed["ReleaseState.load"]) <= 1, figures.recomputed
 
 
 def _collected(tmp_path: Path) -> list[dict[str, object]]:

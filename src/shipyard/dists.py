@@ -14,7 +14,7 @@ import hashlib
 import json
 import tarfile
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -82,6 +82,13 @@ class Dist:
             "name": self.name,
             "version": self.version,
         }
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, object]) -> Dist:
+        """As `as_json` wrote it (a journal's files): the kind from the file name, never from the text."""
+        path = Path(str(raw.get("path")))
+        kind, _, _ = parse_filename(path.name)
+        return cls(path, str(raw.get("sha256")), kind, str(raw.get("name")), str(raw.get("version")))
 
 
 def sha256_of(path: Path) -> str:
@@ -247,13 +254,38 @@ def built_sizes(folders: Iterable[Path]) -> dict[str, int]:
     return sizes
 
 
-def release_of(dists: list[Dist]) -> tuple[str, str]:
-    """The one (name, version) that a set of dists belongs to."""
-    pairs = {(d.name, d.version) for d in dists}
-    if len(pairs) != 1:
-        listed = ", ".join(f"{n} {v}" for n, v in sorted(pairs)) or "none"
-        raise UsageError(f"the files must be one release of one project, found: {listed}")
-    return pairs.pop()
+@dataclass(frozen=True)
+class Release:
+    """One release of one project: its files, and the name and version they all carry. Made once
+    (from a build, from `--dists`, or from the files named to publish and verify) and handed down:
+    no later stage works out (name, version) or the sha256 of each file again."""
+
+    name: str  # canonical project name
+    version: str
+    dists: tuple[Dist, ...]
+
+    @classmethod
+    def of(cls, dists: Iterable[Dist]) -> Release:
+        """The release `dists` make; UsageError unless they are one release of one project."""
+        files = tuple(dists)
+        pairs = {(d.name, d.version) for d in files}
+        if len(pairs) != 1:
+            listed = ", ".join(f"{n} {v}" for n, v in sorted(pairs)) or "none"
+            raise UsageError(f"the files must be one release of one project, found: {listed}")
+        name, version = pairs.pop()
+        return cls(name, version, files)
+
+    @functools.cached_property
+    def hashes(self) -> dict[str, str]:
+        """filename -> sha256, as built."""
+        return {d.filename: d.sha256 for d in self.dists}
+
+    @property
+    def wheels(self) -> list[Dist]:
+        return [d for d in self.dists if d.kind == "wheel"]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}"
 
 
 def in_folder(folder: Path) -> list[Dist]:

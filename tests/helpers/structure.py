@@ -196,18 +196,22 @@ def many_parameters(known: dict[str, Module], limit: int) -> list[tuple[str, int
     return found
 
 
-# What the one Release value carries, and the calls that make it from the files again
-RELEASE_MADE_BY = ("release_of", "ReleaseState.load")
+# The one Release value is made where files enter (the orchestrations in release/, and cli/ for the
+# files named to publish and verify) and read below; these calls make it, or what it carries, again
+RELEASE_MADE_BY = ("Release.of", "ReleaseState.load")
+ENTRIES = ("shipyard.release.", "shipyard.cli.")
 
 
 def recomputed(known: dict[str, Module]) -> dict[str, list[str]]:
-    """Each of RELEASE_MADE_BY -> the places (module:line) that call it."""
+    """Each of RELEASE_MADE_BY -> the places (module:line) that call it (Release.of: below the entries)."""
     found: dict[str, list[str]] = {what: [] for what in RELEASE_MADE_BY}
     for name, module in known.items():
         for node in ast.walk(ast.parse(module.path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call):
-                called = ast.unparse(node.func).rpartition(".")
-                spelled = called[2] if called[0] != "ReleaseState" else f"ReleaseState.{called[2]}"
+                owner, _, attr = ast.unparse(node.func).rpartition(".")
+                spelled = f"{owner.rpartition('.')[2]}.{attr}"
+                if spelled == "Release.of" and name.startswith(ENTRIES):
+                    continue
                 if spelled in found:
                     found[spelled].append(f"{name}:{node.lineno}")
     return found

@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from shipyard.config import Repository
-from shipyard.dists import identify
+from shipyard.dists import Release, identify
 from shipyard.errors import InstallError, VerifyError
 from shipyard.index.base import Credential
 from shipyard.index.open import open_index
-from shipyard.publish.verify import verify
+from shipyard.publish.verify import Verifying, verify
 from shipyard.secrets import Secret
 from shipyard.tools import venvs
 from shipyard.tools.network import Network
@@ -171,7 +171,11 @@ def test_verify_refuses_a_file_url_listed_by_a_remote_index(tmp_path: Path) -> N
         repo = Repository("corp", f"{index_server.url}/legacy/", f"{index_server.url}/simple/")
         index = open_index(repo, credential(repo), NO_RETRIES)
         with pytest.raises(VerifyError) as caught:
-            verify([identify(wheel)], index, timeout=0.0, install=False, python=sys.executable)
+            verify(
+                Release.of([identify(wheel)]),
+                index,
+                Verifying(timeout=0.0, install=False, python=sys.executable),
+            )
     assert caught.value.message == (
         f"corp lists {wheel.name} at a file: URL: files on an index server are fetched over http(s) only"
     )

@@ -19,11 +19,11 @@ import pytest
 
 from shipyard import events
 from shipyard.config import repository_for_url
-from shipyard.dists import Dist, identify
+from shipyard.dists import Dist, Release, identify
 from shipyard.index.base import Index
 from shipyard.index.open import open_index
 from shipyard.publish.attest import Attestations, Attester
-from shipyard.publish.publish import publish
+from shipyard.publish.publish import Publishing, publish
 from shipyard.tools.network import Network
 from tests.helpers import provenance_standin
 from tests.helpers.indexes import TestIndex
@@ -279,7 +279,9 @@ def test_an_index_refusing_signed_attestations_gets_the_file_without_them(
         repo = repository_for_url("stage", standin.upload_url, standin.simple_url)
         index = open_index(repo, None, Network())
         attester = _AsIfSigned(json.loads(att.read_bytes()))
-        outcomes = publish([identify(dist)], index, attester=attester, emit=said.append)
+        outcomes = publish(
+            Release.of([identify(dist)]), index, Publishing(attester=attester), emit=said.append
+        )
         assert [o.action for o in outcomes] == ["uploaded"]
         assert [u.attestations for u in standin.uploads] == [None]  # the second attempt, without
     warnings = [e.message for e in said if e.kind == "warning"]

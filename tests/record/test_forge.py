@@ -240,6 +240,7 @@ def test_forge_release_alone_makes_the_release_of_a_tag_the_stages_verified(
     _no_token_in(outside.text, off.text, run.text)
 
 
+@pytest.mark.integration
 def test_the_forge_token_does_not_cross_a_proxy_in_clear_text(
     shipyard: ShipyardCLI, fresh_pypiserver: TestIndex, tmp_path: Path
 ) -> None:

@@ -17,6 +17,7 @@ from shipyard.options import OPTIONS, Kind, Option, env_name
 if TYPE_CHECKING:
     from shipyard.config import Config, Repository
     from shipyard.dists import Dist
+    from shipyard.release.ship import Request
 
 EPILOG = """\
 exit codes: 0 done (also: already published, identical), 1 a release step failed,
@@ -186,6 +187,29 @@ def ask_on_terminal(out: Renderer) -> Callable[[Repository], tuple[str, str] | N
 
 def python_of(args: argparse.Namespace) -> str:
     return str(getattr(args, "python", None) or sys.executable)
+
+
+def request_of(args: argparse.Namespace, cfg: Config) -> Request:
+    """`release`'s one request, for a project or a packaging repository: the config and its flags."""
+    from shipyard.plan.target import Trigger
+    from shipyard.release.ship import Request
+
+    trigger = Trigger(
+        tag=args.tag,
+        bump=args.bump,
+        pre=args.pre,
+        if_branch=args.if_branch,
+        allow_dirty=args.allow_dirty,
+        push=args.push,
+    )
+    return Request(
+        cfg,
+        python=python_of(args),
+        dry_run=args.dry_run,
+        isolated=not args.no_isolation,
+        trigger=trigger,
+        dists=Path(args.dists).resolve() if args.dists is not None else None,  # built elsewhere
+    )
 
 
 # ---------------------------------------------------------------- commands

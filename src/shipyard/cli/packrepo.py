@@ -9,13 +9,21 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from shipyard.cli.common import Command, flag, lock_option, locked, option_values, usage, version_options
+from shipyard.cli.common import (
+    Command,
+    flag,
+    lock_option,
+    locked,
+    option_values,
+    request_of,
+    usage,
+    version_options,
+)
 from shipyard.cli.render import Renderer
 
 if TYPE_CHECKING:
     from shipyard.assemble.layout import Module, Repo
     from shipyard.plan.nextrelease import Rules
-    from shipyard.release.ship import Options
 
 
 def packaging_repo(args: argparse.Namespace) -> Repo | None:
@@ -200,7 +208,7 @@ def cmd_run_api(args: argparse.Namespace, out: Renderer) -> int:
     return 0
 
 
-def cmd_release_changed(args: argparse.Namespace, out: Renderer, repo: Repo, options: Options) -> int:
+def cmd_release_changed(args: argparse.Namespace, out: Renderer, repo: Repo) -> int:
     from shipyard.assemble import settings
     from shipyard.index.base import release_page
     from shipyard.release.changed import release_changed
@@ -216,7 +224,7 @@ def cmd_release_changed(args: argparse.Namespace, out: Renderer, repo: Repo, opt
     only = args.package or [n.strip() for n in os.environ.get("SHIPYARD_PACKAGE", "").split(",") if n.strip()]
     with locked(args, cfg, "release", out):
         result = release_changed(
-            repo, cfg, os.environ, options, emit=out, only=only, record=not args.no_record
+            repo, request_of(args, cfg), os.environ, out, only=only, record=not args.no_record
         )
     done = "would release" if args.dry_run else "released"
     names = ", ".join(result.names(dry_run=args.dry_run))

@@ -14,6 +14,7 @@ from shipyard.cli.common import (
     locked,
     python_of,
     repository_of,
+    request_of,
     unused_targets,
     usage,
 )
@@ -22,7 +23,7 @@ from shipyard.cli.render import Renderer
 
 if TYPE_CHECKING:
     from shipyard.config import Config
-    from shipyard.dists import Dist
+    from shipyard.dists import Release
 
 
 def cmd_build(args: argparse.Namespace, out: Renderer) -> int:
@@ -83,106 +84,62 @@ def cmd_test_install(args: argparse.Namespace, out: Renderer) -> int:
 
 
 def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
-    import contextlib
-
-    from shipyard.check.check import check
-    from shipyard.dists import release_of
-    from shipyard.index import credentials
-    from shipyard.index.base import release_page
-    from shipyard.index.open import open_index
-    from shipyard.publish.attest import Attester
-    from shipyard.publish.audit import AuditLog
-    from shipyard.publish.lower import refuse_lower
-    from shipyard.publish.publish import publish
+    from shipyard.dists import Release
+    from shipyard.release.one import Target, publish_to
 
     cfg = load_config(args, outside=bool(args.files))
-    project = (cfg.root / "pyproject.toml").exists()  # else files outside a project: nothing written
-    repo = repository_of(args, cfg, args.to, out)
-    credentials.guard_dotenv(cfg.root)  # a committed .env: refused whatever the credential's source
-    cred = credentials.resolve(repo, cfg.root, os.environ, one_off=True, ask=ask_on_terminal(out), emit=out)
-    credentials.warn_if_short(repo, cred, out)
-    index = open_index(repo, cred, cfg.network)
-    dists = dists_of(args, cfg)
-    # files named here were never checked: the same checks as a release's own, before any upload
-    check(dists, public=repo.public, allow_files=cfg.allow_files, emit=out, whole=False)
-    audit = AuditLog.at(cfg.root, os.environ) if project else None  # outside a project: nothing written
-    if audit and not args.dry_run:
-        audit.writable()
-    with contextlib.nullcontext() if args.dry_run or not project else locked(args, cfg, "publish", out):
-        served = refuse_lower(*release_of(dists), [index], allow=cfg.allow_lower, emit=out)
-        outcomes = publish(
-            dists,
-            index,
-            dry_run=args.dry_run,
-            allow_unverified=cfg.allow_unverified,
-            audit=audit,
-            emit=out,
-            served=served.get(repo.name),
-            attester=Attester(cfg.attest, cfg.attestations, emit=out),
-        )
+    target = Target(cfg, repository_of(args, cfg, args.to, out), os.environ, ask_on_terminal(out))
+    done = publish_to(
+        target,
+        lambda: Release.of(dists_of(args, cfg)),
+        dry_run=args.dry_run,
+        lock=lambda: locked(args, cfg, "publish", out),
+        emit=out,
+    )
     counts = {
-        a: sum(o.action == a for o in outcomes) for a in ("uploaded", "landed", "skipped", "would-upload")
+        a: sum(o.action == a for o in done.outcomes)
+        for a in ("uploaded", "landed", "skipped", "would-upload")
     }
     said = ", ".join(f"{n} {a}" for a, n in counts.items() if n)
-    page = None if args.dry_run else release_page(repo, *release_of(dists))
-    seen = f"\n{' '.join(release_of(dists))} can be seen at {page}" if page else ""
+    seen = f"\n{done.release} can be seen at {done.page}" if done.page else ""
     out.result(
         "publish",
         {
-            "repository": repo.name,
-            "files": [o.as_json() for o in outcomes],
+            "repository": done.repository,
+            "files": [o.as_json() for o in done.outcomes],
             "dry_run": args.dry_run,
-            "url": page,
+            "url": done.page,
         },
-        f"{repo.name}: {said}{seen}",
+        f"{done.repository}: {said}{seen}",
     )
     return 0
 
 
 def cmd_verify(args: argparse.Namespace, out: Renderer) -> int:
-    from shipyard.index import credentials
-    from shipyard.index.open import open_index
-    from shipyard.publish.provenance import Expectation
-    from shipyard.publish.verify import Verified, verify, verify_published
+    from shipyard.release.one import Target, verify_on
 
     cfg = load_config(args)
-    repo = repository_of(args, cfg, args.on, out)
-    cred = credentials.resolve(repo, cfg.root, os.environ, one_off=True, ask=ask_on_terminal(out), emit=out)
-    credentials.warn_if_short(repo, cred, out)
-    index = open_index(repo, cred, cfg.network)
-    install, python = not args.no_install, python_of(args)
-    build = _last_build(args, cfg)
-    expect = Expectation(cfg.publisher, cfg.require_provenance)
-    result: Verified
-    if build is not None and (args.version is None or _same_version(args.version, build[1][1])):
-        dists, (name, version) = build
-        result = verify(
-            dists, index, timeout=cfg.verify_timeout, install=install, python=python, emit=out, expect=expect
-        )
-        said = "exactly as built"
-    else:
-        name, version = _project_name(cfg), args.version
-        result = verify_published(
-            index,
-            name,
-            version,
-            timeout=cfg.verify_timeout,
-            install=install,
-            python=python,
-            emit=out,
-            expect=expect,
-            sizes=_built_sizes(cfg),
-        )
-        said = "with the hashes it lists"
-    data = {"repository": repo.name, "name": name, "version": version, "files": dict(result.files)}
+    target = Target(cfg, repository_of(args, cfg, args.on, out), os.environ, ask_on_terminal(out))
+    install = not args.no_install
+    checked = verify_on(
+        target,
+        lambda: _last_build(args, cfg),
+        args.version,
+        install=install,
+        python=python_of(args),
+        emit=out,
+    )
+    name, version, repo = checked.name, checked.version, target.repository.name
+    data = {"repository": repo, "name": name, "version": version, "files": dict(checked.verified.files)}
+    said = "exactly as built" if checked.exact else "with the hashes it lists"
     tail = ", and it installs from there" if install else ""
-    out.result("verify", {**data, "installed": install}, f"{repo.name} serves {name} {version} {said}{tail}")
+    out.result("verify", {**data, "installed": install}, f"{repo} serves {name} {version} {said}{tail}")
     return 0
 
 
-def _last_build(args: argparse.Namespace, cfg: Config) -> tuple[list[Dist], tuple[str, str]] | None:
-    """The dists to verify and their release; None when only --version names what to verify."""
-    from shipyard.dists import release_of
+def _last_build(args: argparse.Namespace, cfg: Config) -> Release | None:
+    """The release to verify; None when only --version names what to verify."""
+    from shipyard.dists import Release
     from shipyard.errors import UsageError
 
     try:
@@ -191,34 +148,7 @@ def _last_build(args: argparse.Namespace, cfg: Config) -> tuple[list[Dist], tupl
         if args.version and not args.files:
             return None
         raise
-    return dists, release_of(dists)
-
-
-def _same_version(asked: str, built: str) -> bool:
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        return Version(asked) == Version(built)
-    except InvalidVersion:
-        return asked == built
-
-
-def _built_sizes(cfg: Config) -> dict[str, int]:
-    """The sizes of the files of every build we still hold (the last one, the kept ones)."""
-    from shipyard.builder import kept
-    from shipyard.dists import built_sizes
-
-    return built_sizes([*kept.folders(cfg.root), cfg.dist_dir])
-
-
-def _project_name(cfg: Config) -> str:
-    from shipyard.config import read_pyproject
-    from shipyard.errors import UsageError
-
-    name = read_pyproject(cfg.root).get("project", {}).get("name")
-    if not isinstance(name, str) or not name:
-        raise UsageError(f"{cfg.root / 'pyproject.toml'} declares no [project] name to verify")
-    return name
+    return Release.of(dists)
 
 
 def cmd_version(args: argparse.Namespace, out: Renderer) -> int:
@@ -283,42 +213,18 @@ def _first_stage_highest(cfg: Config, name: str) -> dict[str, object]:
 
 
 def cmd_release(args: argparse.Namespace, out: Renderer) -> int:
-    from shipyard.plan.target import Trigger
-    from shipyard.release.ship import Options
     from shipyard.release.single import release
 
     unused_targets(out, "release publishes to its stages (publish takes a one-off target)")
     if (repo := packaging_repo(args)) is not None:
-        trigger = Trigger(
-            pre=args.pre, if_branch=args.if_branch, allow_dirty=args.allow_dirty, push=args.push
-        )
-        # --dists DIR: each package's files from DIR/<import name>/, as an earlier run built them
-        dists = Path(args.dists).resolve() if args.dists is not None else None
-        options = Options(python=python_of(args), dry_run=args.dry_run, trigger=trigger, dists=dists)
-        return cmd_release_changed(args, out, repo, options)
+        return cmd_release_changed(args, out, repo)
     if args.package or args.no_record:
         raise usage("--package and --no-record are for a packaging repository (release --changed)")
     if args.dists is not None and args.no_isolation:
         raise usage("--dists releases files built elsewhere: --no-isolation has nothing to build")
-
     cfg = load_config(args)
-    trigger = Trigger(
-        tag=args.tag,
-        bump=args.bump,
-        pre=args.pre,
-        if_branch=args.if_branch,
-        allow_dirty=args.allow_dirty,
-        push=args.push,
-    )
-    options = Options(
-        python=python_of(args),
-        dry_run=args.dry_run,
-        isolated=not args.no_isolation,
-        trigger=trigger,
-        dists=Path(args.dists).resolve() if args.dists is not None else None,
-    )
     with locked(args, cfg, "release", out):
-        result = release(cfg, os.environ, options, emit=out)
+        result = release(request_of(args, cfg), os.environ, emit=out)
     done = "would release" if args.dry_run else "released"
     stages = " -> ".join(s.repository + (" (already there)" if s.resumed else "") for s in result.stages)
     summary = f"{done} {result.name} {result.version} to {stages}"

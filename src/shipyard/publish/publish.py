@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from shipyard import events
-from shipyard.dists import Dist, release_of
+from shipyard.dists import Dist, Release
 from shipyard.errors import ConflictError, IndexError_, ShipyardError
 from shipyard.index.base import Index, conflict_message
 from shipyard.index.listing import IndexFile, Listing
@@ -59,29 +59,37 @@ def _conflict(index: Index, dist: Dist, served: IndexFile) -> ConflictError:
     return ConflictError(said or conflict_message(dist.filename, served.sha256, dist.sha256, where))
 
 
+@dataclass(frozen=True)
+class Publishing:
+    """How a stage publishes: `dry_run` reads the index and uploads nothing; `allow_unverified`
+    uploads to an index that cannot be read; `attester` gives the PEP 740 attestations each upload
+    carries (made before the first upload; an index that refuses them gets the upload again without
+    them, said as a warning, unless the attester is strict); `audit` records every publish;
+    `before_upload` runs once before the first byte is sent (the release keeps its files from then on)."""
+
+    dry_run: bool = False
+    allow_unverified: bool = False
+    attester: Attester | None = None
+    audit: AuditLog | None = None
+    before_upload: Callable[[], None] | None = None
+
+
 def publish(
-    dists: list[Dist],
+    release: Release,
     index: Index,
+    how: Publishing = Publishing(),
     *,
-    dry_run: bool = False,
-    allow_unverified: bool = False,
-    audit: AuditLog | None = None,
-    emit: events.Emit = events.ignore,
     served: Listing | IndexError_ | None = None,
-    before_upload: Callable[[], None] | None = None,
-    attester: Attester | None = None,
+    emit: events.Emit = events.ignore,
 ) -> list[Outcome]:
-    """Upload what `index` does not have yet; report what was uploaded, skipped or would be, and
-    (unless a dry run) append it to `audit`, also when an upload fails half-way (not when it
-    fails before any file reached the index). `served`: what the index was just read to serve, or
-    why it could not be (the lower-version check's read); else it is read here. `before_upload`
-    runs once before the first byte is sent (the release keeps its files from then on).
-    `attester` gives the PEP 740 attestations each upload carries (made before the first upload);
-    an index that refuses an upload carrying them gets it again without them (said as a warning),
-    unless the attester is strict (--attestations)."""
-    name, version = release_of(dists)
+    """Upload what `index` does not have yet of `release`; report what was uploaded, skipped or would
+    be, and (unless a dry run) append it to the audit log, also when an upload fails half-way (not
+    when it fails before any file reached the index). `served`: what the index was just read to
+    serve, or why it could not be (the lower-version check's read); else it is read here."""
+    name, version, dists = release.name, release.version, list(release.dists)
+    dry_run, audit, attester = how.dry_run, how.audit, how.attester
     repo = index.repository
-    listing = _read_first(index, name, served, allow_unverified, emit)
+    listing = _read_first(index, name, served, how.allow_unverified, emit)
     todo = _plan(dists, listing, index)
     outcomes = [Outcome(d, "skipped") for d in dists if d not in todo]
     for outcome in outcomes:
@@ -93,8 +101,8 @@ def publish(
         return outcomes
     attestations = attester.for_index(todo, index) if attester is not None and todo else {}
     strict = attester is not None and attester.strict
-    if todo and before_upload is not None:
-        before_upload()
+    if todo and how.before_upload is not None:
+        how.before_upload()
     try:
         for dist in todo:
             sent = attestations.get(dist.filename, ())

@@ -24,7 +24,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from shipyard import events
-from shipyard.dists import Dist, identify, parse_filename, release_of
+from shipyard.dists import Dist, Release, identify, parse_filename
 from shipyard.errors import IndexError_, ShipyardError, VerifyError
 from shipyard.index.base import Index
 from shipyard.index.listing import IndexFile, Listing
@@ -126,25 +126,29 @@ def _refuse_strangers(listing: Listing, expected: Mapping[str, str], where: str)
         )
 
 
-def verify(
-    dists: list[Dist],
-    index: Index,
-    *,
-    timeout: float,
-    install: bool,
-    python: str,
-    siblings: Sequence[str] = (),
-    emit: events.Emit = events.ignore,
-    expect: provenance.Expectation | None = None,
-) -> Verified:
-    """Prove that `index` serves exactly `dists` and no other file of their release, with PEP 740
-    provenance as `expect`s (if given), and (if `install`) that the files it served install
-    (`siblings`: packages of the same packaging repository, installed from `index`)."""
-    name, version = release_of(dists)
+@dataclass(frozen=True)
+class Verifying:
+    """How a stage is verified: every read and download within `timeout` (plus a second a MB of
+    files); with `install`, the files the index served installed with `python` in a fresh venv
+    (`siblings`: packages of the same packaging repository, installed from the index too); the PEP
+    740 provenance as `expect` says, if given."""
+
+    timeout: float
+    install: bool
+    python: str
+    siblings: Sequence[str] = ()
+    expect: provenance.Expectation | None = None
+
+
+def verify(release: Release, index: Index, how: Verifying, *, emit: events.Emit = events.ignore) -> Verified:
+    """Prove that `index` serves exactly the files of `release` and no other file of it, with
+    provenance and an install as `how` says."""
+    name, version, dists = release.name, release.version, list(release.dists)
+    timeout, install, expect = how.timeout, how.install, how.expect
     where = index.repository.name
-    expected = {d.filename: d.sha256 for d in dists}
+    expected = release.hashes
     sizes = {d.filename: d.size for d in dists}
-    events.step(emit, f"verifying {name} {version} on {where}", repository=where)
+    events.step(emit, f"verifying {release} on {where}", repository=where)
     with tempfile.TemporaryDirectory(prefix="shipyard-verify-") as tmp:
         folder = Path(tmp)
         with _deadline(timeout, sum(sizes.values())):
@@ -163,7 +167,7 @@ def verify(
         if expect is not None:
             provenance.check(index, listing, expected, expect, emit)
         if install:
-            _install_step(served, folder, index, python, emit, siblings)
+            _install_step(Release(name, version, tuple(served)), folder, index, how, emit)
     return Verified(where, expected, install)
 
 
@@ -171,18 +175,16 @@ def verify_published(
     index: Index,
     project: str,
     version: str,
+    how: Verifying,
     *,
-    timeout: float,
-    install: bool,
-    python: str,
     emit: events.Emit = events.ignore,
-    expect: provenance.Expectation | None = None,
     sizes: Mapping[str, int] | None = None,
 ) -> Verified:
     """Verify a release with no local build: every file of `project` `version` on `index` is
     delivered with the sha256 the index advertises, none is yanked, and the files it delivered
     install. `sizes`: the sizes of files we built of that release (another build of it), which
     bound their downloads where the listing gives none."""
+    timeout, install, expect = how.timeout, how.install, how.expect
     where = index.repository.name
     known = dict(sizes or {})
     events.step(emit, f"verifying {project} {version} on {where} (its files as the index lists them)")
@@ -210,7 +212,9 @@ def verify_published(
         if expect is not None:
             provenance.check(index, listing, hashes, expect, emit)
         if install:  # a subprocess: the deadline does not reach it
-            _install_step(dists, Path(tmp), index, python, emit)
+            _install_step(
+                Release(canonicalize_name(project), version, tuple(dists)), Path(tmp), index, how, emit
+            )
     return Verified(where, hashes, install)
 
 
@@ -263,19 +267,13 @@ def _release(filename: str) -> tuple[str, Version] | None:
         return None
 
 
-def _install_step(
-    dists: list[Dist],
-    folder: Path,
-    index: Index,
-    python: str,
-    emit: events.Emit,
-    siblings: Sequence[str] = (),
-) -> None:
-    name, version = release_of(dists)
+def _install_step(served: Release, folder: Path, index: Index, how: Verifying, emit: events.Emit) -> None:
+    """Install `served` (the files the index delivered, kept in `folder`) as `how` says."""
+    name, version, dists = served.name, served.version, list(served.dists)
     where = index.repository.name
     events.step(emit, f"installing {name}=={version} from the files {where} served, in a fresh venv")
     try:
-        install_served(index, folder, dists, python, siblings)
+        install_served(index, folder, dists, how.python, how.siblings)
     except ShipyardError as exc:
         raise VerifyError(exc.message, detail=exc.detail) from None
     events.info(emit, f"{name} {version} installs from the files {where} served, and imports")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from shipyard import events
+from shipyard.dists import Dist
 from shipyard.errors import UsageError
 from shipyard.publish import audit
 from shipyard.record import writer
@@ -29,9 +30,58 @@ _OBJECT_ID = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")  # sha1 or sha256
 
 
 @dataclass(frozen=True)
+class Journaled:
+    """One release a journal names, as the run that wrote it reported it."""
+
+    name: str
+    version: str
+    tag: str | None = None
+    dists: tuple[Dist, ...] = ()
+    stages: tuple[str, ...] = ()  # the repositories it was published to and verified on
+    mode: str = "project"  # a single project's: project, tag or bump
+
+    def as_json(self) -> dict[str, object]:
+        mode = {"mode": self.mode} if self.mode != "project" else {}  # a package's has none
+        return {
+            "name": self.name,
+            "version": self.version,
+            "tag": self.tag,
+            "dists": [d.as_json() for d in self.dists],
+            "stages": list(self.stages),
+            **mode,
+        }
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, object]) -> Journaled:
+        """As written by `as_json`; what a hand-edited file lacks is left empty (validate() judges)."""
+        dists, stages = raw.get("dists"), raw.get("stages")
+        return cls(
+            str(raw.get("name")),
+            str(raw.get("version")),
+            str(raw["tag"]) if raw.get("tag") else None,
+            tuple(Dist.from_json(d) for d in dists if isinstance(d, dict)) if isinstance(dists, list) else (),
+            tuple(str(s) for s in stages) if isinstance(stages, list) else (),
+            str(raw.get("mode") or "project"),
+        )
+
+
+@dataclass(frozen=True)
 class Journal:
     steps: Steps
-    release: Mapping[str, object]  # what the run that wrote it released: name, version, dists...
+    release: Mapping[str, object]  # as on disk: one project's Journaled and its command, or "packages"
+
+    @property
+    def releases(self) -> list[Journaled]:
+        """The releases it names: a packaging repository's packages, or the one project's."""
+        raw = self.release.get("packages")
+        found = [p for p in raw if isinstance(p, dict)] if isinstance(raw, list) else [self.release]
+        return [Journaled.from_json(p) for p in found]
+
+    @property
+    def command(self) -> str | None:
+        """The command that finishes it, as the run that wrote it said it."""
+        said = self.release.get("command")
+        return said if isinstance(said, str) else None
 
 
 def path_of(root: Path) -> Path:
@@ -59,7 +109,9 @@ def load(root: Path) -> Journal | None:
         release = doc["release"]
         if not isinstance(release, dict):
             raise ValueError("release is not a table")
-        return Journal(Steps.from_json(doc["steps"]), release)
+        journal = Journal(Steps.from_json(doc["steps"]), release)
+        journal.releases  # noqa: B018  (read now: a damaged entry is said here, not later)
+        return journal
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -91,13 +143,13 @@ def _wrong(root: Path, pending: Journal, remote: str, stages: Sequence[str]) -> 
             return f"its file {rel!r} lies outside the repository"
     if steps.branch is not None and not git.valid_ref(root, f"refs/heads/{steps.branch}"):
         return f"its branch {steps.branch!r} is no branch name"
-    released = _released(pending.release)
+    released = pending.releases
     for tag in steps.tags:
-        of = [(name, version) for name, version, named in released if named == tag.name]
+        of = [r for r in released if r.tag == tag.name]
         if not of or not git.valid_ref(root, f"refs/tags/{tag.name}"):
             return f"its tag {tag.name!r} is no tag of the release it names"
-        if of[0][1] not in tag.name:
-            return f"its tag {tag.name!r} does not carry the version {of[0][1]}"
+        if of[0].version not in tag.name:
+            return f"its tag {tag.name!r} does not carry the version {of[0].version}"
     return _unpublished(root, released, stages)
 
 
@@ -113,23 +165,11 @@ def _inside(root: Path, rel: str) -> bool:
     return where != top and where.is_relative_to(top)
 
 
-Released = list[tuple[str, str, str | None]]  # (name, version, tag) of each package
-
-
-def _released(release: Mapping[str, object]) -> Released:
-    """(name, version, tag) of each package a journal names: a packaging repository's, or the one."""
-    raw = release.get("packages")
-    packages = [p for p in raw if isinstance(p, dict)] if isinstance(raw, list) else [release]
-    return [
-        (str(p.get("name")), str(p.get("version")), str(p["tag"]) if p.get("tag") else None) for p in packages
-    ]
-
-
-def _unpublished(root: Path, released: Released, stages: Sequence[str]) -> str | None:
+def _unpublished(root: Path, released: Sequence[Journaled], stages: Sequence[str]) -> str | None:
     """What the audit log does not show published completely, of `released` to each stage."""
     log = audit.AuditLog.at(root, {}).path
     records = [r for r in audit.read(log) if r.get("complete") is True]
-    for name, version, _ in released:
+    for name, version in ((r.name, r.version) for r in released):
         for stage in stages:
             if not any(r.get("version") == version and audit.matches(r, name, stage) for r in records):
                 return (

@@ -24,7 +24,7 @@ from shipyard.assemble.tree import assemble
 from shipyard.builder.inprocess import build_tree
 from shipyard.builder.reproducible import epoch_of, source_date_epoch
 from shipyard.config import Config
-from shipyard.dists import Dist, in_folder, release_of
+from shipyard.dists import Dist, Release, in_folder
 from shipyard.errors import NothingToRelease, ShipyardError, UsageError
 from shipyard.index import credentials
 from shipyard.index.base import Index, release_page
@@ -36,7 +36,7 @@ from shipyard.plan.target import current_branch, rules
 from shipyard.publish.audit import AuditLog
 from shipyard.record import forge, journal, writer
 from shipyard.record.table import readme_with_table
-from shipyard.release.ship import Options, StageResult, ship
+from shipyard.release.ship import Bookkeeping, Request, StageResult, Tests, ship
 
 if TYPE_CHECKING:
     from shipyard.check.testinstall import TestInstall
@@ -102,9 +102,8 @@ class _Run:
 
 def release_changed(
     repo: Repo,
-    config: Config,
+    request: Request,
     environ: Mapping[str, str],
-    options: Options,
     emit: events.Emit,
     *,
     only: Sequence[str] = (),
@@ -113,25 +112,25 @@ def release_changed(
     """Release the changed packages (`only`: those and the changed packages they import); `record`
     False publishes and verifies but writes no changelog, commit or tag (a parallel job's share,
     recorded once afterwards by a run that finds every file published)."""
-    trigger = options.trigger
+    config, trigger, dry_run = request.config, request.trigger, request.dry_run
     branch = current_branch(repo.root, environ)
     guard_branch(trigger.if_branch, branch)
     asked = _command(trigger.pre, only, record)
-    if not options.dry_run and (pending := journal.load(repo.root)) is not None:
+    if not dry_run and (pending := journal.load(repo.root)) is not None:
         # before the tree is found dirty
         return _finish(repo.root, pending, config, asked, trigger.push, emit)
     if not trigger.allow_dirty:
         guard_clean(config)
-    if record and not options.dry_run:  # a lock a killed git left would stop the record after the publish
+    if record and not dry_run:  # a lock a killed git left would stop the record after the publish
         writer.guard_locks(repo.root, [], branch)
     # the credentials are known to the redactor before any notes or CHANGELOG text is made
     repos = [config.repository(n) for n in config.stages]
     found = credentials.for_stages(repos, repo.root, environ, emit)
     indexes = [open_index(r, c, config.network) for r, c in zip(repos, found, strict=True)]
     everything, packages = _to_release(repo, config, trigger.pre, only)
-    if options.dists is not None:  # every package's files there, before anything is published
+    if request.dists is not None:  # every package's files there, before anything is published
         for p in packages:
-            _prebuilt(options.dists / p.module.import_name, p)
+            _prebuilt(request.dists / p.module.import_name, p)
     run = _Run(
         source_date_epoch(repo.root),
         versions={p.name: str(p.last.version) for p in everything if p.last},
@@ -144,12 +143,12 @@ def release_changed(
         assert package.version is not None and package.plan is not None
         events.step(emit, f"{package.name} {package.version}: {package.plan.reason}")
         try:
-            result.released.append(_one(repo, config, package, indexes, options, run, emit))
+            result.released.append(_one(repo, package, indexes, request, run, emit))
         except ShipyardError as exc:
             result.error = exc
             break
     done = [r for r in result.released if r.verified]
-    if record and not options.dry_run and done:
+    if record and not dry_run and done:
         # what verified is recorded (and pushed) even when a later package failed: it is on the
         # index, and CI's re-run must see its tags to release only what is left
         what = _record_of(repo, config, done, branch, run.epoch)
@@ -178,14 +177,8 @@ def _command(pre: str | None, only: Sequence[str], record: bool) -> str:
 def _journaled(r: Released) -> dict[str, object]:
     """What the journal says about a package: enough to report it again."""
     tag = r.package.plan.tag if r.package.plan else None
-    stages = [s.repository for s in r.stages]
-    return {
-        "name": r.package.name,
-        "version": r.version,
-        "tag": tag,
-        "dists": [d.as_json() for d in r.dists],
-        "stages": stages,
-    }
+    stages = tuple(s.repository for s in r.stages)
+    return journal.Journaled(r.package.name, r.version, tag, tuple(r.dists), stages).as_json()
 
 
 def _finish(
@@ -194,13 +187,10 @@ def _finish(
     """Finish the record an earlier run journaled (its packages are published and verified): the
     commit, the tags and the push, each unless done. Nothing is built or published; packages a
     failure stopped that run before are released by the next one."""
-    raw = pending.release.get("packages")
-    packages = [dict(p) for p in raw if isinstance(p, dict)] if isinstance(raw, list) else []
-    single = f"{pending.release.get('name')} {pending.release.get('version')}"  # a project's journal
-    names = [f"{p.get('name')} {p.get('version')}" for p in packages] or [single]
+    released = pending.releases
+    names = [f"{r.name} {r.version}" for r in released] or ["a release the journal does not name"]
     what, many = (", ".join(names[:-1]) + " and " if len(names) > 1 else "") + names[-1], len(names) > 1
-    said = pending.release.get("command")  # a single project's journal says its own command
-    journal.check_command(root, what, said if isinstance(said, str) else "shipyard release", asked, many=many)
+    journal.check_command(root, what, pending.command or "shipyard release", asked, many=many)
     journal.validate(root, pending, remote=config.remote, stages=config.stages)
     events.info(
         emit,
@@ -210,12 +200,14 @@ def _finish(
     steps = replace(pending.steps, push=pending.steps.push or push)
     journal.check_head(root, what, steps, many=many)
     recorded = journal.carry_out(root, steps, emit)
-    for p in packages:
-        stages = p.get("stages")
-        repositories = [str(s) for s in stages] if isinstance(stages, list) else []
-        p["stages"] = [StageResult(s, [], verified=True, resumed=True).as_json() for s in repositories]
-        p.update(test_install=None, verified=True)
+    packages = [_finished(r) for r in released] if "packages" in pending.release else []
     return RepoRelease(recorded=recorded, finished=packages)
+
+
+def _finished(said: journal.Journaled) -> dict[str, object]:
+    """A package whose record a run that stopped journaled, as this run reports it."""
+    stages = [StageResult(s, [], verified=True, resumed=True).as_json() for s in said.stages]
+    return {**said.as_json(), "stages": stages, "test_install": None, "verified": True}
 
 
 def _to_release(
@@ -243,41 +235,26 @@ def _tagged(released: Released, config: Config) -> forge.Tagged:
 
 
 def _one(
-    repo: Repo,
-    config: Config,
-    package: Package,
-    indexes: Sequence[Index],
-    options: Options,
-    run: _Run,
-    emit: events.Emit,
+    repo: Repo, package: Package, indexes: Sequence[Index], request: Request, run: _Run, emit: events.Emit
 ) -> Released:
     assert package.version is not None
     imp, wheels = package.module.import_name, run.wheels
     built = assemble(repo, package.module, package.version, repo.root / "build" / imp, run.versions)
-    if options.dists is not None:  # built once by an earlier job: every stage gets those very files
-        dists = _prebuilt(options.dists / imp, package)
+    if request.dists is not None:  # built once by an earlier job: every stage gets those very files
+        dists = _prebuilt(request.dists / imp, package)
     else:
         dists = build_tree(built.tree, repo.root / "dist" / imp, run.epoch)
     for d in dists:
         emit(events.Event("file", f"{d.filename}  sha256:{d.sha256}", d.as_json()))
     missing = [s for s in built.siblings if s not in wheels]
-    if missing and config.test_install:
+    if missing and request.config.test_install:
         wheels.update(_sibling_wheels(repo, missing, run))
     local = [wheels[s] for s in built.siblings if s in wheels]
     wheels[package.name] = next(d.path for d in dists if d.kind == "wheel")
-    released = Released(package, package.version, dists)
-    released.test_install, released.stages = ship(
-        config,
-        dists,
-        indexes,
-        options,
-        emit,
-        tests_root=built.tree,
-        local_wheels=local,
-        siblings=built.siblings,
-        audit=run.audit,
-    )
-    return released
+    made = Release.of(dists)
+    tests = Tests(built.tree, local_wheels=local, siblings=built.siblings)
+    shipped = ship(made, indexes, request, tests, Bookkeeping.of(repo.root, made, run.audit), emit)
+    return Released(package, package.version, dists, shipped.test_install, shipped.stages)
 
 
 def _prebuilt(folder: Path, package: Package) -> list[Dist]:
@@ -289,7 +266,8 @@ def _prebuilt(folder: Path, package: Package) -> list[Dist]:
             f"{package.name} {package.version} was not built there"
         )
     dists = in_folder(folder)
-    name, version = release_of(dists)
+    made = Release.of(dists)
+    name, version = made.name, made.version
     assert package.version is not None
     if name != canonicalize_name(package.name) or Version(version) != Version(package.version):
         raise UsageError(

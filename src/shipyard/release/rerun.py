@@ -7,47 +7,37 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from shipyard import events
-from shipyard.config import Config
-from shipyard.dists import Dist, release_of
+from shipyard.dists import Release
 from shipyard.errors import ShipyardError
-from shipyard.publish.publish import publish
-from shipyard.publish.state import ReleaseState
-from shipyard.release.ship import Options, StageResult
+from shipyard.publish.publish import Publishing, publish
+from shipyard.release.ship import Bookkeeping, Request, StageResult
 
 if TYPE_CHECKING:
     from shipyard.index.base import Index
-    from shipyard.publish.audit import AuditLog
 
 
 def already_released(
-    config: Config,
-    dists: list[Dist],
-    indexes: Sequence[Index],
-    options: Options,
-    emit: events.Emit,
-    audit: AuditLog | None = None,
+    release: Release, indexes: Sequence[Index], request: Request, books: Bookkeeping, emit: events.Emit
 ) -> list[StageResult] | None:
     """The stages, each resumed, when every stage verified exactly these files before and still
     serves them; None when anything is left to do (the full release then decides and reports)."""
-    if options.dry_run or not indexes:
+    if request.dry_run or not indexes:
         return None
-    name, version = release_of(dists)
-    state = ReleaseState.load(config.root, name, version)
-    hashes = {d.filename: d.sha256 for d in dists}
-    installed = config.verify_install  # verified as this run would verify it
-    if not all(state.verified(i.repository.name, hashes, installed=installed) for i in indexes):
+    installed = request.config.verify_install  # verified as this run would verify it
+    if not all(books.state.verified(i.repository.name, release.hashes, installed=installed) for i in indexes):
         return None
     stages = []
     for index in indexes:
         try:  # a dry-run publish is the listing read: what is served, and never an upload
-            outcomes = publish(dists, index, dry_run=True, emit=events.ignore)
+            outcomes = publish(release, index, Publishing(dry_run=True))
         except ShipyardError:
             return None
         if any(o.action != "skipped" for o in outcomes):
             return None
         stages.append(StageResult(index.repository.name, outcomes, verified=True, resumed=True))
     for index, stage in zip(indexes, stages, strict=True):
-        if audit is not None:  # the audit log has every publish, the ones that skipped everything too
-            audit.published(index.repository, name, version, [o.as_json() for o in stage.outcomes])
-        events.info(emit, f"{name} {version} was already published to {stage.repository} and verified")
+        if books.audit is not None:  # the audit log has every publish, the ones that skipped everything too
+            files = [o.as_json() for o in stage.outcomes]
+            books.audit.published(index.repository, release.name, release.version, files)
+        events.info(emit, f"{release} was already published to {stage.repository} and verified")
     return stages

@@ -15,15 +15,15 @@ from shipyard import events
 from shipyard.check.check import check
 from shipyard.check.testinstall import TestInstall, test_install
 from shipyard.config import Config
-from shipyard.dists import Dist, release_of
+from shipyard.dists import Release
 from shipyard.errors import ShipyardError, StepFailed
 from shipyard.plan.target import Trigger
 from shipyard.publish.attest import Attester
 from shipyard.publish.lower import refuse_lower
 from shipyard.publish.provenance import Expectation
-from shipyard.publish.publish import Outcome, publish
+from shipyard.publish.publish import Outcome, Publishing, publish
 from shipyard.publish.state import ReleaseState
-from shipyard.publish.verify import verify, wait_for_files
+from shipyard.publish.verify import Verifying, verify, wait_for_files
 
 if TYPE_CHECKING:
     from shipyard.config import Repository
@@ -32,12 +32,48 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class Options:
+class Request:
+    """What a release command asks for: the project's config and the command's own flags. Made once
+    by the command line, read by every step below it."""
+
+    config: Config
     python: str
     dry_run: bool = False
     isolated: bool = True
     trigger: Trigger = field(default_factory=Trigger)
     dists: Path | None = None  # release --dists: these pre-built files, no build
+
+
+@dataclass(frozen=True)
+class Tests:
+    """Where a release's tests are and, for a packaging repository's package, what it brings along:
+    the wheels of the sibling packages it needs (for the test-install) and their names (installed
+    from each index too when verifying)."""
+
+    root: Path
+    local_wheels: Sequence[Path] = ()
+    siblings: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class Bookkeeping:
+    """What a release writes down as it goes: the stages it verified (its state file), every publish
+    (the audit log), and `before_upload`, run before a stage uploads anything (the release keeps its
+    files from then on)."""
+
+    state: ReleaseState
+    audit: AuditLog | None = None
+    before_upload: Callable[[], None] | None = None
+
+    @classmethod
+    def of(
+        cls,
+        root: Path,
+        release: Release,
+        audit: AuditLog | None,
+        before_upload: Callable[[], None] | None = None,
+    ) -> Bookkeeping:
+        return cls(ReleaseState.load(root, release.name, release.version), audit, before_upload)
 
 
 @dataclass
@@ -56,32 +92,28 @@ class StageResult:
         }
 
 
-def ship(
-    config: Config,
-    dists: list[Dist],
-    indexes: Sequence[Index],
-    options: Options,
-    emit: events.Emit,
-    *,
-    tests_root: Path,
-    local_wheels: Sequence[Path] = (),
-    siblings: Sequence[str] = (),
-    audit: AuditLog | None = None,
-    before_upload: Callable[[], None] | None = None,
-) -> tuple[TestInstall | None, list[StageResult]]:
-    """check -> test-install -> for each stage (`indexes`, in release order): publish -> verify.
+@dataclass(frozen=True)
+class Shipped:
+    test_install: TestInstall | None
+    stages: list[StageResult]
 
-    `local_wheels` and `siblings` serve a packaging repository: the wheels of packages of the same
-    repository it needs (for the test-install), and their names (installed from each index too).
-    A stage that fails says which stage a re-run resumes at. `before_upload` runs before a stage
-    uploads anything.
-    """
-    name, version = release_of(dists)
-    state = ReleaseState.load(config.root, name, version)
-    if not options.dry_run:  # what is recorded after the uploads must be writable before them
-        state.writable()
-        if audit is not None:
-            audit.writable()
+
+def ship(
+    release: Release,
+    indexes: Sequence[Index],
+    request: Request,
+    tests: Tests,
+    books: Bookkeeping,
+    emit: events.Emit,
+) -> Shipped:
+    """check -> test-install -> for each stage (`indexes`, in release order): publish -> verify.
+    A stage that fails says which stage a re-run resumes at."""
+    config, dry_run = request.config, request.dry_run
+    name, version, dists = release.name, release.version, list(release.dists)
+    if not dry_run:  # what is recorded after the uploads must be writable before them
+        books.state.writable()
+        if books.audit is not None:
+            books.audit.writable()
     public = any(i.repository.public for i in indexes)
     check(dists, public=public, allow_files=config.allow_files, emit=emit)
     # every stage before the first upload; the first stage's listing is fresh enough to publish by
@@ -91,54 +123,42 @@ def ship(
     if config.test_install:
         tested = test_install(
             dists,
-            tests_root,
-            python=options.python,
-            local_wheels=local_wheels,
+            tests.root,
+            python=request.python,
+            local_wheels=tests.local_wheels,
             group=config.test_group,
             emit=emit,
         )
-    hashes = {d.filename: d.sha256 for d in dists}
     attester = Attester(config.attest, config.attestations, emit=emit)  # signs once, for every stage
-    expect = Expectation(config.publisher, config.require_provenance)
+    how = Publishing(dry_run, config.allow_unverified, attester, books.audit, books.before_upload)
+    checking = Verifying(
+        config.verify_timeout,
+        config.verify_install,
+        request.python,
+        tests.siblings,
+        Expectation(config.publisher, config.require_provenance),
+    )
     stages: list[StageResult] = []
     for index in indexes:
         repo = index.repository
         try:
-            outcomes = publish(
-                dists,
-                index,
-                dry_run=options.dry_run,
-                allow_unverified=config.allow_unverified,
-                audit=audit,
-                emit=emit,
-                served=listings.get(repo.name) if repo.name == first else None,
-                before_upload=before_upload,
-                attester=attester,
-            )
-            stage = StageResult(repo.name, outcomes)
+            served = listings.get(repo.name) if repo.name == first else None
+            stage = StageResult(repo.name, publish(release, index, how, served=served, emit=emit))
             stages.append(stage)
-            if options.dry_run:
+            if dry_run:
                 continue
-            if all(o.action == "skipped" for o in outcomes) and state.verified(repo.name, hashes):
-                wait_for_files(index, name, hashes, timeout=config.verify_timeout, emit=emit)
-                events.info(emit, f"{name} {version} was already published to {repo.name} and verified")
+            skipped = all(o.action == "skipped" for o in stage.outcomes)
+            if skipped and books.state.verified(repo.name, release.hashes):
+                wait_for_files(index, name, release.hashes, timeout=config.verify_timeout, emit=emit)
+                events.info(emit, f"{release} was already published to {repo.name} and verified")
                 stage.verified = stage.resumed = True
                 continue
-            verify(
-                dists,
-                index,
-                timeout=config.verify_timeout,
-                install=config.verify_install,
-                python=options.python,
-                siblings=siblings,
-                emit=emit,
-                expect=expect,
-            )
+            verify(release, index, checking, emit=emit)
         except StepFailed as exc:
             raise _resumable(exc, repo, [s.repository for s in stages if s.verified]) from None
-        state.record(repo.name, hashes, installed=config.verify_install)
+        books.state.record(repo.name, release.hashes, installed=config.verify_install)
         stage.verified = True
-    return tested, stages
+    return Shipped(tested, stages)
 
 
 def _resumable(exc: ShipyardError, repo: Repository, done: list[str]) -> ShipyardError:

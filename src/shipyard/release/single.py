@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -25,34 +25,40 @@ from shipyard.builder import kept, repair
 from shipyard.builder.pep517 import build
 from shipyard.builder.stamp import stamped
 from shipyard.config import Config
-from shipyard.dists import Dist, in_folder, release_of
+from shipyard.dists import Dist, Release, in_folder
 from shipyard.errors import BuildError, UsageError
 from shipyard.index import credentials
 from shipyard.index.base import release_page
 from shipyard.index.open import open_index
 from shipyard.plan.source import Declared
-from shipyard.plan.target import Mode, Target, resolve
+from shipyard.plan.target import Mode, Target, Trigger, resolve
 from shipyard.publish.audit import AuditLog
 from shipyard.record import forge, journal, writer
 from shipyard.release.rerun import already_released
-from shipyard.release.ship import Options, StageResult, ship
+from shipyard.release.ship import Bookkeeping, Request, StageResult, Tests, ship
 from shipyard.tools import git, workdirs
 
 if TYPE_CHECKING:
     from shipyard.check.testinstall import TestInstall
 
 
-@dataclass
+@dataclass(frozen=True)
 class ReleaseResult:
-    name: str
-    version: str
-    dists: list[Dist]
+    release: Release
     target: Target
     edits: Mapping[str, bytes]  # the files the build saw updated: the target's, with uv.lock refreshed
     test_install: TestInstall | None = None
-    stages: list[StageResult] = field(default_factory=list)
+    stages: tuple[StageResult, ...] = ()
     recorded: writer.Recorded | None = None
-    forge_releases: list[forge.ForgeRelease] = field(default_factory=list)  # GitHub's or GitLab's
+    forge_releases: tuple[forge.ForgeRelease, ...] = ()  # GitHub's or GitLab's
+
+    @property
+    def name(self) -> str:
+        return self.release.name
+
+    @property
+    def version(self) -> str:
+        return self.release.version
 
     def as_json(self) -> dict[str, object]:
         recorded = self.recorded
@@ -60,7 +66,7 @@ class ReleaseResult:
             "name": self.name,
             "version": self.version,
             "target": {**self.target.as_json(), "files": sorted(self.edits)},
-            "dists": [d.as_json() for d in self.dists],
+            "dists": [d.as_json() for d in self.release.dists],
             "test_install": self.test_install.as_json() if self.test_install else None,
             "stages": [s.as_json() for s in self.stages],
             "recorded": (
@@ -79,15 +85,15 @@ class ReleaseResult:
 
 
 def _build(
-    config: Config, target: Target, options: Options, emit: events.Emit, *, public: bool
+    request: Request, target: Target, emit: events.Emit, *, public: bool
 ) -> tuple[list[Dist], Mapping[str, bytes], str, str | None]:
     """The artifacts kept for this source if there are any (no rebuild), else a new build; the
     source's key, under which the new build is kept once its first file is about to be uploaded
     (from then on a rebuild could conflict with the index; before, it is free); and the release
     commit of a --bump (the same commit again for kept artifacts: same tree, parent, date)."""
-    declared = target.declared
+    declared, config = target.declared, request.config
     source = kept.Source(
-        config.root, target.edits, target.env, target.epoch, options.isolated, declared.from_vcs
+        config.root, target.edits, target.env, target.epoch, request.isolated, declared.from_vcs
     )
     key = source.key()
     if (found := kept.load(config.root, key, config.dist_dir)) is not None:
@@ -99,7 +105,7 @@ def _build(
             else None
         )
         return dists, edits, key, sha
-    dists, made, sha = _build_new(config, target, options, emit, public=public)
+    dists, made, sha = _build_new(request, target, emit, public=public)
     return dists, made, key, sha
 
 
@@ -109,15 +115,17 @@ def _commits(target: Target) -> bool:
 
 
 def _build_new(
-    config: Config, target: Target, options: Options, emit: events.Emit, *, public: bool
+    request: Request, target: Target, emit: events.Emit, *, public: bool
 ) -> tuple[list[Dist], Mapping[str, bytes], str | None]:
     """Build in place, or from a temporary checkout of HEAD with the edits (for a --bump: of the
     release commit, made first); returns the files, the edits the build saw (with uv.lock when it
     was refreshed) and the release commit. For a public stage, linux_* wheels are repaired when the
     tools are installed (else check says how)."""
 
+    config = request.config
+
     def build_from(srcdir: Path) -> list[Dist]:
-        isolated, epoch, env = options.isolated, target.epoch, target.env
+        isolated, epoch, env = request.isolated, target.epoch, target.env
         dists = build(srcdir, config.dist_dir, isolated=isolated, emit=emit, epoch=epoch, env=env)
         if public and repair.tools_installed():
             dists = repair.repair(dists, config.dist_dir, emit=emit)
@@ -134,17 +142,17 @@ def _build_new(
         return build_from(tree.path), tree.made, tree.commit
 
 
-def _prebuilt(folder: Path, target: Target) -> list[Dist]:
+def _prebuilt(folder: Path, target: Target) -> Release:
     """The files of `release --dists`: one release of the project this release is about."""
-    dists = in_folder(folder)
-    name, _ = release_of(dists)
-    if target.name is not None and canonicalize_name(target.name) != name:
-        raise UsageError(f"--dists {folder} holds files of {name}, but this project is {target.name}")
+    release = Release.of(in_folder(folder))
+    if target.name is not None and canonicalize_name(target.name) != release.name:
+        raise UsageError(f"--dists {folder} holds files of {release.name}, but this project is {target.name}")
     # a matrix's folder holds wheels for many platforms: the test-install takes one that installs here
     supported = set(sys_tags())
-    return sorted(
-        dists, key=lambda d: d.kind != "wheel" or not supported & parse_wheel_filename(d.filename)[3]
+    ordered = sorted(
+        release.dists, key=lambda d: d.kind != "wheel" or not supported & parse_wheel_filename(d.filename)[3]
     )
+    return dataclasses.replace(release, dists=tuple(ordered))
 
 
 def _notes(target: Target) -> str:
@@ -157,21 +165,16 @@ def _notes(target: Target) -> str:
     return "\n".join(lines).strip()
 
 
-def _same_version(options: Options, target: Target, name: str, version: str) -> None:
+def _same_version(request: Request, target: Target, release: Release) -> None:
     """The files are of the version this release is about."""
-    if (
-        options.dists is not None
-        and target.version is not None
-        and Version(version) != Version(target.version)
-    ):
-        raise UsageError(
-            f"--dists {options.dists} holds {name} {version}, but this release is {target.version}"
-        )
-    if target.version is not None and Version(version) != Version(target.version):
-        raise BuildError(
-            f"the backend built version {version}, but this release is {target.version}: "
-            f"shipyard could not set the version ({target.declared.source})"
-        )
+    if target.version is None or Version(release.version) == Version(target.version):
+        return
+    if request.dists is not None:
+        raise UsageError(f"--dists {request.dists} holds {release}, but this release is {target.version}")
+    raise BuildError(
+        f"the backend built version {release.version}, but this release is {target.version}: "
+        f"shipyard could not set the version ({target.declared.source})"
+    )
 
 
 def _message(target: Target) -> str:
@@ -190,58 +193,49 @@ def _steps_of(
     return writer.Steps(head, sha, files, tags, target.branch, push, config.remote)
 
 
-def release(
-    config: Config, environ: Mapping[str, str], options: Options, emit: events.Emit = events.ignore
-) -> ReleaseResult:
-    if options.dists is not None and options.trigger.bump is not None:
+def release(request: Request, environ: Mapping[str, str], emit: events.Emit = events.ignore) -> ReleaseResult:
+    config, trigger = request.config, request.trigger
+    if request.dists is not None and trigger.bump is not None:
         raise UsageError(
             "--dists releases files built elsewhere, with their version in them: use it with --tag or "
             "the declared version, not --bump"
         )
-    if not options.dry_run and (pending := journal.load(config.root)) is not None:
-        return _finish(config, pending, options, emit)
+    if not request.dry_run and (pending := journal.load(config.root)) is not None:
+        return _finish(request, pending, emit)
     repos = [config.repository(name) for name in config.stages]
     # every credential, then the version, are settled before anything is built: a refusal costs
     # nothing; and the credentials first, so the redactor knows them before any notes are written
     found = credentials.for_stages(repos, config.root, environ, emit)
     indexes = [open_index(r, c, config.network) for r, c in zip(repos, found, strict=True)]
-    target = resolve(config, options.trigger, environ)
+    target = resolve(config, trigger, environ)
     head = git.head(config.root) or ""  # what the release commit is made on, and a tag without one
     if target.plan is not None:
         events.info(emit, f"{target.name} {target.version}: {target.plan.reason}")
-    records = not options.dry_run and (target.commit or target.create_tag)
+    records = not request.dry_run and (target.commit or target.create_tag)
     if records:  # a lock a killed git left would stop the record after the publish: refuse it now
         writer.guard_locks(config.root, [target.tag] if target.tag else [], target.branch)
     keep: Callable[[], None] | None = None
     sha: str | None = None
-    if options.dists is not None:
-        dists, edits = _prebuilt(options.dists, target), target.edits
+    if request.dists is not None:
+        made, edits = _prebuilt(request.dists, target), target.edits
     else:
-        dists, edits, key, sha = _build(config, target, options, emit, public=any(r.public for r in repos))
+        dists, edits, key, sha = _build(request, target, emit, public=any(r.public for r in repos))
+        made = Release.of(dists)
         keep = functools.partial(kept.keep, config.root, key, dists, edits)
-    name, version = release_of(dists)
-    _same_version(options, target, name, version)
-    result = ReleaseResult(name, version, dists, target, edits)
-    audit = AuditLog.at(config.root, environ)
-    if (done := already_released(config, dists, indexes, options, emit, audit)) is not None:
-        result.stages = done
+    _same_version(request, target, made)
+    books = Bookkeeping.of(config.root, made, AuditLog.at(config.root, environ), keep)
+    if (done := already_released(made, indexes, request, books, emit)) is not None:
+        result = ReleaseResult(made, target, edits, stages=tuple(done))
     else:
-        result.test_install, result.stages = ship(
-            config, dists, indexes, options, emit, tests_root=config.root, audit=audit, before_upload=keep
-        )
+        shipped = ship(made, indexes, request, Tests(config.root), books, emit)
+        result = ReleaseResult(made, target, edits, shipped.test_install, tuple(shipped.stages))
     if records:
         # the journal first: from here on a re-run finishes this record, whatever point it died at
-        steps = _steps_of(config, target, head, edits, sha, options.trigger.push)
-        journal.save(config.root, journal.Journal(steps, _journaled(result, options)))
-        result.recorded = journal.carry_out(config.root, steps, emit)
-    if not options.dry_run and config.forge_release and target.tag:
-        pushed = result.recorded is not None and result.recorded.pushed
-        notes = target.plan.notes() if target.plan is not None else {}
-        tagged = forge.Tagged(target.tag, name, version, forge.body(notes, result.page(config)))
-        on_remote = pushed or not target.create_tag  # a tag made now reaches the forge only pushed
-        result.forge_releases = forge.make_releases(
-            [tagged], environ, emit, on_remote=on_remote, budget=config.network.retry_timeout
-        )
+        steps = _steps_of(config, target, head, edits, sha, trigger.push)
+        journal.save(config.root, journal.Journal(steps, _journaled(result, trigger)))
+        result = dataclasses.replace(result, recorded=journal.carry_out(config.root, steps, emit))
+    if not request.dry_run and config.forge_release and target.tag:
+        result = dataclasses.replace(result, forge_releases=_forge_release(result, config, environ, emit))
     if workdirs.unignored_state(config.root):
         events.warning(
             emit,
@@ -251,64 +245,66 @@ def release(
     return result
 
 
-def _journaled(result: ReleaseResult, options: Options) -> dict[str, object]:
+def _forge_release(
+    result: ReleaseResult, config: Config, environ: Mapping[str, str], emit: events.Emit
+) -> tuple[forge.ForgeRelease, ...]:
+    """The forge's release of the tag, with the notes and where the release can be seen."""
+    target = result.target
+    assert target.tag is not None
+    pushed = result.recorded is not None and result.recorded.pushed
+    notes = target.plan.notes() if target.plan is not None else {}
+    tagged = forge.Tagged(target.tag, result.name, result.version, forge.body(notes, result.page(config)))
+    on_remote = pushed or not target.create_tag  # a tag made now reaches the forge only pushed
+    made = forge.make_releases(
+        [tagged], environ, emit, on_remote=on_remote, budget=config.network.retry_timeout
+    )
+    return tuple(made)
+
+
+def _journaled(result: ReleaseResult, trigger: Trigger) -> dict[str, object]:
     """What the journal says about the release: enough to report it again, and the command."""
-    trigger = options.trigger
-    return {
-        "name": result.name,
-        "version": result.version,
-        "mode": result.target.mode,
-        "tag": result.target.tag,
-        "dists": [d.as_json() for d in result.dists],
-        "stages": [s.repository for s in result.stages],
-        "command": _command({"tag": trigger.tag, "bump": trigger.bump, "pre": trigger.pre}),
-    }
+    target = result.target
+    stages = tuple(s.repository for s in result.stages)
+    said = journal.Journaled(
+        result.name, result.version, target.tag, result.release.dists, stages, target.mode
+    )
+    return {**said.as_json(), "command": _command(trigger)}
 
 
-def _command(raw: object) -> str:
-    """The command as the journal says it (a packaging repository's too), or as asked now."""
-    if isinstance(raw, str):
-        return raw
+def _command(trigger: Trigger) -> str:
+    """The command as a journal says it, as asked now."""
     words = ["shipyard", "release"]
-    if isinstance(raw, dict):
-        for flag in ("tag", "bump", "pre"):
-            if raw.get(flag) is not None:
-                words += [f"--{flag}", str(raw[flag])] if raw[flag] else [f"--{flag}"]
+    for flag, value in (("tag", trigger.tag), ("bump", trigger.bump), ("pre", trigger.pre)):
+        if value is not None:
+            words += [f"--{flag}", str(value)] if value else [f"--{flag}"]
     return " ".join(words)
 
 
-def _finish(config: Config, pending: journal.Journal, options: Options, emit: events.Emit) -> ReleaseResult:
+def _finish(request: Request, pending: journal.Journal, emit: events.Emit) -> ReleaseResult:
     """Finish the record an earlier run journaled (its release is published and verified): the
     commit, the tag and the push, each unless done. Nothing is built or published."""
-    raw, trigger = pending.release, options.trigger
-    name, version = str(raw.get("name")), str(raw.get("version"))
-    asked = _command({"tag": trigger.tag, "bump": trigger.bump, "pre": trigger.pre})
-    journal.check_command(config.root, f"{name} {version}", _command(raw.get("command")), asked)
+    config, trigger = request.config, request.trigger
+    (said,) = pending.releases[:1] or [journal.Journaled("?", "?")]
+    what = f"{said.name} {said.version}"
+    journal.check_command(config.root, what, pending.command or "shipyard release", _command(trigger))
     journal.validate(config.root, pending, remote=config.remote, stages=config.stages)
-    events.info(
-        emit, f"{name} {version} was published and verified by a run that stopped: finishing its record"
-    )
+    events.info(emit, f"{what} was published and verified by a run that stopped: finishing its record")
     steps = dataclasses.replace(pending.steps, push=pending.steps.push or trigger.push)
-    journal.check_head(config.root, f"{name} {version}", steps)
-    dists = [
-        Dist(Path(str(d["path"])), str(d["sha256"]), d["kind"], str(d["name"]), str(d["version"]))
-        for d in raw.get("dists", [])  # type: ignore[attr-defined]
-    ]
-    mode: Mode = "bump" if raw.get("mode") == "bump" else "tag" if raw.get("mode") == "tag" else "project"
-    tag = str(raw["tag"]) if raw.get("tag") else None
+    journal.check_head(config.root, what, steps)
+    mode: Mode = "bump" if said.mode == "bump" else "tag" if said.mode == "tag" else "project"
     target = Target(
-        name,
-        version,
+        said.name,
+        said.version,
         mode,
-        Declared(version, "the journal of the run that released it"),
+        Declared(said.version, "the journal of the run that released it"),
         None,
         steps.branch,
-        tag,
+        said.tag,
         create_tag=bool(steps.tags),
         commit=steps.commit is not None,
     )
     edits = {f: git.show(config.root, steps.commit, f) or b"" for f in steps.files} if steps.commit else {}
-    stages = [StageResult(str(r), [], verified=True, resumed=True) for r in raw.get("stages", [])]  # type: ignore[attr-defined]
-    result = ReleaseResult(name, version, dists, target, edits, stages=stages)
-    result.recorded = journal.carry_out(config.root, steps, emit)
-    return result
+    stages = tuple(StageResult(r, [], verified=True, resumed=True) for r in said.stages)
+    made = Release(said.name, said.version, said.dists)
+    recorded = journal.carry_out(config.root, steps, emit)
+    return ReleaseResult(made, target, edits, stages=stages, recorded=recorded)
