@@ -235,7 +235,9 @@ def test_gitlab_release_job(single: Path, packrepo: Path) -> None:
     # the build job, without credentials, builds and tests; the release job publishes its files
     build = doc["build"]
     assert "id_tokens" not in build and "environment" not in build
-    assert build["script"] == ['shipyard release --tag "$CI_COMMIT_TAG" --stages local --dry-run']
+    assert build["script"][0] == 'shipyard release --tag "$CI_COMMIT_TAG" --stages local --dry-run'
+    # the tools after the build (which wants a clean tree), with the extra that signs
+    assert build["script"][1].endswith('--wheel-dir shipyard-tools "$SHIPYARD_SIGNING_REQUIREMENT"')
     assert build["artifacts"]["paths"] == ["dist/", "shipyard-tools/"]
     release = doc["release"]
     assert release["needs"] == ["build"]
@@ -304,7 +306,7 @@ def test_travis_releases_once_and_verifies(single: Path) -> None:
     assert doc["stages"][-1] == {"name": "release", "if": "branch = pypi-release AND type = push"}
     assert doc["stages"][-2] == {"name": "build", "if": "branch = pypi-release AND type = push"}
     [build] = [j for j in doc["jobs"]["include"] if j["stage"] == "build"]
-    assert build["script"] == ["shipyard release --if-branch pypi-release --stages local --dry-run"]
+    assert build["script"][0] == "shipyard release --if-branch pypi-release --stages local --dry-run"
     assert build["workspaces"]["create"] == {"name": "release", "paths": ["dist", "shipyard-tools"]}
     [release] = [j for j in doc["jobs"]["include"] if j["stage"] == "release"]
     assert release["workspaces"] == {"use": "release"}
