@@ -295,8 +295,9 @@ def test_azure_pipeline(single: Path, packrepo: Path) -> None:
     env = release[-1]["env"]
     assert env["SHIPYARD_PYPIRC"] == "$(PYPIRC_PATH)"
     assert "SHIPYARD_FEED_TOKEN" not in env  # the feed signs in through TwineAuthenticate
-    # the push: System.AccessToken for the release step, into git's environment, no persisted token
-    assert env["SYSTEM_ACCESSTOKEN"] == "$(System.AccessToken)"
+    # the push: System.AccessToken for the release step, read by git's credential helper, no
+    # persisted token
+    assert env["SHIPYARD_PUSH_TOKEN"] == "$(System.AccessToken)"
     assert "persistCredentials" not in made_text(packrepo, "azure")
 
 

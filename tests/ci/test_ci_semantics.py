@@ -74,7 +74,7 @@ def _azure(root: Path, tmp_path: Path, package: str) -> subprocess.CompletedProc
         PACKAGE=package,
         PIPELINE_WORKSPACE=str(workspace),
         BUILD_REPOSITORY_URI=str(tmp_path / "origin.git"),
-        SYSTEM_ACCESSTOKEN="not-a-real-token",
+        SHIPYARD_PUSH_TOKEN="not-a-real-token",
     )
     for name, script in (("build", build), ("release", release)):
         step = tmp_path / f"{name}-step.sh"

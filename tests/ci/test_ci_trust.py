@@ -157,3 +157,44 @@ def test_the_guard_stops_a_job_a_credential_reaches(ci: str, roots: dict[str, Pa
         assert run.returncode == 1
         assert run.stderr.startswith(f"error: {name} reaches a job that runs the project's code")
         assert "pypi-secret-value-0123" not in run.stdout + run.stderr
+
+
+@pytest.mark.parametrize(
+    ("ci", "host", "user"),
+    [
+        ("gitlab", "forge.example.invalid", "gitlab-ci-token"),
+        ("travis", "github.com", "x-access-token"),
+        ("azure", "dev.azure.com", "build"),
+    ],
+)
+def test_the_push_credential_reaches_git_through_its_environment(
+    ci: str, host: str, user: str, roots: dict[str, Path], tmp_path: Path
+) -> None:
+    """A packaging repository's push: the generated command's git environment answers git's
+    credential request with SHIPYARD_PUSH_TOKEN (git asks it when the push is refused without one),
+    and git is pointed at the forge's URL without the job's token; nothing goes to .git/config."""
+    [made] = generate.pipelines(roots["packrepo"], [ci], None)
+    [block] = [s for s in trust.shell_scripts(yaml.safe_load(made.text)) if "GIT_CONFIG_COUNT" in s]
+    prefix = block[block.index("GIT_CONFIG_COUNT") : block.index("shipyard release --changed")]
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "GIT_TERMINAL_PROMPT": "0",
+        "CI_SERVER_URL": "https://forge.example.invalid",
+        "CI_PROJECT_PATH": "group/tools",
+        "TRAVIS_REPO_SLUG": "group/tools",
+        "SHIPYARD_PUSH_TOKEN": "push-token-0123456789",
+    }
+    script = prefix + "git credential fill && " + prefix + "git config --get remote.origin.pushurl || true"
+    asked = f"protocol=https\nhost={host}\npath=group/tools.git\n\n"
+    run = subprocess.run(
+        ["bash", "-c", script], input=asked, env=env, capture_output=True, text=True, check=False
+    )
+    assert run.returncode == 0, run.stderr
+    assert f"username={user}\npassword=push-token-0123456789\n" in run.stdout
+    if ci != "azure":  # GitLab's and Travis's origin carries the job's own token or none: pushurl
+        assert run.stdout.strip().endswith(
+            f"https://{'forge.example.invalid' if ci == 'gitlab' else 'github.com'}/group/tools.git"
+        )
+    assert not (tmp_path / ".gitconfig").exists()

@@ -164,6 +164,19 @@ def _travis(doc: dict[str, Any], names: list[str]) -> Iterator[Step]:
 STEPS = {"github": _github, "gitlab": _gitlab, "azure": _azure, "travis": _travis}
 
 
+def shell_scripts(node: object) -> Iterator[str]:
+    """Every shell text in a pipeline (run, script, bash... values; list items one by one)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("run", "script", "before_script", "bash", "install") and isinstance(value, str):
+                yield value
+            else:
+                yield from shell_scripts(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from (item,) if isinstance(item, str) else shell_scripts(item)
+
+
 def signing_gaps(ci: str, doc: dict[str, Any]) -> list[str]:
     """Jobs that hold an id token and publish but cannot sign PEP 740 attestations: shipyard without
     its `attest` extra, or (GitLab) no Sigstore id token."""
