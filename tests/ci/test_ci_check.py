@@ -172,7 +172,7 @@ def test_gitlab_rules_fire_on_the_right_line(single: Path, tmp_path: Path) -> No
     assert hits(check_text(tmp_path, ".gitlab-ci.yml", text), "shallow-clone") == [line_of(text, "GIT_DEPTH")]
     text = broken(
         good,
-        'release:\n  stage: release\n  needs: ["lint", "test", "tools"]',
+        "release:\n  stage: release\n  needs: [build]",
         "release:\n  stage: test\n  needs: []",
     )
     found = check_text(tmp_path, ".gitlab-ci.yml", text)
@@ -200,8 +200,7 @@ def test_travis_rules_fire_on_the_right_line(single: Path, tmp_path: Path) -> No
     good = render(single, "travis")
     text = broken(good, "depth: false", "depth: 3")
     assert hits(check_text(tmp_path, ".travis.yml", text), "shallow-clone") == [line_of(text, "depth: 3")]
-    text = broken(good, "  - test\n  - name: release\n", "  - name: release\n")
-    text = text.replace("    - stage: release\n", "    - stage: test\n", 1)
+    text = broken(good, "    - stage: release\n", "    - stage: test\n")
     assert hits(check_text(tmp_path, ".travis.yml", text), "release-needs-tests") == [
         line_of(text, "- stage: test")
     ]
@@ -314,3 +313,50 @@ def test_credentials_passed_on_are_not_findings(single: Path, tmp_path: Path) ->
         assert (
             check_text(tmp_path, ".github/workflows/release.yml", broken(good, publish, step + publish)) == []
         )
+
+
+REUSABLE = """\
+name: publish
+on:
+  workflow_call:
+    inputs:
+      version: {type: string, required: true}
+permissions: {}
+jobs:
+  test:
+    runs-on: ubuntu-latest
+    permissions: {contents: read}
+    steps:
+      - run: pytest
+  publish:
+    needs: [test]
+    runs-on: ubuntu-latest
+    permissions:
+      contents: read
+      id-token: write
+    steps:
+      - uses: pypa/gh-action-pypi-publish@ed0c53931b1dc9bd32cbe73a98c7f6766f8a527e # v1.13.0
+"""
+
+
+def test_trusted_publishing_from_a_reusable_workflow_is_refused(
+    shipyard: ShipyardCLI, tmp_path: Path
+) -> None:
+    """PyPI refuses trusted publishing from a called workflow (issue 22, point 9): an error where
+    workflow_call is the only trigger, a warning where the workflow also runs on its own."""
+    path = tmp_path / ".github" / "workflows" / "publish.yml"
+    path.parent.mkdir(parents=True)
+    path.write_text(REUSABLE)
+    done = shipyard("ci", "check", "--json", "-C", str(tmp_path))
+    assert done.code == 1, done.out + done.err
+    found = [f for f in json.loads(done.out)["findings"] if f["rule"] == "reusable-trusted-publishing"]
+    assert [(f["line"], f["level"]) for f in found] == [(line_of(REUSABLE, "  publish:\n"), "error")]
+    assert "PyPI's trusted publishing refuses uploads from a called workflow" in found[0]["message"]
+    both = REUSABLE.replace("on:\n  workflow_call:", "on:\n  push:\n    tags: ['v*']\n  workflow_call:")
+    path.write_text(both)
+    again = json.loads(shipyard("ci", "check", "--json", "-C", str(tmp_path)).out)["findings"]
+    assert [f["level"] for f in again if f["rule"] == "reusable-trusted-publishing"] == ["warning"]
+    # a token secret in a reusable workflow, or id-token on a job that does not publish: no finding
+    path.write_text(REUSABLE.replace("      id-token: write\n", ""))
+    quiet = json.loads(shipyard("ci", "check", "--json", "-C", str(tmp_path)).out)["findings"]
+    assert not [f for f in quiet if f["rule"] == "reusable-trusted-publishing"]

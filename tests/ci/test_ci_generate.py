@@ -16,8 +16,10 @@ from typing import Any
 import pytest
 import yaml
 
+from shipyard.ci.generate import context
 from shipyard.ci.generate import providers as generate
 from shipyard.ci.generate.pins import ACTIONS
+from shipyard.errors import ConfigError
 from shipyard.plan.versions import TagPattern
 from tests.helpers.pipelines import (
     CHECK_JSONSCHEMA,
@@ -145,7 +147,7 @@ def test_github_release_hygiene(kind: str, single: Path, packrepo: Path) -> None
     for name, job in jobs.items():
         writes = name in ("record", "forge-release")  # the changelog commit and tags; the GitHub release
         assert job["permissions"].get("contents", "read") in ("read", "write" if writes else "read")
-        if job["permissions"].get("id-token") == "write" and name != "pages":
+        if job["permissions"].get("id-token") == "write":  # pages too (issue 22, point 9)
             assert job["concurrency"]["cancel-in-progress"] is False, f"{name} may run twice at once"
         runs = " ".join(s.get("run", "") for s in job.get("steps", []))
         uses = " ".join(s.get("uses", "") for s in job.get("steps", []))
@@ -167,7 +169,7 @@ def test_github_release_hygiene(kind: str, single: Path, packrepo: Path) -> None
     assert set(on) == {"push", "pull_request", "workflow_dispatch"}
     if kind == "single":
         assert on["push"]["tags"] == ["v[0-9]*"]
-        assert jobs["test"]["strategy"]["matrix"]["python"] == ["3.10", "3.11", "3.12", "3.13"]
+        assert jobs["test"]["strategy"]["matrix"]["python"] == ["3.11", "3.12", "3.13", "3.14", "3.15"]
         assert [jobs[f"publish-{s}"]["environment"]["name"] for s in ("testpypi", "pypi")] == [
             "testpypi",
             "pypi",
@@ -229,31 +231,55 @@ def test_gitlab_rule_matches_release_tags_only(pattern: str, single: Path, tmp_p
 def test_gitlab_release_job(single: Path, packrepo: Path) -> None:
     _, doc = render(single, "gitlab")
     assert doc["variables"]["GIT_DEPTH"] == "0"
-    assert doc["stages"] == ["test", "release", "cleanup"]
+    assert doc["stages"] == ["test", "build", "release", "cleanup"]
+    # the build job, without credentials, builds and tests; the release job publishes its files
+    build = doc["build"]
+    assert "id_tokens" not in build and "environment" not in build
+    assert build["script"][0] == 'shipyard release --tag "$CI_COMMIT_TAG" --stages local --dry-run'
+    # the tools after the build (which wants a clean tree), with the extra that signs
+    assert build["script"][1].endswith('--wheel-dir shipyard-tools "$SHIPYARD_SIGNING_REQUIREMENT"')
+    assert build["artifacts"]["paths"] == ["dist/", "shipyard-tools/"]
     release = doc["release"]
+    assert release["needs"] == ["build"]
     # one id token per audience the stages need (TestPyPI's audience is testpypi)
     assert release["id_tokens"] == {
         "TESTPYPI_ID_TOKEN": {"aud": "testpypi"},
         "PYPI_ID_TOKEN": {"aud": "pypi"},
         "SIGSTORE_ID_TOKEN": {"aud": "sigstore"},
     }
-    assert "test" in release["needs"]
-    assert release["script"] == ['shipyard release --tag "$CI_COMMIT_TAG"']
+    assert "test" in doc["build"]["needs"]
+    assert release["script"] == ['shipyard release --tag "$CI_COMMIT_TAG" --dists dist --no-test-install']
     assert "rm -f ~/.pypirc .pypirc" in doc["cleanup"]["script"]
-    assert doc["test"]["parallel"]["matrix"] == [{"PYTHON_VERSION": ["3.10", "3.11", "3.12", "3.13"]}]
+    assert doc["test"]["parallel"]["matrix"] == [{"PYTHON_VERSION": ["3.11", "3.12", "3.13", "3.14", "3.15"]}]
     _, doc = render(packrepo, "gitlab")
     assert doc["release"]["rules"][0]["if"] == '$CI_COMMIT_BRANCH == "main"'
-    # exit 3 (nothing changed, as after the release commit this job pushes) is a green job
-    assert doc["release"]["script"] == ['shipyard release --changed --push || [ "$?" -eq 3 ]']
+    # exit 3 (nothing changed, as after the release commit this job pushes) is a green job; the
+    # push token reaches git through its environment for that command only, never .git/config
+    [script] = doc["release"]["script"]
+    assert script.endswith(
+        'shipyard release --changed --push --dists dist --no-test-install || [ "$?" -eq 3 ]\n'
+    )
+    assert "GIT_CONFIG_COUNT=2" in script and "set-url" not in made_text(packrepo, "gitlab")
 
 
 # ------------------------------------------------------------------ Azure, Travis
+
+
+def made_text(root: Path, ci: str) -> str:
+    return render(root, ci)[0]
 
 
 def test_azure_pipeline(single: Path, packrepo: Path) -> None:
     _, doc = render(single, "azure")
     assert doc["trigger"]["tags"]["include"] == ["v*"]
     assert [s["stage"] for s in doc["stages"]] == ["Build", "Release"]
+    # a Dist job without credentials builds and tests; the Release stage publishes its artifact
+    dist = next(j for j in doc["stages"][0]["jobs"] if j["job"] == "Dist")
+    assert dist["steps"][-1] == {"publish": "dist", "artifact": "dist"}
+    assert "--stages local --dry-run" in dist["steps"][-2]["bash"] and "env" not in dist["steps"][-2]
+    release_steps = doc["stages"][1]["jobs"][0]["steps"]
+    assert {"download": "current", "artifact": "dist"} in release_steps
+    assert '--dists "$PIPELINE_WORKSPACE/dist" --no-test-install' in release_steps[-1]["bash"]
     assert doc["stages"][1]["dependsOn"] == "Build"
     assert "refs/tags/v" in doc["stages"][1]["condition"]
     assert doc["parameters"][0]["values"] == ["testpypi", "testpypi,pypi"]
@@ -269,15 +295,24 @@ def test_azure_pipeline(single: Path, packrepo: Path) -> None:
     env = release[-1]["env"]
     assert env["SHIPYARD_PYPIRC"] == "$(PYPIRC_PATH)"
     assert "SHIPYARD_FEED_TOKEN" not in env  # the feed signs in through TwineAuthenticate
+    # the push: System.AccessToken for the release step, read by git's credential helper, no
+    # persisted token
+    assert env["SHIPYARD_PUSH_TOKEN"] == "$(System.AccessToken)"
+    assert "persistCredentials" not in made_text(packrepo, "azure")
 
 
 def test_travis_releases_once_and_verifies(single: Path) -> None:
     _, doc = render(single, "travis", ["branch", "pypi-release"])
     assert doc["git"] == {"depth": False}
     assert doc["stages"][-1] == {"name": "release", "if": "branch = pypi-release AND type = push"}
+    assert doc["stages"][-2] == {"name": "build", "if": "branch = pypi-release AND type = push"}
+    [build] = [j for j in doc["jobs"]["include"] if j["stage"] == "build"]
+    assert build["script"][0] == "shipyard release --if-branch pypi-release --stages local --dry-run"
+    assert build["workspaces"]["create"] == {"name": "release", "paths": ["dist", "shipyard-tools"]}
     [release] = [j for j in doc["jobs"]["include"] if j["stage"] == "release"]
+    assert release["workspaces"] == {"use": "release"}
     assert release["script"] == [
-        "shipyard release --if-branch pypi-release",
+        "shipyard release --if-branch pypi-release --dists dist --no-test-install",
         "shipyard verify --on testpypi",
         "shipyard verify --on pypi",
     ]
@@ -374,3 +409,34 @@ def test_task_runner_runs_for_real(shipyard: ShipyardCLI, tmp_path: Path) -> Non
         check=False,
     )
     assert "git tracks .env" not in ci.stderr and "pypi-not-a-real-token" not in ci.stdout + ci.stderr
+
+
+# ------------------------------------------------------------------ the CPython table (issue 22, point 9)
+
+
+def test_the_matrix_comes_from_the_table_of_supported_cpythons(tmp_path: Path) -> None:
+    """One table of CPython minors with their first release and end of life (context.RELEASE_CYCLE):
+    a matrix holds the minors released and not at their end on the table's date, as far as
+    requires-python admits them; the release jobs run on the newest of those."""
+    cycle = context.RELEASE_CYCLE
+    minors = list(cycle)
+    assert [int(m.split(".")[1]) for m in minors] == list(range(9, 9 + len(minors)))  # no gap
+    for minor, (first, end) in cycle.items():
+        assert first < end and int(end[:4]) - int(first[:4]) == 5, minor  # PEP 602: five years
+    assert context.CPYTHON == ("3.11", "3.12", "3.13", "3.14", "3.15")  # as of December 2026
+    assert max(first for first, _ in cycle.values()) <= context.AS_OF  # the table knows the newest
+    root = make_project(tmp_path / "p", tool=SINGLE_TOOL)
+    pyproject = root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text().replace('">=3.9"', '">=3.12,<3.15"'))
+    git(root, "commit", "-qam", "3.12 to 3.14")
+    _, github = render(root, "github")
+    assert github["jobs"]["test"]["strategy"]["matrix"]["python"] == ["3.12", "3.13", "3.14"]
+    setups = [
+        s for s in github["jobs"]["build"]["steps"] if s.get("uses", "").startswith("actions/setup-python")
+    ]
+    assert setups[0]["with"]["python-version"] == "3.14"  # the release jobs: the newest admitted
+    _, gitlab = render(root, "gitlab")
+    assert gitlab["default"]["image"] == "python:3.14"
+    pyproject.write_text(pyproject.read_text().replace('">=3.12,<3.15"', '"<3.11"'))
+    with pytest.raises(ConfigError, match=r"admits none of CPython 3\.11-3\.15"):
+        render(root, "azure")

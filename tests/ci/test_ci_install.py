@@ -82,9 +82,10 @@ def test_a_bad_install_setting_is_refused(table: object, message: str) -> None:
 def test_every_pipeline_installs_the_shipyard_that_wrote_it(ci: str, single: Path) -> None:
     [made] = generate.pipelines(single, [ci], None)
     assert WRITER in made.text
-    assert made.text.count("shipyard-release") == made.text.count(WRITER) + (
-        # GitHub's and GitLab's credential-holding jobs install the handed-over files by name, from no index
-        made.text.count("--no-index --find-links") if ci in ("github", "gitlab") else 0
+    signing = WRITER.replace("shipyard-release", "shipyard-release[attest]")
+    assert made.text.count("shipyard-release") == made.text.count(WRITER) + made.text.count(signing) + (
+        # the credential-holding jobs install the handed-over files by name, from no index
+        made.text.count("--no-index --find-links") if ci in ("github", "gitlab", "travis") else 0
     )
 
 
@@ -125,7 +126,8 @@ def test_github_jobs_with_credentials_install_only_the_files_handed_over(
     jobs = doc_of(root, "github")["jobs"]
     fetcher = "build" if kind == "single" else "plan"
     fetched = [s.get("run", "") for s in steps_of(jobs[fetcher])]
-    assert any(r.startswith("python -m pip wheel") and "$SHIPYARD_REQUIREMENT" in r for r in fetched)
+    # with the extra that signs PEP 740 attestations (issue 22, point 5)
+    assert any(r.startswith("python -m pip wheel") and "$SHIPYARD_SIGNING_REQUIREMENT" in r for r in fetched)
     [upload] = [s for s in steps_of(jobs[fetcher]) if s.get("with", {}).get("name") == "shipyard-tools"]
     assert upload["uses"].startswith("actions/upload-artifact@")
     holders = [n for n, j in jobs.items() if j.get("permissions", {}).get("id-token") == "write"]
@@ -133,10 +135,10 @@ def test_github_jobs_with_credentials_install_only_the_files_handed_over(
     assert len(holders) >= 2
     for name in holders:
         runs = [s.get("run", "") for s in steps_of(jobs[name])]
-        assert not any("$SHIPYARD_REQUIREMENT" in r for r in runs), f"{name} installs from an index"
+        assert not any("REQUIREMENT" in r for r in runs), f"{name} installs from an index"
         installs = [r for r in runs if "pip install" in r]
         assert installs == [
-            'python -m pip install --no-index --find-links "$RUNNER_TEMP/shipyard-tools" shipyard-release'
+            'python -m pip install --no-index --find-links "$RUNNER_TEMP/shipyard-tools" "shipyard-release[attest]"'
         ], name
         assert fetcher in jobs[name]["needs"] or any(
             fetcher in jobs[n].get("needs", []) for n in jobs[name]["needs"]

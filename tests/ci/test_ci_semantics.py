@@ -7,6 +7,7 @@ the step before anything is released."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -29,13 +30,15 @@ def _runner_env(home: Path, **extra: str) -> dict[str, str]:
     return env
 
 
-def _azure_release_step(root: Path) -> str:
+def _azure_steps(root: Path) -> tuple[str, str]:
+    """The Dist job's build step (no credentials) and the Release stage's release step."""
     [made] = providers.pipelines(root, ["azure"], None)
     doc = yaml.safe_load(made.text)
+    [dist] = [j for j in doc["stages"][0]["jobs"] if j["job"] == "Dist"]
+    [build] = [s for s in dist["steps"] if s.get("displayName", "").startswith("build, check")]
     steps = doc["stages"][1]["jobs"][0]["steps"]
     [step] = [s for s in steps if s.get("displayName") == "release"]
-    script: str = step["bash"]
-    return script
+    return build["bash"], step["bash"]
 
 
 def _released(root: Path) -> set[str]:
@@ -59,18 +62,37 @@ def repo(tmp_path: Path) -> Path:
 
 
 def _azure(root: Path, tmp_path: Path, package: str) -> subprocess.CompletedProcess[str]:
-    step = tmp_path / "release-step.sh"
-    step.write_text(_azure_release_step(root))
-    env = _runner_env(tmp_path, STAGES="local", PACKAGE=package)
-    return subprocess.run(
-        ["bash", "--noprofile", "--norc", str(step)],
-        cwd=root,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=600,
+    """The Dist job's step, its `dist` artifact moved to the workspace as `download: current` puts
+    it, then the release step, each as Azure runs a bash step."""
+    build, release = _azure_steps(root)
+    workspace = tmp_path / "pipeline-workspace"
+    shutil.rmtree(workspace, ignore_errors=True)
+    shutil.rmtree(root / "dist", ignore_errors=True)
+    env = _runner_env(
+        tmp_path,
+        STAGES="local",
+        PACKAGE=package,
+        PIPELINE_WORKSPACE=str(workspace),
+        BUILD_REPOSITORY_URI=str(tmp_path / "origin.git"),
+        SHIPYARD_PUSH_TOKEN="not-a-real-token",
     )
+    for name, script in (("build", build), ("release", release)):
+        step = tmp_path / f"{name}-step.sh"
+        step.write_text(script)
+        done = subprocess.run(
+            ["bash", "--noprofile", "--norc", str(step)],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=600,
+        )
+        if done.returncode or name == "release":
+            return done
+        workspace.mkdir()
+        shutil.move(root / "dist", workspace / "dist")  # the artifact, out of the work tree
+    raise AssertionError("unreachable")
 
 
 def test_azure_package_guard_stops_the_step_and_the_package_is_passed_through(
@@ -101,24 +123,36 @@ def test_azure_package_guard_stops_the_step_and_the_package_is_passed_through(
 
 @pytest.mark.parametrize("ci", ["gitlab", "travis"])
 def test_release_line_after_the_release_commit_is_green(ci: str, repo: Path, tmp_path: Path) -> None:
+    """The build job's line, then the release job's on its files: the push goes where the CI's
+    variables say (here rewritten to the bare origin by the runner's git config, as a mirror
+    would), with the token in git's environment only: .git/config is left as it was."""
     [made] = providers.pipelines(repo, [ci], None)
     doc = yaml.safe_load(made.text)
-    job = (
-        doc["release"]
+    jobs = {j["stage"]: j for j in doc.get("jobs", {}).get("include", [])}
+    build, release = (doc["build"], doc["release"]) if ci == "gitlab" else (jobs["build"], jobs["release"])
+    [built] = [s for s in build["script"] if "shipyard release" in s]
+    [line] = [s for s in release["script"] if "shipyard release" in s]
+    remote = (
+        "https://forge.example.invalid/group/tools.git"
         if ci == "gitlab"
-        else next(j for j in doc["jobs"]["include"] if j["stage"] == "release")
+        else "https://github.com/group/tools.git"
     )
-    [line] = [s for s in job["script"] if "shipyard release" in s]
-    env = _runner_env(tmp_path, SHIPYARD_STAGES="local")
+    (tmp_path / ".gitconfig").write_text(f'[url "{tmp_path / "origin.git"}"]\n\tinsteadOf = {remote}\n')
+    variables = {"CI_SERVER_URL": "https://forge.example.invalid", "CI_PROJECT_PATH": "group/tools"}
+    env = _runner_env(tmp_path, SHIPYARD_STAGES="local", TRAVIS_REPO_SLUG="group/tools", **variables)
+    config = (repo / ".git" / "config").read_text()
     for _ in range(2):  # the release, then the pipeline its own push starts: nothing to release
-        run = subprocess.run(
-            ["bash", "-e", "-c", line],
-            cwd=repo,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=600,
-        )
-        assert run.returncode == 0, run.stdout + run.stderr
+        for script in (built, line):
+            run = subprocess.run(
+                ["bash", "-e", "-c", script],
+                cwd=repo,
+                env={**env, "SHIPYARD_PUSH_TOKEN": "not-a-real-token"} if script == line else env,
+                capture_output=True,
+                text=True,
+                check=False,
+                timeout=600,
+            )
+            assert run.returncode == 0, run.stdout + run.stderr
     assert "greetings-v0.1.0" in _released(repo)
+    assert "greetings-v0.1.0" in git(repo, "ls-remote", "--tags", str(tmp_path / "origin.git"))
+    assert (repo / ".git" / "config").read_text() == config

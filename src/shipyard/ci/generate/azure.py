@@ -1,5 +1,10 @@
 """Azure Pipelines: a Build stage on every commit and pull request, a Release stage on the trigger.
 
+A Dist job of the Build stage, without credentials, builds, checks and test-installs the release
+and publishes the files as a pipeline artifact; the Release stage downloads them and publishes
+those very files (`--dists`), running none of the project's code where the credentials are. A
+packaging repository's push gets System.AccessToken in git's environment for that one command.
+
 Azure Artifacts has no trusted publishing: TwineAuthenticate@1 signs in to each feed and writes a
 .pypirc whose path shipyard reads from SHIPYARD_PYPIRC. A pipeline run by hand picks the
 repositories (and, in a packaging repository, the package) from runtime parameters.
@@ -34,4 +39,8 @@ def render(ctx: Context) -> str:
         other_prefixes=[",".join(others[: i + 1]) for i in range(len(others))],
         # the feeds sign in through TwineAuthenticate@1; every other stage from secret variables
         azure_env=[e for s in others for e in ctx.credential_env(s)],
+        # a single package's release command without its tag (the steps take it from the branch)
+        base=ctx.release_command("").removesuffix(' --tag ""'),
+        build=ctx.build_step(""),
+        build_needs=["Lint", "Test"] if ctx.ruff else ["Test"],
     )

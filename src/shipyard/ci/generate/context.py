@@ -24,8 +24,20 @@ from shipyard.ci.generate.install import Install, choose, writer_version
 from shipyard.config import Config
 from shipyard.errors import ConfigError, UsageError
 
-# CPython minors a generated matrix may hold: the ones with upstream support and CI images everywhere
-CPYTHON = ("3.9", "3.10", "3.11", "3.12", "3.13")
+# CPython minors by first release and end of life (python/devguide include/release-cycle.json), the
+# one table to keep current: each October a minor comes out and the oldest one reaches its end
+RELEASE_CYCLE: dict[str, tuple[str, str]] = {
+    "3.9": ("2020-10-05", "2025-10-31"),
+    "3.10": ("2021-10-04", "2026-10-31"),
+    "3.11": ("2022-10-24", "2027-10-31"),
+    "3.12": ("2023-10-02", "2028-10-31"),
+    "3.13": ("2024-10-07", "2029-10-31"),
+    "3.14": ("2025-10-07", "2030-10-31"),
+    "3.15": ("2026-10-01", "2031-10-31"),
+}
+AS_OF = "2026-12-01"  # the day the table was last read: what was released and supported then
+# the minors a generated matrix may hold, oldest first: released and not at their end on AS_OF
+CPYTHON = tuple(m for m, (first, end) in RELEASE_CYCLE.items() if first <= AS_OF < end)
 TRIGGERS = ("tag", "branch", "main")
 # one PEP 440 public version, as a regex every CI's engine reads alike (RE2, Ruby, Python, JS)
 VERSION_RE = r"[0-9]+(\.[0-9]+)*((a|b|rc)[0-9]+)?(\.post[0-9]+)?(\.dev[0-9]+)?"
@@ -174,6 +186,33 @@ class Context:
         (nothing changed, as right after the release commit this job pushed) is success."""
         line = self.release_command(tag)
         return f'{line} || [ "$?" -eq 3 ]' if self.packaging_repo else line
+
+    def build_step(self, tag: str) -> str:
+        """The release built, checked and test-installed into the runner's own folder index (nothing
+        leaves it): what the job without credentials runs, before a job publishes those very files."""
+        line = self.release_command(tag).removesuffix(" --push") + " --stages local --dry-run"
+        return f'{line} || [ "$?" -eq 3 ]' if self.packaging_repo else line
+
+    def publish_step(self, tag: str, dists: str) -> str:
+        """The release of the files the build step made: `--dists` builds nothing and, with
+        --no-test-install, runs none of the project's code where the credentials are."""
+        line = f"{self.release_command(tag)} --dists {dists} --no-test-install"
+        return f'{line} || [ "$?" -eq 3 ]' if self.packaging_repo else line
+
+    @property
+    def credential_names(self) -> list[str]:
+        """Every variable the file tells users to set that holds a credential (the push token too)."""
+        names = [n for s in self.stages for _, found in self.credential_env(s) for n in found]
+        return [*dict.fromkeys(names), *(["SHIPYARD_PUSH_TOKEN"] if self.packaging_repo else [])]
+
+    def guard_step(self, fix: str) -> str:
+        """A shell line that fails the job before any project code runs when one of the credentials
+        reaches it (a CI that gives a variable to every job: scope it, or `fix` says where it goes)."""
+        names = " ".join(self.credential_names)
+        return (
+            f'for v in {names}; do if [ -n "$(printenv "$v")" ]; then '
+            f'echo "error: $v reaches a job that runs the project\'s code: {fix}" >&2; exit 1; fi; done'
+        )
 
     @property
     def test_commands(self) -> list[str]:

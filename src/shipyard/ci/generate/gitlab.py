@@ -1,6 +1,9 @@
-"""GitLab CI: test, release and cleanup stages; the release job's rules match the tag pattern. The
-release job, which holds the id tokens and credentials, installs shipyard from the files a `tools`
-job without credentials fetched: it reads no index for tools."""
+"""GitLab CI: test, build, release and cleanup stages; the build and release jobs' rules match the
+tag pattern. The build job, without credentials, builds, checks and test-installs the release and
+fetches shipyard as wheels; the release job, which holds the id tokens and credentials, installs
+those wheels (it reads no index for tools) and publishes the build job's files with `--dists`, so
+that none of the project's code runs where the credentials are. CI/CD variables reach every job
+unless scoped to an environment: the jobs that run the project's code stop when one reaches them."""
 
 from __future__ import annotations
 
@@ -27,7 +30,9 @@ def render(ctx: Context) -> str:
         "gitlab.yml.j2",
         ctx=ctx,
         rule=release_rule(ctx),
-        release=ctx.release_step("$CI_COMMIT_TAG"),
+        build=ctx.build_step("$CI_COMMIT_TAG"),
+        release=ctx.publish_step("$CI_COMMIT_TAG", "dist"),
         release_when=when,
-        needs=["lint", "test", "tools"] if ctx.ruff else ["test", "tools"],
+        needs=["lint", "test"] if ctx.ruff else ["test"],
+        guard=ctx.guard_step(f"give it the environment scope {ctx.stages[-1]}"),
     )

@@ -9,11 +9,13 @@ import re
 from dataclasses import dataclass
 from importlib import metadata
 
+from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
 from shipyard.errors import ConfigError
 
 DIST = "shipyard-release"
+SIGNING = "attest"  # the extra that signs PEP 740 attestations (pypi-attestations, sigstore)
 # a requirement, a URL or a path: no quotes, spaces, `$` or braces, so that no CI expands or splits it
 _SAFE = re.compile(r"[A-Za-z0-9._@+:/=<>!~,#%-]+(\s*@\s*[A-Za-z0-9._@+:/=#%-]+)?")
 
@@ -22,6 +24,26 @@ _SAFE = re.compile(r"[A-Za-z0-9._@+:/=<>!~,#%-]+(\s*@\s*[A-Za-z0-9._@+:/=#%-]+)?
 class Install:
     requirement: str  # what pip installs
     note: str  # a comment for the generated file: where the requirement comes from
+
+    @property
+    def signing(self) -> str:
+        """The requirement with the `attest` extra: what the jobs that may sign (id tokens) install."""
+        return with_extra(self.requirement, SIGNING)
+
+
+def with_extra(requirement: str, extra: str) -> str:
+    """`requirement` with `extra` added: a named requirement gets it in brackets, a bare URL gets the
+    name in front (`NAME[extra] @ URL`), a local path or wheel gets `[extra]` after it (pip's form)."""
+    try:
+        parsed = Requirement(requirement)
+    except InvalidRequirement:
+        parsed = None
+    if parsed is not None:
+        parsed.extras.add(extra)
+        return str(parsed)
+    if "://" in requirement:
+        return f"{DIST}[{extra}] @ {requirement}"
+    return f"{requirement}[{extra}]"
 
 
 def writer_version() -> str:

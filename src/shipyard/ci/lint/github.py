@@ -90,6 +90,7 @@ def shallow(doc: Map, job: Job) -> tuple[int, str, str] | None:
 
 def provider_rules(doc: Map, all_jobs: list[Job]) -> Iterator[Hit]:
     yield from _permissions(doc, all_jobs)
+    yield from _reusable_publishing(doc, all_jobs)
     for job in all_jobs:
         yield from _job_permissions(job)
         for action in job.actions:
@@ -129,6 +130,39 @@ def _permissions(doc: Map, all_jobs: list[Job]) -> Iterator[Hit]:
             WARNING,
             "no `permissions:`: every job gets the repository's default token, read-write in many",
             "set `permissions: {}` at the top, and what each job needs on the job",
+        )
+
+
+def _triggers(doc: Map) -> list[str]:
+    on = doc.get("on", doc.get(True))  # type: ignore[call-overload]  # a YAML 1.1 reader's `on`
+    if isinstance(on, str):
+        return [on]
+    return [str(t) for t in on] if isinstance(on, (list, dict)) else []
+
+
+def _reusable_publishing(doc: Map, all_jobs: list[Job]) -> Iterator[Hit]:
+    """PyPI's trusted publishing refuses a token minted inside a reusable workflow (pypi/warehouse
+    #11096): the claims name the caller's workflow, the publisher the called one, or the reverse."""
+    triggers = _triggers(doc)
+    if "workflow_call" not in triggers:
+        return
+    top = doc.get("permissions")
+    workflow_wide = top == "write-all" or (isinstance(top, Map) and top.get("id-token") == "write")
+    for job in all_jobs:
+        perms = job.node.get("permissions")
+        granted = perms == "write-all" or (isinstance(perms, Map) and perms.get("id-token") == "write")
+        if not job.releases or not (granted or (workflow_wide and perms is None)):
+            continue
+        only = triggers == ["workflow_call"]
+        yield (
+            job.line,
+            "reusable-trusted-publishing",
+            ERROR if only else WARNING,
+            f"job {job.name} publishes with `id-token: write` in a reusable workflow (on: workflow_call): "
+            "PyPI's trusted publishing refuses uploads from a called workflow"
+            + ("" if only else " (the runs it is called in fail; its own triggers work)"),
+            "build in the reusable workflow and hand the files over as an artifact; publish from a job "
+            "of the calling workflow, the one registered as the trusted publisher",
         )
 
 
