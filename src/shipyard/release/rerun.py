@@ -3,19 +3,20 @@ stage, nothing else (its check and test-install passed before its first upload).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from shipyard import events
 from shipyard.config import Config
 from shipyard.dists import Dist, release_of
-from shipyard.errors import ShipyardError
+from shipyard.errors import IndexError_, ShipyardError
 from shipyard.publish.publish import publish
 from shipyard.publish.state import ReleaseState
 from shipyard.release.ship import Options, StageResult
 
 if TYPE_CHECKING:
     from shipyard.index.base import Index
+    from shipyard.index.listing import Listing
     from shipyard.publish.audit import AuditLog
 
 
@@ -26,9 +27,11 @@ def already_released(
     options: Options,
     emit: events.Emit,
     audit: AuditLog | None = None,
+    known: Mapping[str, Listing | IndexError_] | None = None,
 ) -> list[StageResult] | None:
     """The stages, each resumed, when every stage verified exactly these files before and still
-    serves them; None when anything is left to do (the full release then decides and reports)."""
+    serves them; None when anything is left to do (the full release then decides and reports).
+    `known`: what the stages served before the build (not read again)."""
     if options.dry_run or not indexes:
         return None
     name, version = release_of(dists)
@@ -40,7 +43,8 @@ def already_released(
     stages = []
     for index in indexes:
         try:  # a dry-run publish is the listing read: what is served, and never an upload
-            outcomes = publish(dists, index, dry_run=True, emit=events.ignore)
+            served = (known or {}).get(index.repository.name)
+            outcomes = publish(dists, index, dry_run=True, emit=events.ignore, served=served)
         except ShipyardError:
             return None
         if any(o.action != "skipped" for o in outcomes):

@@ -6,7 +6,7 @@ reaches a stage unless the stage before it verified; a failed stage says where a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +16,7 @@ from shipyard.check.check import check
 from shipyard.check.testinstall import TestInstall, test_install
 from shipyard.config import Config
 from shipyard.dists import Dist, release_of
-from shipyard.errors import ShipyardError, StepFailed
+from shipyard.errors import IndexError_, ShipyardError, StepFailed
 from shipyard.plan.target import Trigger
 from shipyard.publish.attest import Attester
 from shipyard.publish.lower import refuse_lower
@@ -28,6 +28,7 @@ from shipyard.publish.verify import verify, wait_for_files
 if TYPE_CHECKING:
     from shipyard.config import Repository
     from shipyard.index.base import Index
+    from shipyard.index.listing import Listing
     from shipyard.publish.audit import AuditLog
 
 
@@ -68,13 +69,15 @@ def ship(
     siblings: Sequence[str] = (),
     audit: AuditLog | None = None,
     before_upload: Callable[[], None] | None = None,
+    known: Mapping[str, Listing | IndexError_] | None = None,
 ) -> tuple[TestInstall | None, list[StageResult]]:
     """check -> test-install -> for each stage (`indexes`, in release order): publish -> verify.
 
     `local_wheels` and `siblings` serve a packaging repository: the wheels of packages of the same
     repository it needs (for the test-install), and their names (installed from each index too).
     A stage that fails says which stage a re-run resumes at. `before_upload` runs before a stage
-    uploads anything.
+    uploads anything. `known`: what the stages served for this project before the build (read
+    once, not again).
     """
     name, version = release_of(dists)
     state = ReleaseState.load(config.root, name, version)
@@ -85,7 +88,7 @@ def ship(
     public = any(i.repository.public for i in indexes)
     check(dists, public=public, allow_files=config.allow_files, emit=emit)
     # every stage before the first upload; the first stage's listing is fresh enough to publish by
-    listings = refuse_lower(name, version, indexes, allow=config.allow_lower, emit=emit)
+    listings = refuse_lower(name, version, indexes, allow=config.allow_lower, emit=emit, known=known)
     first = indexes[0].repository.name if indexes else None
     tested = None
     if config.test_install:

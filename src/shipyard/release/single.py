@@ -33,6 +33,7 @@ from shipyard.index.open import open_index
 from shipyard.plan.source import Declared
 from shipyard.plan.target import Mode, Target, resolve
 from shipyard.publish.audit import AuditLog
+from shipyard.publish.lower import read_stages
 from shipyard.record import forge, journal, writer
 from shipyard.release.rerun import already_released
 from shipyard.release.ship import Options, StageResult, ship
@@ -212,6 +213,8 @@ def release(
     records = not options.dry_run and (target.commit or target.create_tag)
     if records:  # a lock a killed git left would stop the record after the publish: refuse it now
         writer.guard_locks(config.root, [target.tag] if target.tag else [], target.branch)
+    # an archived or quarantined project (PEP 792) takes no upload: known before anything is built
+    served = read_stages(target.name, indexes, emit) if target.name else {}
     keep: Callable[[], None] | None = None
     sha: str | None = None
     if options.dists is not None:
@@ -223,12 +226,14 @@ def release(
     _same_version(options, target, name, version)
     result = ReleaseResult(name, version, dists, target, edits)
     audit = AuditLog.at(config.root, environ)
-    if (done := already_released(config, dists, indexes, options, emit, audit)) is not None:
+    known = served if target.name is not None and canonicalize_name(target.name) == name else None
+    if (done := already_released(config, dists, indexes, options, emit, audit, known)) is not None:
         result.stages = done
     else:
         result.test_install, result.stages = ship(
-            config, dists, indexes, options, emit, tests_root=config.root, audit=audit, before_upload=keep
-        )
+            config, dists, indexes, options, emit, tests_root=config.root, audit=audit, before_upload=keep,
+            known=known,
+        )  # fmt: skip
     if records:
         # the journal first: from here on a re-run finishes this record, whatever point it died at
         steps = _steps_of(config, target, head, edits, sha, options.trigger.push)
