@@ -173,9 +173,16 @@ def cmd_verify(args: argparse.Namespace, out: Renderer) -> int:
             expect=expect,
         )
         said = "with the hashes it lists"
-    data = {"repository": repo.name, "name": name, "version": version, "files": dict(result.files)}
+    data: dict[str, object] = {"repository": repo.name, "name": name, "version": version}
+    data["files"] = dict(result.files)
     tail = ", and it installs from there" if install else ""
-    out.result("verify", {**data, "installed": install}, f"{repo.name} serves {name} {version} {said}{tail}")
+    proven = result.provenance
+    if proven is not None:  # whose provenance it is: by the user's choice, the CI's, or the index's word
+        tail += f"; its provenance is {proven.publisher}'s" + (
+            " (as the index names it)" if proven.source == "index" else ""
+        )
+    data |= {"installed": install, "provenance": proven.as_json() if proven else None}
+    out.result("verify", data, f"{repo.name} serves {name} {version} {said}{tail}")
     return 0
 
 

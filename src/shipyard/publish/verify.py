@@ -40,6 +40,7 @@ class Verified:
     repository: str
     files: Mapping[str, str]  # filename -> sha256 as served
     installed: bool
+    provenance: provenance.Proven | None = None  # whom the served PEP 740 provenance was verified against
 
 
 def wait_for_files(
@@ -185,11 +186,10 @@ def verify(
             if actual != sha256:
                 raise VerifyError(f"{where} delivers {filename} with sha256 {actual}, but we built {sha256}")
     events.info(emit, f"{where} serves all {len(expected)} files with our sha256")
-    if expect is not None:
-        provenance.check(index, listing, expected, expect, emit)
+    proven = provenance.check(index, listing, expected, expect, emit) if expect is not None else None
     if install:
         _install_step(dists, index, python, emit, siblings)
-    return Verified(where, expected, install)
+    return Verified(where, expected, install, proven)
 
 
 def verify_published(
@@ -220,11 +220,11 @@ def verify_published(
                 )
             dists.append(identify(Path(tmp) / served.filename, actual))
         events.info(emit, f"{where} delivers all {len(dists)} files with the sha256 it lists")
-        if expect is not None:
-            provenance.check(index, listing, {d.filename: d.sha256 for d in dists}, expect, emit)
+        hashes = {d.filename: d.sha256 for d in dists}
+        proven = provenance.check(index, listing, hashes, expect, emit) if expect is not None else None
         if install:
             _install_step(dists, index, python, emit)  # a subprocess: the deadline does not reach it
-    return Verified(where, {d.filename: d.sha256 for d in dists}, install)
+    return Verified(where, hashes, install, proven)
 
 
 def _deadline(timeout: float) -> contextlib.AbstractContextManager[deadline.Deadline]:

@@ -20,7 +20,7 @@ from shipyard.errors import IndexError_, ShipyardError, StepFailed
 from shipyard.plan.target import Trigger
 from shipyard.publish.attest import Attester
 from shipyard.publish.lower import refuse_lower
-from shipyard.publish.provenance import Expectation
+from shipyard.publish.provenance import Expectation, Proven
 from shipyard.publish.publish import Outcome, publish
 from shipyard.publish.state import ReleaseState
 from shipyard.publish.verify import verify, wait_for_files
@@ -47,6 +47,7 @@ class StageResult:
     outcomes: list[Outcome]
     verified: bool = False
     resumed: bool = False  # already published and verified by an earlier run
+    provenance: Proven | None = None  # whom the stage's PEP 740 provenance was verified against
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -54,6 +55,7 @@ class StageResult:
             "files": [o.as_json() for o in self.outcomes],
             "verified": self.verified,
             "resumed": self.resumed,
+            "provenance": self.provenance.as_json() if self.provenance else None,
         }
 
 
@@ -127,7 +129,7 @@ def ship(
                 events.info(emit, f"{name} {version} was already published to {repo.name} and verified")
                 stage.verified = stage.resumed = True
                 continue
-            verify(
+            stage.provenance = verify(
                 dists,
                 index,
                 timeout=config.verify_timeout,
@@ -136,7 +138,7 @@ def ship(
                 siblings=siblings,
                 emit=emit,
                 expect=expect,
-            )
+            ).provenance
         except StepFailed as exc:
             raise _resumable(exc, repo, [s.repository for s in stages if s.verified]) from None
         state.record(repo.name, hashes, installed=config.verify_install)
