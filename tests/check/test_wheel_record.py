@@ -18,6 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from shipyard.check.members import unsafe
+from shipyard.check.record import record_problems
+from shipyard.dists import identify
 from tests.helpers.indexes import TestIndex
 from tests.helpers.projects import ShipyardCLI, make_project, repositories_toml
 from tests.helpers.realsdists import RealDist
@@ -116,6 +119,19 @@ def twine_strict(*files: Path) -> subprocess.CompletedProcess[str]:
 def project(tmp_path: Path) -> Path:
     """A project whose one stage is PyPI: the files checked are named on the command line."""
     return make_project(tmp_path / "proj", tool='[tool.shipyard]\nstages = ["pypi"]\n', with_tests=False)
+
+
+@pytest.mark.parametrize(
+    "requirement",
+    [
+        "six==1.16.0",  # bdist_wheel: two Tag lines for py2.py3
+        "rpds-py==0.20.0",  # maturin: one compressed Tag line, which PyPI takes (warehouse#19411 is open)
+        "PyYAML==6.0.2",  # setuptools + auditwheel: a repaired manylinux wheel
+    ],
+)
+def test_real_wheels_of_other_backends_pass(real_dist: RealDist, requirement: str) -> None:
+    wheel = identify(real_dist(requirement, "wheel"))
+    assert record_problems(wheel) == [] and unsafe(wheel) == []
 
 
 def test_a_real_wheel_repacked_as_its_backend_wrote_it_passes(

@@ -397,3 +397,16 @@ def test_without_a_publisher_the_one_the_index_names_is_said_and_in_json(
             "verify", "--json", "--on", "stage", "--no-install", "--publisher", publisher, str(dist), cwd=root
         )
         assert json.loads(named.out)["provenance"] == {"publisher": publisher, "chosen_by": "publisher"}
+
+
+def test_help_says_which_trusted_publishers_pypi_accepts(shipyard: ShipyardCLI) -> None:
+    """Buildkite and CircleCI issue OIDC tokens (the id library gets them) that PyPI does not take
+    yet: --help no longer lists them as trusted-publishing CIs without saying so (issue 22, point 7)."""
+    run = shipyard("--help")
+    text = " ".join(run.out.split())
+    assert run.code == 0
+    assert "PyPI and TestPyPI accept GitHub Actions, GitLab CI, Google Cloud and ActiveState" in text
+    assert "not yet Buildkite or CircleCI" in text
+    assert "--publisher github:..., gitlab:..., google:..." in text
+    options = " ".join(shipyard("verify", "--help").out.split())
+    assert "google:SERVICE_ACCOUNT_EMAIL" in options and "which makes provenance required" in options
