@@ -33,7 +33,7 @@ class Kind(enum.Enum):
     PROJECT_FILE = enum.auto()  # an OPTIONAL_PATH that a release writes and commits: inside the project
     PATTERNS = enum.auto()  # paths or globs (a list, or comma-separated); none by default
     ASSIGNMENTS = enum.auto()  # PATH:NAME, each a file inside the project (a list, or comma-separated)
-    PUBLISHER = enum.auto()  # github:OWNER/REPO@WORKFLOW or gitlab:NAMESPACE/PROJECT@CI_FILE; "" for none
+    PUBLISHER = enum.auto()  # github:OWNER/REPO@WORKFLOW, gitlab:NAMESPACE/PROJECT@CI_FILE, google:EMAIL
 
 
 class Option(NamedTuple):
@@ -273,8 +273,9 @@ OPTIONS: dict[str, Option] = {
             "publisher",
             Kind.PUBLISHER,
             "",
-            "the trusted publisher the index's provenance must name: github:OWNER/REPO@WORKFLOW or "
-            'gitlab:NAMESPACE/PROJECT@CI_FILE ("": in CI, the one running; elsewhere, the one served)',
+            "the trusted publisher the index's PEP 740 provenance must name, which makes provenance "
+            "required: github:OWNER/REPO@WORKFLOW, gitlab:NAMESPACE/PROJECT@CI_FILE or "
+            'google:SERVICE_ACCOUNT_EMAIL ("": in CI, the one running; elsewhere, the one the index names)',
         ),
         Option(
             "require-provenance",

@@ -133,16 +133,19 @@ def as_str(option: str, value: object) -> str:
     return value
 
 
-_PUBLISHER = re.compile(r"(github:[^/@\s]+/[^/@\s]+|gitlab:[^@\s]+/[^@\s]+)@[^@\s]+")
+# the PEP 740 publishers PyPI accepts attestations from; google: names a service account's email
+_PUBLISHER = re.compile(
+    r"(github:[^/@\s]+/[^/@\s]+|gitlab:[^@\s]+/[^@\s]+)@[^@\s]+|google:[^@\s/:]+@[^@\s/:]+\.[^@\s/:]+"
+)
+PUBLISHER_SHAPES = (
+    "github:OWNER/REPO@WORKFLOW, gitlab:NAMESPACE/PROJECT@CI_FILE or google:SERVICE_ACCOUNT_EMAIL"
+)
 
 
 def _as_publisher(option: str, value: object) -> str:
     if value == "" or (isinstance(value, str) and _PUBLISHER.fullmatch(value)):
         return value
-    raise ConfigError(
-        f"option '{option}' must be github:OWNER/REPO@WORKFLOW or gitlab:NAMESPACE/PROJECT@CI_FILE, "
-        f"not {value!r}"
-    )
+    raise ConfigError(f"option '{option}' must be {PUBLISHER_SHAPES}, not {value!r}")
 
 
 _PARSERS: dict[Kind, Callable[[str, object], object]] = {

@@ -8,11 +8,17 @@ does: the multipart form is parsed, `sha256_digest` must be the content's, and a
 field must be a JSON list of PEP 740 attestations whose subject is the uploaded file. Such an
 upload is then served with a provenance object made of those attestations and `publisher`, as
 PyPI makes it. Whatever it finds wrong is answered 400 and kept in `problems`.
+
+`status` makes it a PEP 792 index (simple API 1.4): the project page carries that project status
+(`project-status` in JSON, `pypi:project-status` meta tags in HTML with `html=True`), a quarantined
+project's page lists no files, and an upload to an archived or quarantined project is refused as
+PyPI refuses it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import html
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -57,6 +63,9 @@ class Served:
     provenance: dict[str, bytes] = field(default_factory=dict)  # filename -> provenance JSON
     uploads: list[Upload] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    status: dict[str, str] | None = None  # PEP 792: {"status": ..., "reason": ...} on every project page
+    html: bool = False  # serve project pages as PEP 503 HTML (the status in meta tags)
+    pages: int = 0  # project pages served
 
     @property
     def upload_url(self) -> str:
@@ -127,10 +136,20 @@ class _Handler(BaseHTTPRequestHandler):
             if filename in state.provenance:
                 entry["provenance"] = f"{state.url}integrity/{name}/{version}/{filename}/provenance"
             entries.append(entry)
-        if not entries:
+        status = state.status
+        if status is not None and status.get("status") == "quarantined":
+            entries = []  # PEP 792: a quarantined project's files are not offered
+        elif not entries:
             self._send(404, b"no such project")
             return
-        page = {"meta": {"api-version": "1.3"}, "name": project, "files": entries, "versions": []}
+        state.pages += 1
+        if state.html:
+            self._send(200, _html_page(project, entries, status), "text/html")
+            return
+        page: dict[str, Any] = {"meta": {"api-version": "1.4"}, "name": project, "files": entries}
+        page["versions"] = []
+        if status is not None:
+            page["project-status"] = status
         self._send(200, json.dumps(page).encode(), "application/vnd.pypi.simple.v1+json")
 
     def do_POST(self) -> None:
@@ -161,6 +180,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _take(self, fields: dict[str, list[str]], filename: str, data: bytes) -> None:
         state = self.server.state
+        if state.status is not None and state.status.get("status") in ("archived", "quarantined"):
+            self._problem(f"an upload of {filename} to a project that is {state.status['status']}")
+            return
         if fields.get("sha256_digest") != [hashlib.sha256(data).hexdigest()]:
             self._problem(f"sha256_digest of {filename} is not its content's")
             return
@@ -197,6 +219,21 @@ class _Handler(BaseHTTPRequestHandler):
                 self._problem(f"an attestation of {statement['subject']} came with {filename}")
                 return None
         return items
+
+
+def _html_page(project: str, entries: list[dict[str, Any]], status: dict[str, str] | None) -> bytes:
+    """A PEP 503 page, with PEP 792's meta tags when the project has a status."""
+    meta = ['<meta name="pypi:repository-version" content="1.4">']
+    if status is not None:
+        meta.append(f'<meta name="pypi:project-status" content="{html.escape(status["status"])}">')
+        if "reason" in status:
+            meta.append(f'<meta name="pypi:project-status-reason" content="{html.escape(status["reason"])}">')
+    links = [
+        f'<a href="{html.escape(e["url"])}#sha256={e["hashes"]["sha256"]}">{html.escape(e["filename"])}</a><br>'
+        for e in entries
+    ]
+    head = f"<!DOCTYPE html><html><head>{''.join(meta)}<title>Links for {project}</title></head>"
+    return f"{head}<body>{''.join(links)}</body></html>".encode()
 
 
 class _Server(ThreadingHTTPServer):

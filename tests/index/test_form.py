@@ -14,6 +14,7 @@ from twine.repository import Repository as TwineRepository
 from shipyard.dists import Dist, identify, read_manifest
 from shipyard.errors import CheckError
 from shipyard.index import form
+from tests.helpers import provenance_standin
 from tests.helpers.projects import ShipyardCLI, git, make_project
 
 RICH = """\
@@ -131,3 +132,69 @@ def test_attestations_go_in_one_field_as_twine_sends_them(tmp_path: Path) -> Non
     sent = form.fields(dist, objects)
     assert sent == [*twine, (":action", "file_upload"), ("protocol_version", "1")]
     assert [value for name, value in sent if name == "attestations"] == [json.dumps(objects)]
+
+
+IMPORTS = """\
+import-names = ["tiny_pkg", "tiny_pkg_compat; private"]
+import-namespaces = ["tiny_ns"]
+
+[tool.hatch.build.targets.wheel]
+packages = ["src/tiny_pkg", "src/tiny_pkg_compat", "src/tiny_ns"]
+"""
+
+
+def pep794_project(tmp_path: Path) -> Path:
+    """tiny-pkg declaring its import names and a namespace (PEP 794), which hatchling writes as
+    Metadata 2.5."""
+    root = make_project(tmp_path / "proj", with_tests=False)
+    pyproject = root / "pyproject.toml"
+    text = pyproject.read_text().replace(
+        'requires-python = ">=3.9"\n', 'requires-python = ">=3.9"\n' + IMPORTS
+    )
+    pyproject.write_text(text)
+    for package in ("tiny_pkg_compat", "tiny_ns/inner"):
+        (root / "src" / package).mkdir(parents=True)
+        (root / "src" / package / "__init__.py").write_text("X = 1\n")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "import names")
+    return root
+
+
+PEP794_FIELDS = [
+    ("import_name", "tiny_pkg"),
+    ("import_name", "tiny_pkg_compat; private"),
+    ("import_namespace", "tiny_ns"),
+]
+
+
+@pytest.mark.integration
+def test_metadata_2_5_import_names_go_in_the_form_as_the_upload_api_names_them(
+    shipyard: ShipyardCLI, tmp_path: Path
+) -> None:
+    root = pep794_project(tmp_path)
+    assert shipyard("build", str(root)).code == 0
+    for dist in read_manifest(root / "dist"):
+        assert dist.raw_metadata["metadata_version"] == "2.5", "hatchling writes PEP 794 as 2.5"
+        sent = form.fields(dist)
+        assert sorted(f for f in sent if f[0].startswith("import_")) == PEP794_FIELDS
+        # every other field is twine's, in twine's order; twine 7 sends no import_name at all
+        assert [f for f in sent if not f[0].startswith("import_")] == twine_sends(dist)
+        assert not any(name.startswith("import") for name, _ in twine_sends(dist))
+
+
+@pytest.mark.integration
+def test_publish_sends_the_import_names_on_the_wire(shipyard: ShipyardCLI, tmp_path: Path) -> None:
+    """What an index receives (the stand-in keeps the parsed multipart form of each upload)."""
+    root = pep794_project(tmp_path)
+    assert shipyard("build", str(root)).code == 0
+    with provenance_standin.running() as served:
+        run = shipyard(
+            "publish", "--repository-url", served.upload_url, "--simple-url", served.simple_url, "-C", str(root),
+            env={"SHIPYARD_CUSTOM_USERNAME": "someone", "SHIPYARD_CUSTOM_PASSWORD": "a-password-long-enough"},
+        )  # fmt: skip
+        assert run.code == 0, run.text
+        assert len(served.uploads) == 2 and served.problems == []
+        for upload in served.uploads:
+            assert upload.fields["metadata_version"] == ["2.5"]
+            assert upload.fields["import_name"] == ["tiny_pkg", "tiny_pkg_compat; private"]
+            assert upload.fields["import_namespace"] == ["tiny_ns"]

@@ -105,3 +105,25 @@ def test_a_provenance_that_is_not_a_url_is_not_an_index() -> None:
     page = '{"files": [{"filename": "pkg-1.tar.gz", "url": "u", "hashes": {}, "provenance": {"x": 1}}]}'
     with pytest.raises(NotAnIndex, match="provenance that is not a URL"):
         parse(page, "application/vnd.pypi.simple.v1+json", "https://idx.example/simple/pkg/")
+
+
+def test_pep792_project_status_in_json_and_html() -> None:
+    """Simple API 1.4 as PyPI writes it; no marker means active, and a malformed one is not trusted."""
+    page = (
+        '{"meta": {"api-version": "1.4"}, "name": "demo", "files": [], '
+        '"project-status": {"status": "Archived", "reason": "moved\\u001b[2J to demo2"}}'
+    )
+    listing = parse(page, "application/vnd.pypi.simple.v1+json", "https://i.example/simple/demo/")
+    assert (listing.status, listing.status_reason) == ("archived", "moved\\x1b[2J to demo2")
+    html = (
+        '<html><head><meta name="pypi:repository-version" content="1.4">'
+        '<meta name="pypi:project-status" content="quarantined">'
+        '<meta name="pypi:project-status-reason" content="malware">'
+        "</head><body></body></html>"
+    )
+    listing = parse(html, "text/html", "https://i.example/simple/demo/")
+    assert (listing.status, listing.status_reason) == ("quarantined", "malware")
+    for marker in ('"project-status": "archived"', '"project-status": {"status": 3}'):
+        odd = parse(f'{{"files": [], {marker}}}', "application/vnd.pypi.simple.v1+json", "https://i.example/")
+        assert odd.status == "active"
+    assert parse(HTML, "text/html", "https://i.example/").status == "active"

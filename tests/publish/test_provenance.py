@@ -202,7 +202,7 @@ def test_served_provenance_verifies_against_the_publisher(
     assert run.code == 0, run.text
     assert "TUF" not in run.text  # sigstore's log lines are not shipyard's output
     anyone = shipyard(*verify, str(dist), cwd=root)  # outside CI, no publisher: the one the index names
-    assert anyone.code == 0 and "to the publisher the index names" in anyone.text, anyone.text
+    assert anyone.code == 0 and f"to {GITHUB}, the publisher the index names" in anyone.text, anyone.text
     ci = {
         "GITHUB_ACTIONS": "true",
         "GITHUB_REPOSITORY": "trailofbits/pypi-attestations",
@@ -256,7 +256,9 @@ def test_publisher_of_a_bad_shape_is_a_usage_error(shipyard: ShipyardCLI, tmp_pa
     line = one_error(
         shipyard("verify", "--on", "stage", "--publisher", "trailofbits/x", "--version", "1", cwd=root), 2
     )
-    assert "github:OWNER/REPO@WORKFLOW or gitlab:NAMESPACE/PROJECT@CI_FILE" in line
+    assert (
+        "github:OWNER/REPO@WORKFLOW, gitlab:NAMESPACE/PROJECT@CI_FILE or google:SERVICE_ACCOUNT_EMAIL" in line
+    )
 
 
 class _AsIfSigned(Attester):
@@ -326,3 +328,87 @@ def test_a_hostile_provenance_is_one_error_line(
         (dist,) = copy(assets, tmp_path / "dists", GITHUB_DIST)
         run = shipyard("verify", "--on", "stage", "--no-install", "--timeout", "5", str(dist), cwd=root)
     assert said in one_error(run)
+
+
+def test_a_publisher_named_by_the_user_requires_provenance(
+    shipyard: ShipyardCLI, tmp_path: Path, assets: Path, fresh_pypiserver: TestIndex
+) -> None:
+    """pypiserver, a real index, serves no provenance: `--publisher X` asks who published the files,
+    and no answer is no proof (issue 22, point 6); the publisher derived in CI stays lenient."""
+    index = fresh_pypiserver
+    root = project(tmp_path, index.upload_url, index.simple_url, auth="required")
+    env = {"SHIPYARD_STAGE_USERNAME": index.username, "SHIPYARD_STAGE_PASSWORD": index.password}
+    (dist,) = copy(assets, tmp_path / "dists", GITLAB_DIST)
+    assert shipyard("publish", "--to", "stage", str(dist), cwd=root, env=env).code == 0
+    verify = ("verify", "--on", "stage", "--no-install")
+    named = shipyard(*verify, "--publisher", GITLAB, str(dist), cwd=root, env=env)
+    assert one_error(named) == (
+        f"error: stage serves no PEP 740 provenance for {GITLAB_DIST} (--publisher {GITLAB} needs it)"
+    )
+    configured = {**env, "SHIPYARD_PUBLISHER": GITLAB}  # the config key and its variable alike
+    assert "(--publisher gitlab:" in one_error(shipyard(*verify, str(dist), cwd=root, env=configured))
+    in_ci = {**env, "GITLAB_CI": "true", "CI_PROJECT_PATH": "facutuesca/gitlab-oidc-project"}
+    derived = shipyard(*verify, str(dist), cwd=root, env=in_ci)
+    assert derived.code == 0, derived.text
+    assert "serves no PEP 740 provenance for the files: not checked" in derived.text
+
+
+GCB_DIST = "gcb_attestation_test-0.0.0.tar.gz"  # provenance: a Google Cloud Build service account
+GOOGLE = "google:919436158236-compute@developer.gserviceaccount.com"
+
+
+def test_google_cloud_provenance_verifies_against_a_google_publisher(
+    shipyard: ShipyardCLI, tmp_path: Path, assets: Path
+) -> None:
+    """PyPI accepts attestations made on Google Cloud (issue 22, point 7): the real provenance of a
+    Cloud Build release, verified offline against the service account's email."""
+    with provenance_standin.running() as standin:
+        standin.add(assets / GCB_DIST, (assets / f"{GCB_DIST}.provenance").read_bytes())
+        root = project(tmp_path, standin.upload_url, standin.simple_url)
+        (dist,) = copy(assets, tmp_path / "dists", GCB_DIST)
+        verify = ("verify", "--on", "stage", "--no-install")
+        run = shipyard(*verify, "--publisher", GOOGLE, str(dist), cwd=root)
+        assert run.code == 0, run.text
+        assert f"binding our sha256 to {GOOGLE}, verified offline" in run.text
+        other = "google:release@attacker.iam.gserviceaccount.com"
+        line = one_error(shipyard(*verify, "--publisher", other, str(dist), cwd=root))
+        assert f"does not verify as published by {other}" in line
+        bad = one_error(shipyard(*verify, "--publisher", "google:nobody", str(dist), cwd=root), 2)
+        assert "google:SERVICE_ACCOUNT_EMAIL, not 'google:nobody'" in bad
+
+
+@pytest.mark.parametrize(
+    ("dist_name", "publisher"), [(GITHUB_DIST, GITHUB), (GCB_DIST, GOOGLE)], ids=["github", "google"]
+)
+def test_without_a_publisher_the_one_the_index_names_is_said_and_in_json(
+    shipyard: ShipyardCLI, tmp_path: Path, assets: Path, dist_name: str, publisher: str
+) -> None:
+    """Outside CI and with no --publisher, verify proves only the binding to the index's claim: it
+    says whose claim that is (issue 21, point 16)."""
+    with provenance_standin.running() as standin:
+        standin.add(assets / dist_name, (assets / f"{dist_name}.provenance").read_bytes())
+        root = project(tmp_path, standin.upload_url, standin.simple_url)
+        (dist,) = copy(assets, tmp_path / "dists", dist_name)
+        run = shipyard("verify", "--on", "stage", "--no-install", str(dist), cwd=root)
+        assert run.code == 0, run.text
+        assert f"its provenance is {publisher}'s (as the index names it)" in run.out
+        doc = shipyard("verify", "--json", "--on", "stage", "--no-install", str(dist), cwd=root)
+        assert doc.code == 0, doc.text
+        assert json.loads(doc.out)["provenance"] == {"publisher": publisher, "chosen_by": "index"}
+        named = shipyard(
+            "verify", "--json", "--on", "stage", "--no-install", "--publisher", publisher, str(dist), cwd=root
+        )
+        assert json.loads(named.out)["provenance"] == {"publisher": publisher, "chosen_by": "publisher"}
+
+
+def test_help_says_which_trusted_publishers_pypi_accepts(shipyard: ShipyardCLI) -> None:
+    """Buildkite and CircleCI issue OIDC tokens (the id library gets them) that PyPI does not take
+    yet: --help no longer lists them as trusted-publishing CIs without saying so (issue 22, point 7)."""
+    run = shipyard("--help")
+    text = " ".join(run.out.split())
+    assert run.code == 0
+    assert "PyPI and TestPyPI accept GitHub Actions, GitLab CI, Google Cloud and ActiveState" in text
+    assert "not yet Buildkite or CircleCI" in text
+    assert "--publisher github:..., gitlab:..., google:..." in text
+    options = " ".join(shipyard("verify", "--help").out.split())
+    assert "google:SERVICE_ACCOUNT_EMAIL" in options and "which makes provenance required" in options

@@ -2,8 +2,10 @@
 
 An installer or a user's `tar xf` unpacks an sdist: a member named `../../x` or `/etc/cron.d/x`, a
 link to `/etc/shadow` or out of the archive, or a device file would write (or expose) a file of the
-unpacking machine. The index cannot tell, so `check` refuses them, for a release's own files and for
-files named to `publish` alike. None is ever allowed by `allow-files`: no project needs one.
+unpacking machine; a wheel holding one name twice is a ZIP-confusion file (installers disagree on
+which copy they unpack; PyPI refuses it). The index cannot tell, so `check` refuses them, for a
+release's own files and for files named to `publish` alike. None is ever allowed by `allow-files`:
+no project needs one.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import stat
 import tarfile
 import zipfile
 
+from shipyard.check.record import duplicate_names
 from shipyard.dists import Dist
 
 FIX = "an archive shipyard or a PEP 517 backend builds never holds one: build it again from the source"
@@ -55,6 +58,8 @@ def unsafe(dist: Dist) -> list[str]:
         if dist.kind == "wheel":
             with zipfile.ZipFile(dist.path) as zf:
                 found = [p for info in zf.infolist() if (p := _zip_problem(info))]
+                twice = duplicate_names(zf)
+                found += [f"the name {name} more than once (a ZIP-confusion file)" for name in twice]
         else:
             with tarfile.open(dist.path) as tf:
                 found = [p for entry in tf if (p := _tar_problem(entry))]

@@ -1,9 +1,10 @@
 """What PyPI refuses at upload, checked before the first byte goes: the sdist is uploaded first, so a
 refusal at the wheel would leave half a release on PyPI.
 
-The rules follow warehouse's upload checks (platform tags, PEP 639 licence fields, trove classifiers,
-the metadata versions it accepts) and `twine check --strict` (a description with no content type is
-read as reStructuredText). Each problem names the file, the field and the fix.
+The rules follow warehouse's upload checks (platform tags, the wheel's RECORD and WHEEL tags, PEP 639
+licence fields, trove classifiers, the metadata versions it accepts) and `twine check --strict` (a
+description with no content type is read as reStructuredText). Each problem names the file, the
+field and the fix.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from packaging.utils import parse_wheel_filename
 from trove_classifiers import all_classifiers, deprecated_classifiers
 
 from shipyard.builder.repair import WHEELS_EXTRA, tools_installed
+from shipyard.check.record import record_problems
 from shipyard.dists import Dist, member_names
 
 # warehouse's SUPPORTED_METADATA_VERSIONS (forklift/metadata.py, 2026): packaging already knows 2.6
@@ -125,6 +127,7 @@ def pypi_problems(dist: Dist) -> list[str]:
             f"({', '.join(sorted(PYPI_METADATA_VERSIONS))}): build with a backend version that writes one"
         )
     problems += _license_files(dist, raw)
+    problems += record_problems(dist)
     problems += _classifiers(dist, raw)
     if text := description_without_type(dist, raw):
         problems.append(text)

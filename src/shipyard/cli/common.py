@@ -26,9 +26,12 @@ configuration: [tool.shipyard] in pyproject.toml; every option also has a SHIPYA
 credentials: SHIPYARD_<REPO>_TOKEN or SHIPYARD_<REPO>_USERNAME/_PASSWORD, TWINE_USERNAME/
              TWINE_PASSWORD and UV_PUBLISH_TOKEN or UV_PUBLISH_USERNAME/_PASSWORD (one target only),
              .env (never tracked by git), keyring, $PYPIRC_PATH and ~/.pypirc, then trusted
-             publishing in GitHub Actions, GitLab CI, Buildkite, CircleCI, Google Cloud (GitLab: one
-             id token per audience, <AUD>_ID_TOKEN such as PYPI_ID_TOKEN, or the one
-             SHIPYARD_OIDC_TOKEN_VAR names); publish and verify prompt on a terminal outside CI
+             publishing (GitLab: one id token per audience, <AUD>_ID_TOKEN such as PYPI_ID_TOKEN, or
+             the one SHIPYARD_OIDC_TOKEN_VAR names); publish and verify prompt on a terminal outside CI
+trusted publishing: PyPI and TestPyPI accept GitHub Actions, GitLab CI, Google Cloud and
+             ActiveState, not yet Buildkite or CircleCI (shipyard gets their tokens too, for an
+             index that accepts them; PyPI answers invalid-publisher); PEP 740 provenance on PyPI
+             comes from GitHub, GitLab and Google Cloud (--publisher github:..., gitlab:..., google:...)
 """
 
 Handler = Callable[[argparse.Namespace, Renderer], int]

@@ -129,11 +129,22 @@ def cmd_verify(args: argparse.Namespace, out: Renderer) -> int:
         python=python_of(args),
         emit=out,
     )
-    name, version, repo = checked.name, checked.version, target.repository.name
-    data = {"repository": repo, "name": name, "version": version, "files": dict(checked.verified.files)}
+    name, version, repo, result = checked.name, checked.version, target.repository.name, checked.verified
+    data: dict[str, object] = {
+        "repository": repo,
+        "name": name,
+        "version": version,
+        "files": dict(result.files),
+    }
     said = "exactly as built" if checked.exact else "with the hashes it lists"
     tail = ", and it installs from there" if install else ""
-    out.result("verify", {**data, "installed": install}, f"{repo} serves {name} {version} {said}{tail}")
+    proven = result.provenance
+    if proven is not None:  # whose provenance it is: by the user's choice, the CI's, or the index's word
+        tail += f"; its provenance is {proven.publisher}'s" + (
+            " (as the index names it)" if proven.source == "index" else ""
+        )
+    data |= {"installed": install, "provenance": proven.as_json() if proven else None}
+    out.result("verify", data, f"{repo} serves {name} {version} {said}{tail}")
     return 0
 
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from shipyard.dists import Dist, metadata_problems
 from shipyard.errors import CheckError
 
-# packaging's RawMetadata key -> form field; keys not listed (newer fields) are not sent, like twine
+# packaging's RawMetadata key -> form field; keys not listed are not sent
 _SAME = (
     "metadata_version", "name", "version", "summary", "description", "keywords", "home_page",
     "author", "author_email", "license", "download_url", "classifiers", "requires", "provides",
@@ -29,6 +29,10 @@ _FIELDS = {
     "platforms": "platform",
     "supported_platforms": "supported_platform",
     "license_files": "license_file",
+    # Metadata 2.5 (PEP 794): the upload API names a field as the core metadata spec does, lower-cased
+    # with `_` for `-` (Import-Name: import_name), repeated for each value; twine 7 does not send them
+    "import_names": "import_name",
+    "import_namespaces": "import_namespace",
 }
 _CHUNK = 1 << 20
 _UNSAFE = re.compile(r"[^A-Za-z0-9.]+")

@@ -32,9 +32,16 @@ class IndexFile:
     provenance: str | None = None  # where its PEP 740 provenance object is, if the index serves one
 
 
+# PEP 792 project status markers (simple API 1.4); an index that names none means "active"
+STATUSES = frozenset({"active", "archived", "quarantined", "deprecated"})
+_REASON_LIMIT = 300  # characters of the index's reason shown: it is one line of an error
+
+
 @dataclass(frozen=True)
 class Listing:
     files: Mapping[str, IndexFile] = field(default_factory=dict)
+    status: str = "active"  # PEP 792: as the index names it (an unknown one kept as it is)
+    status_reason: str = ""  # one printable line, control characters escaped
 
     def get(self, filename: str) -> IndexFile | None:
         return self.files.get(filename)
@@ -58,7 +65,22 @@ def parse_json(text: str | Iterable[str], base_url: str) -> Listing:
     for entry in entries:
         file = _json_file(entry, base_url)
         files[file.filename] = file
-    return Listing(files)
+    marker = data.get("project-status")
+    marker = marker if isinstance(marker, dict) else {}
+    return Listing(files, *_status(marker.get("status"), marker.get("reason")))
+
+
+def one_line(text: str) -> str:
+    """Text from a server as one printable line: control characters (ANSI escapes, CR, bidi
+    overrides) escaped, never passed to a terminal, and bounded."""
+    shown = "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in text)
+    return shown[:_REASON_LIMIT] + ("..." if len(shown) > _REASON_LIMIT else "")
+
+
+def _status(status: object, reason: object) -> tuple[str, str]:
+    """(status, reason) of a PEP 792 marker; active when the index names none."""
+    named = one_line(status.strip().lower()) if isinstance(status, str) and status.strip() else "active"
+    return named, one_line(reason.strip()) if isinstance(reason, str) else ""
 
 
 def _json_file(entry: object, base_url: str) -> IndexFile:
@@ -96,11 +118,14 @@ class _Anchors(HTMLParser):
         self._open: dict[str, str | None] | None = None
         self._text: list[str] = []
         self.saw_html = False
+        self.meta: dict[str, str] = {}  # PEP 792's <meta name="pypi:project-status" content=...>
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.saw_html = True
         if tag == "base" and self.base is None:
             self.base = dict(attrs).get("href")
+        elif tag == "meta" and (name := dict(attrs).get("name")):
+            self.meta.setdefault(name.lower(), dict(attrs).get("content") or "")
         elif tag == "a":
             self._open, self._text = dict(attrs), []
 
@@ -139,7 +164,8 @@ def parse_html(text: str | Iterable[str], base_url: str) -> Listing:
             yanked_reason=shown(attrs.get("data-yanked") or "") if yanked else "",
             provenance=urljoin(base, provenance) if (provenance := attrs.get("data-provenance")) else None,
         )
-    return Listing(files)
+    meta = parser.meta
+    return Listing(files, *_status(meta.get("pypi:project-status"), meta.get("pypi:project-status-reason")))
 
 
 def parse(text: str | Iterable[str], content_type: str, base_url: str) -> Listing:

@@ -44,6 +44,7 @@ class Verified:
     repository: str
     files: Mapping[str, str]  # filename -> sha256 as served
     installed: bool
+    provenance: provenance.Proven | None = None  # whom the served PEP 740 provenance was verified against
 
 
 def wait_for_files(
@@ -164,11 +165,10 @@ def verify(release: Release, index: Index, how: Verifying, *, emit: events.Emit 
                 if dest is not None:
                     served.append(identify(dest, actual))
         events.info(emit, f"{where} serves all {len(expected)} files with our sha256")
-        if expect is not None:
-            provenance.check(index, listing, expected, expect, emit)
+        proven = provenance.check(index, listing, expected, expect, emit) if expect is not None else None
         if install:
             _install_step(Release(name, version, tuple(served)), folder, index, how, emit)
-    return Verified(where, expected, install)
+    return Verified(where, expected, install, proven)
 
 
 def verify_published(
@@ -209,13 +209,12 @@ def verify_published(
                 if dest is not None:
                     dists.append(identify(dest, actual))
         events.info(emit, f"{where} delivers all {len(hashes)} files with the sha256 it lists")
-        if expect is not None:
-            provenance.check(index, listing, hashes, expect, emit)
+        proven = provenance.check(index, listing, hashes, expect, emit) if expect is not None else None
         if install:  # a subprocess: the deadline does not reach it
             _install_step(
                 Release(canonicalize_name(project), version, tuple(dists)), Path(tmp), index, how, emit
             )
-    return Verified(where, hashes, install)
+    return Verified(where, hashes, install, proven)
 
 
 def _installable(filenames: Iterable[str]) -> set[str]:

@@ -36,7 +36,7 @@ from shipyard.plan.target import current_branch, rules
 from shipyard.publish.audit import AuditLog
 from shipyard.record import forge, journal, writer
 from shipyard.record.table import readme_with_table
-from shipyard.release.ship import Bookkeeping, Request, StageResult, Tests, ship
+from shipyard.release.ship import Bookkeeping, Request, StageResult, Stages, Tests, ship
 
 if TYPE_CHECKING:
     from shipyard.check.testinstall import TestInstall
@@ -253,7 +253,7 @@ def _one(
     wheels[package.name] = next(d.path for d in dists if d.kind == "wheel")
     made = Release.of(dists)
     tests = Tests(built.tree, local_wheels=local, siblings=built.siblings)
-    shipped = ship(made, indexes, request, tests, Bookkeeping.of(repo.root, made, run.audit), emit)
+    shipped = ship(made, Stages(indexes), request, tests, Bookkeeping.of(repo.root, made, run.audit), emit)
     return Released(package, package.version, dists, shipped.test_install, shipped.stages)
 
 

@@ -6,7 +6,7 @@ reaches a stage unless the stage before it verified; a failed stage says where a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,11 +16,11 @@ from shipyard.check.check import check
 from shipyard.check.testinstall import TestInstall, test_install
 from shipyard.config import Config
 from shipyard.dists import Release
-from shipyard.errors import ShipyardError, StepFailed
+from shipyard.errors import IndexError_, ShipyardError, StepFailed
 from shipyard.plan.target import Trigger
 from shipyard.publish.attest import Attester
 from shipyard.publish.lower import refuse_lower
-from shipyard.publish.provenance import Expectation
+from shipyard.publish.provenance import Expectation, Proven
 from shipyard.publish.publish import Outcome, Publishing, publish
 from shipyard.publish.state import ReleaseState
 from shipyard.publish.verify import Verifying, verify, wait_for_files
@@ -28,6 +28,7 @@ from shipyard.publish.verify import Verifying, verify, wait_for_files
 if TYPE_CHECKING:
     from shipyard.config import Repository
     from shipyard.index.base import Index
+    from shipyard.index.listing import Listing
     from shipyard.publish.audit import AuditLog
 
 
@@ -76,12 +77,22 @@ class Bookkeeping:
         return cls(ReleaseState.load(root, release.name, release.version), audit, before_upload)
 
 
+@dataclass(frozen=True)
+class Stages:
+    """The release's stages, in release order, and what each served when it was read before the
+    build (`known`: not read again)."""
+
+    indexes: Sequence[Index]
+    known: Mapping[str, Listing | IndexError_] = field(default_factory=dict)
+
+
 @dataclass
 class StageResult:
     repository: str
     outcomes: list[Outcome]
     verified: bool = False
     resumed: bool = False  # already published and verified by an earlier run
+    provenance: Proven | None = None  # whom the stage's PEP 740 provenance was verified against
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -89,6 +100,7 @@ class StageResult:
             "files": [o.as_json() for o in self.outcomes],
             "verified": self.verified,
             "resumed": self.resumed,
+            "provenance": self.provenance.as_json() if self.provenance else None,
         }
 
 
@@ -100,7 +112,7 @@ class Shipped:
 
 def ship(
     release: Release,
-    indexes: Sequence[Index],
+    stages: Stages,
     request: Request,
     tests: Tests,
     books: Bookkeeping,
@@ -108,7 +120,7 @@ def ship(
 ) -> Shipped:
     """check -> test-install -> for each stage (`indexes`, in release order): publish -> verify.
     A stage that fails says which stage a re-run resumes at."""
-    config, dry_run = request.config, request.dry_run
+    config, dry_run, indexes = request.config, request.dry_run, stages.indexes
     name, version, dists = release.name, release.version, list(release.dists)
     if not dry_run:  # what is recorded after the uploads must be writable before them
         books.state.writable()
@@ -117,7 +129,7 @@ def ship(
     public = any(i.repository.public for i in indexes)
     check(dists, public=public, allow_files=config.allow_files, emit=emit)
     # every stage before the first upload; the first stage's listing is fresh enough to publish by
-    listings = refuse_lower(name, version, indexes, allow=config.allow_lower, emit=emit)
+    listings = refuse_lower(name, version, indexes, allow=config.allow_lower, emit=emit, known=stages.known)
     first = indexes[0].repository.name if indexes else None
     tested = None
     if config.test_install:
@@ -138,13 +150,13 @@ def ship(
         tests.siblings,
         Expectation(config.publisher, config.require_provenance),
     )
-    stages: list[StageResult] = []
+    results: list[StageResult] = []
     for index in indexes:
         repo = index.repository
         try:
             served = listings.get(repo.name) if repo.name == first else None
             stage = StageResult(repo.name, publish(release, index, how, served=served, emit=emit))
-            stages.append(stage)
+            results.append(stage)
             if dry_run:
                 continue
             skipped = all(o.action == "skipped" for o in stage.outcomes)
@@ -153,12 +165,12 @@ def ship(
                 events.info(emit, f"{release} was already published to {repo.name} and verified")
                 stage.verified = stage.resumed = True
                 continue
-            verify(release, index, checking, emit=emit)
+            stage.provenance = verify(release, index, checking, emit=emit).provenance
         except StepFailed as exc:
-            raise _resumable(exc, repo, [s.repository for s in stages if s.verified]) from None
+            raise _resumable(exc, repo, [s.repository for s in results if s.verified]) from None
         books.state.record(repo.name, release.hashes, installed=config.verify_install)
         stage.verified = True
-    return Shipped(tested, stages)
+    return Shipped(tested, results)
 
 
 def _resumable(exc: ShipyardError, repo: Repository, done: list[str]) -> ShipyardError:

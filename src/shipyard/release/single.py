@@ -33,9 +33,10 @@ from shipyard.index.open import open_index
 from shipyard.plan.source import Declared
 from shipyard.plan.target import Mode, Target, Trigger, resolve
 from shipyard.publish.audit import AuditLog
+from shipyard.publish.lower import read_stages
 from shipyard.record import forge, journal, writer
 from shipyard.release.rerun import already_released
-from shipyard.release.ship import Bookkeeping, Request, StageResult, Tests, ship
+from shipyard.release.ship import Bookkeeping, Request, StageResult, Stages, Tests, ship
 from shipyard.tools import git, workdirs
 
 if TYPE_CHECKING:
@@ -214,6 +215,8 @@ def release(request: Request, environ: Mapping[str, str], emit: events.Emit = ev
     records = not request.dry_run and (target.commit or target.create_tag)
     if records:  # a lock a killed git left would stop the record after the publish: refuse it now
         writer.guard_locks(config.root, [target.tag] if target.tag else [], target.branch)
+    # an archived or quarantined project (PEP 792) takes no upload: known before anything is built
+    served = read_stages(target.name, indexes, emit) if target.name else {}
     keep: Callable[[], None] | None = None
     sha: str | None = None
     if request.dists is not None:
@@ -224,10 +227,12 @@ def release(request: Request, environ: Mapping[str, str], emit: events.Emit = ev
         keep = functools.partial(kept.keep, config.root, key, dists, edits)
     _same_version(request, target, made)
     books = Bookkeeping.of(config.root, made, AuditLog.at(config.root, environ), keep)
-    if (done := already_released(made, indexes, request, books, emit)) is not None:
+    known = served if target.name is not None and canonicalize_name(target.name) == made.name else {}
+    stages = Stages(indexes, known)
+    if (done := already_released(made, stages, request, books, emit)) is not None:
         result = ReleaseResult(made, target, edits, stages=tuple(done))
     else:
-        shipped = ship(made, indexes, request, Tests(config.root), books, emit)
+        shipped = ship(made, stages, request, Tests(config.root), books, emit)
         result = ReleaseResult(made, target, edits, shipped.test_install, tuple(shipped.stages))
     if records:
         # the journal first: from here on a re-run finishes this record, whatever point it died at
