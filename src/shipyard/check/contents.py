@@ -18,11 +18,17 @@ from collections.abc import Iterator, Sequence
 from typing import IO
 
 from shipyard.dists import Dist
+from shipyard.secrets import holds_credential
 
 MAX_SCAN = 5_000_000  # bytes of one member scanned for tokens: past that it is data, not config
 ALLOW_LINE = b"shipyard: fake-token"  # doctor's marker: a line that holds a documented fake token
 FIX = "remove it from the build (.gitignore, or the backend's excludes), build again and rotate what it held"
 ALLOW = "if it is a false alarm, list it in allow-files"
+HELD = (
+    "a credential shipyard holds in this run is in it (a link to /proc/self/environ or to a file "
+    "outside the project, a copied .env...): take it out of the build and build again"
+)
+_OVERLAP = 4096  # bytes kept between chunks: longer than any credential value
 
 # what shipyard's own runs leave behind, and repositories: refused by path part, never allowed
 _NEVER = {".git": "a git repository", ".shipyard": "shipyard's state and local index"}
@@ -51,9 +57,13 @@ def problems(dist: Dist, allow: Sequence[str] = ()) -> list[str]:
     never: dict[str, str] = {}
     named: set[str] = set()  # a credential folder (a venv called .env) is reported once
     for name, read in _members(dist):
+        head = read.read(MAX_SCAN)
+        if _holds_credential(head, read):  # never allowed: no project ships the key it publishes with
+            found.append(f"{dist.filename} contains a credential's value in {name}: {HELD}")
+            continue
         parts = name.split("/")
         if hit := next((p for p in parts if p in _NEVER), None):
-            if not (parts[-1] == ".git" and _gitlink(read)):
+            if not (parts[-1] == ".git" and _gitlink(head)):
                 never.setdefault(hit, name)
             continue
         if allowed(name, allow):
@@ -64,7 +74,7 @@ def problems(dist: Dist, allow: Sequence[str] = ()) -> list[str]:
                 named.add(where)
                 found.append(f"{dist.filename} contains {what}: {where}: {FIX}; {ALLOW}")
             continue
-        found += [f"{dist.filename} contains {hit} in {name}: {FIX}; {ALLOW}" for hit in _scan(read)]
+        found += [f"{dist.filename} contains {hit} in {name}: {FIX}; {ALLOW}" for hit in _scan(head)]
     for part, example in never.items():
         found.insert(
             0,
@@ -74,10 +84,23 @@ def problems(dist: Dist, allow: Sequence[str] = ()) -> list[str]:
     return found
 
 
-def _gitlink(read: IO[bytes]) -> bool:
+def _holds_credential(head: bytes, rest: IO[bytes]) -> bool:
+    """Whether the member (its first MAX_SCAN bytes read, then the rest) holds a credential's value:
+    read whole, in chunks that overlap by less than the longest value's length."""
+    if holds_credential(head):
+        return True
+    tail = head[-_OVERLAP:]
+    while chunk := rest.read(MAX_SCAN):
+        if holds_credential(tail + chunk):
+            return True
+        tail = chunk[-_OVERLAP:]
+    return False
+
+
+def _gitlink(head: bytes) -> bool:
     """Whether a `.git` file is a submodule's pointer (`gitdir: ../.git/modules/x`, some 40 bytes,
     which setuptools' `graft` packs): a path, not a repository, and nothing to leak."""
-    data = read.read(1025)
+    data = head[:1025]
     return len(data) <= 1024 and data.startswith(b"gitdir: ") and data.count(b"\n") <= 1
 
 
@@ -95,9 +118,8 @@ def allowed(name: str, allow: Sequence[str]) -> bool:
     return any(name == pattern or fnmatch.fnmatchcase(name, pattern) for pattern in allow)
 
 
-def _scan(read: IO[bytes]) -> Iterator[str]:
+def _scan(data: bytes) -> Iterator[str]:
     """`line N: a GitHub token (ghp_abcd...)` for each token in the member's first MAX_SCAN bytes."""
-    data = read.read(MAX_SCAN)
     for pattern, what in _TOKENS:
         for match in pattern.finditer(data):
             start = data.rfind(b"\n", 0, match.start()) + 1
