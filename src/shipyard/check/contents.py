@@ -40,13 +40,16 @@ _NAMES = (
     (re.compile(r"\.git-credentials"), "a git credential store"),
     (re.compile(r"id_(rsa|dsa|ecdsa|ed25519)(?!.*\.pub$).*"), "an SSH private key"),
 )
-# credentials, by content (each shown by its first 8 characters only)
+# credentials, by content (each shown by its first 8 characters only). Each pattern starts with a
+# literal, which the regex engine searches for (a memchr-speed skip): a leading lookbehind or group
+# would make it try every byte, 50 times slower on a 2 MB member. The AWS key's "no letter or digit
+# before" is checked after its literal `A`, at the same position, so it finds what it always found.
 _TOKENS = (
     (re.compile(rb"pypi-AgE[A-Za-z0-9_\-]{40,}"), "a PyPI token"),
     (re.compile(rb"gh[pousr]_[A-Za-z0-9]{36}"), "a GitHub token"),
     (re.compile(rb"github_pat_[A-Za-z0-9_]{22,}"), "a GitHub token"),
     (re.compile(rb"glpat-[A-Za-z0-9_\-]{20,}"), "a GitLab token"),
-    (re.compile(rb"(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])"), "an AWS access key id"),
+    (re.compile(rb"A(?<![A-Z0-9]A)[KS]IA[A-Z0-9]{16}(?![A-Z0-9])"), "an AWS access key id"),
     (re.compile(rb"-----BEGIN ([A-Z]+ )*PRIVATE KEY-----"), "a private key"),
 )
 
