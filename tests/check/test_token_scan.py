@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
+from pathlib import Path
 
 import pytest
 
 from shipyard import secrets
 from shipyard.check import contents
+from shipyard.check.check import check
+from shipyard.dists import identify
+from shipyard.errors import CheckError
 
 OLD_AWS = re.compile(rb"(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")
 KEY = b"AKIA" + b"Q3EXAMPLE7K2ZT4W"  # shipyard: fake-token
@@ -56,3 +61,21 @@ def test_a_credential_value_past_the_first_scan_is_found_across_a_chunk_boundary
     assert contents._holds_credential(member.read(contents.MAX_SCAN), member)
     clean = io.BytesIO(b"\0" * (2 * contents.MAX_SCAN))
     assert not contents._holds_credential(clean.read(contents.MAX_SCAN), clean)
+
+
+def test_a_member_that_cannot_be_read_whole_is_a_problem_not_a_pass(tmp_path: Path) -> None:
+    wheel = tmp_path / "tiny_pkg-1.0.0-py3-none-any.whl"
+    info = "tiny_pkg-1.0.0.dist-info"
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("tiny_pkg/__init__.py", "")
+        zf.writestr("tiny_pkg/settings.txt", "token = " + "x" * 64 + "\n")
+        zf.writestr(f"{info}/METADATA", "Metadata-Version: 2.1\nName: tiny-pkg\nVersion: 1.0.0\n")
+        zf.writestr(
+            f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: t\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        )
+        zf.writestr(f"{info}/RECORD", "")
+    data = wheel.read_bytes()
+    wheel.write_bytes(data.replace(b"x" * 64, b"y" * 64))  # the stored CRC no longer matches
+    with pytest.raises(CheckError) as caught:
+        check([identify(wheel)], public=False, whole=False)
+    assert "tiny_pkg-1.0.0-py3-none-any.whl cannot be read whole (Bad CRC-32" in str(caught.value)
