@@ -56,6 +56,7 @@ usage: ./run.sh <task>
   lint    ruff and mypy --strict
   ci-tools  install what the generated-pipeline tests run (rsync, shellcheck, gitlab-ci-local in .ci/node)
   bench   release speed against build+twine and uv, --help start-up, upload memory
+  bench-many  41 files of 2 MB published: shipyard publish and release --dists against twine and uv
   bench-real  three real sdists from PyPI (pure Python, C extension, VCS version) against build+twine
   bench-plan  `shipyard plan` on 5,000 commits and 500 tags, against semantic-release and commitizen
   bench-packrepo  start-up, assemble+build of 100 modules, plan over 1,000 packages (vs paa)
@@ -144,6 +145,12 @@ bench() {
     "$VENV/bin/python" benchmarks/bench_release.py "$@"
 }
 
+bench-many() {
+    ensure_venv "test,bench"
+    cd "$DIR"
+    "$VENV/bin/python" benchmarks/bench_many_files.py "$@"
+}
+
 bench-real() {
     ensure_venv "test,bench"
     cd "$DIR"
@@ -177,7 +184,7 @@ bench-cicheck() {
 task="${1:-help}"
 shift || true
 case "$task" in
-    demo|test|test-fast|lint|bench|bench-real|bench-plan|bench-packrepo|bench-house|bench-cicheck|help) "$task" "$@" ;;
+    demo|test|test-fast|lint|bench|bench-many|bench-real|bench-plan|bench-packrepo|bench-house|bench-cicheck|help) "$task" "$@" ;;
     ci-tools) ensure_ci_tools ;;
     *) echo "unknown task '$task'" >&2; help >&2; exit 2 ;;
 esac

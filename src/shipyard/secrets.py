@@ -17,6 +17,7 @@ MASK = "***"
 _MIN_LENGTH = 4  # shorter values would mask ordinary words
 RELIABLE_LENGTH = 8  # below this a value is also an ordinary word or number: masking it is guesswork
 _known: set[str] = set()
+_values: set[str] = set()  # the values themselves, as given: what a file about to be published may hold
 _lock = threading.Lock()
 _pattern: tuple[int, re.Pattern[str] | None] = (0, None)  # (len(_known) it was built for, regex)
 # user:password@ in URLs, whatever the password is
@@ -61,6 +62,7 @@ def register(value: str) -> None:
     if len(value) >= _MIN_LENGTH:
         with _lock:
             _known.update(_forms(value))
+            _values.add(value)
 
 
 def register_login(username: str, password: str) -> None:
@@ -74,6 +76,15 @@ def register_login(username: str, password: str) -> None:
 def reliable(value: str) -> bool:
     """Whether `value` is long enough to be told apart from ordinary output (callers warn if not)."""
     return len(value) >= RELIABLE_LENGTH
+
+
+def holds_credential(data: bytes) -> bool:
+    """Whether `data` holds a credential value shipyard holds in this run (one long enough to be no
+    ordinary word), as it is: a file about to be published must not."""
+    with _lock:
+        values = [v.encode() for v in _values if reliable(v)]
+    # re searches a literal at memchr speed, twice as fast as `in` on a large buffer
+    return any(re.search(re.escape(v), data) for v in values)
 
 
 def _forms(value: str) -> set[str]:

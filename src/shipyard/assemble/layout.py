@@ -19,7 +19,7 @@ from typing import Any
 
 from packaging.utils import canonicalize_name
 
-from shipyard.assemble import paa
+from shipyard.assemble import confine, paa
 from shipyard.errors import ConfigError
 from shipyard.tools.tomlread import tomllib
 
@@ -206,6 +206,8 @@ def _given_layout(table: Mapping[str, Any], layout: Layout) -> Layout:
         given["package_data"] = given.pop("package-data")
     if not all(isinstance(v, str) and v for v in given.values()):
         raise ConfigError(f"[layout] folders in {CONFIG} must be non-empty strings")
+    for key, value in given.items():
+        confine.relative(value, f"[layout] {key} in {CONFIG}")
     return replace(layout, **given, exclude=tuple(exclude))
 
 

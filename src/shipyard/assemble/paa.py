@@ -19,6 +19,7 @@ import yaml
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
+from shipyard.assemble import confine
 from shipyard.errors import ConfigError
 
 CONFIG = ".paa.config"
@@ -61,7 +62,7 @@ def _folder(value: object, default: str, key: str, path: Path) -> str:
         return default  # paa: a missing, null or empty key is its default
     if not isinstance(value, str):
         raise ConfigError(f"{path}: {key} must be a folder name, not {value!r}")
-    return value.strip().removeprefix("./").rstrip("/") or "."
+    return confine.relative(value.strip().removeprefix("./").rstrip("/") or ".", f"{path}: {key}")
 
 
 def _text(given: Mapping[str, object], key: str, path: Path) -> str:
@@ -91,8 +92,8 @@ def read_config(path: Path) -> PaaConfig:
         license_label=_text(given, "license_label", path),
         classifiers=tuple(classifiers),
         docs_url=_text(given, "docs_url", path),
-        license_path=_text(given, "license_path", path),
-        notice_path=_text(given, "notice_path", path),
+        license_path=confine.relative(_text(given, "license_path", path), f"{path}: license_path"),
+        notice_path=confine.relative(_text(given, "notice_path", path), f"{path}: notice_path"),
     )
 
 

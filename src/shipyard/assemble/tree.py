@@ -21,7 +21,7 @@ from pathlib import Path
 from packaging.licenses import InvalidLicenseExpression, canonicalize_license_expression
 from packaging.utils import canonicalize_name
 
-from shipyard.assemble import launchers, metadata, paa
+from shipyard.assemble import confine, launchers, metadata, paa
 from shipyard.assemble.layout import Module, Repo
 from shipyard.assemble.needs import Needs, collect
 from shipyard.assemble.rewrite import COMPONENTS, rewrite
@@ -88,10 +88,10 @@ def readme(repo: Repo, module: Module, meta: metadata.Meta) -> str:
     docs = repo.folder("docs") / module.import_name
     for name in ("README.md", "index.md"):
         if (docs / name).is_file():
-            return (docs / name).read_text(encoding="utf-8")
+            return confine.source(repo.root, docs / name).read_text(encoding="utf-8")
     notebook = repo.folder("notebooks") / f"{module.import_name}.ipynb"
     if notebook.is_file():
-        return _notebook_markdown(notebook)
+        return _notebook_markdown(confine.source(repo.root, notebook))
     return f"# {module.name}\n\n{meta.docstring or meta.description}\n"
 
 
@@ -167,6 +167,9 @@ def _pyproject(
 
 @dataclass
 class _Writer:
+    """Writes the package tree; every file it reads is resolved inside the repository `root`."""
+
+    root: Path
     tree: Path
     package: str
     components: dict[str, Path]
@@ -179,20 +182,21 @@ class _Writer:
         target.write_text(text, encoding="utf-8")
 
     def code(self, source: Path, rel: str | Path) -> None:
-        text = source.read_text(encoding="utf-8")
+        text = confine.source(self.root, source).read_text(encoding="utf-8")
         self.text(rel, rewrite(text, self.package, self.bare, self.modules))
 
-    def tree_of(self, source: Path, rel: str | Path) -> None:
-        """A folder copied, Python files with their component imports rewritten."""
-        for path in sorted(source.rglob("*")):
-            if not path.is_file() or "__pycache__" in path.parts:
-                continue
-            target = Path(rel) / path.relative_to(source)
-            if path.suffix == ".py":
-                self.code(path, target)
+    def copy(self, source: Path, rel: str | Path) -> None:
+        """A file copied as it is (its content: a link inside the repository is followed)."""
+        (self.tree / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(confine.source(self.root, source), self.tree / rel)
+
+    def tree_of(self, source: Path, rel: str | Path, *, code: bool = True) -> None:
+        """A folder copied, Python files with their component imports rewritten (`code`)."""
+        for path, real in confine.tree(self.root, source):
+            if code and path.suffix == ".py":
+                self.code(real, Path(rel) / path)
             else:
-                (self.tree / target).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(path, self.tree / target)
+                self.copy(real, Path(rel) / path)
 
 
 def _write_package(w: _Writer, module: Module, meta: metadata.Meta, version: str, needs: Needs) -> None:
@@ -229,14 +233,12 @@ def _write_extras(w: _Writer, repo: Repo, module: Module, meta: metadata.Meta) -
     if (w.tree / imp / "routes.py").is_file():
         w.text(f"{imp}/_api.py", launchers.API_SERVER.replace("NAME", module.name))
     if (data := repo.folder("data") / imp).is_dir():
-        shutil.copytree(
-            data, w.tree / imp / repo.layout.package_data, ignore=shutil.ignore_patterns("__pycache__")
-        )
+        w.tree_of(data, f"{imp}/{repo.layout.package_data}", code=False)
     if (tests := repo.folder("tests") / imp).is_dir():
         w.tree_of(tests, "tests")  # imports of the modules folder point at the installed package
     w.text("README.md", readme(repo, module, meta))
     for name, source in _legal_files(repo, module).items():
-        shutil.copy2(source, w.tree / name)
+        w.copy(source, name)
 
 
 def _legal_files(repo: Repo, module: Module) -> dict[str, Path]:
@@ -256,6 +258,15 @@ def _legal_files(repo: Repo, module: Module) -> dict[str, Path]:
                 found[name] = repo.root / name
                 break
     return found
+
+
+def check_sources(repo: Repo, module: Module) -> None:
+    """Every file `module`'s package would be made of (its own, the components, the licences) is
+    inside the repository: a ConfigError naming the first that is not."""
+    paths = [*repo.files_of(module), *_legal_files(repo, module).values()]
+    if repo.folder("components").is_dir():
+        paths.append(repo.folder("components"))
+    confine.check(repo.root, paths)
 
 
 def _scripts(repo: Repo, module: Module, meta: metadata.Meta) -> dict[str, str]:
@@ -289,6 +300,7 @@ def assemble(
     `sibling_versions`: the versions of the repository's other packages, which this one then
     requires at least."""
     imp = module.import_name
+    check_sources(repo, module)  # before any of them is read
     cli = repo.root / repo.layout.cli / f"{imp}.py"
     meta = metadata.read(module.path, repo.table.get("packages", {}).get(imp), cli=cli)
     needs = collect(repo, module)
@@ -310,7 +322,7 @@ def assemble(
     with tempfile.TemporaryDirectory(prefix=f".{imp}-", dir=out.parent) as tmp:
         modules = repo.layout.modules if repo.layout.modules.isidentifier() else ""
         bare = frozenset(repo.components()) - {m.import_name for m in repo.modules()}
-        writer = _Writer(Path(tmp) / "tree", imp, repo.components(), modules, bare)
+        writer = _Writer(repo.root, Path(tmp) / "tree", imp, repo.components(), modules, bare)
         _write_package(writer, module, meta, version, needs)
         _write_extras(writer, repo, module, meta)
         writer.text("pyproject.toml", _pyproject(repo, module, meta, version, needs, scripts))

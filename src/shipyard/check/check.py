@@ -82,11 +82,12 @@ def check(
     sdists = [d for d in dists if d.kind == "sdist"]
     if whole and len(sdists) != 1:
         report.problems.append(f"a release has exactly one sdist, this one has {len(sdists)}")
-    for dist in dists:
+    scanned = contents.each(dists, allow_files)
+    for dist, found in zip(dists, scanned, strict=True):
         if unsafe := members.unsafe(dist):  # nothing else of it is read: it is refused as it is
             report.problems += unsafe
             continue
-        report.problems += contents.problems(dist, allow_files)
+        report.problems += found
         if problems := metadata_problems(dist):
             report.problems += [f"{dist.filename}: {p}" for p in problems]
         else:

@@ -20,7 +20,7 @@ from packaging.version import Version
 
 from shipyard import events
 from shipyard.assemble.layout import Repo
-from shipyard.assemble.tree import assemble
+from shipyard.assemble.tree import assemble, check_sources
 from shipyard.builder.inprocess import build_tree
 from shipyard.builder.reproducible import epoch_of, source_date_epoch
 from shipyard.config import Config
@@ -223,6 +223,8 @@ def _to_release(
             raise NothingToRelease(f"nothing to release: {', '.join(only)} did not change since its last tag")
     if not packages:
         raise NothingToRelease("nothing to release: no package changed since its last tag")
+    for p in packages:  # a link out of the repository stops the run before any package is built
+        check_sources(repo, p.module)
     return everything, packages
 
 
