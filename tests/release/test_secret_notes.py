@@ -13,9 +13,18 @@ from uv import find_uv_bin
 
 from tests.helpers.indexes import start_pypiserver
 from tests.helpers.packrepo import example_repo
-from tests.helpers.projects import ShipyardCLI, commit, git, make_project, repositories_toml, tag
+from tests.helpers.projects import ShipyardCLI, git, make_project, repositories_toml, tag
 
 pytestmark = pytest.mark.integration
+
+
+def _commit_subject(root: Path, subject: str, path: str) -> None:
+    """A change to `path` whose commit subject holds the token (the file does not: check refuses a
+    dist holding a credential's value, tests/release/test_tree_confined.py)."""
+    with (root / path).open("a") as f:
+        f.write("# a change\n")
+    git(root, "commit", "-qam", subject)
+
 
 # no pypi- prefix: only the registered Secret can mask it, not the PyPI token pattern
 TOKEN = "Zq7Vx-staging-4f19c2b8e6d04a7b"
@@ -35,7 +44,7 @@ def test_a_token_in_a_commit_subject_stays_out_of_changelog_commit_tag_and_sdist
         git(root, "add", "-A")
         git(root, "commit", "-qm", "chore: changelog")
         tag(root, "v1.2.0")
-        commit(root, f"feat: log in with {TOKEN} by default", path="src/tiny_pkg/__init__.py")
+        _commit_subject(root, f"feat: log in with {TOKEN} by default", "src/tiny_pkg/__init__.py")
 
         run = shipyard(
             "release", "--bump", "--no-test-install", "-C", str(root), env={"SHIPYARD_STAGING_TOKEN": TOKEN}
@@ -64,7 +73,7 @@ def test_a_token_in_a_commit_subject_stays_out_of_a_packaging_repositorys_change
         env = {"SHIPYARD_STAGING_TOKEN": TOKEN}
         first = shipyard("release", "--no-test-install", "-C", str(root), env=env)
         assert first.code == 0, first.text
-        commit(root, f"feat(greetings): greet with {TOKEN}", path="modules/greetings.py")
+        _commit_subject(root, f"feat(greetings): greet with {TOKEN}", "modules/greetings.py")
 
         run = shipyard("release", "--no-test-install", "-C", str(root), env=env)
 

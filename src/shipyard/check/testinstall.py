@@ -99,10 +99,9 @@ def _requirements(root: Path, wheel: Dist, group: str) -> TestRequirements:
 
 
 def _shown(reqs: TestRequirements) -> str:
-    listed = [*reqs.with_pytest, *(f"-r {f}" for f in reqs.files)]
-    if reqs.extras:
-        listed.insert(0, f"the wheel[{','.join(reqs.extras)}]")
-    return ", ".join(listed)
+    added = [] if reqs.names_pytest else ["pytest"]
+    wheel = [f"the wheel[{','.join(reqs.extras)}]"] if reqs.extras else []
+    return ", ".join([*added, *wheel, *reqs.requirements, *(f"-r {f}" for f in reqs.files)])
 
 
 def _run_tests(

@@ -39,10 +39,14 @@ class TestRequirements:
     files: tuple[str, ...] = ()  # requirements files, relative to the project
 
     @property
+    def names_pytest(self) -> bool:
+        """Whether the project names pytest itself (with its own bounds, kept)."""
+        return any(_named(r) == "pytest" for r in self.requirements)
+
+    @property
     def with_pytest(self) -> tuple[str, ...]:
-        """The requirements, with pytest first unless the project names it (with its own bounds)."""
-        named = any(_named(r) == "pytest" for r in self.requirements)
-        return self.requirements if named else ("pytest", *self.requirements)
+        """The requirements, with pytest first unless the project names it."""
+        return self.requirements if self.names_pytest else ("pytest", *self.requirements)
 
     def install_args(self, wheel: Path, root: Path) -> list[str]:
         """`uv pip install` arguments: the wheel (with its test extras), pytest and the rest."""

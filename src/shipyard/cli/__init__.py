@@ -37,7 +37,9 @@ def parser() -> argparse.ArgumentParser:
     )
     top.add_argument("--version", action="version", version=f"shipyard {__version__}")
     # the commands are listed by group in the description, not as one positional's choices
-    sub = top.add_subparsers(dest="command", metavar="COMMAND", required=True, help=argparse.SUPPRESS)
+    sub = top.add_subparsers(
+        dest="command", metavar="COMMAND", required=True, help=argparse.SUPPRESS, prog="shipyard"
+    )
     groups: list[tuple[str, list[tuple[str, str]]]] = []
 
     def command(name: str, func: Handler, text: str) -> argparse.ArgumentParser:
