@@ -17,6 +17,7 @@ from shipyard.cli import audit, ci, doctor, forge, packrepo, single_args
 from shipyard.cli.common import EPILOG, Handler, common_options
 from shipyard.cli.guard import OneLineParser, Terminated, redact_logs, terminate_on_sigterm
 from shipyard.cli.render import Renderer
+from shipyard.tools.procenv import register_credentials
 
 
 def parser() -> argparse.ArgumentParser:
@@ -57,6 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "path", None):
         args.project = args.path
     redact_logs(args.debug)
+    register_credentials(os.environ)  # every credential is known before any text is made
     terminate_on_sigterm()
     out = Renderer(args.json, args.verbose)
     try:

@@ -34,6 +34,7 @@ def register(command: Command) -> None:
     p = command("build", cmd_build, "build the sdist and wheel (PEP 517, isolated, reproducible)")
     p.add_argument("path", nargs="?", help="the project folder (default: --project or .)")
     option_flag(p, "dist-dir", "--out")
+    option_flags(p, "pass-env")
     p.add_argument(
         "--no-isolation", action="store_true", help="build in this environment, not an isolated one"
     )
@@ -55,7 +56,7 @@ def register(command: Command) -> None:
     )
     p.add_argument("--no-deps", action="store_true", help="install the wheel without its dependencies")
     p.add_argument("--no-tests", action="store_true", help="only install and import, do not run the tests")
-    option_flags(p, "test-group")
+    option_flags(p, "test-group", "pass-env")
     python_option(p)
     dist_options(p)
 
@@ -80,7 +81,7 @@ def register(command: Command) -> None:
         "verified against the hashes the index lists)",
     )
     option_flags(p, "verify-timeout", "page-limit", "download-limit", "cert", "system-certs", "client-cert")
-    option_flags(p, "publisher", "require-provenance")
+    option_flags(p, "publisher", "require-provenance", "pass-env")
     p.add_argument(
         "--no-install", action="store_true", help="check the files only, skip the install from the index"
     )
@@ -173,7 +174,7 @@ def register(command: Command) -> None:
         "verify-timeout",
         "forge-release",
     )
-    option_flags(p, "attest", "attestations", "publisher", "require-provenance")
+    option_flags(p, "attest", "attestations", "publisher", "require-provenance", "pass-env")
     p.add_argument(
         "--no-isolation", action="store_true", help="build in this environment, not an isolated one"
     )

@@ -36,7 +36,7 @@ from shipyard.publish.audit import AuditLog
 from shipyard.record import forge, journal, writer
 from shipyard.release.rerun import already_released
 from shipyard.release.ship import Options, StageResult, ship
-from shipyard.tools import git, workdirs
+from shipyard.tools import git, procenv, workdirs
 
 if TYPE_CHECKING:
     from shipyard.check.testinstall import TestInstall
@@ -198,6 +198,8 @@ def release(
             "--dists releases files built elsewhere, with their version in them: use it with --tag or "
             "the declared version, not --bump"
         )
+    # the forge's token and every other credential by name, before any text is made (issue 21)
+    procenv.register_credentials(environ)
     if not options.dry_run and (pending := journal.load(config.root)) is not None:
         return _finish(config, pending, options, emit)
     repos = [config.repository(name) for name in config.stages]

@@ -264,7 +264,9 @@ def create_tag(root: Path, tag: str, message: str, rev: str = "HEAD") -> None:
 def push(root: Path, remote: str, refs: Sequence[str]) -> None:
     """Push `refs` atomically: all of them land or none."""
     try:
-        _must(root, "push", "--atomic", "--quiet", remote, *refs)
+        # the ssh agent is the push's alone: no other child (tests, backends) may sign with its keys
+        agent = {k: os.environ[k] for k in ("SSH_AUTH_SOCK",) if k in os.environ}
+        _must(root, "push", "--atomic", "--quiet", remote, *refs, env=agent)
     except GitError as exc:
         # the release is on the index and recorded here: what is left is this one command
         again = f"git push --atomic {remote} {' '.join(refs)}"
