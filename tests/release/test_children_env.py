@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.indexes import start_pypiserver
+from tests.helpers.packrepo import example_repo
 from tests.helpers.projects import Run, ShipyardCLI, commit, git, make_project, repositories_toml, tag
 
 pytestmark = pytest.mark.integration
@@ -221,3 +222,38 @@ def test_pass_env_names_only_variable_names(shipyard: ShipyardCLI, tmp_path: Pat
     assert run.code == 2, run.text
     said = "error: option '--pass-env': 'not a name' is not an environment variable name (letters, digits, _)"
     assert run.err.strip() == said
+
+
+# every Python child (not shipyard itself) dumps its environment as it starts: PYTHONPATH passes
+SITECUSTOMIZE = """\
+import sys as _s
+_cmd = open("/proc/self/cmdline", "rb").read().split(b"\\0")
+if b"shipyard" not in _cmd and any(b"mkdocs" in part for part in _cmd):
+    _dump("mkdocs")
+"""
+
+
+def test_mkdocs_building_a_packaging_repositorys_site_sees_no_credential(
+    shipyard: ShipyardCLI, tmp_path: Path
+) -> None:
+    dumps, probe = tmp_path / "dumps", tmp_path / "probe"
+    dumps.mkdir()
+    probe.mkdir()
+    (probe / "sitecustomize.py").write_text(DUMP % str(dumps) + SITECUSTOMIZE)
+    root = example_repo(tmp_path)
+
+    run = shipyard(
+        "assemble",
+        "greetings",
+        "--docs",
+        "--build",
+        "-C",
+        str(root),
+        env={**SECRETS, "PYTHONPATH": str(probe)},
+    )
+
+    assert run.code == 0, run.text
+    found = _dumps(dumps)
+    assert list(found) == ["mkdocs"], sorted(found)
+    for text in found["mkdocs"]:
+        assert not sorted(v for v in VALUES if v in text)
