@@ -75,3 +75,12 @@ def test_credential_variables_are_registered_by_name() -> None:
     assert not held(token)
     procenv.register_credentials({"GITLAB_TOKEN": token, "PLAIN": "Rx2-plain-8e6c4a2f0d1b"})
     assert held(token) and not held("Rx2-plain-8e6c4a2f0d1b")
+
+
+def test_a_proxys_own_login_passes_with_the_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """shipyard registers a proxy's password to mask it; the installers need it to get anywhere."""
+    Secret("proxy-pass-7f3e1c")
+    monkeypatch.setenv("HTTPS_PROXY", "http://me:proxy-pass-7f3e1c@proxy:3128")
+    monkeypatch.setenv("MY_PROXY_COPY", "proxy-pass-7f3e1c")
+    procenv.pass_env(["MY_PROXY_COPY"])
+    assert child_env() == {"HTTPS_PROXY": "http://me:proxy-pass-7f3e1c@proxy:3128"}

@@ -110,6 +110,8 @@ _CREDENTIAL = re.compile(
     r"|GITLAB_TOKEN|CI_JOB_TOKEN|ACTIONS_ID_TOKEN_REQUEST_TOKEN|.*_ID_TOKEN|PYPI_.*(TOKEN|PASSWORD))$"
 )
 
+_PROXIES = frozenset({"HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"})
+_PROXY_LOGIN = re.compile(r"://[^/@\s]*@")
 _passed: frozenset[str] = frozenset()  # the `pass-env` option of this run
 
 
@@ -138,6 +140,14 @@ def _allowed(name: str) -> bool:
     return not _SECRET_NAME.search(name)
 
 
+def _credential(name: str, value: str) -> bool:
+    """Whether the value holds a credential. A proxy's own login is the network's setting, which
+    the installers need to get anywhere (shipyard knows it only to mask it): the rest is checked."""
+    if name.upper() in _PROXIES:
+        value = _PROXY_LOGIN.sub("://", value)
+    return held(value)
+
+
 def child_env(extra: Mapping[str, str] | None = None, *, drop_prefixes: Iterable[str] = ()) -> dict[str, str]:
     """The allowed part of os.environ, without credential values (and without variables starting
     with `drop_prefixes`), plus the caller's `extra`."""
@@ -145,7 +155,7 @@ def child_env(extra: Mapping[str, str] | None = None, *, drop_prefixes: Iterable
     env = {
         k: v
         for k, v in os.environ.items()
-        if _allowed(k) and not (prefixes and k.startswith(prefixes)) and not held(v)
+        if _allowed(k) and not (prefixes and k.startswith(prefixes)) and not _credential(k, v)
     }
     env.update(extra or {})
     return env
