@@ -36,6 +36,7 @@ SAMPLES: dict[Kind, tuple[object, str, str]] = {
     Kind.PROJECT_FILE: ("a.md", "b.md", "c.md"),
     Kind.PATTERNS: (["a.pem", "tests/*.key"], "b", "c,a"),
     Kind.ASSIGNMENTS: (["docs/conf.py:release", "m.py:VERSION"], "a.py:V", "b.py:X,c/d.py:Y"),
+    Kind.NAMES: (["A_B", "C"], "D", "E,F_1"),
     Kind.PUBLISHER: ("github:o/r@release.yml", "gitlab:g/sub/p@.gitlab-ci.yml", "github:a/b@c.yml"),
 }
 
@@ -58,7 +59,7 @@ def expected(option: Option, raw: object) -> object:
         return float(str(raw))
     if option.kind is Kind.COUNT:
         return int(str(raw))
-    if option.kind in (Kind.STAGES, Kind.PATTERNS):
+    if option.kind in (Kind.STAGES, Kind.PATTERNS, Kind.NAMES):
         return tuple(raw) if isinstance(raw, list | tuple) else tuple(str(raw).split(","))
     if option.kind is Kind.ASSIGNMENTS:
         items = raw if isinstance(raw, list | tuple) else str(raw).split(",")

@@ -39,7 +39,8 @@ def test_structured_output_is_redacted_value_by_value_before_it_is_serialized() 
     Secret('qu"ote\\back-slash')
     data = {"ok": True, "test_install": "1.0.0", "nested": [{"error": 'said qu"ote\\back-slash'}]}
     doc = json.loads(json.dumps(redact_data(data)))
-    assert doc == {"ok": True, "test_install": MASK, "nested": [{"error": f"said {MASK}"}]}
+    # a field equal to a short secret is an ordinary value (a version): only reliable ones are masked
+    assert doc == {"ok": True, "test_install": "1.0.0", "nested": [{"error": f"said {MASK}"}]}
 
 
 def test_the_escaped_form_of_a_secret_is_masked_in_text_holding_json() -> None:

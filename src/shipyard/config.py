@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from shipyard import readers
 from shipyard.errors import ConfigError
 from shipyard.options import OPTIONS, Option
-from shipyard.tools import layouts, pypirc
+from shipyard.tools import layouts, procenv, pypirc
 from shipyard.tools.network import Network
 from shipyard.tools.tomlread import tomllib
 
@@ -66,6 +66,7 @@ class Config:
     changelog: Path | None
     version_files: tuple[tuple[str, str], ...]  # (path inside the project, assigned name)
     remote: str
+    pass_env: tuple[str, ...]
     forge_release: bool
     lock_timeout: float
     attest: bool
@@ -159,6 +160,7 @@ def from_table(
     network = {o.field: values.pop(o.field) for o in OPTIONS.values() if o.network}
     repositories = builtin_repositories(values["local_index"])
     repositories.update(_declared(table.get("repositories", {}), root))
+    procenv.pass_env(values["pass_env"])  # the children of this run see them (tools/procenv.py)
     return Config(root=root, repositories=repositories, network=Network(**network), pypirc=files, **values)
 
 

@@ -33,6 +33,7 @@ class Kind(enum.Enum):
     PROJECT_FILE = enum.auto()  # an OPTIONAL_PATH that a release writes and commits: inside the project
     PATTERNS = enum.auto()  # paths or globs (a list, or comma-separated); none by default
     ASSIGNMENTS = enum.auto()  # PATH:NAME, each a file inside the project (a list, or comma-separated)
+    NAMES = enum.auto()  # environment variable names (a list, or comma-separated); none by default
     PUBLISHER = enum.auto()  # github:OWNER/REPO@WORKFLOW, gitlab:NAMESPACE/PROJECT@CI_FILE, google:EMAIL
 
 
@@ -168,6 +169,14 @@ OPTIONS: dict[str, Option] = {
             'writes its version into their NAME = "..."',
         ),
         Option("remote", Kind.TEXT, "origin", "where release --push pushes"),
+        Option(
+            "pass-env",
+            Kind.NAMES,
+            (),
+            "environment variables the build backend, the tests, git, pip and uv see besides the "
+            "usual ones (PATH, HOME, locale, proxies, the tools' own settings); one holding a "
+            "credential's value never passes",
+        ),
         Option(
             "forge-release",
             Kind.SWITCH,

@@ -41,6 +41,22 @@ def _as_patterns(option: str, value: object) -> tuple[str, ...]:
     return tuple(i.strip().lstrip("/") for i in items if i.strip())
 
 
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _as_names(option: str, value: object) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else value
+    if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+        raise ConfigError(f"option '{option}' must be a list of environment variable names")
+    names = tuple(i.strip() for i in items if i.strip())
+    for name in names:
+        if not _NAME.fullmatch(name):
+            raise ConfigError(
+                f"option '{option}': {name!r} is not an environment variable name (letters, digits, _)"
+            )
+    return names
+
+
 def _as_assignments(option: str, value: object) -> tuple[tuple[str, str], ...]:
     items = value.split(",") if isinstance(value, str) else value
     if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
@@ -159,6 +175,7 @@ _PARSERS: dict[Kind, Callable[[str, object], object]] = {
     Kind.TAG: _as_tag,
     Kind.PATTERNS: _as_patterns,
     Kind.ASSIGNMENTS: _as_assignments,
+    Kind.NAMES: _as_names,
     Kind.PUBLISHER: _as_publisher,
 }
 

@@ -19,11 +19,18 @@ RELIABLE_LENGTH = 8  # below this a value is also an ordinary word or number: ma
 _known: set[str] = set()
 _values: set[str] = set()  # the values themselves, as given: what a file about to be published may hold
 _lock = threading.Lock()
-_pattern: tuple[int, re.Pattern[str] | None] = (0, None)  # (len(_known) it was built for, regex)
+# by shortest value masked: (len(_known) it was built for, regex)
+_patterns: dict[int, tuple[int, re.Pattern[str] | None]] = {}
 # user:password@ in URLs, whatever the password is
 _URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^/@:\s]+):[^/@\s]+@")
 # PyPI tokens (macaroons) even when we never saw them as a Secret
 _PYPI_TOKEN = re.compile(r"pypi-[A-Za-z0-9_\-]{16,}")
+# tokens by their shape, whoever issued them: PyPI's, GitHub's (classic, OAuth, app, fine-grained),
+# GitLab's personal ones, and JWTs (OIDC id tokens); a child process never gets a value holding one
+_TOKEN_SHAPES = re.compile(
+    r"pypi-[A-Za-z0-9_\-]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}"
+    r"|glpat-[A-Za-z0-9_\-]{16,}|eyJ[A-Za-z0-9_\-]*\.eyJ[A-Za-z0-9_\-]*\."
+)
 # a secret is masked only as a whole token: "test" in "test_install" or "true" in "untrue" is a word
 _WORD = r"[A-Za-z0-9_]"
 
@@ -87,9 +94,19 @@ def holds_credential(data: bytes) -> bool:
     return any(re.search(re.escape(v), data) for v in values)
 
 
+def held(value: str) -> bool:
+    """Whether `value` is a credential: one registered (in any of its forms), one that holds a
+    registered value long enough to tell apart, or a token by its shape."""
+    if _TOKEN_SHAPES.search(value):
+        return True
+    with _lock:
+        known = tuple(_known)
+    return value in known or any(len(k) >= RELIABLE_LENGTH and k in value for k in known)
+
+
 def _forms(value: str) -> set[str]:
     forms = {value, quote(value, safe=""), quote(value), json.dumps(value)[1:-1]}
-    # requests sends Basic credentials latin-1 encoded when they fit, else shipyard sends UTF-8
+    # shipyard sends Basic credentials UTF-8 encoded (RFC 7617); other clients latin-1 when they fit
     for encoding in ("utf-8", "latin-1"):
         try:
             encoded = base64.b64encode(value.encode(encoding)).decode()
@@ -99,20 +116,22 @@ def _forms(value: str) -> set[str]:
     return forms
 
 
-def _compiled() -> re.Pattern[str] | None:
-    global _pattern
+def _compiled(shortest: int) -> re.Pattern[str] | None:
+    """The regex of the known values of `shortest` characters or more (cached for each)."""
     with _lock:
-        if _pattern[0] != len(_known):
-            values = sorted(_known, key=len, reverse=True)
+        built, regex = _patterns.get(shortest, (-1, None))
+        if built != len(_known):
+            values = sorted((v for v in _known if len(v) >= shortest), key=len, reverse=True)
             alternatives = "|".join(re.escape(v) for v in values)
             regex = re.compile(f"(?<!{_WORD})(?:{alternatives})(?!{_WORD})") if values else None
-            _pattern = (len(_known), regex)
-        return _pattern[1]
+            _patterns[shortest] = (len(_known), regex)
+        return regex
 
 
-def redact(text: str) -> str:
-    """Mask every known secret (as a whole token), URL password and PyPI token in `text`."""
-    if (regex := _compiled()) is not None:
+def redact(text: str, *, shortest: int = _MIN_LENGTH) -> str:
+    """Mask every known secret (as a whole token) of `shortest` characters or more, URL password
+    and PyPI token in `text`."""
+    if (regex := _compiled(shortest)) is not None:
         text = regex.sub(MASK, text)
     text = _URL_USERINFO.sub(lambda m: f"{m['scheme']}{m['user']}:{MASK}@", text)
     return _PYPI_TOKEN.sub("pypi-" + MASK, text)
@@ -120,9 +139,11 @@ def redact(text: str) -> str:
 
 def redact_data(value: object) -> object:
     """`value` with every string in it redacted, before it is serialized (JSON output): a secret
-    never meets the serializer's escaping, and no key or `true` can be turned into `***`."""
+    never meets the serializer's escaping, and no key or `true` can be turned into `***`. A field
+    is masked for reliable values only: a password `1.0.0` must not turn the version into `***`
+    (a value that short was warned about when it was read; the Secret type keeps it out anyway)."""
     if isinstance(value, str):
-        return redact(value)
+        return redact(value, shortest=RELIABLE_LENGTH)
     if isinstance(value, dict):
         return {key: redact_data(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

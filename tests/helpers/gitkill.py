@@ -1,6 +1,6 @@
 """A real kill of a shipyard run at a named ref update: git's reference-transaction hook (which
 --no-verify does not skip) SIGKILLs the shipyard process that runs git, as a crash or a cancelled
-CI job would. The ref is named by KILL_AT: `prepared refs/heads/main` (before the ref moves),
+CI job would; KILL_AT reaches the hook because the tests name it in pass-env. The ref is named by KILL_AT: `prepared refs/heads/main` (before the ref moves),
 `committed refs/tags/v1.3.0` (after)."""
 
 from __future__ import annotations

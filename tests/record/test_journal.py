@@ -50,7 +50,15 @@ def assert_released(root: Path, index: TestIndex, served: dict[str, str]) -> Non
 
 
 def killed(shipyard: ShipyardCLI, root: Path, env: dict[str, str], at: str, *extra: str) -> None:
-    run = shipyard("release", "--bump", *FAST, *extra, "-C", str(root), env={**env, "KILL_AT": at})
+    run = shipyard(
+        "release",
+        "--bump",
+        *FAST,
+        *extra,
+        "-C",
+        str(root),
+        env={**env, "KILL_AT": at, "SHIPYARD_PASS_ENV": "KILL_AT"},
+    )
     assert run.code == -9, run.text  # SIGKILLed
     assert (root / ".shipyard" / "state" / "record.json").is_file()  # the journal was written first
 

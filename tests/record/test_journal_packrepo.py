@@ -37,7 +37,15 @@ def repo(tmp_path: Path, index: TestIndex) -> tuple[Path, str, dict[str, str]]:
 
 
 def killed(shipyard: ShipyardCLI, root: Path, env: dict[str, str], at: str, *extra: str) -> None:
-    run = shipyard("release", "--changed", *FAST, *extra, "-C", str(root), env={**env, "KILL_AT": at})
+    run = shipyard(
+        "release",
+        "--changed",
+        *FAST,
+        *extra,
+        "-C",
+        str(root),
+        env={**env, "KILL_AT": at, "SHIPYARD_PASS_ENV": "KILL_AT"},
+    )
     assert run.code == -9, run.text  # SIGKILLed
     assert (root / ".shipyard" / "state" / "record.json").is_file()  # the journal was written first
 

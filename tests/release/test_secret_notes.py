@@ -82,3 +82,44 @@ def test_a_token_in_a_commit_subject_stays_out_of_a_packaging_repositorys_change
         changelog = (root / "docs" / "greetings" / "CHANGELOG.md").read_text()
         assert "greet with ***" in changelog and TOKEN not in changelog
         assert TOKEN not in git(root, "log", "-1", "--format=%B") + git(root, "tag", "-l", "-n99")
+
+
+# GitLab's token without its glpat- prefix: no pattern knows it, only its variable's name does
+GITLAB = "Wk4rT9-forge-1c7e0b5d3a9f"
+
+
+def test_the_forges_token_in_a_commit_subject_is_masked_everywhere_a_release_writes(
+    shipyard: ShipyardCLI, tmp_path: Path
+) -> None:
+    """The forge's token is used at the end (the forge release) but known to the redactor from the
+    start: the CHANGELOG, the release commit, its tag and the output never show it (issue 21, 9)."""
+    (tmp_path / "server").mkdir()
+    with start_pypiserver(tmp_path / "server", users={"__token__": TOKEN}) as server:
+        tool = '[tool.shipyard]\nstages = ["staging"]\n\n' + repositories_toml(staging=server)
+        root = make_project(tmp_path / "proj", version="1.2.0", tool=tool, with_tests=False)
+        (root / "CHANGELOG.md").write_text("# Changelog\n\n## [Unreleased]\n")
+        git(root, "add", "-A")
+        git(root, "commit", "-qm", "chore: changelog")
+        tag(root, "v1.2.0")
+        _commit_subject(root, f"fix: rotate {GITLAB} after the leak", "src/tiny_pkg/__init__.py")
+        gitlab = {
+            "GITLAB_CI": "true",
+            "GITLAB_TOKEN": GITLAB,
+            "CI_PROJECT_ID": "7",
+            "CI_API_V4_URL": "http://127.0.0.1:9/api/v4",  # never called: the tag is not pushed
+            "SHIPYARD_STAGING_TOKEN": TOKEN,
+        }
+
+        planned = shipyard("plan", "--json", "-C", str(root), env=gitlab)
+        run = shipyard("release", "--bump", "--no-test-install", "-C", str(root), env=gitlab)
+
+        assert planned.code == 0 and "rotate *** after the leak" in planned.out, planned.text
+        assert GITLAB not in planned.text
+        assert run.code == 0, run.text
+        assert GITLAB not in run.text
+        changelog = (root / "CHANGELOG.md").read_text()
+        assert "rotate *** after the leak" in changelog and GITLAB not in changelog
+        message = git(root, "log", "-1", "--format=%B")
+        tag_message = git(root, "tag", "-l", "-n99", "v1.2.1")
+        assert "rotate *** after the leak" in message and "rotate *** after the leak" in tag_message
+        assert GITLAB not in message and GITLAB not in tag_message

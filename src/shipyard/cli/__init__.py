@@ -19,6 +19,7 @@ from shipyard.cli.common import EPILOG, Handler, common_options
 from shipyard.cli.guard import OneLineParser, Terminated, redact_logs, terminate_on_sigterm
 from shipyard.cli.render import Renderer
 from shipyard.shown import shown
+from shipyard.tools.procenv import register_credentials
 
 # `shipyard --help` lists the commands in these groups, each registered by its modules
 COMMAND_GROUPS = (
@@ -84,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "path", None):
         args.project = args.path
     redact_logs(args.debug)
+    register_credentials(os.environ)  # every credential is known before any text is made
     terminate_on_sigterm()
     out = Renderer(args.json, args.verbose)
     try:

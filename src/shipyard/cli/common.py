@@ -46,6 +46,7 @@ def flag(parser: argparse.ArgumentParser, name: str, text: str, env: str = "", *
 
 OPTION = "option:"  # the namespace attributes of config options' flags: OPTION + key
 METAVARS = {Kind.SECONDS: "S", Kind.POSITIVE_SECONDS: "S", Kind.COUNT: "N", Kind.STAGES: "A,B"}
+METAVARS[Kind.NAMES] = "A,B"
 METAVARS |= {
     Kind.TAG: "PATTERN",
     Kind.PATH: "DIR",

@@ -47,6 +47,7 @@ def _build(command: Command) -> None:
     p = command("build", cmd_build, "build the sdist and wheel (PEP 517, isolated, reproducible)")
     p.add_argument("path", nargs="?", help="the project folder (default: --project or .)")
     option_flag(p, "dist-dir", "--out")
+    option_flags(p, "pass-env")
     p.add_argument(
         "--no-isolation", action="store_true", help="build in this environment, not an isolated one"
     )
@@ -72,7 +73,7 @@ def _test_install(command: Command) -> None:
     )
     p.add_argument("--no-deps", action="store_true", help="install the wheel without its dependencies")
     p.add_argument("--no-tests", action="store_true", help="only install and import, do not run the tests")
-    option_flags(p, "test-group")
+    option_flags(p, "test-group", "pass-env")
     python_option(p)
     dist_options(p)
 
@@ -101,7 +102,7 @@ def _verify(command: Command) -> None:
         "verified against the hashes the index lists)",
     )
     option_flags(p, "verify-timeout", "page-limit", "download-limit", "cert", "system-certs", "client-cert")
-    option_flags(p, "publisher", "require-provenance")
+    option_flags(p, "publisher", "require-provenance", "pass-env")
     p.add_argument(
         "--no-install", action="store_true", help="check the files only, skip the install from the index"
     )
@@ -180,7 +181,7 @@ def _release(command: Command) -> None:
         "verify-timeout",
         "forge-release",
     )
-    option_flags(p, "attest", "attestations", "publisher", "require-provenance")
+    option_flags(p, "attest", "attestations", "publisher", "require-provenance", "pass-env")
     p.add_argument(
         "--no-isolation", action="store_true", help="build in this environment, not an isolated one"
     )

@@ -25,6 +25,7 @@ from shipyard.dists import parse_filename
 from shipyard.errors import ShipyardError
 from shipyard.plan.versions import TagPattern, released
 from shipyard.tools import git
+from shipyard.tools.procenv import child_env
 
 if TYPE_CHECKING:
     from shipyard.index.base import Index
@@ -46,7 +47,13 @@ def token_prefix(token: str) -> str:
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        ["git", *args], cwd=root, capture_output=True, text=True, errors="replace", check=False
+        ["git", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        errors="replace",
+        check=False,
+        env=child_env(),
     )
 
 

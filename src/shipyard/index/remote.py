@@ -65,11 +65,14 @@ class RemoteIndex:
         if credential is not None:
             transport.no_clear_text_proxy(repository)
 
-    def _auth(self, url: str) -> tuple[str, str] | None:
+    def _auth(self, url: str) -> requests.auth.HTTPBasicAuth | None:
+        """The Basic login for `url` (None off our origin), UTF-8 encoded as RFC 7617 says and
+        PyPI, devpi and pypiserver decode it: requests alone would send latin-1, and fail on `€`."""
         cred = self.credential
         if cred is None or self.origin is None or origin(url) != self.origin:
             return None
-        return (cred.username, cred.password.reveal())
+        user, password = cred.username.encode(), cred.password.reveal().encode()
+        return requests.auth.HTTPBasicAuth(user, password)
 
     def read(self, project: str, emit: events.Emit = events.ignore) -> Listing:
         budget = self.network.retry_timeout

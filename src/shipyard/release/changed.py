@@ -37,6 +37,7 @@ from shipyard.publish.audit import AuditLog
 from shipyard.record import forge, journal, writer
 from shipyard.record.table import readme_with_table
 from shipyard.release.ship import Bookkeeping, Request, StageResult, Stages, Tests, ship
+from shipyard.tools import procenv
 
 if TYPE_CHECKING:
     from shipyard.check.testinstall import TestInstall
@@ -112,6 +113,7 @@ def release_changed(
     """Release the changed packages (`only`: those and the changed packages they import); `record`
     False publishes and verifies but writes no changelog, commit or tag (a parallel job's share,
     recorded once afterwards by a run that finds every file published)."""
+    procenv.register_credentials(environ)  # the forge's token too, before any text is made
     config, trigger, dry_run = request.config, request.trigger, request.dry_run
     branch = current_branch(repo.root, environ)
     guard_branch(trigger.if_branch, branch)

@@ -37,7 +37,7 @@ from shipyard.publish.lower import read_stages
 from shipyard.record import forge, journal, writer
 from shipyard.release.rerun import already_released
 from shipyard.release.ship import Bookkeeping, Request, StageResult, Stages, Tests, ship
-from shipyard.tools import git, workdirs
+from shipyard.tools import git, procenv, workdirs
 
 if TYPE_CHECKING:
     from shipyard.check.testinstall import TestInstall
@@ -201,6 +201,8 @@ def release(request: Request, environ: Mapping[str, str], emit: events.Emit = ev
             "--dists releases files built elsewhere, with their version in them: use it with --tag or "
             "the declared version, not --bump"
         )
+    # the forge's token and every other credential by name, before any text is made (issue 21)
+    procenv.register_credentials(environ)
     if not request.dry_run and (pending := journal.load(config.root)) is not None:
         return _finish(request, pending, emit)
     repos = [config.repository(name) for name in config.stages]

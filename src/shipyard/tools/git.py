@@ -267,14 +267,25 @@ def valid_ref(root: Path, ref: str) -> bool:
     return not name.startswith("-") and _git(root, "check-ref-format", ref).returncode == 0
 
 
+PUSH_CREDENTIALS = ("GITHUB_TOKEN", "SHIPYARD_PUSH_TOKEN")  # what a push's credential helper may read
+
+
 def push(root: Path, remote: str, refs: Sequence[str]) -> None:
     """Push `refs` atomically: all of them land or none."""
+    # the ssh agent and a CI's push token (read by the credential helper a generated workflow sets
+    # for the step) are the push's alone; with a token, git runs no hook for it (project code)
+    handed = {k: os.environ[k] for k in PUSH_CREDENTIALS if os.environ.get(k)}
+    agent = {k: os.environ[k] for k in ("SSH_AUTH_SOCK",) if k in os.environ}
+    unhooked = ("-c", f"core.hooksPath={os.devnull}", "push", "--no-verify") if handed else ("push",)
     try:
-        _must(root, "push", "--atomic", "--quiet", "--", remote, *refs)  # a remote is never an option
+        _must(
+            root, *unhooked, "--atomic", "--quiet", "--", remote, *refs, env={**agent, **handed}
+        )  # a remote is never an option
     except GitError as exc:
         # the release is on the index and recorded here: what is left is this one command
         again = f"git push --atomic {remote} {' '.join(refs)}"
-        message = f"{exc.message}; nothing was pushed: push it with {again}"
+        said = exc.message.split(": ", 1)[-1]  # git's own words (the command may start with -c)
+        message = f"git push failed: {said}; nothing was pushed: push it with {again}"
         raise GitError(message, detail=exc.detail) from None
 
 
