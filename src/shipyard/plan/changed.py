@@ -26,7 +26,8 @@ from shipyard.assemble.layout import Module, Repo
 from shipyard.assemble.needs import python_files, scanner
 from shipyard.errors import UsageError
 from shipyard.plan.guards import shallow_guard
-from shipyard.plan.nextrelease import Plan, Rules, make_plan
+from shipyard.plan.history import History
+from shipyard.plan.nextrelease import Plan, Rules, Subject, make_plan
 from shipyard.plan.versions import Bump, Tagged, parse_version, released, released_by_package
 from shipyard.tools import git
 
@@ -148,19 +149,21 @@ def survey(repo: Repo, rules: Rules, *, pre: str | None = None, only_changed: bo
         raise UsageError(
             f"{repo.root} is not a git repository with a commit: packages are released from tags"
         )
-    all_tags = git.tags(repo.root)
-    if not all_tags:
-        shallow_guard(repo.root, [])
-    packages = _last_releases(repo, rules, all_tags)
+    history = History.read(repo.root, top=top)  # the tags, and one log for every new package
+    packages = _last_releases(repo, rules, list(history.tags))
+    if not history.tags or any(p.last is None for p in packages):
+        history = history.checked()  # one shallow check a run, however many packages are new
+    if not history.tags:
+        shallow_guard(history, [])
     _mark_changes(repo, top, packages)
     for package in packages:
         if package.changed:
-            package.plan = _plan(repo, top, rules, package, pre)
+            package.plan = _plan(repo, top, history, rules, package, pre)
     chosen = [p for p in packages if p.version] if only_changed else packages
     return order(repo, chosen)
 
 
-def _plan(repo: Repo, top: Path, rules: Rules, package: Package, pre: str | None) -> Plan:
+def _plan(repo: Repo, top: Path, history: History, rules: Rules, package: Package, pre: str | None) -> Plan:
     declared = None
     if package.last is None:
         meta = metadata.read(
@@ -173,14 +176,11 @@ def _plan(repo: Repo, top: Path, rules: Rules, package: Package, pre: str | None
         | {os.path.relpath(p, repo.root) for p in repo.files_of(package.module)}
     )
     return make_plan(
-        repo.root,
-        repo.tag_name(package.module),
-        declared,
+        history.with_tags([(t.tag, t.commit) for t in package.tags]),
+        Subject(repo.tag_name(package.module), declared, tuple(paths)),
         rules,
         pre=pre,
-        paths=paths,
         at_least=Bump.PATCH,
-        all_tags=[(t.tag, t.commit) for t in package.tags],
     )
 
 
