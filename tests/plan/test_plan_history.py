@@ -125,7 +125,7 @@ def test_one_walk_gives_each_paths_git_log(tmp_path: Path) -> None:
         repo = Repo(tmp_path / f"r{seed}")
         paths = sorted(_random_history(repo, random.Random(seed)))  # noqa: S311 (a seeded history)
         assert int(repo.git("rev-list", "--merges", "--count", "HEAD")) >= 3
-        history = History.read(repo.root, top=repo.root)
+        history = History.read(repo.root).batched(repo.root)
         rng = random.Random(seed)  # noqa: S311
         asked = [[p] for p in paths] + [rng.sample(paths, 2) for _ in range(20)] + [["."], ["nowhere"]]
         for spec in asked:
@@ -141,7 +141,7 @@ def test_a_packaging_repository_in_a_subfolder(tmp_path: Path) -> None:
     repo.write("ppr/modules/one.py", "x = 2\n")
     repo.write("ppr/modules/two.py", "y = 2\n")
     repo.commit("second")
-    history = History.read(repo.root / "ppr", top=repo.root)
+    history = History.read(repo.root / "ppr").batched(repo.root)
     for spec in (["modules/one.py"], ["modules"], ["."], ["modules/two.py", "modules/one.py"]):
         with_git = subprocess.run(
             [*GIT, "log", "--format=%H", "HEAD", "--", *spec],

@@ -166,7 +166,7 @@ def _write_root_pages(simple: Path, names: list[str]) -> None:
         simple / "index.html", _html("Simple index", [f'<a href="{n}/">{n}</a><br/>' for n in names])
     )
     page = {"meta": {"api-version": "1.1"}, "projects": [{"name": n} for n in names]}
-    atomic.write_text(simple / "index.json", json.dumps(page, indent=1) + "\n")
+    atomic.write_text(simple / "index.json", json.dumps(page) + "\n")  # C encoder: no indent
 
 
 def _html(title: str, lines: list[str]) -> str:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from shipyard.tools import git
 
-_GLOB = set("*?[]\\")  # a pathspec git would match as a pattern: asked of git itself
+_GLOB = set("*?[]\\")  # a pathspec git would match as a pattern (or ":" magic): asked of git itself
 
 
 class Walk:
@@ -102,13 +102,15 @@ class History:
     walk: Walk | None = None
 
     @classmethod
-    def read(cls, root: Path, *, top: Path | None = None) -> History:
-        """The repository's tags reachable from HEAD; with `top` (the work tree's top), logs of
-        packages without a release come from one walk of the whole history."""
-        if top is None:
-            return cls(root, tuple(git.tags(root)))
-        base = posixpath.relpath(root.resolve().as_posix(), top.resolve().as_posix())
-        return cls(root, tuple(git.tags(root)), walk=Walk(top, base))
+    def read(cls, root: Path) -> History:
+        """The repository's tags reachable from HEAD."""
+        return cls(root, tuple(git.tags(root)))
+
+    def batched(self, top: Path) -> History:
+        """This history answering the logs of packages without a release from one walk of the
+        whole history (`top`: the work tree's top), read when first asked."""
+        base = posixpath.relpath(self.root.resolve().as_posix(), top.resolve().as_posix())
+        return replace(self, walk=Walk(top, base))
 
     def checked(self) -> History:
         """This history with the shallow flag asked of git (once)."""
@@ -122,6 +124,6 @@ class History:
 
     def log(self, since: str | None, paths: Sequence[str]) -> list[git.LogEntry]:
         """Commits reachable from HEAD and not from `since` that touch `paths` (relative to root)."""
-        if since is not None or self.walk is None or any(_GLOB & set(p) for p in paths):
+        if since is not None or self.walk is None or any(_GLOB & set(p) or p.startswith(":") for p in paths):
             return git.log(self.root, since=since, paths=paths)
         return self.walk.log(paths)

@@ -151,9 +151,10 @@ class Logged:
 def history(top: Path) -> list[Logged]:
     """Every commit reachable from HEAD, in `git log`'s order, with the files each one changes
     against its parent (a root commit: against the empty tree). Renames are an added and a deleted
-    path, as a path-limited `git log` sees them; names are raw (-z), never relative to a folder."""
+    path, as a path-limited `git log` sees them; names are raw (-z) and, run at `top`, from the top
+    whatever diff.relative says."""
     fmt = "--format=%x1e%H %P%x1f%s%x1f%b%x1f"
-    args = ["log", fmt, "-z", "--name-only", "--no-renames", "--no-relative", "--root", "HEAD", "--"]
+    args = ["log", fmt, "-z", "--name-only", "--no-renames", "--root", "HEAD", "--"]
     result = _git(top, *args)
     if result.returncode:
         raise GitError(f"git log failed: {result.stderr.strip()}", detail=result.stderr)
@@ -177,7 +178,7 @@ def merge_changes(top: Path, pairs: Sequence[tuple[str, str]]) -> list[set[str]]
     if not pairs:
         return []
     stdin = "".join(f"{merge} {parent}\n" for merge, parent in pairs)
-    args = ["diff-tree", "--stdin", "--always", "-r", "--name-only", "--no-renames", "--no-relative"]
+    args = ["diff-tree", "--stdin", "--always", "-r", "--name-only", "--no-renames"]
     result = subprocess.run(
         ["git", *args, "-z", "--format=%x1e"],
         cwd=top,
