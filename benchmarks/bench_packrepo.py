@@ -11,13 +11,16 @@
    --stdin`), then a `fix:` commit changing 20 modules and the component `text` that a thirtieth
    import (every module mentions the word "text": shipyard's text pre-check rules none out).
    `shipyard plan --json` must list exactly those, each at 1.0.1, or the benchmark fails.
+4. Scale (packrepo_scale.py): `plan --json` and `status --json` over 100/300/1,000 new modules
+   (target 1.5 s at 1,000), and the local index's per-file upload time as it grows to 1,000
+   projects. Before/after: run once with PYTHONPATH=<main's src>, once without.
 
 Each command: one untimed warm-up, then medians of N wall-clock rounds, interleaved within a round.
 Targets (for the default sizes): start-up < 0.3 s, assemble --build < 5 s, plan < 1 s. Missing one
 is a result: the exit code is non-zero only when a command or a check fails.
 
 Run: .venv/bin/python benchmarks/bench_packrepo.py [--rounds N] [--modules N] [--packages N]
-     [--skip-peer] [--keep PATH] [--json PATH]
+     [--skip-peer] [--keep PATH] [--json PATH] [--scale 100,300,1000] [--only-scale]
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import packrepo_scale as scale
 
 TARGETS = {"start-up": 0.3, "assemble": 5.0, "plan": 1.0}  # seconds
 SHIPYARD = [sys.executable, "-m", "shipyard"]
@@ -312,7 +317,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--skip-peer", action="store_true", help="leave out package-auto-assembler")
     parser.add_argument("--keep", type=Path, metavar="PATH", help="make the repositories in PATH, keep them")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON to PATH")
+    parser.add_argument("--scale", default="100,300,1000", help="new packages to plan (default: %(default)s)")
+    parser.add_argument("--only-scale", action="store_true", help="run section 4 only")
     args = parser.parse_args(argv)
+    args.scale = [int(n) for n in args.scale.split(",") if n.strip()]
     if args.rounds < 1 or args.modules < 1 or args.packages < 40:
         parser.error("--rounds and --modules must be at least 1, --packages at least 40")
     if args.keep and args.keep.exists() and any(args.keep.iterdir()):
@@ -320,8 +328,39 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
+def scale_section(root: Path, args: argparse.Namespace) -> tuple[list[Series], dict[str, Any]]:
+    """Plan and status over new packages at each size, interleaved; the local index's growth."""
+    group = []
+    for count in args.scale:
+        repo = root / f"new-{count}"
+        expected = scale.make_new_repo(repo, count, write, git_init)
+        for command in ("plan", "status"):
+            s = Series(f"shipyard {command} --json ({count} new packages)", [*SHIPYARD, command, "--json",
+                       "-C", str(repo)], None, functools.partial(scale.check_new, expected))  # fmt: skip
+            group.append(s)
+    bench(group, args.rounds)
+    uploads = scale.upload_growth(root / "index-growth", max(args.scale), clean_env())
+    return group, uploads
+
+
+def main_scale(args: argparse.Namespace) -> int:
+    with tempfile.TemporaryDirectory(prefix="shipyard-bench-scale-") as tmp:
+        root = args.keep.resolve() if args.keep else Path(tmp)
+        group, uploads = scale_section(root, args)
+    top = max(args.scale)
+    rows = [row(s, scale.SCALE_TARGET if f"({top} new" in s.label else None) for s in group]
+    data = {"rounds": args.rounds, "peer": "none (section 4 only)", "rows": rows, "uploads": uploads}
+    report(data)
+    scale.report_uploads(uploads)
+    if args.json:
+        args.json.write_text(json.dumps(data, indent=2) + "\n")
+    return 1 if any(s.error for s in group) else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.only_scale:
+        return main_scale(args)
     with tempfile.TemporaryDirectory(prefix="shipyard-bench-packrepo-") as tmp:
         root = args.keep.resolve() if args.keep else Path(tmp)
         try:
@@ -345,14 +384,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         plan.check = functools.partial(check_plan, listed)
         bench([*helps, *peer], args.rounds)
         bench([assemble, plan], args.rounds)
+        group, uploads = scale_section(root, args)
     rows = [row(s, TARGETS["start-up"]) for s in helps] + [row(s, None, helps[0]) for s in peer]
     rows += [row(assemble, TARGETS["assemble"]), row(plan, TARGETS["plan"])]
+    top = max(args.scale)
+    rows += [row(s, scale.SCALE_TARGET if f"({top} new" in s.label else None) for s in group]
     data = {"rounds": args.rounds, "modules": args.modules, "packages": args.packages, "peer": peer_note,
-            "expected_listed": len(listed), "rows": rows}  # fmt: skip
+            "expected_listed": len(listed), "rows": rows, "uploads": uploads}  # fmt: skip
     report(data)
+    scale.report_uploads(uploads)
     if args.json:
         args.json.write_text(json.dumps(data, indent=2) + "\n")
-    return 1 if any(s.error for s in [*helps, *peer, assemble, plan]) else 0
+    return 1 if any(s.error for s in [*helps, *peer, assemble, plan, *group]) else 0
 
 
 if __name__ == "__main__":

@@ -175,14 +175,16 @@ def cmd_plan(args: argparse.Namespace, out: Renderer) -> int:
     from packaging.version import Version
 
     from shipyard.config import read_pyproject
-    from shipyard.plan.nextrelease import make_plan
+    from shipyard.plan.history import History
+    from shipyard.plan.nextrelease import Subject, make_plan
     from shipyard.plan.target import BUMPS, project_identity, rules
 
     if (repo := packaging_repo(args)) is not None:
         return cmd_plan_changed(args, out, repo)
     cfg = load_config(args)
     name, declared = project_identity(cfg.root, read_pyproject(cfg.root))
-    plan = make_plan(cfg.root, name, declared.version, rules(cfg), pre=args.pre, force=BUMPS[args.bump])
+    subject = Subject(name, declared.version)
+    plan = make_plan(History.read(cfg.root), subject, rules(cfg), pre=args.pre, force=BUMPS[args.bump])
     since = f"{plan.commits} commit{'s' if plan.commits != 1 else ''} since"
     last = f"{plan.last.tag}, {since}" if plan.last else "none"
     lines = [f"{name}: last release {last}"]

@@ -6,6 +6,7 @@ Files are added under a lock and written atomically; a filename is never replace
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import html
 import json
@@ -106,8 +107,9 @@ def _add(root: Path, dist: Dist) -> bool:
             )
         folder.mkdir(parents=True, exist_ok=True)
         atomic.copy(dist.path, folder / dist.filename)
+        if not (folder / "index.json").exists():  # a new project: the one time the root pages change
+            _list_project(root, folder.name)
         _write_project_pages(root, folder, dist)
-        _write_root_pages(root)
     return True
 
 
@@ -137,14 +139,34 @@ def _write_project_pages(root: Path, folder: Path, added: Dist) -> None:
     atomic.write_text(folder / "index.html", _html(f"Links for {folder.name}", links))
 
 
-def _write_root_pages(root: Path) -> None:
+def _list_project(root: Path, name: str) -> None:
+    """Add `name` to the root pages, from the project list they already hold: an upload costs the
+    same with a thousand projects as with one (no folder scan, no write when it is listed). Written
+    before the project's own pages, so a run cut in between leaves the project listed and its next
+    upload completes it; an index whose root page is missing or unreadable is scanned once."""
     simple = root / "simple"
-    names = sorted(p.name for p in simple.iterdir() if (p / "index.json").exists())
+    names = _listed(simple)
+    if name in names:
+        return
+    bisect.insort(names, name)
+    _write_root_pages(simple, names)
+
+
+def _listed(simple: Path) -> list[str]:
+    try:
+        page = json.loads((simple / "index.json").read_text())
+        names = [str(p["name"]) for p in page["projects"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        return sorted(p.name for p in simple.iterdir() if (p / "index.json").exists())
+    return sorted(names)
+
+
+def _write_root_pages(simple: Path, names: list[str]) -> None:
     atomic.write_text(
         simple / "index.html", _html("Simple index", [f'<a href="{n}/">{n}</a><br/>' for n in names])
     )
     page = {"meta": {"api-version": "1.1"}, "projects": [{"name": n} for n in names]}
-    atomic.write_text(simple / "index.json", json.dumps(page, indent=1) + "\n")
+    atomic.write_text(simple / "index.json", json.dumps(page) + "\n")  # C encoder: no indent
 
 
 def _html(title: str, lines: list[str]) -> str:

@@ -26,7 +26,8 @@ from shipyard.assemble.layout import Module, Repo
 from shipyard.assemble.needs import python_files, scanner
 from shipyard.errors import UsageError
 from shipyard.plan.guards import shallow_guard
-from shipyard.plan.nextrelease import Plan, Rules, make_plan
+from shipyard.plan.history import History
+from shipyard.plan.nextrelease import Plan, Rules, Subject, make_plan
 from shipyard.plan.versions import Bump, Tagged, parse_version, released, released_by_package
 from shipyard.tools import git
 
@@ -97,7 +98,10 @@ def _uses(repo: Repo, module: Module, component: str) -> bool:
 def _last_releases(repo: Repo, rules: Rules, all_tags: list[tuple[str, str]]) -> list[Package]:
     modules = repo.modules()
     names = [repo.tag_name(m) for m in modules]
-    by_package = released_by_package(all_tags, rules.pattern, names) if rules.pattern.has_package else None
+    # a repository without tags has nothing to match (the pattern of a thousand names costs 0.2 s)
+    by_package: dict[str, list[Tagged]] | None = {} if not all_tags else None
+    if all_tags and rules.pattern.has_package:
+        by_package = released_by_package(all_tags, rules.pattern, names)
     tracked = paa.tracked_versions(repo.root) if repo.paa is not None else {}
     packages = []
     for module in modules:
@@ -148,19 +152,24 @@ def survey(repo: Repo, rules: Rules, *, pre: str | None = None, only_changed: bo
         raise UsageError(
             f"{repo.root} is not a git repository with a commit: packages are released from tags"
         )
-    all_tags = git.tags(repo.root)
-    if not all_tags:
-        shallow_guard(repo.root, [])
-    packages = _last_releases(repo, rules, all_tags)
+    history = History.read(repo.root)
+    packages = _last_releases(repo, rules, list(history.tags))
+    new = sum(p.last is None for p in packages)
+    if not history.tags or new:
+        history = history.checked()  # one shallow check a run, however many packages are new
+    if new > 1:  # one log of the whole history for all of them, not one each
+        history = history.batched(top)
+    if not history.tags:
+        shallow_guard(history, [])
     _mark_changes(repo, top, packages)
     for package in packages:
         if package.changed:
-            package.plan = _plan(repo, top, rules, package, pre)
+            package.plan = _plan(repo, top, history, rules, package, pre)
     chosen = [p for p in packages if p.version] if only_changed else packages
     return order(repo, chosen)
 
 
-def _plan(repo: Repo, top: Path, rules: Rules, package: Package, pre: str | None) -> Plan:
+def _plan(repo: Repo, top: Path, history: History, rules: Rules, package: Package, pre: str | None) -> Plan:
     declared = None
     if package.last is None:
         meta = metadata.read(
@@ -168,19 +177,15 @@ def _plan(repo: Repo, top: Path, rules: Rules, package: Package, pre: str | None
         )
         declared = meta.version or FIRST_VERSION
         parse_version(declared, f"{package.module.path}: __package_metadata__ version")
-    paths = sorted(
-        {os.path.relpath(top / f, repo.root) for f in package.changed}
-        | {os.path.relpath(p, repo.root) for p in repo.files_of(package.module)}
-    )
+    paths = {os.path.relpath(top / f, repo.root) for f in package.changed}
+    if package.last is not None:  # a new package's changed files are all of its files already
+        paths |= {os.path.relpath(p, repo.root) for p in repo.files_of(package.module)}
     return make_plan(
-        repo.root,
-        repo.tag_name(package.module),
-        declared,
+        history.with_tags([(t.tag, t.commit) for t in package.tags]),
+        Subject(repo.tag_name(package.module), declared, tuple(sorted(paths))),
         rules,
         pre=pre,
-        paths=paths,
         at_least=Bump.PATCH,
-        all_tags=[(t.tag, t.commit) for t in package.tags],
     )
 
 

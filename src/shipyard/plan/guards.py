@@ -12,6 +12,7 @@ from packaging.version import Version
 
 from shipyard.config import Config
 from shipyard.errors import NothingToRelease, UsageError
+from shipyard.plan.history import History
 from shipyard.plan.versions import Tagged
 from shipyard.tools import git
 
@@ -80,9 +81,9 @@ def guard_trigger(config: Config, trigger: Trigger, in_git: bool, branch: str | 
         guard_clean(config)
 
 
-def shallow_guard(root: Path, tags: list[Tagged]) -> None:
+def shallow_guard(history: History, tags: list[Tagged]) -> None:
     """A shallow clone hides the tags and commits a version is computed from: refuse, never guess."""
-    if not tags and git.is_shallow(root):
+    if not tags and history.is_shallow():
         raise UsageError(
             "this is a shallow clone without the release tags: fetch the full history "
             "(git fetch --unshallow --tags; actions/checkout: fetch-depth: 0; GitLab: GIT_DEPTH: 0)"

@@ -7,18 +7,16 @@ release, so 1.3.0rc2 is followed by 1.3.0, and a breaking change after rc1 moves
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
 from shipyard.plan.changelog import SECTION_ORDER
 from shipyard.plan.commits import Change, Commit, changes
 from shipyard.plan.guards import shallow_guard
+from shipyard.plan.history import History
 from shipyard.plan.versions import Bump, Tagged, TagPattern, bumped, pre_release, released
 from shipyard.secrets import redact
-from shipyard.tools import git
 
 # Keep a Changelog headings for the kinds of change that make a release
 SECTIONS = {"breaking": "Changed", "feat": "Added", "fix": "Fixed", "perf": "Changed", "note": "Changed"}
@@ -31,6 +29,16 @@ class Rules:
     pattern: TagPattern
     parser: str = "both"
     major_on_zero: bool = False
+
+
+@dataclass(frozen=True)
+class Subject:
+    """What a plan is for: the package's name, the version it declares, its files (relative to the
+    history's root)."""
+
+    name: str
+    declared: str | None
+    paths: tuple[str, ...] = (".",)
 
 
 @dataclass(frozen=True)
@@ -78,37 +86,34 @@ class Plan:
 
 
 def make_plan(
-    root: Path,
-    name: str,
-    declared: str | None,
+    history: History,
+    subject: Subject,
     rules: Rules,
     *,
     pre: str | None = None,
     force: Bump | None = None,
-    paths: Sequence[str] = (".",),
     at_least: Bump = Bump.NONE,
-    all_tags: list[tuple[str, str]] | None = None,
 ) -> Plan:
-    """The next release of package `name` whose files are `paths` (relative to `root`).
+    """The next release of `subject`, from the tags and commits of `history`.
 
     `at_least`: the bump when no message asks for one (a packaging repository releases a package
-    whose files changed, as a patch by default). `all_tags`: the repository's tags, read once by a
-    caller that plans many packages.
+    whose files changed, as a patch by default).
     """
-    tags = released(git.tags(root) if all_tags is None else all_tags, rules.pattern, name)
-    shallow_guard(root, tags)
+    name, paths = subject.name, subject.paths
+    tags = released(list(history.tags), rules.pattern, name)
+    shallow_guard(history, tags)
     last = tags[-1] if tags else None
     finals = [t for t in tags if not t.version.is_prerelease]
     last_final = finals[-1] if finals else None
-    entries = git.log(root, since=last_final.commit if last_final else None, paths=paths)
+    entries = history.log(last_final.commit if last_final else None, paths)
     since_last = entries
     if last is not None and last is not last_final:
-        since_last = git.log(root, since=last.commit, paths=paths)
+        since_last = history.log(last.commit, paths)
     commits = [Commit(e.sha, e.subject, e.body) for e in entries]
     found = changes(commits, name, rules.parser, strict=force is None)
     if at_least is not Bump.NONE and since_last:
         found.append(Change(Commit(since_last[-1].sha, "(files changed)"), at_least, "changed", ()))
-    facts = Plan(name, declared, last, len(since_last), tuple(found))
+    facts = Plan(name, subject.declared, last, len(since_last), tuple(found))
     decided = _decide(facts, rules, [t.version for t in tags], last_final, pre, force)
     tag = rules.pattern.format(decided.next_version, name) if decided.next_version is not None else None
     return replace(decided, tag=tag)

@@ -20,7 +20,8 @@ from shipyard.errors import NothingToRelease, UsageError
 from shipyard.plan import changelog
 from shipyard.plan import source as versionsource
 from shipyard.plan.guards import guard_not_lower, guard_tag_free, guard_trigger
-from shipyard.plan.nextrelease import Plan, Rules, make_plan
+from shipyard.plan.history import History
+from shipyard.plan.nextrelease import Plan, Rules, Subject, make_plan
 from shipyard.plan.source import Declared
 from shipyard.plan.versions import Bump, TagPattern, parse_version, released
 from shipyard.tools import git
@@ -188,7 +189,8 @@ def _from_commits(config: Config, trigger: Trigger, name: str, plain: Target) ->
     if trigger.bump not in BUMPS:
         raise UsageError(f"--bump {trigger.bump}: use auto (from the commits), patch, minor or major")
     root, declared = config.root, plain.declared
-    plan = make_plan(root, name, declared.version, rules(config), pre=trigger.pre, force=BUMPS[trigger.bump])
+    subject = Subject(name, declared.version)
+    plan = make_plan(History.read(root), subject, rules(config), pre=trigger.pre, force=BUMPS[trigger.bump])
     if plan.next_version is None:
         raise NothingToRelease(f"nothing to release: {plan.reason}")
     assert plan.tag is not None

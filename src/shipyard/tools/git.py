@@ -138,6 +138,63 @@ def log(root: Path, since: str | None = None, paths: Sequence[str] = (".",)) -> 
     return entries
 
 
+@dataclass(frozen=True)
+class Logged:
+    """A commit of HEAD's history with its parents and the files it changes (relative to the top of
+    the work tree; for a merge, none: `merge_changes` answers those per parent)."""
+
+    entry: LogEntry
+    parents: tuple[str, ...]
+    files: tuple[str, ...]
+
+
+def history(top: Path) -> list[Logged]:
+    """Every commit reachable from HEAD, in `git log`'s order, with the files each one changes
+    against its parent (a root commit: against the empty tree). Renames are an added and a deleted
+    path, as a path-limited `git log` sees them; names are raw (-z) and, run at `top`, from the top
+    whatever diff.relative says."""
+    fmt = "--format=%x1e%H %P%x1f%s%x1f%b%x1f"
+    args = ["log", fmt, "-z", "--name-only", "--no-renames", "--root", "HEAD", "--"]
+    result = _git(top, *args)
+    if result.returncode:
+        raise GitError(f"git log failed: {result.stderr.strip()}", detail=result.stderr)
+    found = []
+    for record in result.stdout.split("\x1e")[1:]:
+        shas, subject, body, names = record.split("\x1f", 3)
+        sha, *parents = shas.split()
+        found.append(Logged(LogEntry(sha, subject, body.strip()), tuple(parents), tuple(_names(names))))
+    return found
+
+
+def _names(text: str) -> list[str]:
+    """The NUL-ended names after a record's header (which -z ends with a NUL and a newline)."""
+    text = text.lstrip("\0")
+    return [n for n in (text[1:] if text.startswith("\n") else text).split("\0") if n]
+
+
+def merge_changes(top: Path, pairs: Sequence[tuple[str, str]]) -> list[set[str]]:
+    """For each (merge, one of its parents), the files that differ between them: one
+    `git diff-tree --stdin` for all pairs (--always: an empty difference still has its record)."""
+    if not pairs:
+        return []
+    stdin = "".join(f"{merge} {parent}\n" for merge, parent in pairs)
+    args = ["diff-tree", "--stdin", "--always", "-r", "--name-only", "--no-renames"]
+    result = subprocess.run(
+        ["git", *args, "-z", "--format=%x1e"],
+        cwd=top,
+        input=stdin,
+        env=child_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+        errors="replace",
+    )
+    records = result.stdout.split("\x1e")[1:]
+    if result.returncode or len(records) != len(pairs):
+        raise GitError(f"git diff-tree failed: {result.stderr.strip()}", detail=result.stderr)
+    return [set(_names(r)) for r in records]
+
+
 def dirty(root: Path) -> list[Path]:
     """Paths under `root` that differ from HEAD, untracked ones included (ignored ones not)."""
     top = toplevel(root)
