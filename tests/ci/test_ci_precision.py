@@ -123,3 +123,31 @@ def test_windows_runs_are_powershell_and_one_branch_filter_is_valid(
     assert not [f for f in windows if f[2] == "error"], windows
     linux = findings(shipyard, tmp_path, "smoke.yml", WINDOWS.replace("RUNNER", "ubuntu-latest"))
     assert [(n, rule) for n, rule, level in linux if level == "error"] == [(11, "bash-syntax")]
+
+
+SCRIPTED = """\
+name: publish
+on:
+  push:
+    tags: ['*']
+permissions: {}
+jobs:
+  publish:
+    runs-on: ubuntu-latest
+    steps:
+      - uses: actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5
+      - run: scripts/publish
+        env:
+          TWINE_USERNAME: __token__
+          TWINE_PASSWORD: ${{ secrets.PYPI_TOKEN }}
+"""
+
+
+def test_a_job_handed_an_upload_credential_publishes(shipyard: ShipyardCLI, tmp_path: Path) -> None:
+    """encode/databases and piccolo upload from a script of theirs given TWINE_PASSWORD: the job
+    publishes, so the checkout that keeps its token there is an error."""
+    found = findings(shipyard, tmp_path, "publish.yml", SCRIPTED)
+    assert [(n, level) for n, rule, level in found if rule == "artipacked"] == [(10, "error")]
+    plain = SCRIPTED.replace("TWINE_PASSWORD: ${{ secrets.PYPI_TOKEN }}", "CI_DEBUG: '1'")
+    quiet = findings(shipyard, tmp_path, "publish.yml", plain)
+    assert [(n, level) for n, rule, level in quiet if rule == "artipacked"] == [(10, "warning")]

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 
 from shipyard.ci.lint.findings import ERROR, WARNING
-from shipyard.ci.lint.model import SECRET_KEY, Job, Script, mentions_secret
+from shipyard.ci.lint.model import SECRET_KEY, Job, Script, hands_upload_credential, mentions_secret
 from shipyard.ci.lint.shell import Hit
 from shipyard.ci.lint.yaml import Map, Str
 
@@ -38,6 +38,7 @@ def jobs(doc: Map) -> list[Job]:
             continue
         made = Job(str(name), _map(doc.get("jobs")).line_of(name), node=job)
         secrets = top or mentions_secret(job.get("env"))
+        made.deploys = hands_upload_credential(job.get("env"))
         default_shell = str(
             _map(_map(job.get("defaults")).get("run")).get("shell") or workflow_shell or _runner_shell(job)
         )
@@ -46,6 +47,7 @@ def jobs(doc: Map) -> list[Job]:
                 continue
             if isinstance(step.get("uses"), Str):
                 made.actions.append(step["uses"])
+            made.deploys = made.deploys or hands_upload_credential(step.get("env"))
             run = step.get("run")
             if isinstance(run, Str):
                 shell = str(step.get("shell", default_shell)).split()[0]
