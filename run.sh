@@ -61,7 +61,7 @@ usage: ./run.sh <task>
   bench-plan  `shipyard plan` on 5,000 commits and 500 tags, against semantic-release and commitizen
   bench-packrepo  start-up, assemble+build of 100 modules, plan over 1,000 packages (vs paa)
   bench-house  the source's shape (top modules, import circles, late imports, long modules, Any)
-  bench-cicheck  `shipyard ci check` precision and recall on 25 real public pipeline files
+  bench-cicheck  `shipyard ci check` precision and recall on 67 real public pipeline files
   help    this text
 TXT
 }

@@ -24,3 +24,14 @@ def test_the_corpus_is_real_and_scored() -> None:
     assert len(origins) >= 9 and len(ENTRIES) >= 20
     result = score(ENTRIES)
     assert result.false == 0 and result.true >= 20, result
+
+
+def test_a_fresh_set_nobody_here_wrote_keeps_precision() -> None:
+    """Issue 22 point 10: 25+ files from projects not in the developers' own set (bots and previews
+    given write scopes, `services:` with throwaway passwords, Windows runners), precision >= 0.95."""
+    fresh = [e for e in ENTRIES if e.batch == "fresh"]
+    own = {e.origin.split("@")[0] for e in ENTRIES if e.batch != "fresh"}
+    projects = {e.origin.split("@")[0] for e in fresh}
+    assert len(fresh) >= 25 and len(projects) >= 10 and not projects & own
+    result = score(fresh)
+    assert result.precision >= 0.95 and result.true >= 10, result

@@ -22,6 +22,7 @@ class Entry:
     origin: str
     expected: frozenset[Place]
     missed: frozenset[Place]
+    batch: str = "own"  # "fresh": the set picked by someone other than the rules' author
 
     def found(self) -> frozenset[Place]:
         findings = lint.check_file(self.path, self.shown)
@@ -42,6 +43,7 @@ def entries() -> list[Entry]:
                 origin,
                 frozenset((int(line), str(rule)) for line, rule in item["errors"]),
                 frozenset((int(line), str(rule)) for line, rule in item.get("missed", [])),
+                str(item.get("set", "own")),
             )
         )
     return made

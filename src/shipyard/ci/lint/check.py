@@ -145,9 +145,14 @@ def check_file(path: Path, shown: str, *, vcs_versions: bool = False) -> list[Fi
         *_schema(azure.schema_view(doc) if ci == "azure" else doc, module.SCHEMA, ci),
         *_rules(module, doc, vcs_versions),
         *_old_urls(doc),
-        *lintshell.literals(text),
+        *lintshell.literals(text, _throwaway(ci, doc)),
     ]
     return _sorted(shown, hits)
+
+
+def _throwaway(ci: str, doc: Map) -> frozenset[str]:
+    """The passwords of the file's own service containers (GitHub `services:`): no credential."""
+    return github.service_credentials(doc) if ci == "github" else frozenset()
 
 
 def _sorted(shown: str, hits: list[lintshell.Hit]) -> list[Finding]:
@@ -164,21 +169,25 @@ def secrets_shown(root: Path) -> list[Finding]:
                 text = path.read_text(encoding="utf-8", errors="replace")
             except OSError:
                 continue
-            hits = [*lintshell.literals(text)]
-            for script in _scripts(path, text) if modelled else [lintshell.file_script(text)]:
+            doc = _doc(text) if modelled else None
+            ci = provider_of(path, doc) if doc is not None else ""
+            hits = [*lintshell.literals(text, _throwaway(ci, doc) if doc is not None else frozenset())]
+            for script in _scripts(path, doc) if doc is not None else [lintshell.file_script(text)]:
                 hits += lintshell.secrets(script)
             findings += _sorted(path.relative_to(root).as_posix(), hits)
     return findings
 
 
-def _scripts(path: Path, text: str) -> list[Script]:
-    """The scripts of a file's jobs, or the whole file as one where it is not a CI's YAML mapping."""
+def _doc(text: str) -> Map | None:
     try:
         doc = load(text)
     except yaml.YAMLError:
-        doc = None
-    if not isinstance(doc, Map):
-        return [lintshell.file_script(text)]
+        return None
+    return doc if isinstance(doc, Map) else None
+
+
+def _scripts(path: Path, doc: Map) -> list[Script]:
+    """The scripts of a file's jobs."""
     return [script for job in RULES[provider_of(path, doc)].jobs(doc) for script in job.scripts]
 
 
@@ -207,6 +216,8 @@ def _schema(doc: Map, schema_name: str, ci: str) -> Iterator[lintshell.Hit]:
         best = jsonschema.exceptions.best_match([error])
         if isinstance(best.instance, str) and "${{" in best.instance:
             continue  # a value the CI fills in when it compiles or runs the pipeline: unknown here
+        if ci == "github" and _one_filter(list(best.absolute_path), best.instance, best.validator):
+            continue
         where = "/".join(str(p) for p in best.absolute_path) or "(top)"
         if where in seen:  # one finding per place: the alternatives of an anyOf say the same
             continue
@@ -218,6 +229,12 @@ def _schema(doc: Map, schema_name: str, ci: str) -> Iterator[lintshell.Hit]:
             f"{where}: {_short(best.message)}",
             f"see the {ci} reference for this key",
         )
+
+
+def _one_filter(path: list[object], instance: object, validator: object) -> bool:
+    """GitHub takes one string where the schema wants a list of filters (`on: push: branches: main`,
+    psf/black's workflows): it reads it as a list of one."""
+    return bool(path) and path[0] == "on" and isinstance(instance, str) and validator == "type"
 
 
 def _short(message: str, limit: int = 160) -> str:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 
 from shipyard.ci.lint.findings import ERROR, WARNING
-from shipyard.ci.lint.model import Job, Script, mentions_secret
+from shipyard.ci.lint.model import SECRET_KEY, Job, Script, hands_upload_credential, mentions_secret
 from shipyard.ci.lint.shell import Hit
 from shipyard.ci.lint.yaml import Map, Str
 
@@ -31,18 +31,23 @@ def _map(value: object) -> Map:
 
 def jobs(doc: Map) -> list[Job]:
     top = mentions_secret(doc.get("env"))
+    workflow_shell = _map(_map(doc.get("defaults")).get("run")).get("shell")
     found = []
     for name, job in _map(doc.get("jobs")).items():
         if not isinstance(job, Map):
             continue
         made = Job(str(name), _map(doc.get("jobs")).line_of(name), node=job)
         secrets = top or mentions_secret(job.get("env"))
-        default_shell = str(_map(_map(job.get("defaults")).get("run")).get("shell", "bash"))
+        made.deploys = hands_upload_credential(job.get("env"))
+        default_shell = str(
+            _map(_map(job.get("defaults")).get("run")).get("shell") or workflow_shell or _runner_shell(job)
+        )
         for step in job.get("steps") or []:
             if not isinstance(step, Map):
                 continue
             if isinstance(step.get("uses"), Str):
                 made.actions.append(step["uses"])
+            made.deploys = made.deploys or hands_upload_credential(step.get("env"))
             run = step.get("run")
             if isinstance(run, Str):
                 shell = str(step.get("shell", default_shell)).split()[0]
@@ -50,6 +55,26 @@ def jobs(doc: Map) -> list[Job]:
                 made.scripts.append(Script(run, given, "bash" if shell in ("bash", "sh") else shell))
         found.append(made)
     return found
+
+
+def _runner_shell(job: Map) -> str:
+    """The shell a `run:` gets with none named: PowerShell on Windows runners, bash elsewhere (a
+    runner chosen by an expression is taken for bash: unknown here)."""
+    runs_on = job.get("runs-on")
+    labels = [runs_on] if isinstance(runs_on, str) else runs_on if isinstance(runs_on, list) else []
+    return "pwsh" if any(str(label).lower().startswith("windows") for label in labels) else "bash"
+
+
+def service_credentials(doc: Map) -> frozenset[str]:
+    """The literal passwords the jobs give their service containers (`services: db: env:
+    POSTGRES_PASSWORD: postgres`): a throwaway container's, living as long as the job."""
+    found: set[str] = set()
+    for job in _map(doc.get("jobs")).values():
+        for service in _map(_map(job).get("services")).values():
+            for key, value in _map(_map(service).get("env")).items():
+                if SECRET_KEY.match(str(key)) and isinstance(value, str) and "${{" not in value:
+                    found.add(str(value))
+    return frozenset(found)
 
 
 def _needs(job: Map) -> list[str]:
@@ -114,13 +139,19 @@ def _permissions(doc: Map, all_jobs: list[Job]) -> Iterator[Hit]:
             f"set `permissions: contents: read` at the top and `id-token: write` only on {releasing}",
         )
     if isinstance(perms, Map):
+        # the grant reaches the jobs that set no `permissions:` of their own; it matters where more
+        # than one does and one of them publishes or holds a secret (a bot's single job, a preview's
+        # comment, needs the scope it is given)
+        inheriting = [j for j in all_jobs if "permissions" not in j.node]
+        risky = len(inheriting) > 1 and any(j.releases or _holds_secrets(j) for j in inheriting)
         for scope, level in perms.items():
             if str(level) == "write" and scope != "id-token":
                 yield (
                     perms.line_of(scope),
                     "excessive-permissions",
-                    ERROR,
-                    f"`{scope}: write` for the whole workflow: every job's token can write",
+                    ERROR if risky else WARNING,
+                    f"`{scope}: write` for the whole workflow: every job's token can write"
+                    + (", the publishing ones' and those holding secrets included" if risky else ""),
                     f"set `permissions: {{}}` at the top and `{scope}: write` on the job that needs it",
                 )
     elif perms is None and not any("permissions" in j.node for j in all_jobs):
@@ -131,6 +162,25 @@ def _permissions(doc: Map, all_jobs: list[Job]) -> Iterator[Hit]:
             "no `permissions:`: every job gets the repository's default token, read-write in many",
             "set `permissions: {}` at the top, and what each job needs on the job",
         )
+
+
+_SECRET_NAME = re.compile(r"\bsecrets\.(\w+)")
+
+
+def _holds_secrets(job: Job) -> bool:
+    """A job given a secret other than its own GITHUB_TOKEN (whose scopes are what is at stake)."""
+    if str(job.node.get("secrets", "")) == "inherit":
+        return True
+    names = _SECRET_NAME.findall(_texts(job.node))
+    return any(name.upper() != "GITHUB_TOKEN" for name in names)
+
+
+def _texts(value: object) -> str:
+    if isinstance(value, dict):
+        return "\n".join(_texts(v) for v in value.values())
+    if isinstance(value, list):
+        return "\n".join(_texts(v) for v in value)
+    return value if isinstance(value, str) else ""
 
 
 def _triggers(doc: Map) -> list[str]:

@@ -38,6 +38,12 @@ FROM_GIT = re.compile(
 # release-test-pypi or publish-to-test-pypi: those name the index they upload to)
 TEST_NAME = re.compile(r"(?i)(?:^|[^a-z])(?:unit)?tests?(?![-_. ]?pypi)(?:[^a-z]|$)")
 PUBLISH_ACTIONS = ("pypa/gh-action-pypi-publish",)
+# variables only an upload reads: a job handed one from the secret store publishes, even where the
+# upload is inside a script of the repository (`scripts/publish` with TWINE_PASSWORD)
+UPLOAD_CREDENTIAL = re.compile(
+    r"(?i)^(?:TWINE_PASSWORD|UV_PUBLISH_(?:TOKEN|PASSWORD)|POETRY_PYPI_TOKEN_\w+|FLIT_PASSWORD"
+    r"|PDM_PUBLISH_PASSWORD|HATCH_INDEX_AUTH)$"
+)
 
 
 @dataclass
@@ -91,6 +97,13 @@ class Job:
 def _uncommented(text: str) -> str:
     """A script without its comment lines: `# paa test-install ...` runs nothing."""
     return "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("#"))
+
+
+def hands_upload_credential(env: object) -> bool:
+    """Whether a mapping of variables gives an index upload credential from the secret store."""
+    if not isinstance(env, dict):
+        return False
+    return any(UPLOAD_CREDENTIAL.match(str(k)) and mentions_secret(v) for k, v in env.items())
 
 
 def mentions_secret(value: object) -> bool:
