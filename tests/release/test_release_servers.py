@@ -66,6 +66,24 @@ def test_changed_file_without_a_new_version_is_refused(
     assert fresh_pypiserver.served_files("tiny-pkg") == before
 
 
+def test_a_known_conflict_stops_the_release_before_its_tests_run(
+    shipyard: ShipyardCLI, staged: tuple[Path, dict[str, str]], fresh_pypiserver: TestIndex
+) -> None:
+    """Issue 22, point 8: every stage is read before the test-install, so a name the index holds
+    with other bytes is said then, not after the project's test suite ran."""
+    root, env = staged
+    release_json(shipyard, root, env, "--no-test-install", "--no-verify-install")
+    before = fresh_pypiserver.served_files("tiny-pkg")
+    init = root / "src" / "tiny_pkg" / "__init__.py"
+    init.write_text(init.read_text() + "\nCHANGED = True\n")
+    git(root, "commit", "-qam", "change the code, not the version")
+    run = shipyard("release", "-C", str(root), env=env)
+    assert run.code == 2, run.text
+    assert run.err.strip().splitlines()[-1].startswith("error: staging already has tiny_pkg-1.0.0")
+    assert "test-installing" not in run.out and "tests pass" not in run.out, run.out
+    assert fresh_pypiserver.served_files("tiny-pkg") == before
+
+
 def test_staging_failure_keeps_production_untouched_and_rerun_resumes(
     shipyard: ShipyardCLI, staged: tuple[Path, dict[str, str]], fresh_devpi_index: TestIndex
 ) -> None:

@@ -52,6 +52,13 @@ def _plan(dists: list[Dist], listing: Listing | None, index: Index) -> list[Dist
     return todo
 
 
+def refuse_conflicts(release: Release, index: Index, served: Listing | IndexError_ | None) -> None:
+    """ConflictError when what `index` was read to serve (`served`) holds a file of ours by name with
+    other bytes: known before any test runs or any file is uploaded. An unread index says nothing."""
+    if isinstance(served, Listing):
+        _plan(list(release.dists), served, index)
+
+
 def _conflict(index: Index, dist: Dist, served: IndexFile) -> ConflictError:
     """The index holds another file named as `dist`: a cut copy of ours (say so), or another file."""
     said = cut_copy(index, dist, served)

@@ -21,7 +21,7 @@ from shipyard.plan.target import Trigger
 from shipyard.publish.attest import Attester
 from shipyard.publish.lower import refuse_lower
 from shipyard.publish.provenance import Expectation, Proven
-from shipyard.publish.publish import Outcome, Publishing, publish
+from shipyard.publish.publish import Outcome, Publishing, publish, refuse_conflicts
 from shipyard.publish.state import ReleaseState
 from shipyard.publish.verify import Verifying, verify, wait_for_files
 
@@ -130,6 +130,8 @@ def ship(
     check(dists, public=public, allow_files=config.allow_files, emit=emit)
     # every stage before the first upload; the first stage's listing is fresh enough to publish by
     listings = refuse_lower(name, version, indexes, allow=config.allow_lower, emit=emit, known=stages.known)
+    for index in indexes:  # a name taken with other bytes is known now: before any test runs
+        refuse_conflicts(release, index, listings.get(index.repository.name))
     first = indexes[0].repository.name if indexes else None
     tested = None
     if config.test_install:
