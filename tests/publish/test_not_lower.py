@@ -42,6 +42,7 @@ def test_a_lower_version_than_the_index_serves_is_refused_unless_allowed(
     )
     assert "Traceback" not in refused.err
     assert fresh_pypiserver.served_files("tiny-pkg") == served, "nothing was uploaded"
+    assert "building" not in refused.out and not (backport / "dist").exists(), "known before the build"
 
     # publish on its own refuses it too
     assert shipyard("build", str(backport)).code == 0

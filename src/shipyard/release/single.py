@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,7 +33,7 @@ from shipyard.index.open import open_index
 from shipyard.plan.source import Declared
 from shipyard.plan.target import Mode, Target, Trigger, resolve
 from shipyard.publish.audit import AuditLog
-from shipyard.publish.lower import read_stages
+from shipyard.publish.lower import read_stages, refuse_lower
 from shipyard.record import forge, journal, writer
 from shipyard.release.rerun import already_released
 from shipyard.release.ship import Bookkeeping, Request, StageResult, Stages, Tests, ship
@@ -41,6 +41,9 @@ from shipyard.tools import git, procenv, workdirs
 
 if TYPE_CHECKING:
     from shipyard.check.testinstall import TestInstall
+    from shipyard.errors import IndexError_
+    from shipyard.index.base import Index
+    from shipyard.index.listing import Listing
 
 
 @dataclass(frozen=True)
@@ -217,8 +220,7 @@ def release(request: Request, environ: Mapping[str, str], emit: events.Emit = ev
     records = not request.dry_run and (target.commit or target.create_tag)
     if records:  # a lock a killed git left would stop the record after the publish: refuse it now
         writer.guard_locks(config.root, [target.tag] if target.tag else [], target.branch)
-    # an archived or quarantined project (PEP 792) takes no upload: known before anything is built
-    served = read_stages(target.name, indexes, emit) if target.name else {}
+    served = _read_before_the_build(config, target, indexes, emit)
     keep: Callable[[], None] | None = None
     sha: str | None = None
     if request.dists is not None:
@@ -250,6 +252,20 @@ def release(request: Request, environ: Mapping[str, str], emit: events.Emit = ev
             "and backends such as hatchling would pack it into the next sdist (which check then refuses)",
         )
     return result
+
+
+def _read_before_the_build(
+    config: Config, target: Target, indexes: Sequence[Index], emit: events.Emit
+) -> dict[str, Listing | IndexError_]:
+    """What every stage serves, read once before anything is built: an archived or quarantined
+    project (PEP 792) and a version lower than a stage serves are refused now, not after the build
+    and the tests (the lower version only when the version is known before the build)."""
+    if not target.name:
+        return {}
+    served = read_stages(target.name, indexes, emit)
+    if target.version and not config.allow_lower:  # with allow-lower, ship says it once
+        refuse_lower(target.name, target.version, indexes, allow=False, emit=emit, known=served)
+    return served
 
 
 def _forge_release(
