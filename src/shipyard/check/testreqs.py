@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import cast
 
 from packaging.dependency_groups import DependencyGroupResolver
 from packaging.errors import ExceptionGroup
@@ -64,7 +64,7 @@ class TestRequirements:
 
 
 def find(
-    pyproject: Mapping[str, Any], root: Path, wheel_extras: Sequence[str], group: str = ""
+    pyproject: Mapping[str, object], root: Path, wheel_extras: Sequence[str], group: str = ""
 ) -> TestRequirements:
     """The project's test requirements, by the order above (`group`: the test-group option)."""
     groups = _table(pyproject.get("dependency-groups"), "[dependency-groups]")
@@ -93,7 +93,7 @@ def find(
     )
 
 
-def _table(value: object, where: str) -> Mapping[str, Any]:
+def _table(value: object, where: str) -> Mapping[str, object]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
@@ -101,12 +101,13 @@ def _table(value: object, where: str) -> Mapping[str, Any]:
     return value
 
 
-def _group(groups: Mapping[str, Any], name: str) -> TestRequirements | None:
+def _group(groups: Mapping[str, object], name: str) -> TestRequirements | None:
     """A PEP 735 group with its includes resolved, or None when the project has no such group."""
     if canonicalize_name(name) not in {canonicalize_name(g) for g in groups}:
         return None
     try:
-        resolved = DependencyGroupResolver(groups).resolve(name)
+        # the resolver checks the groups' shape itself (TypeError, ValueError below)
+        resolved = DependencyGroupResolver(cast("Mapping[str, Sequence[str]]", groups)).resolve(name)
     except (ValueError, TypeError, LookupError, ExceptionGroup) as exc:
         problems = exc.exceptions if isinstance(exc, ExceptionGroup) else [exc]
         reason = "; ".join(_one_line(str(e)) for e in problems)
@@ -120,7 +121,7 @@ def _one_line(message: str) -> str:
     return f"{reason} in {rest[0].strip()!r}" if rest else reason
 
 
-def _poetry_group(poetry: Mapping[str, Any], names: Sequence[str], root: Path) -> TestRequirements | None:
+def _poetry_group(poetry: Mapping[str, object], names: Sequence[str], root: Path) -> TestRequirements | None:
     groups = _table(poetry.get("group"), "[tool.poetry.group]")
     for name in names:
         if name in groups:
@@ -135,7 +136,7 @@ def _poetry_group(poetry: Mapping[str, Any], names: Sequence[str], root: Path) -
     return None
 
 
-def _poetry_requirements(deps: Mapping[str, Any], root: Path, where: str) -> tuple[str, ...]:
+def _poetry_requirements(deps: Mapping[str, object], root: Path, where: str) -> tuple[str, ...]:
     """Poetry's constraints (^1.2, ~1.2, tables with extras and markers) as PEP 508, by poetry-core."""
     from poetry.core.factory import Factory  # only Poetry projects pay for importing it
 
@@ -143,6 +144,8 @@ def _poetry_requirements(deps: Mapping[str, Any], root: Path, where: str) -> tup
     for name, constraint in deps.items():
         if name == "python":
             continue
+        if not isinstance(constraint, str | Mapping):
+            raise ConfigError(f"pyproject.toml {where} {name}: a version or a table, not {constraint!r}")
         try:
             out.append(Factory.create_dependency(name, constraint, root_dir=root).to_pep_508())
         except (ValueError, TypeError, KeyError) as exc:
@@ -150,7 +153,7 @@ def _poetry_requirements(deps: Mapping[str, Any], root: Path, where: str) -> tup
     return tuple(out)
 
 
-def _pdm_group(pdm: Mapping[str, Any], names: Sequence[str]) -> TestRequirements | None:
+def _pdm_group(pdm: Mapping[str, object], names: Sequence[str]) -> TestRequirements | None:
     for name in names:
         if name in pdm:
             where = f"[tool.pdm.dev-dependencies] {name}"

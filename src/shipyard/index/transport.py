@@ -286,7 +286,7 @@ class Http(requests.Session):
         return super().request(method, url, *args, **kw)
 
 
-def shown_reason(resp: requests.Response, *args: Any, **kw: Any) -> requests.Response:
+def shown_reason(resp: requests.Response, *args: object, **kw: object) -> requests.Response:
     """A response hook: the reason phrase is the server's text, its control characters escaped
     before any message can quote it."""
     resp.reason = shown(resp.reason or "")
