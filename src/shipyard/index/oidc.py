@@ -4,8 +4,10 @@ The last credential source (DESIGN.md), used only inside a CI that issues OIDC t
 Actions, GitLab CI, Buildkite, CircleCI, Google Cloud). The index says which audience it accepts
 (`GET /_/oidc/audience`), the CI issues a token (a JWT) for that audience, fetched by `id` (what
 twine and the PyPA's publish action use; on GitLab one id token per audience, `<AUD>_ID_TOKEN`),
-and the index mints an API token from it (`POST /_/oidc/mint-token`), valid for minutes. The JWT
-and the minted token are registered with the redactor the moment they arrive.
+and the index mints an API token from it (`POST /_/oidc/mint-token`), valid for minutes, and burns
+it when asked (`POST /_/oidc/burn-token`). `early_check` runs before the build, `mint` at the stage's
+first upload and `burn` after the stage (index.minted holds the token between them). The JWT and
+the minted token are registered with the redactor the moment they arrive.
 """
 
 from __future__ import annotations
