@@ -28,14 +28,16 @@ SIGSTORE = "sigstore"  # the audience of the token an attestation is signed with
 REQUEST_TOKEN = "ghs-request-token-0123456789"  # ACTIONS_ID_TOKEN_REQUEST_TOKEN
 
 
-def jwt(issuer: str, audience: str | list[str]) -> str:
+def jwt(issuer: str, audience: str | list[str], jti: str = "") -> str:
     """JWT-shaped (header.claims.signature), with the `aud` claim `id` checks: what GitHub hands out
-    for an audience, and what GitLab puts in <AUD>_ID_TOKEN (a list: a token for several)."""
+    for an audience, and what GitLab puts in <AUD>_ID_TOKEN (a list: a token for several). `jti`:
+    the token's own id (GitHub's second and later tokens for an audience carry one)."""
 
     def part(data: bytes) -> str:
         return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
-    claims = json.dumps({"iss": issuer, "aud": audience, "repo": "shipyard"}).encode()
+    claims = json.dumps({"iss": issuer, "aud": audience, "repo": "shipyard"} | ({"jti": jti} if jti else {}))
+    claims = claims.encode()
     return ".".join(
         [
             part(b'{"alg":"RS256"}'),
@@ -75,6 +77,8 @@ class StandIn:
     calls: list[str] = field(default_factory=list)  # "GET /_/oidc/audience", ... in order
     minted: list[str] = field(default_factory=list)  # every token minted, in order
     burnt: list[str] = field(default_factory=list)  # every token a burn request named, in order
+    issued: list[tuple[str, str]] = field(default_factory=list)  # every (id token, audience) issued
+    traded: list[str] = field(default_factory=list)  # every id token minted from: PyPI takes one once
 
     @property
     def token_request_url(self) -> str:
@@ -124,8 +128,13 @@ class _Handler(BaseHTTPRequestHandler):
         ):
             self._problem(400, f"token request with query {query}, wanted api-version=2.0 and an audience")
         else:
-            self.server.state.calls[-1] += f"?audience={query['audience'][0]}"
-            self._send(200, {"count": 1, "value": jwt("github", query["audience"][0])})
+            state, audience = self.server.state, query["audience"][0]
+            state.calls[-1] += f"?audience={audience}"
+            # a new token each time, as GitHub's: the first is jwt("github", audience) (GITHUB_JWT)
+            jti = str(sum(1 for _, a in state.issued if a == audience) or "")
+            token = jwt("github", audience, jti)
+            state.issued.append((token, audience))
+            self._send(200, {"count": 1, "value": token})
 
     def do_POST(self) -> None:
         state, path = self.server.state, urlsplit(self.path).path
@@ -162,8 +171,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._problem(
                 422, f"mint-token body must be exactly {{'token': JWT}}, got keys {sorted(body or [])}"
             )
-        elif body["token"] not in (jwt("github", state.audience), jwt("gitlab", state.audience)):
+        elif body["token"] not in [t for t, a in state.issued if a == state.audience] + [
+            jwt("gitlab", state.audience)
+        ]:
             self._problem(422, f"mint-token got a token the CI never issued for audience {state.audience}")
+        elif body["token"] in state.traded:  # PyPI's check of the token's jti: "already used"
+            self._send(
+                422,
+                {"errors": [{"code": "invalid-reuse-token", "description": "invalid token: already used"}]},
+            )
         elif not state.publisher_known:
             # like PyPI, say what is wrong; this one even quotes the token, which the client must mask
             self._send(
@@ -180,6 +196,7 @@ class _Handler(BaseHTTPRequestHandler):
                 },
             )
         else:
+            state.traded.append(body["token"])
             token, expires = MINTED, int(time.time()) + 900  # PyPI's: 15 minutes
             if len(state.minted) < state.expired_first:
                 token, expires = EXPIRED, int(time.time()) - 120

@@ -17,6 +17,7 @@ import pytest
 
 from tests.helpers import oidc_standin
 from tests.helpers.indexes import TestIndex, start_pypiserver
+from tests.helpers.packrepo import example_repo
 from tests.helpers.projects import Run, ShipyardCLI, git, make_project
 
 pytestmark = pytest.mark.integration
@@ -67,7 +68,7 @@ def github_env(standin: oidc_standin.StandIn) -> dict[str, str]:
 
 
 def assert_no_secret(run: Run, standin: oidc_standin.StandIn) -> None:
-    for secret in (*SECRETS, oidc_standin.jwt("github", AUDIENCE)):
+    for secret in (*SECRETS, oidc_standin.GITLAB_JWT, *(token for token, _ in standin.issued)):
         for piece in (secret, secret[-16:]):
             assert piece not in run.text, f"a secret reached the output: ...{secret[-6:]}"
 
@@ -164,4 +165,37 @@ def test_a_burn_the_index_cannot_do_never_fails_the_publish(
             "answered HTTP 500; it runs out by itself"
         ]
     assert len(indexes[0].served_files("tp-pkg")) == 2
+    assert_no_secret(run, standin)
+
+
+@pytest.mark.parametrize("ci", ["github", "gitlab"])
+def test_a_packaging_repositorys_packages_and_the_id_token_the_index_takes_once(
+    shipyard: ShipyardCLI, tmp_path: Path, indexes: tuple[TestIndex, TestIndex], ci: str
+) -> None:
+    """Three packages to one stage. GitHub: each package's stage mints from a new id token and burns
+    after itself. GitLab: one id token a job, which the index (like PyPI) takes once: one mint for
+    the three, burnt when the run is done."""
+    staging = indexes[0]
+    with oidc_standin.running() as standin:
+        root = example_repo(tmp_path, '"staging"', staging=staging)
+        config = root / "shipyard.toml"
+        simple = f'simple-url = "{staging.simple_url}"'
+        config.write_text(config.read_text().replace(simple, f'{simple}\noidc-url = "{standin.url}"'))
+        git(root, "commit", "-qam", "trusted publishing")
+        env = (
+            github_env(standin)
+            if ci == "github"
+            else {"GITLAB_CI": "true", "STANDIN_PYPI_ID_TOKEN": oidc_standin.GITLAB_JWT}
+        )
+        run = shipyard(
+            "release", "--no-test-install", "--no-verify-install", "--no-attest", cwd=root, env=env
+        )
+        assert run.code == 0, run.text
+        assert standin.problems == []
+        if ci == "github":
+            assert standin.calls == [AUD, ISSUED, *[ISSUED, MINT, BURN] * 3]
+            assert standin.burnt == [oidc_standin.MINTED] * 3
+        else:
+            assert standin.calls == [AUD, MINT, BURN] and standin.burnt == [oidc_standin.MINTED]
+    assert len(staging.served_files("greetings")) == 2 and len(staging.served_files("menu")) == 2
     assert_no_secret(run, standin)
