@@ -36,8 +36,9 @@ def jwt(issuer: str, audience: str | list[str], jti: str = "") -> str:
     def part(data: bytes) -> str:
         return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
-    claims = json.dumps({"iss": issuer, "aud": audience, "repo": "shipyard"} | ({"jti": jti} if jti else {}))
-    claims = claims.encode()
+    claims = json.dumps(
+        {"iss": issuer, "aud": audience, "repo": "shipyard"} | ({"jti": jti} if jti else {})
+    ).encode()
     return ".".join(
         [
             part(b'{"alg":"RS256"}'),
