@@ -132,12 +132,15 @@ def test_azure_pypirc_path_is_read_unless_shipyard_pypirc_is_set(
         f"Repository={REPO.upload_url}\nusername=build\npassword=azure-token-value\n"
     )
     cred = resolve(REPO, tmp_path, {"PYPIRC_PATH": str(azure)})
-    assert cred is not None and (cred.username, cred.password.reveal()) == ("build", "azure-token-value")
+    assert isinstance(cred, Credential) and (cred.username, cred.password.reveal()) == (
+        "build",
+        "azure-token-value",
+    )
     assert cred.source == f"{azure} [feed]"
     other = tmp_path / "other.pypirc"
     other.write_text(f"[feed]\nrepository={REPO.upload_url}\nusername=me\npassword=chosen-value\n")
     cred = resolve(REPO, tmp_path, {"PYPIRC_PATH": str(azure), "SHIPYARD_PYPIRC": str(other)})
-    assert cred is not None and cred.password.reveal() == "chosen-value"
+    assert isinstance(cred, Credential) and cred.password.reveal() == "chosen-value"
 
 
 @pytest.mark.integration

@@ -7,6 +7,7 @@ import pytest
 from shipyard import events
 from shipyard.config import Repository
 from shipyard.errors import CredentialError
+from shipyard.index.base import Credential
 from shipyard.index.credentials import for_stages, resolve
 from tests.helpers.projects import git
 
@@ -23,7 +24,9 @@ def _no_user_sources(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 def test_token_beats_everything(tmp_path: Path) -> None:
     env = {"SHIPYARD_CORP_INDEX_TOKEN": "pypi-tok", "TWINE_PASSWORD": "tw"}
     cred = resolve(REPO, tmp_path, env)
-    assert cred is not None and cred.username == "__token__" and cred.password.reveal() == "pypi-tok"
+    assert (
+        isinstance(cred, Credential) and cred.username == "__token__" and cred.password.reveal() == "pypi-tok"
+    )
     assert cred.source == "SHIPYARD_CORP_INDEX_TOKEN"
 
 
@@ -31,9 +34,9 @@ def test_username_password_then_twine(tmp_path: Path) -> None:
     cred = resolve(
         REPO, tmp_path, {"SHIPYARD_CORP_INDEX_USERNAME": "me", "SHIPYARD_CORP_INDEX_PASSWORD": "pw"}
     )
-    assert cred is not None and (cred.username, cred.password.reveal()) == ("me", "pw")
+    assert isinstance(cred, Credential) and (cred.username, cred.password.reveal()) == ("me", "pw")
     cred = resolve(REPO, tmp_path, {"TWINE_USERNAME": "tu", "TWINE_PASSWORD": "tp"}, one_off=True)
-    assert cred is not None and (cred.username, cred.password.reveal()) == ("tu", "tp")
+    assert isinstance(cred, Credential) and (cred.username, cred.password.reveal()) == ("tu", "tp")
     assert cred.url == REPO.upload_url
 
 
@@ -48,7 +51,7 @@ def test_twine_password_serves_one_target_never_every_stage(tmp_path: Path) -> N
         "stages of a multi-stage release; looked at: "
     )
     (cred,) = for_stages([REPO], tmp_path, twine, events.ignore)  # a one-stage release: one target
-    assert cred is not None and cred.password.reveal() == "tp"
+    assert isinstance(cred, Credential) and cred.password.reveal() == "tp"
 
 
 def test_pypirc_credentials_go_only_to_their_sections_url(
@@ -62,7 +65,7 @@ def test_pypirc_credentials_go_only_to_their_sections_url(
     monkeypatch.setenv("SHIPYARD_PYPIRC", str(pypirc))
     real = Repository("pypi", "https://upload.pypi.org/legacy", "https://pypi.org/simple/")
     cred = resolve(real, tmp_path, {})  # [pypi] without repository: twine's default, PyPI's upload URL
-    assert cred is not None and cred.password.reveal() == "pypi-the-real-one"
+    assert isinstance(cred, Credential) and cred.password.reveal() == "pypi-the-real-one"
     assert cred.url == "https://upload.pypi.org/legacy/"
     overridden = Repository("pypi", "http://127.0.0.1:9/legacy/", "http://127.0.0.1:9/simple/")
     with pytest.raises(
@@ -74,7 +77,7 @@ def test_pypirc_credentials_go_only_to_their_sections_url(
     with pytest.raises(CredentialError, match=rf"\[corp-index\] is for {OTHER.upload_url}, not"):
         resolve(REPO, tmp_path, {})
     cred = resolve(OTHER, tmp_path, {})
-    assert cred is not None and cred.password.reveal() == "for-other"
+    assert isinstance(cred, Credential) and cred.password.reveal() == "for-other"
 
 
 def test_half_a_pair_is_an_error(tmp_path: Path) -> None:
@@ -85,14 +88,21 @@ def test_half_a_pair_is_an_error(tmp_path: Path) -> None:
 def test_dotenv_then_pypirc(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (tmp_path / ".env").write_text("# tokens\nSHIPYARD_CORP_INDEX_TOKEN=pypi-from-dotenv\n")
     cred = resolve(REPO, tmp_path, {})
-    assert cred is not None and cred.password.reveal() == "pypi-from-dotenv" and "in .env" in cred.source
+    assert (
+        isinstance(cred, Credential)
+        and cred.password.reveal() == "pypi-from-dotenv"
+        and "in .env" in cred.source
+    )
     (tmp_path / ".env").unlink()
     pypirc = tmp_path / "pypirc"
     pypirc.write_text("[distutils]\nindex-servers = corp\n\n[corp]\nrepository = https://pypi.corp.example/legacy\n"
                       "username = deploy\npassword = from-pypirc\n")  # fmt: skip
     monkeypatch.setenv("SHIPYARD_PYPIRC", str(pypirc))
     cred = resolve(REPO, tmp_path, {})
-    assert cred is not None and (cred.username, cred.password.reveal()) == ("deploy", "from-pypirc")
+    assert isinstance(cred, Credential) and (cred.username, cred.password.reveal()) == (
+        "deploy",
+        "from-pypirc",
+    )
 
 
 def test_tracked_dotenv_is_refused(tmp_path: Path) -> None:
@@ -125,7 +135,7 @@ def test_dotenv_linked_to_a_tracked_file_is_refused_naming_both(tmp_path: Path) 
     # the same link to an untracked (ignored) file is a plain .env that lives elsewhere: read
     git(tmp_path, "rm", "-q", "--cached", "config/ci.env")
     cred = resolve(REPO, tmp_path, {})
-    assert cred is not None and cred.password.reveal() == "pypi-committed-elsewhere"
+    assert isinstance(cred, Credential) and cred.password.reveal() == "pypi-committed-elsewhere"
 
 
 def test_dotenv_linked_outside_the_project_is_refused(tmp_path: Path) -> None:
@@ -147,13 +157,16 @@ def test_dotenv_linked_outside_the_project_is_refused(tmp_path: Path) -> None:
 def test_uv_publish_variables_serve_one_target_after_twines(tmp_path: Path) -> None:
     token = {"UV_PUBLISH_TOKEN": "pypi-uv-token"}
     cred = resolve(REPO, tmp_path, token, one_off=True)
-    assert cred is not None and (cred.username, cred.password.reveal()) == ("__token__", "pypi-uv-token")
+    assert isinstance(cred, Credential) and (cred.username, cred.password.reveal()) == (
+        "__token__",
+        "pypi-uv-token",
+    )
     assert (cred.source, cred.url) == ("UV_PUBLISH_TOKEN", REPO.upload_url)
     pair = {"UV_PUBLISH_USERNAME": "uu", "UV_PUBLISH_PASSWORD": "up"}
     cred = resolve(REPO, tmp_path, pair, one_off=True)
-    assert cred is not None and (cred.username, cred.password.reveal()) == ("uu", "up")
+    assert isinstance(cred, Credential) and (cred.username, cred.password.reveal()) == ("uu", "up")
     cred = resolve(REPO, tmp_path, {**pair, "TWINE_PASSWORD": "tp"}, one_off=True)
-    assert cred is not None and cred.source == "TWINE_PASSWORD"  # twine's before uv's
+    assert isinstance(cred, Credential) and cred.source == "TWINE_PASSWORD"  # twine's before uv's
     with pytest.raises(CredentialError, match="UV_PUBLISH_TOKEN is used only for one target"):
         for_stages([REPO, OTHER], tmp_path, token, events.ignore)
 
@@ -166,9 +179,12 @@ def test_the_prompt_is_the_last_resort_and_its_credential_is_bound_to_the_url(tm
         return ("typed", "typed-password")
 
     cred = resolve(REPO, tmp_path, {"SHIPYARD_CORP_INDEX_TOKEN": "pypi-env"}, one_off=True, ask=ask)
-    assert cred is not None and cred.source == "SHIPYARD_CORP_INDEX_TOKEN" and asked == []
+    assert isinstance(cred, Credential) and cred.source == "SHIPYARD_CORP_INDEX_TOKEN" and asked == []
     cred = resolve(REPO, tmp_path, {}, one_off=True, ask=ask)
-    assert cred is not None and (cred.username, cred.password.reveal()) == ("typed", "typed-password")
+    assert isinstance(cred, Credential) and (cred.username, cred.password.reveal()) == (
+        "typed",
+        "typed-password",
+    )
     assert (cred.source, cred.url, asked) == ("the password prompt", REPO.upload_url, ["corp-index"])
     with pytest.raises(CredentialError, match=r"the password prompt \(none given\)"):
         resolve(REPO, tmp_path, {}, one_off=True, ask=lambda repository: None)

@@ -90,8 +90,10 @@ def test_github_actions_publishes_with_a_minted_token(
     assert standin.problems == []
     assert standin.calls == [  # --no-attest: no identity asked for Sigstore
         "GET /_/oidc/audience",
-        f"GET /ci/token?audience={oidc_standin.AUDIENCE}",
+        f"GET /ci/token?audience={oidc_standin.AUDIENCE}",  # the early check: the CI gives one
+        f"GET /ci/token?audience={oidc_standin.AUDIENCE}",  # a fresh one for the mint (taken once)
         "POST /_/oidc/mint-token",
+        "POST /_/oidc/burn-token",
     ]
     said = f"trusted publishing for staging: an OIDC id token from GitHub Actions for audience '{oidc_standin.AUDIENCE}', traded at {standin.url}_/oidc/mint-token"
     assert said in run.out, run.text
@@ -150,7 +152,7 @@ def test_gitlab_ci_releases_with_its_id_token(
     run = shipyard("release", "--json", "--no-test-install", "--no-verify-install", cwd=root, env=env)
     assert run.code == 0, run.text
     assert standin.problems == []
-    assert standin.calls == ["GET /_/oidc/audience", "POST /_/oidc/mint-token"]
+    assert standin.calls == ["GET /_/oidc/audience", "POST /_/oidc/mint-token", "POST /_/oidc/burn-token"]
     assert len(token_index.served_files("oidc-pkg")) == 2
     assert_no_secret(run)
 
@@ -208,7 +210,7 @@ def test_gitlab_takes_the_id_token_of_the_audience_the_index_asks_for(
         run = shipyard("publish", "--to", "staging", cwd=root, env=env)
         assert run.code == 0, run.text
         assert standin.problems == []  # the mint got the token issued for its own audience
-        assert standin.calls == ["GET /_/oidc/audience", "POST /_/oidc/mint-token"]
+        assert standin.calls == ["GET /_/oidc/audience", "POST /_/oidc/mint-token", "POST /_/oidc/burn-token"]
     assert "an OIDC id token from GitLab CI for audience 'corp-index'" in run.out, run.text
     for value in env.values():
         assert value == "true" or value not in run.text
@@ -295,7 +297,10 @@ def test_unknown_publisher_names_the_index_errors(
 ) -> None:
     with oidc_standin.running(publisher_known=False) as standin:
         root = project(tmp_path, token_index, standin.url)
-        line = one_line_error(shipyard("publish", "--to", "staging", cwd=root, env=github_env(standin)))
+        assert shipyard("build", cwd=root).code == 0  # the mint comes at the first upload
+        line = one_line_error(
+            shipyard("publish", "--to", "staging", "--no-attest", cwd=root, env=github_env(standin))
+        )
         assert standin.problems == []
     assert "refused trusted publishing from GitHub Actions (HTTP 422)" in line
     assert "invalid-publisher: valid token, but no corresponding publisher" in line

@@ -24,6 +24,7 @@ from shipyard.secrets import Secret, register_login
 if TYPE_CHECKING:
     from shipyard.config import Repository
     from shipyard.dists import Dist
+    from shipyard.errors import AuthError
     from shipyard.index.listing import IndexFile, Listing
     from shipyard.tools.network import Network
 
@@ -54,6 +55,24 @@ class Credential:
 
     def __post_init__(self) -> None:
         register_login(self.username, self.password.reveal())
+
+
+class Minter(Protocol):
+    """A credential made when it is first sent (trusted publishing: index.minted.MintedToken), so
+    that it lives as long as its stage: minted at the first upload, renewed once when the index
+    refuses it after it ran out, burnt when the stage is over. Reads never mint one."""
+
+    url: str  # the upload URL it is for
+    source: str
+    trusted: str  # the CI whose OIDC identity mints it
+
+    def held(self) -> Credential | None: ...
+
+    def get(self) -> Credential: ...
+
+    def renew(self, refused: Credential, error: AuthError) -> Credential | None: ...
+
+    def burn(self, *, again: bool = False) -> None: ...
 
 
 # the public indexes by the name (and OIDC audience) they go by, and their own hosts: a credential
@@ -114,6 +133,17 @@ class Index(Protocol):
     @property
     def credential(self) -> Credential | None:
         """What it sends with uploads (None: nothing)."""
+        ...
+
+    @property
+    def trusted(self) -> str:
+        """The CI whose OIDC identity publishes here (trusted publishing), else "" (none minted yet
+        or not): what signs the attestations."""
+        ...
+
+    def burn(self, *, again: bool = False) -> None:
+        """The stage is over: revoke the upload token minted for it (trusted publishing), if any;
+        the next upload mints another. `again`: another release of this run uses the index."""
         ...
 
     @property

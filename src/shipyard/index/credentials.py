@@ -16,7 +16,7 @@ from pathlib import Path
 from shipyard import events
 from shipyard.config import Repository
 from shipyard.errors import CredentialError, ShipyardError
-from shipyard.index import oidc
+from shipyard.index import minted, oidc
 from shipyard.index.base import PUBLIC_INDEXES, TOKEN_USER, Credential, env_prefix, on_public_index
 from shipyard.index.transport import no_clear_text_proxy
 from shipyard.secrets import Secret, reliable
@@ -218,8 +218,9 @@ def resolve(
     one_off: bool = False,
     ask: Ask | None = None,
     emit: events.Emit = events.ignore,
-) -> Credential | None:
+) -> Credential | minted.MintedToken | None:
     """The credential for `repository`, None if it needs none; CredentialError if it is missing.
+    Trusted publishing's is a MintedToken: checked here, minted when the stage first uploads.
     `one_off`: the command's one target (publish, verify), which TWINE_* and UV_PUBLISH_* may serve
     (each only where its own tool's variables do not name another target).
     `ask`: the last resort, outside CI (its trusted publishing is tried instead). A proxy that would
@@ -237,8 +238,8 @@ def resolve(
     )
     if found is not None:
         return found
-    if ci := oidc.provider(environ):
-        return oidc.exchange(repository, environ, ci, emit)
+    if ci := oidc.provider(environ):  # checked now, minted at the stage's first upload
+        return minted.prepare(repository, environ, ci, emit)
     if ask is not None and (given := ask(repository)) is not None:
         return lookup.credential(*given, "the password prompt")
     raise CredentialError(_none_found(lookup, everywhere, asked=ask is not None))
@@ -269,7 +270,9 @@ def _none_found(lookup: _Lookup, environ: Mapping[str, str], *, asked: bool) -> 
     )
 
 
-def for_reading(repository: Repository, root: Path, environ: Mapping[str, str]) -> Credential | None:
+def for_reading(
+    repository: Repository, root: Path, environ: Mapping[str, str]
+) -> Credential | minted.MintedToken | None:
     """The credential if one resolves, else None: most indexes list their projects anonymously."""
     try:
         return resolve(repository, root, environ)
@@ -279,9 +282,10 @@ def for_reading(repository: Repository, root: Path, environ: Mapping[str, str]) 
 
 def for_stages(
     repositories: Sequence[Repository], root: Path, environ: Mapping[str, str], emit: events.Emit
-) -> list[Credential | None]:
+) -> list[Credential | minted.MintedToken | None]:
     """Every stage's credential, resolved (and so known to the redactor) before a release writes any
-    text: its notes, CHANGELOG, commit and tag may quote a commit subject holding a token. A value
+    text: its notes, CHANGELOG, commit and tag may quote a commit subject holding a token (a minted
+    token does not exist before its stage, so none can quote it; the id token is known). A value
     too short to tell apart from ordinary output is named by its source (never its value)."""
     guard_dotenv(root)
     one_off = len(repositories) == 1  # several stages: TWINE_* would go to every one of them
@@ -291,9 +295,11 @@ def for_stages(
     return found
 
 
-def warn_if_short(repository: Repository, cred: Credential | None, emit: events.Emit) -> None:
+def warn_if_short(
+    repository: Repository, cred: Credential | minted.MintedToken | None, emit: events.Emit
+) -> None:
     """A warning naming the source (never the value) of a credential too short to mask reliably."""
-    if cred is not None and not reliable(cred.password.reveal()):
+    if isinstance(cred, Credential) and not reliable(cred.password.reveal()):
         events.warning(
             emit,
             f"the credential for {repository.name} from {cred.source} is too short to be masked "

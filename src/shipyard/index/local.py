@@ -42,6 +42,7 @@ class LocalIndex:
         return _read(self.root, project)
 
     credential = None
+    trusted = ""
     takes_attestations = False  # a folder of files: no provenance to serve them with
 
     def upload(
@@ -51,6 +52,9 @@ class LocalIndex:
 
     def provenance(self, file: IndexFile) -> bytes | None:
         return None
+
+    def burn(self, *, again: bool = False) -> None:
+        """Nothing minted, nothing to burn."""
 
     def download(
         self,

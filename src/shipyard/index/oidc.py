@@ -4,8 +4,10 @@ The last credential source (DESIGN.md), used only inside a CI that issues OIDC t
 Actions, GitLab CI, Buildkite, CircleCI, Google Cloud). The index says which audience it accepts
 (`GET /_/oidc/audience`), the CI issues a token (a JWT) for that audience, fetched by `id` (what
 twine and the PyPA's publish action use; on GitLab one id token per audience, `<AUD>_ID_TOKEN`),
-and the index mints an API token from it (`POST /_/oidc/mint-token`), valid for minutes. The JWT
-and the minted token are registered with the redactor the moment they arrive.
+and the index mints an API token from it (`POST /_/oidc/mint-token`), valid for minutes, and burns
+it when asked (`POST /_/oidc/burn-token`). `early_check` runs before the build, `mint` at the stage's
+first upload and `burn` after the stage (index.minted holds the token between them). The JWT and
+the minted token are registered with the redactor the moment they arrive.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import requests
 
 from shipyard import events
 from shipyard.config import Repository
-from shipyard.errors import CredentialError, IndexError_
+from shipyard.errors import CredentialError, IndexError_, ShipyardError
 from shipyard.index.base import PUBLIC_INDEXES, TOKEN_USER, Credential, env_prefix, on_public_index
 from shipyard.index.transport import no_clear_text_proxy, read_timeout, session, transport
 from shipyard.secrets import Secret, register
@@ -76,19 +78,92 @@ def oidc_base(repository: Repository) -> str:
     return f"{parts.scheme}://{parts.netloc}/_/oidc/"
 
 
-def exchange(
+def early_check(
     repository: Repository, environ: Mapping[str, str], ci: str, emit: events.Emit = events.ignore
-) -> Credential:
-    """A `__token__` credential minted by the index from the CI's OIDC token; CredentialError if not.
-    The whole exchange (three requests) has one deadline: a server that trickles cannot hold it.
-    No request carrying a token is made where a proxy could read it (plain http)."""
+) -> str:
+    """The audience the index asks for, once the CI has shown it gives an id token for it (and the
+    token and its audience may go where they would go); CredentialError if not. Before the build:
+    a credential that cannot be had stops the release before anything is built. No upload token is
+    minted here: it would run out during a slow build or test-install (`mint`, at the first upload)."""
     base = oidc_base(repository)
     _no_clear_text(repository, base)
     with (
         deadline.within(DEADLINE, f"trusted publishing, {DEADLINE:g} s"),
         deadline.guarded(f"trusted publishing for '{repository.name}'"),
     ):
-        return _exchange(repository, environ, ci, emit)
+        http = _session(repository, environ)
+        audience = _audience(http, base, repository)
+        check_audience(audience, base, repository)
+        _identity(repository, environ, audience, ci, base)
+    return audience
+
+
+def mint(
+    repository: Repository, environ: Mapping[str, str], ci: str, audience: str, emit: events.Emit
+) -> tuple[Credential, float | None]:
+    """A `__token__` credential minted now from a fresh id token, and when it runs out (the mint's
+    `expires`, seconds since the epoch; None if the index does not say). Two requests (the CI's, the
+    mint) under one deadline: a server that trickles cannot hold it."""
+    base = oidc_base(repository)
+    _no_clear_text(repository, base)
+    with (
+        deadline.within(DEADLINE, f"trusted publishing, {DEADLINE:g} s"),
+        deadline.guarded(f"trusted publishing for '{repository.name}'"),
+    ):
+        http = _session(repository, environ)
+        jwt = _identity(repository, environ, audience, ci, base)  # an index takes an id token once
+        events.info(
+            emit,
+            f"trusted publishing for {repository.name}: an OIDC id token from {ci} for audience "
+            f"'{audience}', traded at {base}mint-token",
+            audience=audience,
+        )
+        token, expires = _mint(http, base, jwt, repository, ci)
+    cred = Credential(TOKEN_USER, token, f"trusted publishing ({ci})", repository.upload_url, trusted=ci)
+    return cred, expires
+
+
+def burn(repository: Repository, environ: Mapping[str, str], token: Secret, emit: events.Emit) -> None:
+    """Revoke a minted token at the index that minted it (`POST <oidc>/burn-token {"token": ...}`,
+    warehouse#20197, which answers 202 whatever it did). An index without the endpoint (404) is
+    silent; any other failure is a warning: the token runs out by itself, the release stands."""
+    url = oidc_base(repository) + "burn-token"
+    try:
+        with (
+            deadline.within(DEADLINE, f"burning the upload token, {DEADLINE:g} s"),
+            deadline.guarded(f"burning the upload token of '{repository.name}'"),
+        ):
+            http = _session(repository, environ)
+            resp = _call(http, "POST", url, repository, json={"token": token.reveal()})
+    except ShipyardError as exc:
+        said = f"the upload token of {repository.name} was not burnt: {exc.message}; it runs out by itself"
+        events.warning(emit, said)
+        return
+    if resp.status_code == 404:
+        return
+    if not 200 <= resp.status_code < 300:
+        events.warning(
+            emit,
+            f"the upload token of {repository.name} was not burnt: {url} answered HTTP "
+            f"{resp.status_code}; it runs out by itself",
+        )
+        return
+    events.info(emit, f"the upload token minted for {repository.name} is burnt (revoked at {url})")
+
+
+def _session(repository: Repository, environ: Mapping[str, str]) -> requests.Session:
+    http = session()
+    tls = transport(repository, Network(), environ)  # the index's CA (its cert key, REQUESTS_CA_BUNDLE...)
+    http.verify, http.cert = tls.verify, tls.cert
+    return http
+
+
+def _identity(repository: Repository, environ: Mapping[str, str], audience: str, ci: str, base: str) -> str:
+    """The CI's id token for `audience`, each audience it claims checked against where it goes."""
+    jwt = ambient_token(environ, audience, ci, _other_ways(repository))
+    for claimed in _claimed_audiences(jwt):  # every audience it claims (a named variable's may list more)
+        check_audience(claimed, base, repository)
+    return jwt
 
 
 def _no_clear_text(repository: Repository, base: str) -> None:
@@ -133,32 +208,6 @@ def _claimed_audiences(jwt: str) -> list[str]:
     if isinstance(aud, list):
         return [a for a in aud if isinstance(a, str)]
     return [aud] if isinstance(aud, str) else []
-
-
-def _exchange(repository: Repository, environ: Mapping[str, str], ci: str, emit: events.Emit) -> Credential:
-    http = session()
-    tls = transport(repository, Network(), environ)  # the index's CA (its cert key, REQUESTS_CA_BUNDLE...)
-    http.verify, http.cert = tls.verify, tls.cert
-    base = oidc_base(repository)
-    audience = _audience(http, base, repository)
-    check_audience(audience, base, repository)
-    other = _other_ways(repository)
-    jwt = ambient_token(environ, audience, ci, other)
-    for claimed in _claimed_audiences(jwt):  # every audience it claims (a named variable's may list more)
-        check_audience(claimed, base, repository)
-    events.info(
-        emit,
-        f"trusted publishing for {repository.name}: an OIDC id token from {ci} for audience "
-        f"'{audience}', traded at {base}mint-token",
-        audience=audience,
-    )
-    return Credential(
-        TOKEN_USER,
-        _mint(http, base, jwt, repository, ci),
-        f"trusted publishing ({ci})",
-        repository.upload_url,
-        trusted=ci,
-    )
 
 
 def _other_ways(repository: Repository) -> str:
@@ -220,7 +269,9 @@ def ambient_token(environ: Mapping[str, str], audience: str, ci: str, other: str
     return jwt
 
 
-def _mint(http: requests.Session, base: str, jwt: str, repository: Repository, ci: str) -> Secret:
+def _mint(
+    http: requests.Session, base: str, jwt: str, repository: Repository, ci: str
+) -> tuple[Secret, float | None]:
     url = base + "mint-token"
     resp = _call(http, "POST", url, repository, json={"token": jwt})
     body = _json(resp, url)
@@ -233,7 +284,8 @@ def _mint(http: requests.Session, base: str, jwt: str, repository: Repository, c
     token = body.get("token")
     if resp.status_code != 200 or not isinstance(token, str) or not token:
         raise IndexError_(f"{url} minted no token (HTTP {resp.status_code})")
-    return Secret(token)
+    expires = body.get("expires")
+    return Secret(token), float(expires) if isinstance(expires, int | float) else None
 
 
 def _describe(errors: object) -> str:

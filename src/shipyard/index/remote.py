@@ -28,7 +28,7 @@ from shipyard.config import Repository
 from shipyard.dists import Dist, hash_stream
 from shipyard.errors import AuthError, CredentialError, IndexError_, VerifyError
 from shipyard.index import form, refusal, transport
-from shipyard.index.base import DEFAULT_PORTS, Credential, Progress, env_prefix, origin
+from shipyard.index.base import DEFAULT_PORTS, Credential, Minter, Progress, env_prefix, origin
 from shipyard.index.listing import ACCEPT, IndexFile, Listing, NotAnIndex, parse
 from shipyard.index.transport import CONNECT_TIMEOUT, read_timeout, session
 from shipyard.tools import deadline, network
@@ -40,15 +40,16 @@ TRANSIENT = (requests.ConnectionError, requests.Timeout, requests.exceptions.Chu
 _CHUNK = 1 << 20
 PROVENANCE_TYPE = "application/vnd.pypi.integrity.v1+json"
 PROVENANCE_MAX = 1 << 20  # a provenance object is a few kB: more is an index feeding us junk
+Attached = Sequence[Mapping[str, object]]  # an upload's PEP 740 attestations
 INSTALLER_INDEX = "shipyard"  # the name uv knows the index by, for its credential variables
 
 
 class RemoteIndex:
     """An index server: the simple API to read, the legacy upload API to publish."""
 
-    def __init__(self, repository: Repository, credential: Credential | None, net: Network) -> None:
+    def __init__(self, repository: Repository, credential: Credential | Minter | None, net: Network) -> None:
         self.repository = repository
-        self.credential = credential
+        self.given = credential  # a Minter mints its token at the first upload (trusted publishing)
         self.network = net
         self.tls = transport.transport(repository, net)
         self.http = session(net)
@@ -65,10 +66,24 @@ class RemoteIndex:
         if credential is not None:
             transport.no_clear_text_proxy(repository)
 
-    def _auth(self, url: str) -> requests.auth.HTTPBasicAuth | None:
+    @property
+    def credential(self) -> Credential | None:
+        """What it sends: the given credential, or the token minted for this stage (if one was)."""
+        given = self.given
+        return given if isinstance(given, Credential) or given is None else given.held()
+
+    @property
+    def trusted(self) -> str:
+        return self.given.trusted if self.given is not None else ""
+
+    def burn(self, *, again: bool = False) -> None:
+        if self.given is not None and not isinstance(self.given, Credential):
+            self.given.burn(again=again)
+
+    def _auth(self, url: str, cred: Credential | None = None) -> requests.auth.HTTPBasicAuth | None:
         """The Basic login for `url` (None off our origin), UTF-8 encoded as RFC 7617 says and
         PyPI, devpi and pypiserver decode it: requests alone would send latin-1, and fail on `€`."""
-        cred = self.credential
+        cred = cred or self.credential
         if cred is None or self.origin is None or origin(url) != self.origin:
             return None
         user, password = cred.username.encode(), cred.password.reveal().encode()
@@ -153,7 +168,23 @@ class RemoteIndex:
         """POST `dist` (and its PEP 740 attestations) to the legacy upload API, streamed, once,
         within the connect timeout and upload-timeout (sending the file and waiting for the answer
         together): silence alone is a read timeout, retried by publish; a server that trickles is
-        cut off at the deadline."""
+        cut off at the deadline. A trusted-publishing token is minted before the first upload, and
+        once more (the upload then sent again) when the index refuses it after it ran out."""
+        given = self.given
+        if given is None or isinstance(given, Credential):
+            return self._upload_within(dist, progress, attestations, given)
+        cred = given.get()
+        try:
+            return self._upload_within(dist, progress, attestations, cred)
+        except AuthError as refused:
+            fresh = given.renew(cred, refused)
+            if fresh is None:
+                raise
+        return self._upload_within(dist, progress, attestations, fresh)
+
+    def _upload_within(
+        self, dist: Dist, progress: Progress, attestations: Attached, cred: Credential | None
+    ) -> bool:
         seconds = self.network.upload_timeout
         with (
             deadline.within(
@@ -161,10 +192,10 @@ class RemoteIndex:
             ),
             deadline.guarded(f"uploading {dist.filename} to {self.repository.name}"),
         ):
-            return self._upload_once(dist, progress, attestations)
+            return self._upload_once(dist, progress, attestations, cred)
 
     def _upload_once(
-        self, dist: Dist, progress: Progress, attestations: Sequence[Mapping[str, object]]
+        self, dist: Dist, progress: Progress, attestations: Attached, cred: Credential | None
     ) -> bool:
         repo = self.repository
         fields: list[tuple[str, object]] = list(form.fields(dist, attestations))
@@ -177,7 +208,7 @@ class RemoteIndex:
                     repo.upload_url,
                     data=monitor,
                     headers={"Content-Type": monitor.content_type},
-                    auth=self._auth(repo.upload_url),
+                    auth=self._auth(repo.upload_url, cred),
                     allow_redirects=False,
                     timeout=(CONNECT_TIMEOUT, self.network.upload_timeout),
                     stream=True,  # the answer's body is read bounded (refusal), or not at all
@@ -193,7 +224,7 @@ class RemoteIndex:
                     f"uploading {dist.filename} to {repo.name} failed: {_reason(exc)}"
                 ) from None
         with resp:
-            refusal.raise_for_upload(resp, self.repository, self.credential, dist)
+            refusal.raise_for_upload(resp, self.repository, cred, dist)
         return True
 
     def download(

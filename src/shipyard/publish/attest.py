@@ -115,10 +115,9 @@ class Attester:
             if self.files:
                 self._say(f"{index.repository.name} keeps no attestations: uploading the files without them")
             return {}
-        cred = index.credential
         unsigned = [d for d in dists if not found.get(d.filename)]
-        if cred is not None and cred.trusted and unsigned:
-            found.update({k: v for k, v in self._sign(dists, cred.trusted).items() if not found.get(k)})
+        if index.trusted and unsigned:
+            found.update({k: v for k, v in self._sign(dists, index.trusted).items() if not found.get(k)})
         if self.files and (missing := [d.filename for d in dists if not found.get(d.filename)]):
             raise UsageError(
                 f"no attestation for {missing[0]}: none beside it ({missing[0]}.*.attestation) and no "

@@ -36,7 +36,7 @@ from shipyard.plan.target import current_branch, rules
 from shipyard.publish.audit import AuditLog
 from shipyard.record import forge, journal, writer
 from shipyard.record.table import readme_with_table
-from shipyard.release.ship import Bookkeeping, Request, StageResult, Stages, Tests, ship
+from shipyard.release.ship import Bookkeeping, Request, StageResult, Stages, Tests, burn_all, ship
 from shipyard.tools import procenv
 
 if TYPE_CHECKING:
@@ -149,6 +149,7 @@ def release_changed(
         except ShipyardError as exc:
             result.error = exc
             break
+    burn_all(indexes)  # the tokens kept for a next package (GitLab's, minted once a job)
     done = [r for r in result.released if r.verified]
     if record and not dry_run and done:
         # what verified is recorded (and pushed) even when a later package failed: it is on the
@@ -257,7 +258,8 @@ def _one(
     wheels[package.name] = next(d.path for d in dists if d.kind == "wheel")
     made = Release.of(dists)
     tests = Tests(built.tree, local_wheels=local, siblings=built.siblings)
-    shipped = ship(made, Stages(indexes), request, tests, Bookkeeping.of(repo.root, made, run.audit), emit)
+    stages = Stages(indexes, again=True)
+    shipped = ship(made, stages, request, tests, Bookkeeping.of(repo.root, made, run.audit), emit)
     return Released(package, package.version, dists, shipped.test_install, shipped.stages)
 
 

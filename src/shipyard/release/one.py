@@ -80,7 +80,10 @@ def publish_to(
         served = refuse_lower(release.name, release.version, [index], allow=config.allow_lower, emit=emit)
         attester = Attester(config.attest, config.attestations, emit=emit)
         how = Publishing(dry_run, config.allow_unverified, attester, audit)
-        outcomes = publish(release, index, how, served=served.get(repo.name), emit=emit)
+        try:
+            outcomes = publish(release, index, how, served=served.get(repo.name), emit=emit)
+        finally:  # a trusted-publishing token lives as long as its stage
+            index.burn()
     page = None if dry_run else release_page(repo, release.name, release.version)
     return Published(release, repo.name, outcomes, page)
 

@@ -84,6 +84,7 @@ class Stages:
 
     indexes: Sequence[Index]
     known: Mapping[str, Listing | IndexError_] = field(default_factory=dict)
+    again: bool = False  # another release of this run uses these indexes (a packaging repository's)
 
 
 @dataclass
@@ -170,9 +171,17 @@ def ship(
             stage.provenance = verify(release, index, checking, emit=emit).provenance
         except StepFailed as exc:
             raise _resumable(exc, repo, [s.repository for s in results if s.verified]) from None
+        finally:  # a trusted-publishing token lives as long as its stage
+            index.burn(again=stages.again)
         books.state.record(repo.name, release.hashes, installed=config.verify_install)
         stage.verified = True
     return Shipped(tested, results)
+
+
+def burn_all(indexes: Sequence[Index]) -> None:
+    """The run is done with `indexes`: every upload token still held (trusted publishing) is burnt."""
+    for index in indexes:
+        index.burn()
 
 
 def _resumable(exc: ShipyardError, repo: Repository, done: list[str]) -> ShipyardError:
