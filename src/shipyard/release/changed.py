@@ -98,6 +98,8 @@ class _Run:
     versions: dict[str, str]  # package -> its version after this run (released now, else the last)
     tagged: dict[str, str]  # package -> the commit of its last release tag
     audit: AuditLog
+    branch: str | None  # the branch the release commit goes on
+    command: str  # the one command that finishes this run's record (the journal says it)
     wheels: dict[str, Path] = field(default_factory=dict)  # wheels built in this run, for dependants
 
 
@@ -138,6 +140,8 @@ def release_changed(
         versions={p.name: str(p.last.version) for p in everything if p.last},
         tagged={p.name: p.last.commit for p in everything if p.last},
         audit=AuditLog.at(repo.root, environ),  # at the repository root, for every package
+        branch=branch,
+        command=asked,
     )
     run.versions.update({p.name: p.version for p in packages if p.version})
     result = RepoRelease()
@@ -154,20 +158,32 @@ def release_changed(
     if record and not dry_run and done:
         # what verified is recorded (and pushed) even when a later package failed: it is on the
         # index, and CI's re-run must see its tags to release only what is left
-        what = _record_of(repo, config, done, branch, run.epoch)
-        writer.guard_locks(repo.root, [t.name for t in what.tags], what.branch)
-        steps = writer.steps_of(repo.root, what, push=trigger.push, remote=config.remote)
-        # the journal first: from here on a re-run finishes this record, whatever point it died at
-        journaled = [_journaled(r) for r in done]
-        journal.save(repo.root, journal.Journal(steps, {"packages": journaled, "command": asked}))
-        result.recorded = journal.carry_out(repo.root, steps, emit)
-        if config.forge_release:
-            tagged = [_tagged(r, config) for r in done if r.package.plan and r.package.plan.tag]
-            on_remote = result.recorded.pushed
-            result.forge_releases = forge.make_releases(
-                tagged, environ, emit, on_remote=on_remote, budget=config.network.retry_timeout
-            )
+        result.recorded, result.forge_releases = _record(repo, request, done, run, environ, emit)
     return result
+
+
+def _record(
+    repo: Repo,
+    request: Request,
+    done: list[Released],
+    run: _Run,
+    environ: Mapping[str, str],
+    emit: events.Emit,
+) -> tuple[writer.Recorded, list[forge.ForgeRelease]]:
+    """The changelogs, the README table, one commit and a tag per package (journaled first: a re-run
+    finishes it, whatever point it died at), pushed if asked; then the forge's releases."""
+    config = request.config
+    what = _record_of(repo, config, done, run.branch, run.epoch)
+    writer.guard_locks(repo.root, [t.name for t in what.tags], what.branch)
+    steps = writer.steps_of(repo.root, what, push=request.trigger.push, remote=config.remote)
+    journaled = [_journaled(r) for r in done]
+    journal.save(repo.root, journal.Journal(steps, {"packages": journaled, "command": run.command}))
+    recorded = journal.carry_out(repo.root, steps, emit)
+    if not config.forge_release:
+        return recorded, []
+    tagged = [_tagged(r, config) for r in done if r.package.plan and r.package.plan.tag]
+    budget = config.network.retry_timeout
+    return recorded, forge.make_releases(tagged, environ, emit, on_remote=recorded.pushed, budget=budget)
 
 
 def _command(pre: str | None, only: Sequence[str], record: bool) -> str:

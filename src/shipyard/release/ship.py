@@ -122,28 +122,9 @@ def ship(
     """check -> test-install -> for each stage (`indexes`, in release order): publish -> verify.
     A stage that fails says which stage a re-run resumes at."""
     config, dry_run, indexes = request.config, request.dry_run, stages.indexes
-    name, version, dists = release.name, release.version, list(release.dists)
-    if not dry_run:  # what is recorded after the uploads must be writable before them
-        books.state.writable()
-        if books.audit is not None:
-            books.audit.writable()
-    public = any(i.repository.public for i in indexes)
-    check(dists, public=public, allow_files=config.allow_files, emit=emit)
-    # every stage before the first upload; the first stage's listing is fresh enough to publish by
-    listings = refuse_lower(name, version, indexes, allow=config.allow_lower, emit=emit, known=stages.known)
-    for index in indexes:  # a name taken with other bytes is known now: before any test runs
-        refuse_conflicts(release, index, listings.get(index.repository.name))
+    name = release.name
+    listings, tested = _before_the_uploads(release, stages, request, tests, books, emit)
     first = indexes[0].repository.name if indexes else None
-    tested = None
-    if config.test_install:
-        tested = test_install(
-            dists,
-            tests.root,
-            python=request.python,
-            local_wheels=tests.local_wheels,
-            group=config.test_group,
-            emit=emit,
-        )
     attester = Attester(config.attest, config.attestations, emit=emit)  # signs once, for every stage
     how = Publishing(dry_run, config.allow_unverified, attester, books.audit, books.before_upload)
     checking = Verifying(
@@ -176,6 +157,36 @@ def ship(
         books.state.record(repo.name, release.hashes, installed=config.verify_install)
         stage.verified = True
     return Shipped(tested, results)
+
+
+def _before_the_uploads(
+    release: Release, stages: Stages, request: Request, tests: Tests, books: Bookkeeping, emit: events.Emit
+) -> tuple[dict[str, Listing | IndexError_], TestInstall | None]:
+    """Everything that can stop the release before its first upload, cheapest first: the record is
+    writable, the files pass check, no stage serves a higher version or our names with other bytes,
+    and the tests pass against the installed wheel. Returns what each stage serves, and the tests."""
+    config, indexes, dists = request.config, stages.indexes, list(release.dists)
+    if not request.dry_run:  # what is recorded after the uploads must be writable before them
+        books.state.writable()
+        if books.audit is not None:
+            books.audit.writable()
+    check(dists, public=any(i.repository.public for i in indexes), allow_files=config.allow_files, emit=emit)
+    listings = refuse_lower(
+        release.name, release.version, indexes, allow=config.allow_lower, emit=emit, known=stages.known
+    )
+    for index in indexes:  # a name taken with other bytes is known now: before any test runs
+        refuse_conflicts(release, index, listings.get(index.repository.name))
+    if not config.test_install:
+        return listings, None
+    tested = test_install(
+        dists,
+        tests.root,
+        python=request.python,
+        local_wheels=tests.local_wheels,
+        group=config.test_group,
+        emit=emit,
+    )
+    return listings, tested
 
 
 def burn_all(indexes: Sequence[Index]) -> None:
