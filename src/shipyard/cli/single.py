@@ -96,7 +96,9 @@ def cmd_publish(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.publish.publish import publish
 
     cfg = load_config(args, outside=bool(args.files))
-    project = (cfg.root / "pyproject.toml").exists()  # else files outside a project: nothing written
+    project = (cfg.root / "pyproject.toml").exists() or (
+        cfg.root / "setup.py"
+    ).is_file()  # else: nothing written
     repo = repository_of(args, cfg, args.to, out)
     credentials.guard_dotenv(cfg.root)  # a committed .env: refused whatever the credential's source
     cred = credentials.resolve(repo, cfg.root, os.environ, one_off=True, ask=ask_on_terminal(out), emit=out)
@@ -194,10 +196,14 @@ def _last_build(args: argparse.Namespace, cfg: Config) -> tuple[list[Dist], tupl
 
 
 def _project_name(cfg: Config) -> str:
-    from shipyard.config import read_pyproject
+    from shipyard.config import read_pyproject, setup_py_only
     from shipyard.errors import UsageError
+    from shipyard.plan.target import project_name
 
-    name = read_pyproject(cfg.root).get("project", {}).get("name")
+    pyproject = read_pyproject(cfg.root)
+    if setup_py_only(cfg.root):
+        return project_name(cfg.root, pyproject)
+    name = pyproject.get("project", {}).get("name")
     if not isinstance(name, str) or not name:
         raise UsageError(f"{cfg.root / 'pyproject.toml'} declares no [project] name to verify")
     return name

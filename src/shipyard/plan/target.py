@@ -15,9 +15,9 @@ from packaging.version import Version
 
 from shipyard.builder.pep517 import backend_metadata
 from shipyard.builder.reproducible import source_date_epoch
-from shipyard.config import Config, read_pyproject
+from shipyard.config import Config, read_pyproject, setup_py_only
 from shipyard.errors import NothingToRelease, UsageError
-from shipyard.plan import changelog
+from shipyard.plan import changelog, setuppy
 from shipyard.plan import source as versionsource
 from shipyard.plan.guards import guard_not_lower, guard_tag_free, guard_trigger
 from shipyard.plan.nextrelease import Plan, Rules, make_plan
@@ -69,7 +69,8 @@ class Target:
 
 
 def _declared_name(root: Path, pyproject: Mapping[str, object]) -> str | None:
-    """The distribution name from pyproject.toml (PEP 621 or Poetry), else setup.cfg."""
+    """The distribution name from pyproject.toml (PEP 621 or Poetry), else setup.cfg, else the
+    literal setup.py gives setup(name=...)."""
     project = pyproject.get("project")
     poetry = pyproject.get("tool", {}).get("poetry", {})  # type: ignore[attr-defined]
     name = project.get("name") if isinstance(project, dict) else poetry.get("name")
@@ -77,6 +78,8 @@ def _declared_name(root: Path, pyproject: Mapping[str, object]) -> str | None:
         cfg = configparser.ConfigParser(interpolation=None)
         cfg.read(root / "setup.cfg", encoding="utf-8")
         name = cfg.get("metadata", "name", fallback=None)
+    if not name:
+        name = setuppy.keyword(root, "name")
     return name if isinstance(name, str) and name else None
 
 
@@ -85,7 +88,9 @@ def project_identity(root: Path, pyproject: Mapping[str, object]) -> tuple[str, 
     through the build backend, as the build would (prepare_metadata_for_build_wheel), which then
     also says the version when no file declares it."""
     declared = versionsource.find(root, pyproject)
-    if (name := _declared_name(root, pyproject)) is not None:
+    name = _declared_name(root, pyproject)
+    computed = declared.version is None and not declared.from_vcs and setup_py_only(root)
+    if name is not None and not computed:
         return name, declared
     if not (root / "setup.py").is_file():
         raise UsageError(
