@@ -17,7 +17,7 @@ from shipyard.builder.pep517 import backend_metadata
 from shipyard.builder.reproducible import source_date_epoch
 from shipyard.config import Config, read_pyproject, setup_py_only
 from shipyard.errors import NothingToRelease, UsageError
-from shipyard.plan import changelog, setuppy
+from shipyard.plan import changelog, foreign, setuppy
 from shipyard.plan import source as versionsource
 from shipyard.plan.guards import guard_not_lower, guard_tag_free, guard_trigger
 from shipyard.plan.nextrelease import Plan, Rules, make_plan
@@ -182,7 +182,7 @@ def _from_tag(config: Config, tag: str, name: str, plain: Target) -> Target:
                 'make them agree, or set version-source = "tag" to build the tag\'s version'
             )
         edits = versionsource.edits(root, declared, str(version))
-    edits = versionsource.assignment_edits(root, config.version_files, str(version), edits)
+    edits = version_files(config, declared, str(version), edits)
     return replace(
         plain, mode="tag", version=str(version), tag=tag, create_tag=create_tag, edits=edits, env=env
     )
@@ -210,7 +210,7 @@ def _from_commits(config: Config, trigger: Trigger, name: str, plain: Target) ->
         env = versionsource.vcs_env(name, version)
     elif declared.version is None or Version(declared.version) != plan.next_version:
         edits = versionsource.edits(root, declared, version)
-    edits = versionsource.assignment_edits(root, config.version_files, version, edits)
+    edits = version_files(config, declared, version, edits)
     if config.changelog is not None:
         edits.update(_changelog_edit(config, plan, plain.epoch))
     return replace(
@@ -224,6 +224,17 @@ def _from_commits(config: Config, trigger: Trigger, name: str, plain: Target) ->
         env=env,
         plan=plan,
     )
+
+
+def version_files(
+    config: Config, declared: Declared, version: str, edits: dict[str, bytes]
+) -> dict[str, bytes]:
+    """`edits` with the version written into the `version-files` option's files, else into those
+    python-semantic-release, commitizen or bump-my-version are configured to write."""
+    if config.version_files:
+        return versionsource.assignment_edits(config.root, config.version_files, version, edits)
+    found = foreign.places(read_pyproject(config.root), declared.version)
+    return foreign.edits(config.root, found, version, edits)
 
 
 def _changelog_edit(config: Config, plan: Plan, epoch: int | None) -> dict[str, bytes]:
