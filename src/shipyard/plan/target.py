@@ -6,7 +6,7 @@ Target. The guards that refuse a wrong version are in plan/guards.py.
 from __future__ import annotations
 
 import configparser
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -17,7 +17,7 @@ from shipyard.builder.pep517 import backend_metadata
 from shipyard.builder.reproducible import source_date_epoch
 from shipyard.config import Config, read_pyproject, setup_py_only
 from shipyard.errors import NothingToRelease, UsageError
-from shipyard.plan import changelog, foreign, setuppy
+from shipyard.plan import changelog, foreign, setuppy, untagged
 from shipyard.plan import source as versionsource
 from shipyard.plan.guards import guard_not_lower, guard_tag_free, guard_trigger
 from shipyard.plan.nextrelease import Plan, Rules, make_plan
@@ -126,7 +126,13 @@ def current_branch(root: Path, environ: Mapping[str, str]) -> str | None:
     return None
 
 
-def resolve(config: Config, trigger: Trigger, environ: Mapping[str, str]) -> Target:
+Served = Callable[[str], Version | None]  # the highest version the first stage serves of a project
+
+
+def resolve(
+    config: Config, trigger: Trigger, environ: Mapping[str, str], served: Served | None = None
+) -> Target:
+    """The release's target; `served` is asked only for a --bump of a project with no tag yet."""
     root = config.root
     pyproject = read_pyproject(root)
     declared = versionsource.find(root, pyproject)
@@ -139,7 +145,7 @@ def resolve(config: Config, trigger: Trigger, environ: Mapping[str, str]) -> Tar
     name, declared = project_identity(root, pyproject)
     target = Target(name, declared.version, "project", declared, epoch, branch)
     if trigger.bump is not None:
-        target = _from_commits(config, trigger, name, target)
+        target = _from_commits(config, trigger, name, target, served)
     elif trigger.tag is not None:
         target = _from_tag(config, trigger.tag, name, target)
     elif declared.version is not None:
@@ -188,12 +194,16 @@ def _from_tag(config: Config, tag: str, name: str, plain: Target) -> Target:
     )
 
 
-def _from_commits(config: Config, trigger: Trigger, name: str, plain: Target) -> Target:
+def _from_commits(
+    config: Config, trigger: Trigger, name: str, plain: Target, served: Served | None
+) -> Target:
     """`plain` released at the next version its commits call for, committed with its changelog."""
     if trigger.bump not in BUMPS:
         raise UsageError(f"--bump {trigger.bump}: use auto (from the commits), patch, minor or major")
     root, declared = config.root, plain.declared
     plan = make_plan(root, name, declared.version, rules(config), pre=trigger.pre, force=BUMPS[trigger.bump])
+    if plan.last is None:  # no tag yet: the last release is what the first stage serves
+        plan = untagged_plan(config, plan, trigger, served(name) if served else None)
     if plan.next_version is None:
         raise NothingToRelease(f"nothing to release: {plan.reason}")
     assert plan.tag is not None
@@ -224,6 +234,13 @@ def _from_commits(config: Config, trigger: Trigger, name: str, plain: Target) ->
         env=env,
         plan=plan,
     )
+
+
+def untagged_plan(config: Config, plan: Plan, trigger: Trigger, highest: Version | None) -> Plan:
+    """The plan of a project with no tag yet, from `highest` (what its first stage serves)."""
+    stage = config.stages[0] if config.stages else "the first stage"
+    force = BUMPS.get(trigger.bump or "auto")
+    return untagged.decide(plan, rules(config), force=force, pre=trigger.pre, served=highest, stage=stage)
 
 
 def version_files(
