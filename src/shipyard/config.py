@@ -92,15 +92,26 @@ class Config:
 
 
 REPOSITORY_KEYS = frozenset({"upload-url", "simple-url", "public", "auth", "oidc-url", "cert", "client-cert"})
+SHIPYARD_TOML = "shipyard.toml"  # the options of a project with no pyproject.toml, as top-level keys
+
+
+def setup_py_only(root: Path) -> bool:
+    """A setuptools project with no pyproject.toml (pip and build use setuptools' legacy backend)."""
+    return not (root / "pyproject.toml").exists() and (root / "setup.py").is_file()
 
 
 def read_pyproject(root: Path) -> dict[str, Any]:
+    """pyproject.toml's tables; none for a setup.py-only project (its options are in shipyard.toml)."""
     path = root / "pyproject.toml"
+    if setup_py_only(root):
+        return {}
     try:
         with path.open("rb") as f:
             data: dict[str, Any] = tomllib.load(f)
     except FileNotFoundError:
-        raise ConfigError(f"no pyproject.toml in {root}: run shipyard inside a Python project") from None
+        raise ConfigError(
+            f"no pyproject.toml or setup.py in {root}: run shipyard inside a Python project"
+        ) from None
     except NotADirectoryError:
         raise ConfigError(f"{root} is not a folder: pass the project folder with -C PATH") from None
     except tomllib.TOMLDecodeError as exc:
@@ -126,11 +137,26 @@ def load(
 ) -> Config:
     """Build the Config for the project at `root` (flags by option key, such as "verify-timeout")."""
     root = root.resolve()
+    if pyproject is None and setup_py_only(root):
+        table = _shipyard_toml(root / SHIPYARD_TOML)
+        return from_table(root, table, environ=environ, flags=flags, where=SHIPYARD_TOML)
     data = read_pyproject(root) if pyproject is None else pyproject
     table = data.get("tool", {}).get("shipyard", {})
     if not isinstance(table, dict):
         raise ConfigError("[tool.shipyard] in pyproject.toml must be a table")
     return from_table(root, table, environ=environ, flags=flags)
+
+
+def _shipyard_toml(path: Path) -> dict[str, Any]:
+    """shipyard.toml's options (none when there is no such file)."""
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}: fix the file there") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path} as UTF-8 text: {exc}") from None
 
 
 def from_table(

@@ -100,8 +100,12 @@ def make_project(
 
 
 def set_version(root: Path, old: str, new: str) -> None:
+    """The project's version set to `new`, in pyproject.toml and its package's `__version__`, as a
+    maintainer does (a stale `__version__` is refused by the release)."""
     path = root / "pyproject.toml"
     path.write_text(path.read_text().replace(f'version = "{old}"', f'version = "{new}"'))
+    for init in root.glob("src/*/__init__.py"):
+        init.write_text(init.read_text().replace(f'__version__ = "{old}"', f'__version__ = "{new}"'))
     git(root, "commit", "-qam", f"version {new}")
 
 

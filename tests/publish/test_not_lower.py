@@ -10,7 +10,7 @@ import pytest
 
 from tests.helpers.indexes import TestIndex
 from tests.helpers.packrepo import example_repo
-from tests.helpers.projects import ShipyardCLI, git, make_project, repositories_toml
+from tests.helpers.projects import ShipyardCLI, git, make_project, repositories_toml, set_version
 from tests.helpers.releases import creds
 
 pytestmark = pytest.mark.integration
@@ -63,9 +63,8 @@ def test_a_lower_version_than_the_index_serves_is_refused_unless_allowed(
 def test_allow_lower_is_an_option_of_the_project_too(shipyard: ShipyardCLI, tmp_path: Path) -> None:
     root = make_project(tmp_path / "proj", version="3.0.0", with_tests=False)
     assert shipyard("release", "-C", str(root), "--no-test-install").code == 0
+    set_version(root, "3.0.0", "2.9.1")
     pyproject = root / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('version = "3.0.0"', 'version = "2.9.1"'))
-    git(root, "commit", "-qam", "2.9.1")
     refused = shipyard("release", "-C", str(root), "--no-test-install")
     assert (
         refused.code == 2 and "tiny-pkg 2.9.1 is lower than 3.0.0, which local already serves" in refused.err

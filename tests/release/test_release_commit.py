@@ -29,6 +29,8 @@ def released_once(tmp_path: Path, index: TestIndex, backend: str, *, vcs: bool =
         text = text.replace('requires = ["hatchling"]', 'requires = ["hatchling", "hatch-vcs"]')
         text = text.replace('version = "1.2.0"', 'dynamic = ["version"]')
         (root / "pyproject.toml").write_text(text + '[tool.hatch.version]\nsource = "vcs"\n')
+        init = root / "src/tiny_pkg/__init__.py"  # the version from git only: no stale literal copy
+        init.write_text(init.read_text().replace('__version__ = "1.2.0"\n', ""))
     (root / "CHANGELOG.md").write_text("# Changelog\n\n## [1.2.0] - 2026-01-01\n\n- first\n")
     if not vcs:
         subprocess.run([find_uv_bin(), "lock", "--offline", "--quiet"], cwd=root, check=True)

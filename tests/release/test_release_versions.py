@@ -187,6 +187,8 @@ def test_backend_computed_version_is_told_the_tag(shipyard: ShipyardCLI, tmp_pat
     )
     text = text.replace('version = "0"', 'dynamic = ["version"]') + '[tool.hatch.version]\nsource = "vcs"\n'
     (root / "pyproject.toml").write_text(text)
+    # the version from git only: a __version__ = "0" left in the package would be refused as stale
+    (root / "src/tiny_pkg/__init__.py").write_text("def answer() -> int:\n    return 42\n")
     git(root, "commit", "-qam", "use hatch-vcs")
     run = shipyard("release", "--tag", "v3.0.0", "--json", "-C", str(root))
     assert run.code == 0, run.text

@@ -1,5 +1,6 @@
 """A setup.py-only project (six 1.10.0's sdist from PyPI, in a git repository): version, plan,
-release --tag and doctor name and version it through its build backend, as the build would."""
+release --tag and doctor name it (setup.py's literal) and version it (six.py's __version__, which
+setup.py reads) without running setup.py."""
 
 from __future__ import annotations
 
@@ -35,7 +36,7 @@ def test_a_setup_py_only_project_is_named_and_versioned_by_its_backend(
     version = shipyard("version", "-C", str(tree))
     assert version.code == 0, version.text
     assert version.out.strip() == (
-        "six 1.10.0 (from setup.py, as the build backend reports it; not released yet (no matching tag))"
+        "six 1.10.0 (from six.py (__version__, which setup.py reads); not released yet (no matching tag))"
     )
     plan = shipyard("plan", "--json", "-C", str(tree))
     assert plan.code == 0, plan.text

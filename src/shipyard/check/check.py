@@ -13,7 +13,7 @@ from packaging.metadata import Metadata
 from packaging.utils import canonicalize_name
 
 from shipyard import events
-from shipyard.check import contents, members
+from shipyard.check import contents, members, versions
 from shipyard.check.pypi import pypi_problems
 from shipyard.dists import Dist, metadata_problems
 from shipyard.errors import CheckError
@@ -88,6 +88,7 @@ def check(
             report.problems += unsafe
             continue
         report.problems += found
+        report.problems += versions.problems(dist)  # a stale __version__ in the import package
         if problems := metadata_problems(dist):
             report.problems += [f"{dist.filename}: {p}" for p in problems]
         else:

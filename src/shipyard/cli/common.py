@@ -112,7 +112,8 @@ def load_config(args: argparse.Namespace, *, outside: bool = False) -> Config:
     from shipyard import config
 
     root, flags = Path(args.project), option_values(args)
-    empty: dict[str, object] | None = {} if outside and not (root / "pyproject.toml").exists() else None
+    bare = not (root / "pyproject.toml").exists() and not (root / "setup.py").is_file()
+    empty: dict[str, object] | None = {} if outside and bare else None
     return config.load(root, environ=os.environ, flags=flags, pyproject=empty)
 
 

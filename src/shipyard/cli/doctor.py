@@ -56,7 +56,7 @@ def _name_checks(root: Path, wanted: list[str]) -> list[NameCheck]:
     from shipyard.index.open import open_index
     from shipyard.plan.target import project_identity
 
-    if not (root / "pyproject.toml").is_file():
+    if not (root / "pyproject.toml").is_file() and not config_module.setup_py_only(root):
         return []  # a packaging repository or no Python project: no single name to check
     cfg = config_module.load(root, environ=os.environ)
     pyproject = config_module.read_pyproject(root)

@@ -32,7 +32,9 @@ def packaging_repo(args: argparse.Namespace) -> Repo | None:
 
     root = Path(args.project)
     if getattr(args, "changed", False) or (
-        layout.is_packaging_repo(root) and not (root / "pyproject.toml").is_file()
+        layout.is_packaging_repo(root)
+        and not (root / "pyproject.toml").is_file()
+        and not (root / "setup.py").is_file()  # a setup.py project's shipyard.toml holds its options
     ):
         return layout.load(root)
     return None

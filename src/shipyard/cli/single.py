@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -22,8 +23,11 @@ from shipyard.cli.packrepo import cmd_plan_changed, cmd_release_changed, packagi
 from shipyard.cli.render import Renderer
 
 if TYPE_CHECKING:
+    from packaging.version import Version
+
     from shipyard.config import Config
     from shipyard.dists import Release
+    from shipyard.plan.nextrelease import Plan
 
 
 def cmd_build(args: argparse.Namespace, out: Renderer) -> int:
@@ -185,6 +189,11 @@ def cmd_plan(args: argparse.Namespace, out: Renderer) -> int:
     name, declared = project_identity(cfg.root, read_pyproject(cfg.root))
     subject = Subject(name, declared.version)
     plan = make_plan(History.read(cfg.root), subject, rules(cfg), pre=args.pre, force=BUMPS[args.bump])
+    creates = False
+    served = _first_stage_highest(cfg, name)
+    highest = served["highest"]
+    if plan.last is None:  # no tag yet: what the first stage serves is the last release
+        plan = _untagged(cfg, plan, args, Version(str(highest)) if highest else None)
     since = f"{plan.commits} commit{'s' if plan.commits != 1 else ''} since"
     last = f"{plan.last.tag}, {since}" if plan.last else "none"
     lines = [f"{name}: last release {last}"]
@@ -194,22 +203,38 @@ def cmd_plan(args: argparse.Namespace, out: Renderer) -> int:
         lines.append(f"  next: {plan.next_version} (tag {plan.tag}), {plan.reason}")
         for heading, notes in plan.notes().items():
             lines += [f"  {heading}:", *(f"    - {n}" for n in notes)]
-    served = _first_stage_highest(cfg, name)
-    highest = served["highest"]
+        if creates := cfg.changelog is not None and not cfg.changelog.exists():
+            created = _relative(cfg, cfg.changelog)
+            lines.append(f"  release --bump creates {created} and commits it (changelog = false: none)")
     if not served["readable"]:
         lines.append(f"  {served['repository']}: could not be read")
     else:
         lines.append(f"  {served['repository']} serves: {highest or 'no version yet'}")
         if highest and plan.next_version and plan.next_version < Version(str(highest)):
             lines.append(f"  {plan.next_version} is lower: release refuses it unless --allow-lower")
-    out.result("plan", {"packages": [{**plan.as_json(), "index": served}]}, "\n".join(lines))
+    package = {**plan.as_json(), "index": served, "creates_changelog": creates}
+    out.result("plan", {"packages": [package]}, "\n".join(lines))
     return 0
+
+
+def _untagged(cfg: Config, plan: Plan, args: argparse.Namespace, highest: Version | None) -> Plan:
+    """The plan of a project with no tag yet; its reason says what to do when nothing is released."""
+    from shipyard.errors import NothingToRelease
+    from shipyard.plan.target import Trigger, untagged_plan
+
+    try:
+        return untagged_plan(cfg, plan, Trigger(bump=args.bump, pre=args.pre), highest)
+    except NothingToRelease as exc:
+        reason = str(exc).removeprefix("nothing to release: ")
+        return dataclasses.replace(plan, next_version=None, tag=None, reason=reason)
+
+
+def _relative(cfg: Config, path: Path) -> str:
+    return str(path.relative_to(cfg.root))
 
 
 def _first_stage_highest(cfg: Config, name: str) -> dict[str, object]:
     """The highest version the first stage serves: read once, no retries (plan is a dry run)."""
-    import dataclasses
-
     from shipyard.errors import ShipyardError
     from shipyard.index import credentials
     from shipyard.index.open import open_index

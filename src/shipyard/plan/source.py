@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Protocol
 
 from shipyard.errors import ConfigError
+from shipyard.plan import setuppy
+from shipyard.plan.setuppy import SetupKeyword
 from shipyard.tools.tomlread import tomllib
 
 Toml = Mapping[str, object]  # a table of pyproject.toml, as tomllib reads it
@@ -38,26 +40,29 @@ class Format(Protocol):
 
 @dataclass(frozen=True)
 class TomlVersion:
-    """`version = "..."` in one table of a TOML file ([project], Poetry's [tool.poetry]); tomlkit keeps
-    comments and layout."""
+    """`version = "..."` (or `key`) in one table of a TOML file ([project], Poetry's [tool.poetry]);
+    tomlkit keeps comments and layout."""
 
     table: tuple[str, ...]
+    key: str = "version"
 
     def read(self, text: str) -> str | None:
         try:
             data: Toml = tomllib.loads(text)
         except tomllib.TOMLDecodeError:
             return None
-        return _text(_table(data, *self.table), "version")
+        return _text(_table(data, *self.table), self.key)
 
     def write(self, text: str, new: str) -> str | None:
         import tomlkit  # only a release that edits TOML pays for it
 
+        if self.read(text) is None:
+            return None
         doc = tomlkit.parse(text)
         table = doc
         for key in self.table:
             table = table[key]
-        table["version"] = new
+        table[self.key] = new
         return tomlkit.dumps(doc)
 
 
@@ -101,6 +106,7 @@ DUNDER = Assignment(
 )
 SETUP_CFG = Assignment(re.compile(r"^(?P<lead>version\s*=\s*)(?P<v>\S+)[ \t]*$", re.MULTILINE))
 VERSION_FILE = WholeFile()
+SETUP_PY = SetupKeyword()
 
 
 @dataclass(frozen=True)
@@ -142,10 +148,34 @@ def _first_existing(root: Path, candidates: list[str]) -> str | None:
     return next((c for c in candidates if (root / c).is_file()), None)
 
 
+NOT_PACKAGES = frozenset({"tests", "test", "testing", "docs", "doc", "examples", "benchmarks", "scripts"})
+
+
+def package_module(root: Path, name: str) -> str | None:
+    """The file of the project's import package that holds its `__version__`: the one named after
+    the distribution (as is, or lower-cased: `MarkupSafe` is `markupsafe`), else the one top-level
+    package (src/ layout or flat) that assigns a `__version__` (`deezer` in `deezer-python`)."""
+    dotted = name.replace("-", "_").replace(".", "_")
+    for guess in dict.fromkeys([dotted, dotted.lower()]):
+        if guess and (found := _first_existing(root, _module_files(root, guess))):
+            return found
+    inits = [
+        f"{base}{folder.name}/__init__.py"
+        for base in ("src/", "")
+        if (root / base).is_dir()
+        for folder in sorted((root / base).iterdir())
+        if folder.name.isidentifier()
+        and folder.name not in NOT_PACKAGES
+        and (folder / "__init__.py").is_file()
+    ]
+    versioned = [path for path in inits if _read(root, Place(path, DUNDER)) is not None]
+    return versioned[0] if len(versioned) == 1 else None
+
+
 def _in_step(root: Path, name: str, version: str | None, declared: Place) -> tuple[Place, ...]:
     """`declared`, and the package's `__version__` when it matches the declared version (kept in
     step by hand so far): then a release writes both, whatever declares the version."""
-    module = _first_existing(root, _module_files(root, name.replace("-", "_").replace(".", "_")))
+    module = package_module(root, name) if name else None
     if not (version and name and module) or module == declared.path:
         return (declared,)
     in_step = _read(root, Place(module, DUNDER)) == version
@@ -241,7 +271,28 @@ def find(root: Path, pyproject: Toml) -> Declared:
     if (root / "setup.cfg").is_file() and (found := _read(root, Place("setup.cfg", SETUP_CFG))):
         places = _in_step(root, name or _setup_cfg_name(root), found, Place("setup.cfg", SETUP_CFG))
         return Declared(found, "setup.cfg [metadata] version", places)
+    if (root / "setup.py").is_file() and (
+        found_in_setup_py := _setup_py(
+            root, name or _setup_cfg_name(root) or setuppy.keyword(root, "name") or ""
+        )
+    ):
+        return found_in_setup_py
     return Declared(None, "the build backend (dynamic)")
+
+
+def _setup_py(root: Path, name: str) -> Declared | None:
+    """A setup.py's version read without running it: its setup(version="...") literal, else the
+    package's `__version__` that setup.py reads (it names `__version__`); setuptools-scm's
+    `use_scm_version` is a version from git."""
+    if setuppy.mentions(root, "use_scm_version"):
+        return Declared(None, "git tags, through the build backend", from_vcs=True)
+    place = Place("setup.py", SETUP_PY)
+    if (literal := _read(root, place)) is not None:
+        return Declared(literal, 'setup.py setup(version="...")', _in_step(root, name, literal, place))
+    module = package_module(root, name) if setuppy.mentions(root, "__version__") else None
+    if module and (read := _read(root, Place(module, DUNDER))):
+        return Declared(read, f"{module} (__version__, which setup.py reads)", (Place(module, DUNDER),))
+    return None
 
 
 def edits(root: Path, declared: Declared, new: str) -> dict[str, bytes]:

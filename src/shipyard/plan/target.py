@@ -6,7 +6,7 @@ Target. The guards that refuse a wrong version are in plan/guards.py.
 from __future__ import annotations
 
 import configparser
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -15,9 +15,9 @@ from packaging.version import Version
 
 from shipyard.builder.pep517 import backend_metadata
 from shipyard.builder.reproducible import source_date_epoch
-from shipyard.config import Config, read_pyproject
+from shipyard.config import Config, read_pyproject, setup_py_only
 from shipyard.errors import NothingToRelease, UsageError
-from shipyard.plan import changelog
+from shipyard.plan import changelog, foreign, setuppy, untagged
 from shipyard.plan import source as versionsource
 from shipyard.plan.guards import guard_not_lower, guard_tag_free, guard_trigger
 from shipyard.plan.history import History
@@ -70,7 +70,8 @@ class Target:
 
 
 def _declared_name(root: Path, pyproject: Mapping[str, object]) -> str | None:
-    """The distribution name from pyproject.toml (PEP 621 or Poetry), else setup.cfg."""
+    """The distribution name from pyproject.toml (PEP 621 or Poetry), else setup.cfg, else the
+    literal setup.py gives setup(name=...)."""
     project = pyproject.get("project")
     poetry = pyproject.get("tool", {}).get("poetry", {})  # type: ignore[attr-defined]
     name = project.get("name") if isinstance(project, dict) else poetry.get("name")
@@ -78,6 +79,8 @@ def _declared_name(root: Path, pyproject: Mapping[str, object]) -> str | None:
         cfg = configparser.ConfigParser(interpolation=None)
         cfg.read(root / "setup.cfg", encoding="utf-8")
         name = cfg.get("metadata", "name", fallback=None)
+    if not name:
+        name = setuppy.keyword(root, "name")
     return name if isinstance(name, str) and name else None
 
 
@@ -86,7 +89,9 @@ def project_identity(root: Path, pyproject: Mapping[str, object]) -> tuple[str, 
     through the build backend, as the build would (prepare_metadata_for_build_wheel), which then
     also says the version when no file declares it."""
     declared = versionsource.find(root, pyproject)
-    if (name := _declared_name(root, pyproject)) is not None:
+    name = _declared_name(root, pyproject)
+    computed = declared.version is None and not declared.from_vcs and setup_py_only(root)
+    if name is not None and not computed:
         return name, declared
     if not (root / "setup.py").is_file():
         raise UsageError(
@@ -122,7 +127,13 @@ def current_branch(root: Path, environ: Mapping[str, str]) -> str | None:
     return None
 
 
-def resolve(config: Config, trigger: Trigger, environ: Mapping[str, str]) -> Target:
+Served = Callable[[str], Version | None]  # the highest version the first stage serves of a project
+
+
+def resolve(
+    config: Config, trigger: Trigger, environ: Mapping[str, str], served: Served | None = None
+) -> Target:
+    """The release's target; `served` is asked only for a --bump of a project with no tag yet."""
     root = config.root
     pyproject = read_pyproject(root)
     declared = versionsource.find(root, pyproject)
@@ -135,7 +146,7 @@ def resolve(config: Config, trigger: Trigger, environ: Mapping[str, str]) -> Tar
     name, declared = project_identity(root, pyproject)
     target = Target(name, declared.version, "project", declared, epoch, branch)
     if trigger.bump is not None:
-        target = _from_commits(config, trigger, name, target)
+        target = _from_commits(config, trigger, name, target, served)
     elif trigger.tag is not None:
         target = _from_tag(config, trigger.tag, name, target)
     elif declared.version is not None:
@@ -178,19 +189,23 @@ def _from_tag(config: Config, tag: str, name: str, plain: Target) -> Target:
                 'make them agree, or set version-source = "tag" to build the tag\'s version'
             )
         edits = versionsource.edits(root, declared, str(version))
-    edits = versionsource.assignment_edits(root, config.version_files, str(version), edits)
+    edits = version_files(config, declared, str(version), edits)
     return replace(
         plain, mode="tag", version=str(version), tag=tag, create_tag=create_tag, edits=edits, env=env
     )
 
 
-def _from_commits(config: Config, trigger: Trigger, name: str, plain: Target) -> Target:
+def _from_commits(
+    config: Config, trigger: Trigger, name: str, plain: Target, served: Served | None
+) -> Target:
     """`plain` released at the next version its commits call for, committed with its changelog."""
     if trigger.bump not in BUMPS:
         raise UsageError(f"--bump {trigger.bump}: use auto (from the commits), patch, minor or major")
     root, declared = config.root, plain.declared
     subject = Subject(name, declared.version)
     plan = make_plan(History.read(root), subject, rules(config), pre=trigger.pre, force=BUMPS[trigger.bump])
+    if plan.last is None:  # no tag yet: the last release is what the first stage serves
+        plan = untagged_plan(config, plan, trigger, served(name) if served else None)
     if plan.next_version is None:
         raise NothingToRelease(f"nothing to release: {plan.reason}")
     assert plan.tag is not None
@@ -207,7 +222,7 @@ def _from_commits(config: Config, trigger: Trigger, name: str, plain: Target) ->
         env = versionsource.vcs_env(name, version)
     elif declared.version is None or Version(declared.version) != plan.next_version:
         edits = versionsource.edits(root, declared, version)
-    edits = versionsource.assignment_edits(root, config.version_files, version, edits)
+    edits = version_files(config, declared, version, edits)
     if config.changelog is not None:
         edits.update(_changelog_edit(config, plan, plain.epoch))
     return replace(
@@ -221,6 +236,24 @@ def _from_commits(config: Config, trigger: Trigger, name: str, plain: Target) ->
         env=env,
         plan=plan,
     )
+
+
+def untagged_plan(config: Config, plan: Plan, trigger: Trigger, highest: Version | None) -> Plan:
+    """The plan of a project with no tag yet, from `highest` (what its first stage serves)."""
+    stage = config.stages[0] if config.stages else "the first stage"
+    force = BUMPS.get(trigger.bump or "auto")
+    return untagged.decide(plan, rules(config), force=force, pre=trigger.pre, served=highest, stage=stage)
+
+
+def version_files(
+    config: Config, declared: Declared, version: str, edits: dict[str, bytes]
+) -> dict[str, bytes]:
+    """`edits` with the version written into the `version-files` option's files, else into those
+    python-semantic-release, commitizen or bump-my-version are configured to write."""
+    if config.version_files:
+        return versionsource.assignment_edits(config.root, config.version_files, version, edits)
+    found = foreign.places(read_pyproject(config.root), declared.version)
+    return foreign.edits(config.root, found, version, edits)
 
 
 def _changelog_edit(config: Config, plan: Plan, epoch: int | None) -> dict[str, bytes]:

@@ -16,12 +16,13 @@ from packaging.version import InvalidVersion, Version
 from shipyard import events
 from shipyard.builder import kept
 from shipyard.check.check import check
-from shipyard.config import Config, Repository, read_pyproject
+from shipyard.config import Config, Repository, read_pyproject, setup_py_only
 from shipyard.dists import Release, built_sizes
 from shipyard.errors import UsageError
 from shipyard.index import credentials
 from shipyard.index.base import Index, release_page
 from shipyard.index.open import open_index
+from shipyard.plan.target import project_name
 from shipyard.publish.attest import Attester
 from shipyard.publish.audit import AuditLog
 from shipyard.publish.lower import refuse_lower
@@ -68,7 +69,7 @@ def publish_to(
     (files named here were never checked). Outside a project (`publish FILE...` with no
     pyproject.toml) nothing is written there: no audit log, no lock."""
     config, repo = target.config, target.repository
-    project = (config.root / "pyproject.toml").exists()
+    project = (config.root / "pyproject.toml").exists() or setup_py_only(config.root)
     credentials.guard_dotenv(config.root)  # a committed .env: refused whatever the credential's source
     index = target.index(emit)
     release = files()
@@ -129,7 +130,10 @@ def _same_version(asked: str, built: str) -> bool:
 
 
 def _project_name(config: Config) -> str:
-    name = read_pyproject(config.root).get("project", {}).get("name")
+    pyproject = read_pyproject(config.root)
+    if setup_py_only(config.root):
+        return project_name(config.root, pyproject)
+    name = pyproject.get("project", {}).get("name")
     if not isinstance(name, str) or not name:
         raise UsageError(f"{config.root / 'pyproject.toml'} declares no [project] name to verify")
     return name

@@ -26,14 +26,14 @@ from shipyard.builder.pep517 import build
 from shipyard.builder.stamp import stamped
 from shipyard.config import Config
 from shipyard.dists import Dist, Release, in_folder
-from shipyard.errors import BuildError, UsageError
+from shipyard.errors import BuildError, ShipyardError, UsageError
 from shipyard.index import credentials
 from shipyard.index.base import release_page
 from shipyard.index.open import open_index
 from shipyard.plan.source import Declared
 from shipyard.plan.target import Mode, Target, Trigger, resolve
 from shipyard.publish.audit import AuditLog
-from shipyard.publish.lower import read_stages, refuse_lower
+from shipyard.publish.lower import highest_served, read_stages, refuse_lower
 from shipyard.record import forge, journal, writer
 from shipyard.release.rerun import already_released
 from shipyard.release.ship import Bookkeeping, Request, StageResult, Stages, Tests, ship
@@ -213,10 +213,10 @@ def release(request: Request, environ: Mapping[str, str], emit: events.Emit = ev
     # nothing; and the credentials first, so the redactor knows them before any notes are written
     found = credentials.for_stages(repos, config.root, environ, emit)
     indexes = [open_index(r, c, config.network) for r, c in zip(repos, found, strict=True)]
-    target = resolve(config, trigger, environ)
+    highest = functools.partial(_highest_served, indexes[0]) if indexes else None  # a project's first tag
+    target = resolve(config, trigger, environ, highest)
     head = git.head(config.root) or ""  # what the release commit is made on, and a tag without one
-    if target.plan is not None:
-        events.info(emit, f"{target.name} {target.version}: {target.plan.reason}")
+    _announce(config, target, emit)
     records = not request.dry_run and (target.commit or target.create_tag)
     if records:  # a lock a killed git left would stop the record after the publish: refuse it now
         writer.guard_locks(config.root, [target.tag] if target.tag else [], target.branch)
@@ -282,6 +282,31 @@ def _forge_release(
         [tagged], environ, emit, on_remote=on_remote, budget=config.network.retry_timeout
     )
     return tuple(made)
+
+
+def _announce(config: Config, target: Target, emit: events.Emit) -> None:
+    """Why this version, and a changelog the release creates."""
+    if target.plan is not None:
+        events.info(emit, f"{target.name} {target.version}: {target.plan.reason}")
+    if (created := new_changelog(config, target)) is not None:
+        events.info(emit, f"creating {created} (the project has none; changelog = false keeps it out)")
+
+
+def _highest_served(index: Index, name: str) -> Version | None:
+    """What the first stage serves (a project's last release before its first tag); None when it
+    cannot be read (publish refuses to upload blind later)."""
+    try:
+        return highest_served(index, name)
+    except ShipyardError:
+        return None
+
+
+def new_changelog(config: Config, target: Target) -> str | None:
+    """The changelog a --bump creates (its path in the project), None when it exists or is off."""
+    path = config.changelog
+    if target.mode != "bump" or path is None or path.exists():
+        return None
+    return str(path.relative_to(config.root))
 
 
 def _journaled(result: ReleaseResult, trigger: Trigger) -> dict[str, object]:
