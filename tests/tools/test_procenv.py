@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from shipyard import secrets
 from shipyard.secrets import Secret, held
 from shipyard.tools import procenv
 from shipyard.tools.procenv import child_env, isolated_installer_env
@@ -19,6 +20,9 @@ UPLOAD = "Tz8-upload-3e5a7c9b1d2f"
 def _clean(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for name in list(os.environ):
         monkeypatch.delenv(name)
+    # the secrets an earlier test of this worker registered (a password "true"...) are not this one's
+    monkeypatch.setattr(secrets, "_known", set())
+    monkeypatch.setattr(secrets, "_values", set())
     yield
     procenv.pass_env(())
 
