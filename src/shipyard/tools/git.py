@@ -28,12 +28,16 @@ class GitMissing(UsageError):
     """No git on PATH: nothing about versions, tags or the tree's state can be known."""
 
 
-def _git(root: Path, *args: str, env: Mapping[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _git(
+    root: Path, *args: str, env: Mapping[str, str] | None = None, given: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """git `args` in `root` (`given`: its standard input)."""
     # hooks, fsmonitor and credential helpers run with git's environment: never the credentials
     try:
         return subprocess.run(
             ["git", *args],
             cwd=root,
+            input=given,
             capture_output=True,
             text=True,
             check=False,
@@ -179,16 +183,7 @@ def merge_changes(top: Path, pairs: Sequence[tuple[str, str]]) -> list[set[str]]
         return []
     stdin = "".join(f"{merge} {parent}\n" for merge, parent in pairs)
     args = ["diff-tree", "--stdin", "--always", "-r", "--name-only", "--no-renames"]
-    result = subprocess.run(
-        ["git", *args, "-z", "--format=%x1e"],
-        cwd=top,
-        input=stdin,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-        errors="replace",
-    )
+    result = _git(top, *args, "-z", "--format=%x1e", given=stdin)
     records = result.stdout.split("\x1e")[1:]
     if result.returncode or len(records) != len(pairs):
         raise GitError(f"git diff-tree failed: {result.stderr.strip()}", detail=result.stderr)
@@ -363,15 +358,7 @@ def changed_since(root: Path, commits: Sequence[str]) -> dict[str, set[str]]:
         return {}
     head_sha = head(root)
     stdin = "".join(f"{c} {head_sha}\n" for c in wanted)
-    result = subprocess.run(
-        ["git", "diff-tree", "-r", "--name-only", "-z", "--stdin"],
-        cwd=root,
-        input=stdin,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = _git(root, "diff-tree", "-r", "--name-only", "-z", "--stdin", given=stdin)
     if result.returncode:
         raise GitError(f"git diff-tree failed: {result.stderr.strip()}", detail=result.stderr)
     # output per pair that differs: "<a>\0", then the names, each ending in \0
