@@ -100,14 +100,23 @@ def setup_py_only(root: Path) -> bool:
     return not (root / "pyproject.toml").exists() and (root / "setup.py").is_file()
 
 
-def read_pyproject(root: Path) -> dict[str, Any]:
+def table_at(data: Mapping[str, object], *keys: str) -> Mapping[str, object]:
+    """The table at `keys` under `data` (a TOML document); empty where one of them is missing or is
+    not a table."""
+    for key in keys:
+        value = data.get(key)
+        data = value if isinstance(value, dict) else {}
+    return data
+
+
+def read_pyproject(root: Path) -> dict[str, object]:
     """pyproject.toml's tables; none for a setup.py-only project (its options are in shipyard.toml)."""
     path = root / "pyproject.toml"
     if setup_py_only(root):
         return {}
     try:
         with path.open("rb") as f:
-            data: dict[str, Any] = tomllib.load(f)
+            data: dict[str, object] = tomllib.load(f)
     except FileNotFoundError:
         raise ConfigError(
             f"no pyproject.toml or setup.py in {root}: run shipyard inside a Python project"
@@ -133,7 +142,7 @@ def load(
     *,
     environ: Mapping[str, str] | None = None,
     flags: Mapping[str, object] | None = None,
-    pyproject: Mapping[str, Any] | None = None,
+    pyproject: Mapping[str, object] | None = None,
 ) -> Config:
     """Build the Config for the project at `root` (flags by option key, such as "verify-timeout")."""
     root = root.resolve()
@@ -141,13 +150,13 @@ def load(
         table = _shipyard_toml(root / SHIPYARD_TOML)
         return from_table(root, table, environ=environ, flags=flags, where=SHIPYARD_TOML)
     data = read_pyproject(root) if pyproject is None else pyproject
-    table = data.get("tool", {}).get("shipyard", {})
-    if not isinstance(table, dict):
+    found = table_at(data, "tool").get("shipyard", {})
+    if not isinstance(found, dict):
         raise ConfigError("[tool.shipyard] in pyproject.toml must be a table")
-    return from_table(root, table, environ=environ, flags=flags)
+    return from_table(root, found, environ=environ, flags=flags)
 
 
-def _shipyard_toml(path: Path) -> dict[str, Any]:
+def _shipyard_toml(path: Path) -> dict[str, object]:
     """shipyard.toml's options (none when there is no such file)."""
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))

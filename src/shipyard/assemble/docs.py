@@ -25,6 +25,7 @@ from pathlib import Path
 from shipyard.assemble import metadata, reference
 from shipyard.assemble.layout import Module, Repo
 from shipyard.assemble.tree import readme
+from shipyard.config import table_at
 from shipyard.errors import BuildError, UsageError
 from shipyard.tools.procenv import child_env
 
@@ -97,7 +98,7 @@ def _config(module: Module, version: str, nav: list[str], description: str) -> s
 def build_site(repo: Repo, module: Module, version: str, site_dir: Path) -> Site:
     """Build `module`'s site into `site_dir/<name>/`, replacing the old one only when the build worked."""
     require_mkdocs()
-    meta = metadata.read(module.path, repo.table.get("packages", {}).get(module.import_name))
+    meta = metadata.read(module.path, table_at(repo.table, "packages").get(module.import_name))
     out = site_dir / (module.import_name if repo.paa is not None else module.name)
     site_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=f".{module.import_name}-", dir=site_dir) as tmp:

@@ -72,7 +72,7 @@ class Module:
 class Repo:
     root: Path
     layout: Layout
-    table: Mapping[str, Any]  # shipyard.toml, for the release options and [packages.NAME]
+    table: Mapping[str, object]  # shipyard.toml, for the release options and [packages.NAME]
     source: str  # where the layout came from
     paa: paa.PaaConfig | None = None  # the .paa.config, when the repository has one
 
@@ -192,9 +192,9 @@ def _source(module: Module) -> str:
         return "__package_metadata__ = None"  # unreadable: kept, so that assembling it says why
 
 
-def _given_layout(table: Mapping[str, Any], layout: Layout) -> Layout:
-    """`layout` with [layout] of shipyard.toml applied (folders, package-data, exclude)."""
-    given = dict(table["layout"])
+def _given_layout(table: Mapping[str, object], layout: Layout) -> Layout:
+    """`layout` with `table` ([layout] of shipyard.toml) applied (folders, package-data, exclude)."""
+    given = dict(table)
     known = [*FOLDERS, "package-data", "exclude"]
     unknown = sorted(set(given) - set(known))
     if unknown:
@@ -204,18 +204,19 @@ def _given_layout(table: Mapping[str, Any], layout: Layout) -> Layout:
         raise ConfigError(f"[layout] exclude in {CONFIG} must be a list of module names")
     if "package-data" in given:
         given["package_data"] = given.pop("package-data")
-    if not all(isinstance(v, str) and v for v in given.values()):
+    folders = {key: value for key, value in given.items() if isinstance(value, str) and value}
+    if len(folders) != len(given):
         raise ConfigError(f"[layout] folders in {CONFIG} must be non-empty strings")
-    for key, value in given.items():
+    for key, value in folders.items():
         confine.relative(value, f"[layout] {key} in {CONFIG}")
-    return replace(layout, **given, exclude=tuple(exclude))
+    return replace(layout, **folders, exclude=tuple(exclude))
 
 
 def load(root: Path) -> Repo:
     """The packaging repository at `root`: .paa.config (with paa's defaults) or shipyard's default
     layout, with shipyard.toml's [layout] over it."""
     root = root.resolve()
-    table: dict[str, Any] = {}
+    table: dict[str, object] = {}
     path = root / CONFIG
     if path.is_file():
         try:
@@ -228,8 +229,8 @@ def load(root: Path) -> Repo:
         folders: dict[str, Any] = {**paa_config.folders, "package_data": "artifacts"}  # kwargs of replace
         layout, source = replace(layout, **folders), PAA_CONFIG
         table = {"tag": paa.TAG, **table}  # paa's tags, unless shipyard.toml names another pattern
-    if isinstance(table.get("layout"), dict):
-        layout = _given_layout(table, layout)
+    if isinstance(given := table.get("layout"), dict):
+        layout = _given_layout(given, layout)
         source = f"[layout] in {CONFIG}" + (f" over {PAA_CONFIG}" if paa_config else "")
     return Repo(root, layout, table, source, paa_config)
 

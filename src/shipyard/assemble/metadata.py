@@ -95,14 +95,18 @@ def _check(values: Mapping[object, object], where: str) -> _Checked:
     return checked
 
 
-def read(path: Path, overrides: Mapping[object, object] | None = None, *, cli: Path | None = None) -> Meta:
-    """The metadata of the module at `path` (a file, or a folder's `__init__.py`)."""
+def read(path: Path, overrides: object = None, *, cli: Path | None = None) -> Meta:
+    """The metadata of the module at `path` (a file, or a folder's `__init__.py`), with
+    `overrides` (its [packages.NAME] table of shipyard.toml, if any) over it."""
     source = path / "__init__.py" if path.is_dir() else path
     tree = parse(source)
     docstring = (ast.get_docstring(tree) or "").strip()
     given, line = _literal(tree, "__package_metadata__", source)
     values = _check(given, f"{source}:{line}")
-    values.update(_check(dict(overrides or {}), f"[packages.{path.stem}] in shipyard.toml"))
+    where = f"[packages.{path.stem}] in shipyard.toml"
+    if overrides is not None and not isinstance(overrides, Mapping):
+        raise MetadataError(f"{where} must be a table")
+    values.update(_check(overrides or {}, where))
     text = values.strings
     description = text.pop("description", "") or docstring.split("\n\n")[0].replace("\n", " ").strip()
     if not description:

@@ -25,6 +25,7 @@ from shipyard.assemble import confine, launchers, metadata, paa
 from shipyard.assemble.layout import Module, Repo
 from shipyard.assemble.needs import Needs, collect
 from shipyard.assemble.rewrite import COMPONENTS, rewrite
+from shipyard.config import table_at
 from shipyard.errors import ConfigError
 
 BACKEND = {"requires": ["flit_core>=3.11,<5"], "build-backend": "flit_core.buildapi"}
@@ -302,7 +303,7 @@ def assemble(
     imp = module.import_name
     check_sources(repo, module)  # before any of them is read
     cli = repo.root / repo.layout.cli / f"{imp}.py"
-    meta = metadata.read(module.path, repo.table.get("packages", {}).get(imp), cli=cli)
+    meta = metadata.read(module.path, table_at(repo.table, "packages").get(imp), cli=cli)
     needs = collect(repo, module)
     _pin_siblings(needs, sibling_versions or {})
     scripts = _scripts(repo, module, meta)

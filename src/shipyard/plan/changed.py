@@ -24,6 +24,7 @@ from packaging.version import Version
 from shipyard.assemble import metadata, paa
 from shipyard.assemble.layout import Module, Repo
 from shipyard.assemble.needs import python_files, scanner
+from shipyard.config import table_at
 from shipyard.errors import UsageError
 from shipyard.plan.guards import shallow_guard
 from shipyard.plan.history import History
@@ -173,7 +174,7 @@ def _plan(repo: Repo, top: Path, history: History, rules: Rules, package: Packag
     declared = None
     if package.last is None:
         meta = metadata.read(
-            package.module.path, repo.table.get("packages", {}).get(package.module.import_name)
+            package.module.path, table_at(repo.table, "packages").get(package.module.import_name)
         )
         declared = meta.version or FIRST_VERSION
         parse_version(declared, f"{package.module.path}: __package_metadata__ version")

@@ -16,7 +16,7 @@ from packaging.version import InvalidVersion, Version
 from shipyard import events
 from shipyard.builder import kept
 from shipyard.check.check import check
-from shipyard.config import Config, Repository, read_pyproject, setup_py_only
+from shipyard.config import Config, Repository, read_pyproject, setup_py_only, table_at
 from shipyard.dists import Release, built_sizes
 from shipyard.errors import UsageError
 from shipyard.index import credentials
@@ -133,7 +133,7 @@ def _project_name(config: Config) -> str:
     pyproject = read_pyproject(config.root)
     if setup_py_only(config.root):
         return project_name(config.root, pyproject)
-    name = pyproject.get("project", {}).get("name")
+    name = table_at(pyproject, "project").get("name")
     if not isinstance(name, str) or not name:
         raise UsageError(f"{config.root / 'pyproject.toml'} declares no [project] name to verify")
     return name

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from shipyard.ci.lint.model import Job, Script, mentions_secret
 from shipyard.ci.lint.shell import Hit
-from shipyard.ci.lint.yaml import Map, Seq, Str
+from shipyard.ci.lint.yaml import Map, Seq, Str, table
 
 SCHEMA = "vendor.azure-pipelines"
 # a template directive: `${{ each x in y }}:`, `${{ if cond }}:`, `${{ else }}:` as a key
@@ -24,8 +24,8 @@ def _list(value: object) -> list[object]:
 
 def _stages(doc: Map) -> list[Map]:
     """The stages (a file with only `jobs:` or `steps:` is one stage of one job)."""
-    if isinstance(doc.get("stages"), Seq):
-        return [s for s in doc["stages"] if isinstance(s, Map) and "stage" in s]
+    if isinstance(stages := doc.get("stages"), Seq):
+        return [s for s in stages if isinstance(s, Map) and "stage" in s]
     if isinstance(doc.get("jobs"), Seq):
         return [_made(doc.line, stage="", jobs=doc["jobs"])]
     return [_made(doc.line, stage="", jobs=[_made(doc.line, job="", steps=doc.get("steps") or [])])]
@@ -40,18 +40,22 @@ def _made(line: int, **values: object) -> Map:
 def _steps(job: Map) -> list[object]:
     if "steps" in job:
         return _list(job["steps"])
-    deploy = job.get("strategy", {}).get("runOnce", {}).get("deploy", {})  # a deployment job
-    return _list(deploy.get("steps") if isinstance(deploy, dict) else None)
+    deploy = table(table(table(job.get("strategy")).get("runOnce")).get("deploy"))  # a deployment job
+    return _list(deploy.get("steps"))
 
 
 def _script(step: Map) -> tuple[Str, str] | None:
     for key, shell in SHELLS.items():
-        if isinstance(step.get(key), Str):
-            return step[key], shell
+        if isinstance(script := step.get(key), Str):
+            return script, shell
     task = str(step.get("task", "")).lower()
     inputs = step.get("inputs")
-    if task.startswith(INLINE_TASKS) and isinstance(inputs, Map) and isinstance(inputs.get("script"), Str):
-        return inputs["script"], "bash"
+    if (
+        task.startswith(INLINE_TASKS)
+        and isinstance(inputs, Map)
+        and isinstance(script := inputs.get("script"), Str)
+    ):
+        return script, "bash"
     return None
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from shipyard.ci.lint.findings import ERROR, WARNING
 from shipyard.ci.lint.model import SECRET_KEY, Job, Script, hands_upload_credential, mentions_secret
 from shipyard.ci.lint.shell import Hit
-from shipyard.ci.lint.yaml import Map, Str
+from shipyard.ci.lint.yaml import Map, Str, items, table
 
 SCHEMA = "vendor.github-workflows"
 # action -> the majors whose node runtime GitHub removed (they fail or warn on every run): Node 12
@@ -25,28 +25,24 @@ DEPRECATED = {
 _SHA = re.compile(r"[0-9a-f]{40}")
 
 
-def _map(value: object) -> Map:
-    return value if isinstance(value, Map) else Map()
-
-
 def jobs(doc: Map) -> list[Job]:
     top = mentions_secret(doc.get("env"))
-    workflow_shell = _map(_map(doc.get("defaults")).get("run")).get("shell")
+    workflow_shell = table(table(doc.get("defaults")).get("run")).get("shell")
     found = []
-    for name, job in _map(doc.get("jobs")).items():
+    for name, job in table(doc.get("jobs")).items():
         if not isinstance(job, Map):
             continue
-        made = Job(str(name), _map(doc.get("jobs")).line_of(name), node=job)
+        made = Job(str(name), table(doc.get("jobs")).line_of(name), node=job)
         secrets = top or mentions_secret(job.get("env"))
         made.deploys = hands_upload_credential(job.get("env"))
         default_shell = str(
-            _map(_map(job.get("defaults")).get("run")).get("shell") or workflow_shell or _runner_shell(job)
+            table(table(job.get("defaults")).get("run")).get("shell") or workflow_shell or _runner_shell(job)
         )
-        for step in job.get("steps") or []:
+        for step in items(job.get("steps")):
             if not isinstance(step, Map):
                 continue
-            if isinstance(step.get("uses"), Str):
-                made.actions.append(step["uses"])
+            if isinstance(uses := step.get("uses"), Str):
+                made.actions.append(uses)
             made.deploys = made.deploys or hands_upload_credential(step.get("env"))
             run = step.get("run")
             if isinstance(run, Str):
@@ -69,9 +65,9 @@ def service_credentials(doc: Map) -> frozenset[str]:
     """The literal passwords the jobs give their service containers (`services: db: env:
     POSTGRES_PASSWORD: postgres`): a throwaway container's, living as long as the job."""
     found: set[str] = set()
-    for job in _map(doc.get("jobs")).values():
-        for service in _map(_map(job).get("services")).values():
-            for key, value in _map(_map(service).get("env")).items():
+    for job in table(doc.get("jobs")).values():
+        for service in table(table(job).get("services")).values():
+            for key, value in table(table(service).get("env")).items():
                 if SECRET_KEY.match(str(key)) and isinstance(value, str) and "${{" not in value:
                     found.add(str(value))
     return frozenset(found)
@@ -79,7 +75,7 @@ def service_credentials(doc: Map) -> frozenset[str]:
 
 def _needs(job: Map) -> list[str]:
     needs = job.get("needs", [])
-    return [str(needs)] if isinstance(needs, str) else [str(n) for n in needs or []]
+    return [str(needs)] if isinstance(needs, str) else [str(n) for n in items(needs)]
 
 
 def waits_for_tests(doc: Map, all_jobs: list[Job], job: Job) -> bool | None:
@@ -99,11 +95,11 @@ def waits_for_tests(doc: Map, all_jobs: list[Job], job: Job) -> bool | None:
 
 
 def shallow(doc: Map, job: Job) -> tuple[int, str, str] | None:
-    for step in job.node.get("steps") or []:
+    for step in items(job.node.get("steps")):
         if isinstance(step, Map) and str(step.get("uses", "")).startswith("actions/checkout@"):
-            depth = _map(step.get("with")).get("fetch-depth")
+            depth = table(step.get("with")).get("fetch-depth")
             if str(depth) != "0":
-                line = _map(step.get("with")).line_of("fetch-depth") if depth is not None else step.line
+                line = table(step.get("with")).line_of("fetch-depth") if depth is not None else step.line
                 return (
                     line,
                     f"actions/checkout fetches {depth if depth is not None else 1} commit(s) in a job that "
@@ -120,7 +116,7 @@ def provider_rules(doc: Map, all_jobs: list[Job]) -> Iterator[Hit]:
         yield from _job_permissions(job)
         for action in job.actions:
             yield from _action(action)
-        for step in job.node.get("steps") or []:
+        for step in items(job.node.get("steps")):
             if isinstance(step, Map) and isinstance(step.get("uses"), Str):
                 yield from _persisted(job, step)
                 yield from _skip_existing(step)
@@ -230,12 +226,13 @@ def _job_permissions(job: Job) -> Iterator[Hit]:
 def _persisted(job: Job, step: Map) -> Iterator[Hit]:
     """actions/checkout leaves the job's token in .git/config unless told not to (zizmor's artipacked):
     every later step of the job can read it, an uploaded workspace carries it."""
-    if not str(step["uses"]).lower().startswith("actions/checkout@"):
+    uses = step["uses"]
+    if not isinstance(uses, Str) or not uses.lower().startswith("actions/checkout@"):
         return
-    if str(_map(step.get("with")).get("persist-credentials", "true")).lower() == "false":
+    if str(table(step.get("with")).get("persist-credentials", "true")).lower() == "false":
         return
     yield (
-        step["uses"].line,
+        uses.line,
         "artipacked",
         ERROR if job.releases else WARNING,
         "actions/checkout keeps the job's token in .git/config"
@@ -250,7 +247,7 @@ def _skip_existing(step: Map) -> Iterator[Hit]:
     looks done while the index serves other bytes."""
     if not str(step["uses"]).lower().startswith("pypa/gh-action-pypi-publish@"):
         return
-    given = _map(step.get("with"))
+    given = table(step.get("with"))
     if str(given.get("skip-existing", "false")).lower() != "true":
         return
     test_index = "test.pypi.org" in str(given.get("repository-url", ""))

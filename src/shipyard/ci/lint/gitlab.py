@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from shipyard.ci.lint.findings import ERROR
 from shipyard.ci.lint.model import Job, Script, mentions_secret
 from shipyard.ci.lint.shell import Hit
-from shipyard.ci.lint.yaml import Map, Seq, Str
+from shipyard.ci.lint.yaml import Map, Seq, Str, items, table
 
 SCHEMA = "vendor.gitlab-ci"
 RESERVED = {
@@ -36,7 +36,7 @@ def _resolved(doc: Map, name: str, depth: int = 0) -> Map:
     bases = job.get("extends", [])
     merged = Map()
     merged.line, merged.key_lines = job.line, {}
-    for base in [bases] if isinstance(bases, str) else bases or []:
+    for base in [bases] if isinstance(bases, str) else items(bases):
         parent = _resolved(doc, str(base), depth + 1)
         merged.update(parent)
         merged.key_lines.update(parent.key_lines)
@@ -60,7 +60,7 @@ def jobs(doc: Map) -> list[Job]:
         if name in RESERVED or name.startswith(".") or not isinstance(doc[name], Map):
             continue
         job = _resolved(doc, name)
-        default = doc["default"] if isinstance(doc.get("default"), Map) else Map()
+        default = table(doc.get("default"))
         secrets = top or mentions_secret(job.get("variables")) or "id_tokens" in job
         made = Job(name, doc.line_of(name), node=job)
         for key in SCRIPT_KEYS:
@@ -94,7 +94,7 @@ def _before(doc: Map, all_jobs: list[Job], job: Job) -> set[str]:
             rank = order.index(_stage(current)) if _stage(current) in order else len(order)
             earlier = [j.name for j in all_jobs if _stage(j) in order[:rank]]
         else:
-            earlier = [str(n.get("job")) if isinstance(n, Map) else str(n) for n in needs]
+            earlier = [str(n.get("job")) if isinstance(n, Map) else str(n) for n in items(needs)]
         for name in earlier:
             if name in by_name and name not in seen:
                 seen.add(name)

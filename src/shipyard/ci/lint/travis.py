@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from shipyard.ci.lint.findings import WARNING
 from shipyard.ci.lint.model import Job, Script, mentions_secret
 from shipyard.ci.lint.shell import Hit
-from shipyard.ci.lint.yaml import Map, Seq, Str
+from shipyard.ci.lint.yaml import Map, Seq, Str, items
 
 SCHEMA = "vendor.travis"
 SCRIPT_KEYS = ("before_install", "install", "before_script", "script", "after_success", "after_deploy")
@@ -40,7 +40,7 @@ def jobs(doc: Map) -> list[Job]:
         found.append(_job("test", doc.line_of("script" if "script" in doc else "deploy"), doc, doc, "test"))
     include = doc.get("jobs", doc.get("matrix"))
     stage = "test"
-    for i, entry in enumerate(include.get("include", []) if isinstance(include, Map) else []):
+    for i, entry in enumerate(items(include.get("include")) if isinstance(include, Map) else []):
         if isinstance(entry, Map):
             stage = str(entry.get("stage", stage))  # an entry without a stage stays in the one before
             name = str(entry.get("name", f"{stage} #{i + 1}"))

@@ -32,7 +32,7 @@ class Str(str):
         return self.line
 
 
-class Map(dict[str, Any]):
+class Map(dict[str, object]):
     line: int
     key_lines: dict[str, int]
 
@@ -40,12 +40,22 @@ class Map(dict[str, Any]):
         return self.key_lines.get(key, self.line)
 
 
-class Seq(list[Any]):
+class Seq(list[object]):
     line: int
     item_lines: list[int]
 
 
-def load(text: str) -> Any:
+def table(value: object) -> Map:
+    """`value` if it is a mapping, else an empty one: a file of another shape is the schema's to report."""
+    return value if isinstance(value, Map) else Map()
+
+
+def items(value: object) -> list[object]:
+    """`value`'s items if it is a sequence, else none."""
+    return list(value) if isinstance(value, list) else []
+
+
+def load(text: str) -> object:
     """The document's values (a yaml.YAMLError for a file that does not parse)."""
     node = yaml.compose(text, Loader=yaml.SafeLoader)
     return None if node is None else _build(node, text.splitlines(), yaml.SafeLoader(""))
