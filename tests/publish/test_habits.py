@@ -207,7 +207,7 @@ def test_publish_files_outside_a_project_as_twine_upload(
     assert flags.code == 0 and "custom: 2 skipped" in flags.out, flags.text
     # without files there is no build to publish: the usual error
     bare = shipyard("publish", cwd=outside, env=env)
-    assert bare.code == 2 and "no pyproject.toml in" in bare.err, bare.text
+    assert bare.code == 2 and "no pyproject.toml or setup.py in" in bare.err, bare.text
 
 
 def on_a_terminal(

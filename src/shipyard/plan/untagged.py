@@ -24,9 +24,11 @@ def _declared(plan: Plan) -> Version | None:
 
 def _base(plan: Plan, force: Bump | None, served: Version | None, stage: str) -> tuple[Version, str] | None:
     """The version the release moves from and where it comes from; None: the declared version is
-    the first release (nothing served, or a hand-set version above what is served)."""
+    the first release (nothing served, or, with no rule given, a declared version other than what
+    is served: set by hand above it, or below it on a maintenance line, which release refuses
+    unless --allow-lower, as plan says)."""
     declared = _declared(plan)
-    if served is not None and not (force is None and declared is not None and declared > served):
+    if served is not None and not (force is None and declared is not None and declared != served):
         return served, f"the highest version {stage} serves, with no tag for it"
     if force is not None and declared is not None:
         return declared, "the version the project declares, with no tag for it"
