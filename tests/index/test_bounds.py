@@ -297,5 +297,8 @@ def test_a_page_over_the_page_limit_is_refused(
     assert handler.posts == []
     if mode == "endless-page":
         sent = _sent(handler, "/endless-page/simple/tiny-pkg/")
-        assert sent < int(limit or 50 * 1024 * 1024) + 16 * (1 << 20), sent
+        # what the server wrote before it saw the connection go: the limit, the sockets' buffers
+        # (autotuned, several MB each way on loopback) and what it wrote while the client raised and
+        # closed; 69.8 MB was seen once with 4 test workers busy. An endless page is 16 GiB here.
+        assert sent < int(limit or 50 * 1024 * 1024) + 32 * (1 << 20), sent
     assert took < 60 + MARGIN
