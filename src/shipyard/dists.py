@@ -138,18 +138,34 @@ def identify(path: Path, sha256: str | None = None) -> Dist:
     return Dist(path, sha256 or sha256_of(path), kind, project, version)
 
 
-def metadata_problems(dist: Dist) -> list[str]:
-    """Every reason the dist's core metadata is invalid (`check` refuses such a dist, and it is
-    never uploaded); empty when it is valid."""
+# a field older than its declared Metadata-Version (setuptools before 74 wrote License-File under
+# Metadata-Version 2.1): PyPI takes such files and twine check passes them, so it is said, not refused
+_NEWER_FIELD = "introduced in metadata version"
+
+
+def metadata_findings(dist: Dist) -> tuple[list[str], list[str]]:
+    """(what makes the dist's core metadata invalid for an index, what is only odd about it)."""
     try:
         Metadata.from_email(dist.metadata_text, validate=True)
     except UsageError as exc:  # no metadata file at all: a problem of the dist, as junk in one is
-        return [f"unreadable metadata ({exc.message}): build it again with its PEP 517 backend"]
+        return [f"unreadable metadata ({exc.message}): build it again with its PEP 517 backend"], []
     except ExceptionGroup as group:
-        return [f"invalid metadata: {exc}" for exc in group.exceptions]
+        found = [str(exc) for exc in group.exceptions]
+        odd = [f for f in found if _NEWER_FIELD in f]
+        return [f"invalid metadata: {f}" for f in found if f not in odd], [
+            f"metadata: {f} (core metadata 2.4 names it; PyPI accepts it under the older version, as it "
+            "was written before 2.4)"
+            for f in odd
+        ]
     except ValueError as exc:
-        return [f"unreadable metadata ({exc}): build it again with its PEP 517 backend"]
-    return []
+        return [f"unreadable metadata ({exc}): build it again with its PEP 517 backend"], []
+    return [], []
+
+
+def metadata_problems(dist: Dist) -> list[str]:
+    """Every reason the dist's core metadata is invalid for an index (`check` refuses such a dist,
+    and it is never uploaded); empty when it is valid."""
+    return metadata_findings(dist)[0]
 
 
 def _read_metadata_text(dist: Dist) -> str:

@@ -15,7 +15,7 @@ from packaging.utils import canonicalize_name
 from shipyard import events
 from shipyard.check import contents, members, versions
 from shipyard.check.pypi import pypi_problems
-from shipyard.dists import Dist, metadata_problems
+from shipyard.dists import Dist, metadata_findings
 from shipyard.errors import CheckError
 
 
@@ -89,7 +89,9 @@ def check(
             continue
         report.problems += found
         report.problems += versions.problems(dist)  # a stale __version__ in the import package
-        if problems := metadata_problems(dist):
+        problems, odd = metadata_findings(dist)
+        report.warnings += [f"{dist.filename}: {w}" for w in odd]
+        if problems:
             report.problems += [f"{dist.filename}: {p}" for p in problems]
         else:
             _names(dist, dist.metadata, public, report)
