@@ -170,7 +170,8 @@ def _one_error(run: Run, *says: str) -> str:
 
 def _sent(handler: type[_Hostile], path: str) -> int:
     """Bytes the server wrote to `path` before the client went away (it notices a moment later)."""
-    for _ in range(100):
+    until = time.monotonic() + 60  # wall clock, not a count of sleeps: a busy machine notices late
+    while time.monotonic() < until:
         if path in handler.sent:
             return handler.sent[path]
         time.sleep(0.1)

@@ -28,7 +28,8 @@ def served(cwd: Path, command: list[str]) -> Any:
     )
     try:
         http = http_session()
-        for _ in range(100):
+        until = time.monotonic() + 120  # wall clock: uvicorn took over 10 s to start on a busy 2-core box
+        while time.monotonic() < until:
             try:
                 return http.get(f"http://127.0.0.1:{port}/recipes/", timeout=2).json()
             except requests.ConnectionError:
