@@ -54,6 +54,9 @@ usage: ./run.sh <task>
           in parallel (SHIPYARD_TEST_WORKERS processes, default 4); what CI runs
   test-fast  the edit loop: every test not marked integration, in parallel (about two minutes)
   lint    ruff and mypy --strict
+  docs    regenerate the reference pages and the config schema from the code (docs/gen/reference.py;
+          under CI=1 only check that the committed ones are current), then build the site into site/
+          with mkdocs build --strict (broken links, anchors and pages outside the nav fail)
   ci-tools  install what the generated-pipeline tests run (rsync, shellcheck, gitlab-ci-local in .ci/node)
   bench   release speed against build+twine and uv, --help start-up, upload memory
   bench-many  41 files of 2 MB published: shipyard publish and release --dists against twine and uv
@@ -139,6 +142,17 @@ lint() {
     "$VENV/bin/mypy"
 }
 
+docs() {
+    ensure_venv "docs"
+    cd "$DIR"
+    if [ -n "${CI:-}" ]; then
+        "$VENV/bin/python" docs/gen/reference.py --check
+    else
+        "$VENV/bin/python" docs/gen/reference.py
+    fi
+    NO_MKDOCS_2_WARNING=1 "$VENV/bin/mkdocs" build --strict "$@"
+}
+
 bench() {
     ensure_venv "test,bench"
     cd "$DIR"
@@ -184,7 +198,7 @@ bench-cicheck() {
 task="${1:-help}"
 shift || true
 case "$task" in
-    demo|test|test-fast|lint|bench|bench-many|bench-real|bench-plan|bench-packrepo|bench-house|bench-cicheck|help) "$task" "$@" ;;
+    demo|test|test-fast|lint|docs|bench|bench-many|bench-real|bench-plan|bench-packrepo|bench-house|bench-cicheck|help) "$task" "$@" ;;
     ci-tools) ensure_ci_tools ;;
     *) echo "unknown task '$task'" >&2; help >&2; exit 2 ;;
 esac
