@@ -8,6 +8,30 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+__all__ = [
+    "EXIT_CODES",
+    "EXIT_CONTRACT",
+    "EXIT_FAILED",
+    "EXIT_NOTHING",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "AuthError",
+    "BuildError",
+    "CheckError",
+    "ConfigError",
+    "ConflictError",
+    "CredentialError",
+    "GitError",
+    "IndexError_",
+    "InstallError",
+    "NothingToRelease",
+    "ShipyardError",
+    "StepFailed",
+    "UsageError",
+    "VerifyError",
+    "WriteError",
+]
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
