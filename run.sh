@@ -65,6 +65,8 @@ usage: ./run.sh <task>
   bench-packrepo  start-up, assemble+build of 100 modules, plan over 1,000 packages (vs paa)
   bench-house  the source's shape (top modules, import circles, late imports, long modules, Any)
   bench-cicheck  `shipyard ci check` precision and recall on 67 real public pipeline files
+  bench-docs  build the docs site, then headless Chromium opens its index and a reference page on
+          127.0.0.1 and screenshots them into benchmarks/out/ (needs Debian's chromium package)
   help    this text
 TXT
 }
@@ -195,10 +197,15 @@ bench-cicheck() {
     "$VENV/bin/python" benchmarks/ci_check_corpus.py "$@"
 }
 
+bench-docs() {
+    docs
+    "$VENV/bin/python" benchmarks/docs_screenshot.py "$@"
+}
+
 task="${1:-help}"
 shift || true
 case "$task" in
-    demo|test|test-fast|lint|docs|bench|bench-many|bench-real|bench-plan|bench-packrepo|bench-house|bench-cicheck|help) "$task" "$@" ;;
+    demo|test|test-fast|lint|docs|bench|bench-many|bench-real|bench-plan|bench-packrepo|bench-house|bench-cicheck|bench-docs|help) "$task" "$@" ;;
     ci-tools) ensure_ci_tools ;;
     *) echo "unknown task '$task'" >&2; help >&2; exit 2 ;;
 esac

@@ -121,7 +121,7 @@ def _help(p: argparse.ArgumentParser, action: argparse.Action) -> str:
 
 
 def _usage(p: argparse.ArgumentParser) -> str:
-    formatter = argparse.HelpFormatter(p.prog, width=100)
+    formatter = argparse.HelpFormatter(p.prog, width=88)
     formatter.add_usage(p.usage, p._actions, p._mutually_exclusive_groups, prefix="")
     return formatter.format_help().strip()
 
