@@ -276,7 +276,12 @@ def schema() -> dict[str, object]:
                 "type": "string",
                 "pattern": "^[^\"'\\s${}]+( @ [^\"'\\s${}]+)?$",
                 "description": "the requirement, URL or path the jobs install shipyard from",
-            }
+            },
+            "lint": {
+                "type": "string",
+                "pattern": "^ *[A-Za-z0-9._/:=+,@%-]+( [A-Za-z0-9._/:=+,@%-]+)* *$",
+                "description": "the command the pipelines' lint job runs instead of `ruff check .`",
+            },
         },
     }
     return {
