@@ -58,3 +58,14 @@ def test_the_public_modules_say_what_they_export() -> None:
             if not n.startswith("_") and getattr(v, "__module__", None) == module.__name__
         }
         assert public <= set(exported), (module.__name__, public - set(exported))
+
+
+def test_the_changelog_is_one_shipyards_own_release_writes_into() -> None:
+    from shipyard.plan import changelog
+
+    text = (ROOT / "CHANGELOG.md").read_text()
+    assert text.startswith(changelog._NEW.split("## [Unreleased]")[0])  # the header shipyard writes
+    released = changelog.update(text, "0.2.0", "2026-12-08", {"Fixed": ["a fix from a commit"]})
+    head, _, rest = released.partition("## [0.2.0] - 2026-12-08\n")
+    assert "## [Unreleased]" in head and rest  # what was under Unreleased moved into the release
+    assert "### Added" in rest and "A documentation site" in rest and "- a fix from a commit" in rest
