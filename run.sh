@@ -54,6 +54,9 @@ usage: ./run.sh <task>
           in parallel (SHIPYARD_TEST_WORKERS processes, default 4); what CI runs
   test-fast  the edit loop: every test not marked integration, in parallel (about two minutes)
   lint    ruff and mypy --strict
+  docs    regenerate the reference pages and the config schema from the code (docs/gen/reference.py;
+          under CI=1 only check that the committed ones are current), then build the site into site/
+          with mkdocs build --strict (broken links, anchors and pages outside the nav fail)
   ci-tools  install what the generated-pipeline tests run (rsync, shellcheck, gitlab-ci-local in .ci/node)
   bench   release speed against build+twine and uv, --help start-up, upload memory
   bench-many  41 files of 2 MB published: shipyard publish and release --dists against twine and uv
@@ -62,6 +65,8 @@ usage: ./run.sh <task>
   bench-packrepo  start-up, assemble+build of 100 modules, plan over 1,000 packages (vs paa)
   bench-house  the source's shape (top modules, import circles, late imports, long modules, Any)
   bench-cicheck  `shipyard ci check` precision and recall on 67 real public pipeline files
+  bench-docs  build the docs site, then headless Chromium opens its index and a reference page on
+          127.0.0.1 and screenshots them into benchmarks/out/ (needs Debian's chromium package)
   help    this text
 TXT
 }
@@ -139,6 +144,17 @@ lint() {
     "$VENV/bin/mypy"
 }
 
+docs() {
+    ensure_venv "docs"
+    cd "$DIR"
+    if [ -n "${CI:-}" ]; then
+        "$VENV/bin/python" docs/gen/reference.py --check
+    else
+        "$VENV/bin/python" docs/gen/reference.py
+    fi
+    NO_MKDOCS_2_WARNING=1 "$VENV/bin/mkdocs" build --strict "$@"
+}
+
 bench() {
     ensure_venv "test,bench"
     cd "$DIR"
@@ -181,10 +197,15 @@ bench-cicheck() {
     "$VENV/bin/python" benchmarks/ci_check_corpus.py "$@"
 }
 
+bench-docs() {
+    docs
+    "$VENV/bin/python" benchmarks/docs_screenshot.py "$@"
+}
+
 task="${1:-help}"
 shift || true
 case "$task" in
-    demo|test|test-fast|lint|bench|bench-many|bench-real|bench-plan|bench-packrepo|bench-house|bench-cicheck|help) "$task" "$@" ;;
+    demo|test|test-fast|lint|docs|bench|bench-many|bench-real|bench-plan|bench-packrepo|bench-house|bench-cicheck|bench-docs|help) "$task" "$@" ;;
     ci-tools) ensure_ci_tools ;;
     *) echo "unknown task '$task'" >&2; help >&2; exit 2 ;;
 esac

@@ -20,7 +20,8 @@ from shipyard.tools.network import Network
 
 ROOT = Path("/tmp/p")
 BASE = {"project": {"name": "x"}}
-README = Path(__file__).resolve().parent.parent / "README.md"
+# the hand-written page that says more about each option than the generated reference
+CONFIGURATION = Path(__file__).resolve().parent.parent / "docs" / "guides" / "configuration.md"
 
 # per kind: a value for the file, the environment and the flag, each unlike the one before
 SAMPLES: dict[Kind, tuple[object, str, str]] = {
@@ -147,8 +148,8 @@ def test_unknown_key_lists_the_declared_ones() -> None:
         config.from_table(ROOT, {"stagez": 1}, where="shipyard.toml", also_known=("layout", "packages"))
 
 
-def test_readme_table_lists_every_option_with_its_default() -> None:
-    text = README.read_text(encoding="utf-8")
+def test_configuration_page_lists_every_option_with_its_default() -> None:
+    text = CONFIGURATION.read_text(encoding="utf-8")
     section = text[text.index("## Configuration") : text.index("Repositories: ")]
     rows = re.findall(r"^\| `([a-z-]+)` \| `([^`]*)` \|", section, re.MULTILINE)
     assert sorted(key for key, _ in rows) == sorted(OPTIONS)

@@ -21,6 +21,22 @@ from shipyard.tools import layouts, procenv, pypirc
 from shipyard.tools.network import Network
 from shipyard.tools.tomlread import tomllib
 
+__all__ = [
+    "PUBLIC_HOSTS",
+    "REPOSITORY_KEYS",
+    "SHIPYARD_TOML",
+    "Config",
+    "Repository",
+    "builtin_repositories",
+    "from_table",
+    "load",
+    "read_pyproject",
+    "repository_for_url",
+    "repository_from_table",
+    "setup_py_only",
+    "table_at",
+]
+
 PUBLIC_HOSTS = frozenset({"pypi.org", "upload.pypi.org", "test.pypi.org"})
 
 

@@ -31,6 +31,26 @@ from packaging.utils import (
 from shipyard.errors import UsageError
 from shipyard.tools import atomic
 
+__all__ = [
+    "MANIFEST",
+    "Dist",
+    "DistKind",
+    "NotADist",
+    "Release",
+    "built_sizes",
+    "hash_stream",
+    "identify",
+    "in_folder",
+    "member_names",
+    "metadata_findings",
+    "metadata_problems",
+    "parse_filename",
+    "read_manifest",
+    "sha256_of",
+    "wheel_top_level",
+    "write_manifest",
+]
+
 MANIFEST = ".shipyard-build.json"
 _CHUNK = 1 << 20
 

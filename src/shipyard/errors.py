@@ -1,17 +1,67 @@
 """Errors that end a command: each carries its one-line message and its exit code.
 
-Exit codes are a contract (README): 0 done, 1 a release step failed, 2 usage or configuration
-error, 3 nothing to release.
+Exit codes are a contract (EXIT_CODES, published as docs/reference/exit-codes.md): 0 done, 1 a
+release step failed, 2 usage or configuration error, 3 nothing to release.
 """
 
 from __future__ import annotations
 
 from typing import TypeVar
 
+__all__ = [
+    "EXIT_CODES",
+    "EXIT_CONTRACT",
+    "EXIT_FAILED",
+    "EXIT_NOTHING",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "AuthError",
+    "BuildError",
+    "CheckError",
+    "ConfigError",
+    "ConflictError",
+    "CredentialError",
+    "GitError",
+    "IndexError_",
+    "InstallError",
+    "NothingToRelease",
+    "ShipyardError",
+    "StepFailed",
+    "UsageError",
+    "VerifyError",
+    "WriteError",
+]
+
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_NOTHING = 3
+
+# code -> (name, meaning): the contract, as the docs' exit-codes page shows it (docs/gen/reference.py)
+EXIT_CODES: dict[int, tuple[str, str]] = {
+    EXIT_OK: ("EXIT_OK", 'done, including "already published, identical"'),
+    EXIT_FAILED: (
+        "EXIT_FAILED",
+        "a release step failed (build, check, tests, upload refused, index down, verification)",
+    ),
+    EXIT_USAGE: (
+        "EXIT_USAGE",
+        "usage or configuration error: bad config or arguments, missing credential, another run "
+        "holding the working tree's lock, a lock file a killed git left (named: remove it), a release "
+        "whose record an earlier run left unfinished asked for with another command, a file of the "
+        "same name with other content already on the index (bump the version)",
+    ),
+    EXIT_NOTHING: (
+        "EXIT_NOTHING",
+        "nothing to release: `release --bump` with no releasing commit since the last tag, "
+        "`--if-branch` on another branch",
+    ),
+}
+EXIT_CONTRACT = (
+    "Every error is one line on stderr, `error: <what is wrong and what to do>`, and ends the command "
+    "with the code of its kind; Ctrl-C ends it with 130, SIGTERM (a cancelled CI job) with 143, "
+    "temporary files removed."
+)
 
 _E = TypeVar("_E", bound="ShipyardError")
 
@@ -39,6 +89,8 @@ class ShipyardError(Exception):
 
 
 class UsageError(ShipyardError):
+    """The command cannot run as asked: arguments, configuration, a lock, a conflict (exit 2)."""
+
     exit_code = EXIT_USAGE
 
 
@@ -55,19 +107,21 @@ class ConflictError(UsageError):
 
 
 class StepFailed(ShipyardError):
+    """A step of the release failed; what verified before it stays, a re-run resumes (exit 1)."""
+
     exit_code = EXIT_FAILED
 
 
 class BuildError(StepFailed):
-    pass
+    """The build backend failed to make the sdist or the wheel (its output is the detail)."""
 
 
 class CheckError(StepFailed):
-    pass
+    """A dist is not fit for the target index (metadata, README, names, credentials inside)."""
 
 
 class InstallError(StepFailed):
-    pass
+    """The wheel did not install, import or pass its tests in a fresh venv."""
 
 
 class IndexError_(StepFailed):
@@ -79,7 +133,7 @@ class AuthError(IndexError_):
 
 
 class VerifyError(StepFailed):
-    pass
+    """The index does not serve exactly the files built, or they did not install from it."""
 
 
 class WriteError(StepFailed):
@@ -87,6 +141,8 @@ class WriteError(StepFailed):
 
 
 class NothingToRelease(ShipyardError):
+    """No commit calls for a release, or the branch is not the one to release from (exit 3)."""
+
     exit_code = EXIT_NOTHING
 
 

@@ -9,6 +9,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
+__all__ = [
+    "Emit",
+    "Event",
+    "Kind",
+    "ignore",
+    "info",
+    "step",
+    "warning",
+]
+
 Kind = Literal["step", "info", "warning", "file", "progress"]
 
 

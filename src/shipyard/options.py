@@ -15,6 +15,13 @@ from typing import NamedTuple
 
 from shipyard.tools.network import DOWNLOAD_LIMIT, PAGE_LIMIT
 
+__all__ = [
+    "OPTIONS",
+    "Kind",
+    "Option",
+    "env_name",
+]
+
 
 class Kind(enum.Enum):
     """What an option's value is: config.py has a parser for each, the CLI an argparse type."""

@@ -68,7 +68,7 @@ def test_a_release_is_pinned_and_a_dev_build_says_why_it_is_not() -> None:
         ({"install": "a\nb"}, "must be one requirement"),
         ({"install": ""}, "must be one requirement"),
         ({"install": 3}, "must be one requirement"),
-        ({"instal": "shipyard-release"}, "unknown key 'instal' in [tool.shipyard.ci] (known: install)"),
+        ({"instal": "shipyard-release"}, "unknown key 'instal' in [tool.shipyard.ci] (known: install, lint)"),
         ("shipyard-release", "[tool.shipyard.ci] must be a table"),
     ],
 )
@@ -105,6 +105,49 @@ def test_the_setting_reaches_every_file_and_a_bad_one_writes_nothing(
     [line] = refused.err.strip().splitlines()
     assert line.startswith("error: install in [tool.shipyard.ci] must be one requirement")
     assert not (bad / ".github").exists()
+
+
+@pytest.mark.parametrize("ci", ["github", "gitlab", "azure", "travis"])
+def test_the_lint_job_runs_the_projects_lint_command_when_one_is_set(
+    ci: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    root = tmp_path_factory.mktemp(f"lint-{ci}") / "tiny-pkg"
+    # no ruff configuration: the lint command alone makes the lint job, and the release waits for it
+    make_project(
+        root, tool='[tool.shipyard]\nstages = ["pypi"]\n\n[tool.shipyard.ci]\nlint = "./run.sh lint"\n'
+    )
+    [made] = generate.pipelines(root, [ci], None)
+    assert "ruff" not in made.text
+    doc = yaml.safe_load(made.text)
+    if ci == "github":
+        assert {"run": "./run.sh lint"} in steps_of(doc["jobs"]["lint"])
+        assert "lint" in doc["jobs"]["build"]["needs"]
+    elif ci == "gitlab":
+        assert doc["lint"]["script"] == ["./run.sh lint"]
+    elif ci == "azure":
+        [lint] = [j for s in doc["stages"] for j in s["jobs"] if j.get("job") == "Lint"]
+        assert {"bash": "./run.sh lint", "displayName": "lint"} in lint["steps"]
+    else:
+        assert {
+            "stage": "lint",
+            "python": doc["jobs"]["include"][0]["python"],
+            "script": "./run.sh lint",
+        } in doc["jobs"]["include"]
+    without = tmp_path_factory.mktemp(f"nolint-{ci}") / "tiny-pkg"
+    make_project(without, tool='[tool.shipyard]\nstages = ["pypi"]\n')
+    [plain] = generate.pipelines(without, [ci], None)
+    assert "lint" not in yaml.safe_load(plain.text).get("jobs", {}) and "./run.sh lint" not in plain.text
+
+
+@pytest.mark.parametrize(
+    "command", ["ruff check . && curl x", "make lint; rm -rf ~", "echo $TOKEN", "a\nb", "", 3]
+)
+def test_a_lint_command_that_a_ci_would_expand_or_chain_is_refused(command: object) -> None:
+    with pytest.raises(ConfigError) as err:
+        install.lint_command({"lint": command}, "[tool.shipyard.ci]")
+    assert "lint in [tool.shipyard.ci] must be one command of plain words" in str(err.value)
+    assert install.lint_command({"lint": " tox -e lint "}, "[tool.shipyard.ci]") == "tox -e lint"
+    assert install.lint_command({}, "[tool.shipyard.ci]") == ""
 
 
 def test_packaging_repository_reads_ci_install_from_shipyard_toml(

@@ -42,5 +42,5 @@ def render(ctx: Context) -> str:
         # a single package's release command without its tag (the steps take it from the branch)
         base=ctx.release_command("").removesuffix(' --tag ""'),
         build=ctx.build_step(""),
-        build_needs=["Lint", "Test"] if ctx.ruff else ["Test"],
+        build_needs=["Lint", "Test"] if ctx.lint_job else ["Test"],
     )

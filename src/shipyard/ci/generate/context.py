@@ -20,7 +20,7 @@ from shipyard import config
 from shipyard.assemble import layout, settings
 from shipyard.assemble.metadata import Meta
 from shipyard.ci.generate.compiled import is_compiled
-from shipyard.ci.generate.install import Install, choose, writer_version
+from shipyard.ci.generate.install import Install, choose, lint_command, writer_version
 from shipyard.config import Config
 from shipyard.errors import ConfigError, UsageError
 
@@ -108,11 +108,17 @@ class Context:
     feeds: tuple[str, ...] = ()  # stages that are Azure Artifacts feeds (TwineAuthenticate@1 signs in)
     hosts: tuple[str, ...] = ()  # each stage's upload host, in stage order
     compiled: bool = False  # extension modules: wheels from a cibuildwheel matrix (GitHub)
+    lint: str = ""  # the lint job's command ([tool.shipyard.ci] lint); "": ruff check, if ruff is set up
 
     feed_ids: tuple[str, ...] = ()  # each feed's TwineAuthenticate@1 artifactFeed (PROJECT/FEED or FEED)
 
     def feed_id(self, stage: str) -> str:
         return dict(zip(self.feeds, self.feed_ids, strict=True))[stage]
+
+    @property
+    def lint_job(self) -> bool:
+        """Whether the pipeline has a lint job: a lint command is given, or ruff is configured."""
+        return self.ruff or bool(self.lint)
 
     @property
     def other_stages(self) -> tuple[str, ...]:
@@ -314,6 +320,7 @@ def read(root: Path, trigger: list[str] | None, *, for_ci: bool = True) -> Conte
             ruff=_has_ruff(root, {}),
             trigger=Trigger.parse(trigger, packaging_repo=True),
             install=choose(repo.table.get("ci"), "[ci] of shipyard.toml", writer_version()),
+            lint=lint_command(repo.table.get("ci"), "[ci] of shipyard.toml"),
         )
     pyproject = config.read_pyproject(root)
     cfg = config.load(root, environ=os.environ, pyproject=pyproject)
@@ -335,6 +342,7 @@ def read(root: Path, trigger: list[str] | None, *, for_ci: bool = True) -> Conte
         ruff=_has_ruff(root, pyproject),
         trigger=Trigger.parse(trigger, packaging_repo=False),
         install=choose(_ci_table(pyproject), "[tool.shipyard.ci]", writer_version()),
+        lint=lint_command(_ci_table(pyproject), "[tool.shipyard.ci]"),
         compiled=is_compiled(root, pyproject),
     )
 

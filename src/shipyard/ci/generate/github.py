@@ -46,7 +46,7 @@ def render(ctx: Context) -> str:
         uses=uses,
         release_if=release_if(ctx),
         stage_if=lambda s: stage_if(ctx, s),
-        needs=["lint", "test"] if ctx.ruff else ["test"],
+        needs=["lint", "test"] if ctx.lint_job else ["test"],
         # a packaging repository's matrix job: its package (and the changed ones it imports), unrecorded
         matrix_command=ctx.release_command("").removesuffix(" --push") + ' --package "$PACKAGE" --no-record',
     )

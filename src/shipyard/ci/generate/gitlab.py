@@ -33,6 +33,6 @@ def render(ctx: Context) -> str:
         build=ctx.build_step("$CI_COMMIT_TAG"),
         release=ctx.publish_step("$CI_COMMIT_TAG", "dist"),
         release_when=when,
-        needs=["lint", "test"] if ctx.ruff else ["test"],
+        needs=["lint", "test"] if ctx.lint_job else ["test"],
         guard=ctx.guard_step(f"give it the environment scope {ctx.stages[-1]}"),
     )

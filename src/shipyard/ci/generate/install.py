@@ -1,7 +1,8 @@
 """What a generated pipeline installs as shipyard: the exact release that wrote the file, or the
 project's `[tool.shipyard.ci] install` (shipyard.toml: `[ci] install`), such as a URL pinned to a
 commit. An unpinned install would let a later release, or a name taken over on the index, run in
-jobs that hold publishing credentials."""
+jobs that hold publishing credentials. Also the `lint` of that table: the command the pipelines'
+lint job runs instead of `ruff check .`."""
 
 from __future__ import annotations
 
@@ -18,6 +19,10 @@ DIST = "shipyard-release"
 SIGNING = "attest"  # the extra that signs PEP 740 attestations (pypi-attestations, sigstore)
 # a requirement, a URL or a path: no quotes, spaces, `$` or braces, so that no CI expands or splits it
 _SAFE = re.compile(r"[A-Za-z0-9._@+:/=<>!~,#%-]+(\s*@\s*[A-Za-z0-9._@+:/=#%-]+)?")
+# a lint command: words of these characters, so every CI runs it as written (no quotes, `$`, `;`, `|`,
+# `&`, redirections or braces that a CI or the shell would expand, split or chain)
+_COMMAND = re.compile(r"[A-Za-z0-9._/:=+,@%-]+( [A-Za-z0-9._/:=+,@%-]+)*")
+KEYS = ("install", "lint")
 
 
 @dataclass(frozen=True)
@@ -60,9 +65,9 @@ def choose(table: object, where: str, version: str) -> Install:
     if table is not None and not isinstance(table, dict):
         raise ConfigError(f'{where} must be a table (install = "...")')
     table = table or {}
-    unknown = sorted(set(table) - {"install"})
+    unknown = sorted(set(table) - set(KEYS))
     if unknown:
-        raise ConfigError(f"unknown key '{unknown[0]}' in {where} (known: install)")
+        raise ConfigError(f"unknown key '{unknown[0]}' in {where} (known: {', '.join(KEYS)})")
     given = table.get("install")
     if given is not None:
         if not isinstance(given, str) or not _SAFE.fullmatch(given.strip()):
@@ -84,3 +89,16 @@ def choose(table: object, where: str, version: str) -> Install:
     return Install(
         f"{DIST}=={parsed}", f"the shipyard that wrote this file (set install in {where} to change it)"
     )
+
+
+def lint_command(table: object, where: str) -> str:
+    """The `lint` command of the `ci` table at `where` (a table `choose` has checked), or ""."""
+    given = table.get("lint") if isinstance(table, dict) else None
+    if given is None:
+        return ""
+    if not isinstance(given, str) or not _COMMAND.fullmatch(given.strip()):
+        raise ConfigError(
+            f"lint in {where} must be one command of plain words, without quotes, '$', ';', '|', '&', "
+            'redirections or braces, such as "./run.sh lint" or "tox -e lint"'
+        )
+    return given.strip()
