@@ -6,6 +6,7 @@ error, 3 nothing to release.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TypeVar
 
 EXIT_OK = 0
@@ -92,3 +93,15 @@ class NothingToRelease(ShipyardError):
 
 class GitError(StepFailed):
     """A git command that shipyard needed failed (its stderr is the detail)."""
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """", did you mean X?" for the one of `known` closest to a mistyped `word` (difflib's ratio of at
+    least 0.6), or "" when none is close or `word` is one of them."""
+    import difflib  # on the error path only: the start-up of every command stays light
+
+    names = list(known)
+    if word in names:
+        return ""
+    found = difflib.get_close_matches(word, names, n=1)
+    return f", did you mean {found[0]}?" if found else ""

@@ -11,8 +11,12 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
+
+from shipyard.cli.paint import label
+from shipyard.errors import did_you_mean
 
 
 class Terminated(BaseException):
@@ -20,11 +24,65 @@ class Terminated(BaseException):
 
 
 class OneLineParser(argparse.ArgumentParser):
-    """An ArgumentParser whose usage errors are one line on stderr and exit 2 (the README's contract)."""
+    """An ArgumentParser whose usage errors are one line on stderr and exit 2 (the README's contract),
+    with "did you mean X?" for a mistyped choice. It keeps what was added to it, through argparse's
+    public calls, for the shell completion and the hints: `arguments` (its actions, in order) and
+    `commands` (its sub-commands' parsers and help texts, by name)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.arguments: list[argparse.Action] = []
+        self.commands: dict[str, tuple[OneLineParser, str]] = {}
+        super().__init__(*args, **kwargs)
+
+    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
+        action = super().add_argument(*args, **kwargs)
+        self.arguments.append(action)
+        return action
+
+    def add_argument_group(self, *args: Any, **kwargs: Any) -> Any:
+        group = super().add_argument_group(*args, **kwargs)
+        add = group.add_argument
+
+        def recorded(*a: Any, **kw: Any) -> argparse.Action:
+            action = add(*a, **kw)
+            self.arguments.append(action)
+            return action
+
+        setattr(group, "add_argument", recorded)  # noqa: B010 (a method of this group alone)
+        return group
+
+    def add_subparsers(self, **kwargs: Any) -> Any:
+        sub = super().add_subparsers(**kwargs)
+        add = sub.add_parser
+
+        def recorded(name: str, **kw: Any) -> OneLineParser:
+            parser: OneLineParser = add(name, **kw)
+            self.commands[name] = (parser, str(kw.get("help") or ""))
+            return parser
+
+        setattr(sub, "add_parser", recorded)  # noqa: B010
+        return sub
+
+    def options(self) -> list[str]:
+        return [s for a in self.arguments for s in a.option_strings]
 
     def error(self, message: str) -> NoReturn:
-        print(f"error: {message} (see '{self.prog} --help')", file=sys.stderr)
+        print(f"{label('error', sys.stderr)} {_hinted(message)} (see '{self.prog} --help')", file=sys.stderr)
         sys.exit(2)
+
+
+_CHOICE = re.compile(r"invalid choice: (?P<value>'[^']*'|\S+) \(choose from (?P<choices>.*)\)$")
+
+
+def _hinted(message: str) -> str:
+    """argparse's "invalid choice: 'relase' (choose from ...)" with ", did you mean release?" after
+    the value (argparse quotes the choices up to Python 3.12, and not from 3.12.8 and 3.13 on)."""
+    found = _CHOICE.search(message)
+    if not found:
+        return message
+    choices = [c.strip().strip("'") for c in found["choices"].split(", ")]
+    hint = did_you_mean(found["value"].strip("'"), choices)
+    return message[: found.end("value")] + hint + message[found.end("value") :]
 
 
 def redact_logs(debug: bool) -> None:
