@@ -96,12 +96,13 @@ class GitError(StepFailed):
 
 
 def did_you_mean(word: str, known: Iterable[str]) -> str:
-    """", did you mean X?" for the one of `known` closest to a mistyped `word` (difflib's ratio of at
-    least 0.6), or "" when none is close or `word` is one of them."""
+    """The hint ", did you mean X?" for the one of `known` closest to a mistyped `word`: the same
+    letters in another order (pipy: pypi), else difflib's closest at a ratio of 0.6 or more; "" when
+    none is close or `word` is one of them."""
     import difflib  # on the error path only: the start-up of every command stays light
 
     names = list(known)
     if word in names:
         return ""
-    found = difflib.get_close_matches(word, names, n=1)
+    found = [n for n in names if sorted(n) == sorted(word)] or difflib.get_close_matches(word, names, n=1)
     return f", did you mean {found[0]}?" if found else ""

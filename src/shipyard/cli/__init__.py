@@ -49,7 +49,7 @@ def parser() -> argparse.ArgumentParser:
 
     def command(name: str, func: Handler, text: str) -> argparse.ArgumentParser:
         groups[-1][1].append((name, text))
-        p = sub.add_parser(
+        p: argparse.ArgumentParser = sub.add_parser(
             name,
             help=text,
             description=text,
