@@ -72,10 +72,13 @@ def test_bash_completes_commands_options_choices_and_the_projects_repositories(
     script = _script(shipyard, "bash", tmp_path)
     said = _shell(["bash", "--norc", "-c", BASH_ASK, "ask", str(script)], home, project).splitlines()
     assert said[0] == "complete -F _shipyard shipyard"
-    answers = dict(line.split("] ", 1) if "] " in line else (line.rstrip("]"), "") for line in said[1:])
+    answers = {}
+    for line in said[1:]:
+        asked, _, offered = line.partition("] ")
+        answers[asked.rstrip("]")] = offered
     assert answers["[shipyard rel"] == "release"
     top = answers["[shipyard "].split()
-    assert top == [name for name in parser().commands]  # every command, from the parser itself
+    assert top == list(parser().commands)  # every command, from the parser itself
     assert answers["[shipyard ci -C . in"] == "init"
     assert answers["[shipyard release --bu"] == "--bump"
     assert answers["[shipyard release --bump m"] == "minor major"

@@ -32,7 +32,7 @@ COMMAND_GROUPS = (
 )
 
 
-def parser() -> argparse.ArgumentParser:
+def parser() -> OneLineParser:
     top = OneLineParser(
         prog="shipyard",
         usage="shipyard [-h] [--version] COMMAND ...",

@@ -29,22 +29,22 @@ class OneLineParser(argparse.ArgumentParser):
     public calls, for the shell completion and the hints: `arguments` (its actions, in order) and
     `commands` (its sub-commands' parsers and help texts, by name)."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, **kwargs: Any) -> None:  # argparse's own keywords, passed through
         self.arguments: list[argparse.Action] = []
         self.commands: dict[str, tuple[OneLineParser, str]] = {}
-        super().__init__(*args, **kwargs)
+        super().__init__(**kwargs)
 
-    def add_argument(self, *args: Any, **kwargs: Any) -> argparse.Action:
-        action = super().add_argument(*args, **kwargs)
+    def add_argument(self, *names: str, **kwargs: Any) -> argparse.Action:
+        action = super().add_argument(*names, **kwargs)
         self.arguments.append(action)
         return action
 
-    def add_argument_group(self, *args: Any, **kwargs: Any) -> Any:
+    def add_argument_group(self, *args: Any, **kwargs: Any) -> argparse._ArgumentGroup:
         group = super().add_argument_group(*args, **kwargs)
         add = group.add_argument
 
-        def recorded(*a: Any, **kw: Any) -> argparse.Action:
-            action = add(*a, **kw)
+        def recorded(*names: str, **kw: Any) -> argparse.Action:
+            action = add(*names, **kw)
             self.arguments.append(action)
             return action
 
