@@ -89,6 +89,11 @@ def test_bash_completes_commands_options_choices_and_the_projects_repositories(
     assert answers["[shipyard build -C do"] == "docs"
     assert answers["[shipyard ci check pyp"] == "pyproject.toml"
     assert answers["[shipyard completion "] == "bash zsh fish"
+    if shutil.which("shellcheck"):  # ./run.sh ci-tools installs it
+        check = subprocess.run(
+            ["shellcheck", "-s", "bash", str(script)], capture_output=True, text=True, check=False
+        )
+        assert check.returncode == 0, check.stdout
 
 
 ZSH_ASK = r"""

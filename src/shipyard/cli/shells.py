@@ -131,16 +131,16 @@ _shipyard_value() {  # the kind of option $2's value in node $1; status 1: it ta
     esac
 }
 _shipyard_complete() {  # COMPREPLY: values of kind $1 for word $2 (project $3)
-    local IFS=$'\n' names before=""
+    local names before=""
     case "$1" in
-        @file) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$2")) ;;
-        @folder) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$2")) ;;
+        @file) compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -f -- "$2") ;;
+        @folder) compopt -o filenames 2>/dev/null; mapfile -t COMPREPLY < <(compgen -d -- "$2") ;;
         @repository|@repositories)
             names="$("${COMP_WORDS[0]}" completion --repositories -C "${3:-.}" 2>/dev/null)"
             if [[ $1 == @repositories && $2 == *,* ]]; then before="${2%,*},"; fi
-            COMPREPLY=($(compgen -P "$before" -W "$names" -- "${2##*,}")) ;;
+            mapfile -t COMPREPLY < <(compgen -P "$before" -W "$names" -- "${2##*,}") ;;
         "") COMPREPLY=() ;;
-        *) IFS=$' \t\n'; COMPREPLY=($(compgen -W "$1" -- "$2")) ;;
+        *) mapfile -t COMPREPLY < <(compgen -W "$1" -- "$2") ;;
     esac
 }
 _shipyard() {
@@ -170,9 +170,9 @@ _shipyard() {
     fi
     _shipyard_node "$node"
     if [[ $cur == -* ]]; then
-        COMPREPLY=($(compgen -W "$_shipyard_opts" -- "$cur"))
+        mapfile -t COMPREPLY < <(compgen -W "$_shipyard_opts" -- "$cur")
     elif [[ -n $_shipyard_cmds ]]; then
-        COMPREPLY=($(compgen -W "$_shipyard_cmds" -- "$cur"))
+        mapfile -t COMPREPLY < <(compgen -W "$_shipyard_cmds" -- "$cur")
     else
         _shipyard_complete "$_shipyard_pos" "$cur" "$project"
     fi
