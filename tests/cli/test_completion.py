@@ -137,6 +137,11 @@ def test_zsh_loads_the_script_and_offers_commands(
     assert "[shipyard release --bump ] auto patch minor major" in said
     assert "[shipyard publish --to ] local pypi staging testpypi" in said
     assert "[shipyard build -C ] files -/" in said
+    # saved as _shipyard in a folder of $fpath, compinit finds it by its first line
+    (tmp_path / "functions").mkdir()
+    script.rename(tmp_path / "functions" / "_shipyard")
+    found = f"fpath=({tmp_path / 'functions'} $fpath); autoload -U compinit && compinit -u -D; print $_comps[shipyard]"
+    assert _shell(["zsh", "-f", "-c", found], home, project) == "_shipyard\n"
 
 
 @pytest.mark.skipif(shutil.which("fish") is None, reason="fish is not installed (apt-get install fish)")

@@ -95,7 +95,10 @@ def _script(template: str, which: str, **parts: str) -> str:
     text = template
     for name, part in parts.items():
         text = text.replace(f"@{name.upper()}@", part)
-    return f"# shipyard {__version__}: completion for {which}, made by `shipyard completion {which}`\n{text}"
+    made = f"# shipyard {__version__}: completion for {which}, made by `shipyard completion {which}`\n"
+    first, _, rest = text.partition("\n")
+    # zsh's compinit reads `#compdef` on the first line of a file in $fpath
+    return f"{first}\n{made}{rest}" if first.startswith("#compdef") else made + text
 
 
 def _value_cases(nodes: list[Node]) -> str:
