@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from shipyard import __version__
 from shipyard.cli import audit, ci, completion, doctor, forge, packrepo, paint, single_args
 from shipyard.cli.common import EPILOG, Handler, common_options
-from shipyard.cli.guard import OneLineParser, Terminated, redact_logs, terminate_on_sigterm
+from shipyard.cli.guard import OneLineParser, RawFormatter, Terminated, redact_logs, terminate_on_sigterm
 from shipyard.cli.paint import label
 from shipyard.cli.render import Renderer
 from shipyard.errors import did_you_mean
@@ -37,7 +37,7 @@ def parser() -> OneLineParser:
         prog="shipyard",
         usage="shipyard [-h] [--version] COMMAND ...",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=RawFormatter,
     )
     top.add_argument("--version", action="version", version=f"shipyard {__version__}")
     top.set_defaults(top_parser=top)  # what `shipyard completion` describes
@@ -54,7 +54,7 @@ def parser() -> OneLineParser:
             help=text,
             description=text,
             epilog=EPILOG,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
+            formatter_class=RawFormatter,
         )
         p.set_defaults(func=func, command_parser=p)
         common_options(p)
