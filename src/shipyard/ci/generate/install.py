@@ -12,7 +12,7 @@ from importlib import metadata
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
-from shipyard.errors import ConfigError
+from shipyard.errors import ConfigError, did_you_mean
 
 DIST = "shipyard-release"
 SIGNING = "attest"  # the extra that signs PEP 740 attestations (pypi-attestations, sigstore)
@@ -62,7 +62,9 @@ def choose(table: object, where: str, version: str) -> Install:
     table = table or {}
     unknown = sorted(set(table) - {"install"})
     if unknown:
-        raise ConfigError(f"unknown key '{unknown[0]}' in {where} (known: install)")
+        raise ConfigError(
+            f"unknown key '{unknown[0]}' in {where}{did_you_mean(unknown[0], ['install'])} (known: install)"
+        )
     given = table.get("install")
     if given is not None:
         if not isinstance(given, str) or not _SAFE.fullmatch(given.strip()):
