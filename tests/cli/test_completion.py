@@ -161,6 +161,11 @@ def test_fish_loads_the_script_and_offers_commands(
     assert ask("shipyard publish --to ") == ["local", "pypi", "staging", "testpypi"]
     assert ask("shipyard release --stages=pypi,st") == ["--stages=pypi,staging"]
     assert "--dry-run" in ask("shipyard release --dry")
+    # one session, one line after another: what was worked out for a line is not another's
+    one = f"source {script}; complete -C 'shipyard ci '; echo ==; complete -C 'shipyard release --bump '"
+    said = _shell(["fish", "--no-config", "-c", one], home, project).split("==\n")
+    assert sorted(c.split("\t")[0] for c in said[0].splitlines()) == ["check", "init"]
+    assert [c.split("\t")[0] for c in said[1].splitlines()] == ["auto", "major", "minor", "patch"]
 
 
 def test_an_unknown_shell_is_one_line_and_exit_2(shipyard: ShipyardCLI) -> None:

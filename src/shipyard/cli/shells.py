@@ -336,6 +336,11 @@ function __shipyard_takes  # status 0: option $argv[2] of node $argv[1] takes a 
 end
 function __shipyard_walk  # the node the command line reached, then the project folder (-C)
     set -l words (commandline -opc)
+    if test "$words" = "$__shipyard_walked_words"  # asked once per TAB, not once per condition
+        printf '%s\n' $__shipyard_walked
+        return
+    end
+    set -g __shipyard_walked_words "$words"
     set -e words[1]
     set -l node ""
     set -l project .
@@ -357,8 +362,8 @@ function __shipyard_walk  # the node the command line reached, then the project 
                 and set node (string trim -- "$node $w")
         end
     end
-    echo $node
-    echo $project
+    set -g __shipyard_walked $node $project
+    printf '%s\n' $__shipyard_walked
 end
 function __shipyard_at  # status 0: the command line is at node $argv[1]
     test (__shipyard_walk)[1] = "$argv[1]"
