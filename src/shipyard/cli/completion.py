@@ -18,6 +18,11 @@ from shipyard.cli.common import Command
 from shipyard.cli.render import Renderer
 
 SHELLS = ("bash", "zsh", "fish")
+LOADING = """\
+loading it: bash: eval "$(shipyard completion bash)" in ~/.bashrc
+            zsh:  eval "$(shipyard completion zsh)" after compinit in ~/.zshrc
+            fish: shipyard completion fish > ~/.config/fish/completions/shipyard.fish
+"""
 
 
 def repository_names(root: Path) -> list[str]:
@@ -51,8 +56,9 @@ def register(command: Command) -> None:
     p = command(
         "completion",
         cmd_completion,
-        "print the shell completion script for bash, zsh or fish (see the README for where it goes)",
+        "print the shell completion script for bash, zsh or fish",
     )
+    p.epilog = f"{LOADING}\n{p.epilog or ''}"
     p.add_argument("shell", nargs="?", choices=SHELLS, metavar="SHELL", help="bash, zsh or fish")
     p.add_argument(
         "--repositories",
