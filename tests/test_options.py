@@ -142,8 +142,10 @@ def test_unknown_key_lists_the_declared_ones() -> None:
     with pytest.raises(ConfigError) as err:
         load(ROOT, pyproject={**BASE, "tool": {"shipyard": {"stagess": []}}})
     assert f"(known: {', '.join([*sorted(OPTIONS), 'repositories', 'ci'])})" in str(err.value)
+    assert "unknown key 'stagess' in [tool.shipyard], did you mean stages? (known" in str(err.value)
     with pytest.raises(
-        ConfigError, match=r"unknown key 'stagez' in shipyard\.toml \(known: .*, layout, packages\)"
+        ConfigError,
+        match=r"unknown key 'stagez' in shipyard\.toml, did you mean stages\? \(known: .*, layout, packages\)",
     ):
         config.from_table(ROOT, {"stagez": 1}, where="shipyard.toml", also_known=("layout", "packages"))
 

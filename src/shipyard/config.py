@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from shipyard import readers
-from shipyard.errors import ConfigError
+from shipyard.errors import ConfigError, did_you_mean
 from shipyard.options import OPTIONS, Option
 from shipyard.tools import layouts, procenv, pypirc
 from shipyard.tools.network import Network
@@ -99,9 +99,10 @@ class Config:
         servers = pypirc.servers(self.pypirc)
         if name in servers:
             return _from_pypirc(servers[name])
-        known = ", ".join(sorted({*self.repositories, *servers}))
+        names = sorted({*self.repositories, *servers})
         raise ConfigError(
-            f"unknown repository '{name}' (known: {known}); declare it under "
+            f"unknown repository '{name}'{did_you_mean(name, names)} (known: {', '.join(names)}); "
+            "declare it under "
             f"[tool.shipyard.repositories.{name}] with upload-url and simple-url, or in .pypirc "
             f"([distutils] index-servers = {name}, and [{name}] repository = URL)"
         )
@@ -200,8 +201,9 @@ def from_table(
     # `ci` is the table of `shipyard ci init` (ci.generate.install reads it)
     unknown = sorted(set(table) - set(OPTIONS) - {"repositories", "ci", *also_known})
     if unknown:
-        known = ", ".join([*sorted(OPTIONS), "repositories", "ci", *also_known])
-        raise ConfigError(f"unknown key '{unknown[0]}' in {where} (known: {known})")
+        known = [*sorted(OPTIONS), "repositories", "ci", *also_known]
+        hint = did_you_mean(unknown[0], known)
+        raise ConfigError(f"unknown key '{unknown[0]}' in {where}{hint} (known: {', '.join(known)})")
     environ = {} if environ is None else environ
     flags = {} if flags is None else flags
     values: dict[str, Any] = {}  # by Config field; each checked by its option's parser
@@ -259,7 +261,8 @@ def repository_from_table(name: str, entry: object, root: Path) -> Repository:
     unknown = sorted(set(entry) - REPOSITORY_KEYS)
     if unknown:
         raise ConfigError(
-            f"unknown key '{unknown[0]}' in {where} (known: {', '.join(sorted(REPOSITORY_KEYS))})"
+            f"unknown key '{unknown[0]}' in {where}{did_you_mean(unknown[0], REPOSITORY_KEYS)} "
+            f"(known: {', '.join(sorted(REPOSITORY_KEYS))})"
         )
     if "upload-url" not in entry:
         raise ConfigError(f"{where} needs upload-url (the index's upload endpoint)")

@@ -6,6 +6,7 @@ release step failed, 2 usage or configuration error, 3 nothing to release.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TypeVar
 
 __all__ = [
@@ -148,3 +149,16 @@ class NothingToRelease(ShipyardError):
 
 class GitError(StepFailed):
     """A git command that shipyard needed failed (its stderr is the detail)."""
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """The hint ", did you mean X?" for the one of `known` closest to a mistyped `word`: the same
+    letters in another order (pipy: pypi), else difflib's closest at a ratio of 0.6 or more; "" when
+    none is close or `word` is one of them."""
+    import difflib  # on the error path only: the start-up of every command stays light
+
+    names = list(known)
+    if word in names:
+        return ""
+    found = [n for n in names if sorted(n) == sorted(word)] or difflib.get_close_matches(word, names, n=1)
+    return f", did you mean {found[0]}?" if found else ""

@@ -68,7 +68,10 @@ def test_a_release_is_pinned_and_a_dev_build_says_why_it_is_not() -> None:
         ({"install": "a\nb"}, "must be one requirement"),
         ({"install": ""}, "must be one requirement"),
         ({"install": 3}, "must be one requirement"),
-        ({"instal": "shipyard-release"}, "unknown key 'instal' in [tool.shipyard.ci] (known: install, lint)"),
+        (
+            {"instal": "shipyard-release"},
+            "unknown key 'instal' in [tool.shipyard.ci], did you mean install? (known: install, lint)",
+        ),
         ("shipyard-release", "[tool.shipyard.ci] must be a table"),
     ],
 )

@@ -74,7 +74,9 @@ def test_every_kind_of_finding_with_place_severity_and_fix(shipyard: ShipyardCLI
     assert run.code == 1
     assert run.err.count("\n") == 1 and run.err.startswith("error: ")
     assert FAKE not in run.text and HISTORY_FAKE not in run.text and FAKE[8:30] not in run.text
-    assert "notes.md:3: a PyPI token (pypi-AgE...) is committed in this file" in run.out
+    assert "\nerror: notes.md:3: a PyPI token (pypi-AgE...) is committed in this file\n    fix: " in run.out
+    assert "\nwarning: .gitignore: .env is not ignored by git\n    fix: " in run.out
+    assert "ERROR" not in run.out and "WARNING" not in run.out
 
     code, findings, _ = doctor_json(shipyard, root)
     assert code == 1

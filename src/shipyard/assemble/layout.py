@@ -20,7 +20,7 @@ from typing import Any
 from packaging.utils import canonicalize_name
 
 from shipyard.assemble import confine, paa
-from shipyard.errors import ConfigError
+from shipyard.errors import ConfigError, did_you_mean
 from shipyard.tools.tomlread import tomllib
 
 CONFIG = "shipyard.toml"
@@ -198,7 +198,10 @@ def _given_layout(table: Mapping[str, object], layout: Layout) -> Layout:
     known = [*FOLDERS, "package-data", "exclude"]
     unknown = sorted(set(given) - set(known))
     if unknown:
-        raise ConfigError(f"unknown key '{unknown[0]}' in [layout] of {CONFIG} (known: {', '.join(known)})")
+        hint = did_you_mean(unknown[0], known)
+        raise ConfigError(
+            f"unknown key '{unknown[0]}' in [layout] of {CONFIG}{hint} (known: {', '.join(known)})"
+        )
     exclude = given.pop("exclude", [])
     if not isinstance(exclude, list) or not all(isinstance(v, str) and v for v in exclude):
         raise ConfigError(f"[layout] exclude in {CONFIG} must be a list of module names")

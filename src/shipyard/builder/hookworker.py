@@ -19,7 +19,7 @@ from pathlib import Path
 from shipyard import events
 from shipyard.errors import BuildError
 from shipyard.tools.procenv import child_env
-from shipyard.tools.venvs import last_line
+from shipyard.tools.venvs import exception_line
 
 MARK = "\x1eshipyard-hook:"
 
@@ -88,7 +88,7 @@ def build_both(
     text = "".join(output)
     if proc.returncode or not result.is_file():
         raise BuildError(
-            f"building the {kind} failed: {last_line(text)} (--verbose shows the backend's output)",
+            f"building the {kind} failed: {exception_line(text)} (--verbose shows the backend's output)",
             detail=text,
         )
     made = json.loads(result.read_text())

@@ -22,7 +22,7 @@ from shipyard.dists import Dist, identify, write_manifest
 from shipyard.errors import BuildError, UsageError
 from shipyard.tools import atomic, workdirs
 from shipyard.tools.procenv import child_env
-from shipyard.tools.venvs import last_line
+from shipyard.tools.venvs import exception_line
 
 Kind = Literal["sdist", "wheel"]
 _LEGACY_BACKEND = "setuptools.build_meta:__legacy__"
@@ -88,7 +88,7 @@ def _build_one(
     except pybuild.BuildBackendException:
         text = "".join(output)
         raise BuildError(
-            f"building the {kind} failed: {last_line(text)} (--verbose shows the backend's output)",
+            f"building the {kind} failed: {exception_line(text)} (--verbose shows the backend's output)",
             detail=text,
         ) from None
     except pybuild.BuildException as exc:
@@ -214,7 +214,7 @@ def backend_metadata(srcdir: Path, *, isolated: bool = True) -> tuple[str, str]:
     except (pybuild.BuildException, pybuild.BuildBackendException, OSError) as exc:
         text = "".join(output)
         raise BuildError(
-            f"the backend could not say the name and version: {last_line(text) or exc}", detail=text
+            f"the backend could not say the name and version: {exception_line(text) or exc}", detail=text
         ) from None
     name, version = raw.get("name"), raw.get("version")
     if not name or not version:

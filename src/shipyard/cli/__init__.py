@@ -14,10 +14,12 @@ import textwrap
 from collections.abc import Sequence
 
 from shipyard import __version__
-from shipyard.cli import audit, ci, doctor, forge, packrepo, single_args
+from shipyard.cli import audit, ci, completion, doctor, forge, packrepo, paint, single_args
 from shipyard.cli.common import EPILOG, Handler, common_options
-from shipyard.cli.guard import OneLineParser, Terminated, redact_logs, terminate_on_sigterm
+from shipyard.cli.guard import OneLineParser, RawFormatter, Terminated, redact_logs, terminate_on_sigterm
+from shipyard.cli.paint import label
 from shipyard.cli.render import Renderer
+from shipyard.errors import did_you_mean
 from shipyard.shown import shown
 from shipyard.tools.procenv import register_credentials
 
@@ -26,17 +28,19 @@ COMMAND_GROUPS = (
     ("a release, step by step or all at once", (single_args,)),
     ("packaging repositories (one package per module)", (packrepo,)),
     ("CI, hygiene and the record", (ci, doctor, audit, forge)),
+    ("the shell", (completion,)),
 )
 
 
-def parser() -> argparse.ArgumentParser:
+def parser() -> OneLineParser:
     top = OneLineParser(
         prog="shipyard",
         usage="shipyard [-h] [--version] COMMAND ...",
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=RawFormatter,
     )
     top.add_argument("--version", action="version", version=f"shipyard {__version__}")
+    top.set_defaults(top_parser=top)  # what `shipyard completion` describes
     # the commands are listed by group in the description, not as one positional's choices
     sub = top.add_subparsers(
         dest="command", metavar="COMMAND", required=True, help=argparse.SUPPRESS, prog="shipyard"
@@ -45,12 +49,12 @@ def parser() -> argparse.ArgumentParser:
 
     def command(name: str, func: Handler, text: str) -> argparse.ArgumentParser:
         groups[-1][1].append((name, text))
-        p = sub.add_parser(
+        p: argparse.ArgumentParser = sub.add_parser(
             name,
             help=text,
             description=text,
             epilog=EPILOG,
-            formatter_class=argparse.RawDescriptionHelpFormatter,
+            formatter_class=RawFormatter,
         )
         p.set_defaults(func=func, command_parser=p)
         common_options(p)
@@ -79,9 +83,13 @@ def _listed(groups: list[tuple[str, list[tuple[str, str]]]]) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    paint.json_run(list(sys.argv[1:] if argv is None else argv))
     args, unknown = parser().parse_known_args(argv)
     if unknown:  # named by the command's parser, so the hint points at the right --help
-        args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        where = args.command_parser
+        flag = next((u.split("=")[0] for u in unknown if u.startswith("-")), "")
+        hint = did_you_mean(flag, where.options()) if flag else ""
+        where.error(f"unrecognized arguments: {' '.join(unknown)}{hint}")
     if getattr(args, "path", None):
         args.project = args.path
     redact_logs(args.debug)
@@ -92,10 +100,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.func(args, out)
         return code
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        print(label("error", sys.stderr), "interrupted", file=sys.stderr)
         return 130
     except Terminated:
-        print("error: terminated (SIGTERM)", file=sys.stderr)
+        print(label("error", sys.stderr), "terminated (SIGTERM)", file=sys.stderr)
         return 143
     except BrokenPipeError:  # `shipyard plan | head`: the reader left, which is no error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -133,5 +141,6 @@ def _fail(exc: Exception, args: argparse.Namespace, out: Renderer) -> int:
             "warnings": out.warnings,
         }
         print(json.dumps(redact_data(doc), indent=2))  # values redacted, then serialized
-    print(shown(redact(f"error: {' '.join(message.split())}")), file=sys.stderr)  # one line, no escapes
+    line = shown(redact(" ".join(message.split())))  # one line, no escapes
+    print(label("error", sys.stderr), line, file=sys.stderr)
     return code

@@ -89,7 +89,7 @@ def register(command: Command) -> None:
         description="Write the CI pipeline for this project (single package or packaging repository): "
         "lint and tests on every push and pull request, and a release job on the trigger.",
     )
-    p.set_defaults(func=cmd_init)
+    p.set_defaults(func=cmd_init, command_parser=p)
     _leaf_options(p)
     which = p.add_argument_group("which file")
     which.add_argument("--github", action="store_true", help="GitHub Actions: .github/workflows/release.yml")
@@ -121,7 +121,7 @@ def register(command: Command) -> None:
         "publishing scoped to the release job, pinned and current actions, scripts that parse. "
         "Each finding: file:line, level, rule, and the fix. Exit 1 if any finding is an error.",
     )
-    p.set_defaults(func=cmd_check)
+    p.set_defaults(func=cmd_check, command_parser=p)
     _leaf_options(p)
     p.add_argument(
         "files",

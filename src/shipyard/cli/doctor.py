@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from shipyard.cli.common import Command, flag
+from shipyard.cli.paint import label
 from shipyard.cli.render import Renderer
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ def cmd_doctor(args: argparse.Namespace, out: Renderer) -> int:
     names = [] if args.no_index else _name_checks(root, args.on or [])
     findings = examine(root, history=not args.no_history, names=names, emit=out)
     found = counts(findings)
-    lines = [f"{f.level.upper():8} {f.location}: {f.message}\n         fix: {f.fix}" for f in findings]
+    lines = [f"{f.level}: {f.location}: {f.message}\n    fix: {f.fix}" for f in findings]
     said = ", ".join(f"{n} {s}{'' if n == 1 else 's'}" for s, n in found.items())
     summary = f"doctor: {said} in {root}"
     out.result(
@@ -36,7 +37,11 @@ def cmd_doctor(args: argparse.Namespace, out: Renderer) -> int:
         "\n".join([*lines, summary]),
     )
     if found["error"]:
-        print(f"error: {said} of release hygiene found: fix the errors as shown above", file=sys.stderr)
+        print(
+            label("error", sys.stderr),
+            f"{said} of release hygiene found: fix the errors as shown above",
+            file=sys.stderr,
+        )
         return 1
     return 0
 

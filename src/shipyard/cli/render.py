@@ -10,6 +10,7 @@ import sys
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from shipyard.cli.paint import label, labels
 from shipyard.shown import shown
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class Renderer:
         if event.kind == "step":
             print(f"==> {message}", flush=True)
         elif event.kind == "warning":
-            print(f"warning: {message}", file=sys.stderr, flush=True)
+            print(label("warning", sys.stderr), message, file=sys.stderr, flush=True)
         else:
             print(f"    {message}", flush=True)
 
@@ -98,4 +99,4 @@ class Renderer:
             doc = {"ok": True, "command": command, **data, "warnings": self.warnings}
             print(json.dumps(redact_data(doc), indent=2))  # values redacted, then serialized
         else:
-            print(shown(redact(summary), keep="\n\t"))
+            print(labels(shown(redact(summary), keep="\n\t"), sys.stdout))  # doctor's findings

@@ -25,7 +25,7 @@ from shipyard.assemble import metadata, paa
 from shipyard.assemble.layout import Module, Repo
 from shipyard.assemble.needs import python_files, scanner
 from shipyard.config import table_at
-from shipyard.errors import UsageError
+from shipyard.errors import UsageError, did_you_mean
 from shipyard.plan.guards import shallow_guard
 from shipyard.plan.history import History
 from shipyard.plan.nextrelease import Plan, Rules, Subject, make_plan
@@ -221,7 +221,8 @@ def narrow(repo: Repo, packages: list[Package], names: list[str]) -> list[Packag
     known = {canonicalize_name(m.name) for m in repo.modules()}
     unknown = [n for n in names if canonicalize_name(n) not in known]
     if unknown:
-        raise UsageError(f"--package {unknown[0]}: no such module in {repo.root}")
+        hint = did_you_mean(unknown[0], sorted(m.name for m in repo.modules()))
+        raise UsageError(f"--package {unknown[0]}: no such module in {repo.root}{hint}")
     graph = dependencies(repo, packages)
     wanted: set[str] = set()
     todo = [

@@ -112,7 +112,7 @@ def _siblings(
         venvs.install(
             py,
             ["--no-deps", "--no-cache", *wanted],
-            what=f"{', '.join(wanted)} from {where}",
+            what=f"{', '.join(dict.fromkeys(wanted))} from {where}",  # a name listed twice is said once
             env=isolated_installer_env(index_env),
         )
     needed = _installed_requirements(py, [Requirement(w).name for w in wanted], tmp)

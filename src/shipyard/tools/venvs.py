@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -39,6 +40,22 @@ def run(
 def last_line(output: str) -> str:
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     return lines[-1] if lines else "no output"
+
+
+_EXCEPTION = re.compile(r"[A-Za-z_][\w.]*(: .*)?")  # `ValueError: ...`, `pkg.mod.SomeError: ...`
+
+
+def exception_line(output: str) -> str:
+    """The line that names the exception of the last Python traceback in `output` (`ValueError:
+    Unable to determine which files to ship...`), not the last line of its message, which may be
+    an example's (hatchling's ends in `packages = ["src/foo"]`); the last line without a traceback."""
+    lines = output.splitlines()
+    starts = [i for i, line in enumerate(lines) if line.startswith("Traceback (most recent call last):")]
+    if starts:
+        for line in lines[starts[-1] + 1 :]:
+            if line.strip() and not line[0].isspace():  # the frames are indented, the exception not
+                return line.strip() if _EXCEPTION.fullmatch(line.strip()) else last_line(output)
+    return last_line(output)
 
 
 def create(venv: Path, python: str) -> Path:

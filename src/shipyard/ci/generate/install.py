@@ -13,7 +13,7 @@ from importlib import metadata
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.version import InvalidVersion, Version
 
-from shipyard.errors import ConfigError
+from shipyard.errors import ConfigError, did_you_mean
 
 DIST = "shipyard-release"
 SIGNING = "attest"  # the extra that signs PEP 740 attestations (pypi-attestations, sigstore)
@@ -67,7 +67,8 @@ def choose(table: object, where: str, version: str) -> Install:
     table = table or {}
     unknown = sorted(set(table) - set(KEYS))
     if unknown:
-        raise ConfigError(f"unknown key '{unknown[0]}' in {where} (known: {', '.join(KEYS)})")
+        hint = did_you_mean(unknown[0], list(KEYS))
+        raise ConfigError(f"unknown key '{unknown[0]}' in {where}{hint} (known: {', '.join(KEYS)})")
     given = table.get("install")
     if given is not None:
         if not isinstance(given, str) or not _SAFE.fullmatch(given.strip()):
