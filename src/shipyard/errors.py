@@ -31,6 +31,7 @@ __all__ = [
     "UsageError",
     "VerifyError",
     "WriteError",
+    "did_you_mean",
 ]
 
 EXIT_OK = 0
