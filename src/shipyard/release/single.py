@@ -138,7 +138,7 @@ def _build_new(
     if not target.edits:
         return build_from(config.root), target.edits, None
     commit = (_message(target), target.epoch) if _commits(target) else None
-    with stamped(config.root, target.edits, commit) as tree:
+    with stamped(config.root, target.edits, commit, (target.name, target.version), emit) as tree:
         what = f"the release commit {tree.commit[:12]}" if tree.commit else "a checkout of HEAD"
         events.info(
             emit, f"building {target.version} from {what}, with {', '.join(sorted(tree.made))} updated"
