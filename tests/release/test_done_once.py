@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.compiled import SPEED_C
 from tests.helpers.faultproxy import FaultProxy, behind, fault_proxy, upstream_port
 from tests.helpers.indexes import TestIndex
 from tests.helpers.projects import ShipyardCLI, git, repositories_toml
 from tests.helpers.releases import actions, creds
-from tests.release.test_build_once import SPEED_C
 
 pytestmark = pytest.mark.integration
 

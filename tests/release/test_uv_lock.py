@@ -17,9 +17,19 @@ from uv import find_uv_bin
 
 from shipyard.builder import uvlock
 from tests.helpers.indexes import TestIndex
-from tests.helpers.projects import ShipyardCLI, commit, git, make_project, snapshot, tag
+from tests.helpers.projects import ShipyardCLI, commit, git, make_project, repositories_toml, snapshot, tag
 from tests.helpers.realsdists import RealSdist
-from tests.release.test_stale_version import IGNORED, staged
+
+IGNORED = "dist/\n.shipyard/\nbuild/\n*.egg-info/\n__pycache__/\n"
+
+
+def staged(tree: Path, index: TestIndex) -> dict[str, str]:
+    """The project's one stage is `index`; the credentials for it."""
+    text = (tree / "pyproject.toml").read_text()
+    (tree / "pyproject.toml").write_text(
+        text + '\n[tool.shipyard]\nstages = ["staging"]\n\n' + repositories_toml(staging=index)
+    )
+    return {"SHIPYARD_STAGING_USERNAME": index.username, "SHIPYARD_STAGING_PASSWORD": index.password}
 
 
 def fresh_runner(tmp_path: Path, name: str = "uv-cache") -> dict[str, str]:

@@ -10,7 +10,7 @@ from packaging.version import InvalidVersion, Version
 from shipyard import events
 from shipyard.builder import kept
 from shipyard.config import Config, read_pyproject
-from shipyard.dists import Dist, Release, parse_filename
+from shipyard.dists import Release, parse_filename
 from shipyard.errors import ShipyardError
 from shipyard.plan.target import Target, rules
 from shipyard.publish.publish import Publishing, publish
@@ -19,10 +19,13 @@ from shipyard.release.ship import Bookkeeping, Request, StageResult, Stages
 from shipyard.tools import git
 
 
-def verified_at_head(config: Config, target: Target, emit: events.Emit) -> list[Dist] | None:
+def verified_at_head(
+    config: Config, target: Target, emit: events.Emit
+) -> tuple[Release, ReleaseState] | None:
     """A plain release of a version read from git (setuptools-scm, hatch-vcs) at a clean HEAD that
     carries its release tag: when every stage verified the files a kept build of that version holds,
-    those files (placed in dist/), without building; None otherwise (the build then decides)."""
+    those files (placed in dist/) and the release's state, without building; None otherwise (the
+    build then decides)."""
     root = config.root
     if target.mode != "project" or target.version is not None or not target.declared.from_vcs:
         return None
@@ -39,12 +42,13 @@ def verified_at_head(config: Config, target: Target, emit: events.Emit) -> list[
             continue  # no files, or not one release
         if canonical != canonicalize_name(name) or _parsed(version) not in versions:
             continue
-        state = ReleaseState.load(root, canonical, version)
-        if not all(state.verified(s, files, installed=config.verify_install) for s in config.stages):
+        if (found := kept.load(root, key, config.dist_dir)) is None:
             continue
-        if (found := kept.load(root, key, config.dist_dir)) is not None:
+        release = Release.of(found[0])
+        state = Bookkeeping.of(root, release, None).state
+        if all(state.verified(s, release.hashes, installed=config.verify_install) for s in config.stages):
             events.info(emit, f"{name} {version} is tagged at HEAD and every stage verified its kept files")
-            return found[0]
+            return release, state
     return None
 
 

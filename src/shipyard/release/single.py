@@ -34,6 +34,7 @@ from shipyard.plan.source import Declared
 from shipyard.plan.target import Mode, Target, Trigger, resolve
 from shipyard.publish.audit import AuditLog
 from shipyard.publish.lower import highest_served, read_stages, refuse_lower
+from shipyard.publish.state import ReleaseState
 from shipyard.record import forge, journal, writer
 from shipyard.release.rerun import already_released, verified_at_head
 from shipyard.release.ship import Bookkeeping, Request, StageResult, Stages, TestedBefore, Tests, ship
@@ -224,16 +225,18 @@ def release(request: Request, environ: Mapping[str, str], emit: events.Emit = ev
     served = _read_before_the_build(config, target, indexes, emit)
     keep: Callable[[], None] | None = None
     sha: str | None = None
+    state: ReleaseState | None = None
     if request.dists is not None:
         made, edits = _prebuilt(request.dists, target), target.edits
     elif (verified := verified_at_head(config, target, emit)) is not None:
-        made, edits = Release.of(verified), target.edits  # a re-run at the release's tag: no build
+        (made, state), edits = verified, target.edits  # a re-run at the release's tag: no build
     else:
         dists, edits, key, sha = _build(request, target, emit, public=any(r.public for r in repos))
         made = Release.of(dists)
         keep = functools.partial(kept.keep, config.root, key, dists, edits)
     _same_version(request, target, made)
-    books = Bookkeeping.of(config.root, made, AuditLog.at(config.root, environ), keep)
+    audit = AuditLog.at(config.root, environ)
+    books = Bookkeeping(state, audit, keep) if state else Bookkeeping.of(config.root, made, audit, keep)
     known = served if target.name is not None and canonicalize_name(target.name) == made.name else {}
     stages = Stages(indexes, known)
     if (done := already_released(made, stages, request, books, emit)) is not None:
