@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.compiled import SPEED_C
 from tests.helpers.faultproxy import FaultProxy, behind, fault_proxy, tally, upstream_port
 from tests.helpers.indexes import TestIndex
 from tests.helpers.projects import ShipyardCLI, git, repositories_toml
@@ -22,22 +23,6 @@ SETUP_PY = """\
 from setuptools import Extension, setup
 
 setup(ext_modules=[Extension("cpkg._speed", ["src/cpkg/_speed.c"])])
-"""
-
-SPEED_C = """\
-#define PY_SSIZE_T_CLEAN
-#include <Python.h>
-
-static PyObject *twice(PyObject *self, PyObject *arg) {
-    long n = PyLong_AsLong(arg);
-    if (n == -1 && PyErr_Occurred()) return NULL;
-    return PyLong_FromLong(2 * n);
-}
-
-static PyMethodDef methods[] = {{"twice", twice, METH_O, "2 * n"}, {NULL, NULL, 0, NULL}};
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_speed", NULL, -1, methods};
-
-PyMODINIT_FUNC PyInit__speed(void) { return PyModule_Create(&module); }
 """
 
 

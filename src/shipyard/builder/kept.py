@@ -5,8 +5,10 @@ Compiled wheels are not byte-reproducible (the `.so` embeds the build folder and
 so a rebuild of an already published release would conflict with the index. The key is a hash of
 what the build sees: the content of every file git tracks or would track, with the release's edits
 applied, the environment handed to the backend, the file times and the isolation; for a version
-taken from git (setuptools-scm, hatch-vcs) also HEAD and the tags. A changed source gives a new key,
-a new build, and (for the same version) the index's conflict, which is then the right answer.
+taken from git (setuptools-scm, hatch-vcs) also HEAD, and the tags unless shipyard pins the version
+(`--tag`, `--bump`: a re-run after the release made its tag is the same source). A changed source
+gives a new key, a new build, and (for the same version) the index's conflict, which is then the
+right answer.
 
 `.shipyard/artifacts/<key>/` holds the files, `.shipyard-build.json` (the manifest) and
 `edits.json` (the files the build saw updated, uv.lock included, for the release commit).
@@ -25,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from shipyard.builder.stamp import sources
-from shipyard.dists import Dist, identify, read_manifest, write_manifest
+from shipyard.dists import MANIFEST, Dist, identify, read_manifest, write_manifest
 from shipyard.errors import UsageError
 from shipyard.tools import atomic, git, workdirs
 
@@ -44,6 +46,7 @@ class Source:
     epoch: int | None
     isolated: bool
     from_vcs: bool
+    pinned: bool = False  # a version from git that shipyard hands the backend (a tag's, a bump's)
 
     def key(self) -> str:
         digest = hashlib.sha256()
@@ -60,7 +63,9 @@ class Source:
             add("env", name, value)
         if self.from_vcs:  # the version is read from git: its state is part of the source
             add("head", git.head(self.root) or "")
-            for tag, commit in sorted(git.tags(self.root)):
+            # unless the version is pinned: then the tag the release itself makes (or any other)
+            # changes nothing the backend builds, and a re-run after it reuses the files
+            for tag, commit in [] if self.pinned else sorted(git.tags(self.root)):
                 add("tag", tag, commit)
         return digest.hexdigest()[:32]
 
@@ -79,6 +84,19 @@ def folders(root: Path) -> list[Path]:
     """Every kept build's folder (each holds its files and their manifest)."""
     store = _store(root)
     return sorted(p for p in store.iterdir() if p.is_dir()) if store.is_dir() else []
+
+
+def recorded(root: Path) -> dict[str, dict[str, str]]:
+    """key -> {filename: sha256} of every kept build, as its manifest says (nothing hashed here:
+    `load` checks the files)."""
+    found = {}
+    for folder in folders(root):
+        try:
+            entries = json.loads((folder / MANIFEST).read_text())["files"]
+            found[folder.name] = {str(e["filename"]): str(e["sha256"]) for e in entries}
+        except (OSError, ValueError, KeyError, TypeError):
+            continue
+    return found
 
 
 def load(root: Path, key: str, dist_dir: Path) -> tuple[list[Dist], dict[str, bytes]] | None:

@@ -9,18 +9,17 @@ the branch and the tag later point at, so a rebuild from the tag gives the same 
 from __future__ import annotations
 
 import os
-import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from shipyard import events
+from shipyard.builder import uvlock
 from shipyard.builder.reproducible import SKIP_DIRS
 from shipyard.errors import UsageError
 from shipyard.tools import git
-from shipyard.tools.procenv import child_env
-from shipyard.tools.venvs import last_line
 
 Message = tuple[str, int | None]  # a commit's message and date (the build's SOURCE_DATE_EPOCH)
 
@@ -36,32 +35,6 @@ def sources(root: Path) -> list[str]:
     return found
 
 
-def _refresh_uv_lock(copy: Path) -> bytes | None:
-    """The lock file with the project's new version, resolved offline from the lock itself."""
-    from uv import find_uv_bin
-
-    lock = copy / "uv.lock"
-    if not lock.is_file():
-        return None
-    before = lock.read_bytes()
-    proc = subprocess.run(
-        [find_uv_bin(), "lock", "--offline", "--quiet"],
-        cwd=copy,
-        env=child_env(),
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if proc.returncode:
-        raise UsageError(
-            f"uv.lock could not be updated for the new version ({last_line(proc.stderr)}): "
-            "run `uv lock`, commit it, and release again",
-            detail=proc.stderr,
-        )
-    after = lock.read_bytes()
-    return after if after != before else None
-
-
 @dataclass(frozen=True)
 class ReleaseTree:
     path: Path  # the project's folder in the temporary checkout
@@ -70,11 +43,18 @@ class ReleaseTree:
 
 
 @contextmanager
-def stamped(root: Path, edits: Mapping[str, bytes], commit: Message | None = None) -> Iterator[ReleaseTree]:
-    """A temporary detached checkout of HEAD with `edits` written in (and uv.lock refreshed for
-    them); with `commit` (message, epoch), the release commit of exactly that tree is made (not on
-    any branch) and checked out, so the build sees what the tag will hold. A git worktree, so a
-    backend that asks git for the files or the version (setuptools-scm) sees the commit's."""
+def stamped(
+    root: Path,
+    edits: Mapping[str, bytes],
+    commit: Message | None = None,
+    project: tuple[str | None, str | None] = (None, None),
+    emit: events.Emit = events.ignore,
+) -> Iterator[ReleaseTree]:
+    """A temporary detached checkout of HEAD with `edits` written in (and uv.lock recording
+    `project`'s (name, version): builder/uvlock.py); with `commit` (message, epoch), the release
+    commit of exactly that tree is made (not on any branch) and checked out, so the build sees
+    what the tag will hold. A git worktree, so a backend that asks git for the files or the
+    version (setuptools-scm) sees the commit's."""
     top = git.toplevel(root)
     if top is None:
         raise UsageError(f"{root} is not in a git repository: the release's version edits need one")
@@ -88,8 +68,8 @@ def stamped(root: Path, edits: Mapping[str, bytes], commit: Message | None = Non
                 (tree / rel).parent.mkdir(parents=True, exist_ok=True)
                 (tree / rel).write_bytes(data)
             made = dict(edits)
-            if edits and (lock := _refresh_uv_lock(tree)) is not None:
-                made["uv.lock"] = lock
+            if edits and (lock := uvlock.refresh(tree, *project, emit=emit)) is not None:
+                made[uvlock.LOCK] = lock
             sha = None
             if commit is not None:
                 sha = git.commit_tree(root, made, commit[0], epoch=commit[1])

@@ -36,7 +36,16 @@ from shipyard.plan.target import current_branch, rules
 from shipyard.publish.audit import AuditLog
 from shipyard.record import forge, journal, writer
 from shipyard.record.table import readme_with_table
-from shipyard.release.ship import Bookkeeping, Request, StageResult, Stages, Tests, burn_all, ship
+from shipyard.release.ship import (
+    Bookkeeping,
+    Request,
+    StageResult,
+    Stages,
+    TestedBefore,
+    Tests,
+    burn_all,
+    ship,
+)
 from shipyard.tools import procenv
 
 if TYPE_CHECKING:
@@ -48,7 +57,7 @@ class Released:
     package: Package
     version: str
     dists: list[Dist]
-    test_install: TestInstall | None = None
+    test_install: TestInstall | TestedBefore | None = None
     stages: list[StageResult] = field(default_factory=list)
 
     @property

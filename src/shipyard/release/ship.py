@@ -106,8 +106,19 @@ class StageResult:
 
 
 @dataclass(frozen=True)
+class TestedBefore:
+    """The test-install an earlier run of this release passed with these very files (by sha256, the
+    same python and test group): not run again (the release state keeps what it reported)."""
+
+    said: Mapping[str, object]
+
+    def as_json(self) -> dict[str, object]:
+        return {**self.said, "reused": True}
+
+
+@dataclass(frozen=True)
 class Shipped:
-    test_install: TestInstall | None
+    test_install: TestInstall | TestedBefore | None
     stages: list[StageResult]
 
 
@@ -161,7 +172,7 @@ def ship(
 
 def _before_the_uploads(
     release: Release, stages: Stages, request: Request, tests: Tests, books: Bookkeeping, emit: events.Emit
-) -> tuple[dict[str, Listing | IndexError_], TestInstall | None]:
+) -> tuple[dict[str, Listing | IndexError_], TestInstall | TestedBefore | None]:
     """Everything that can stop the release before its first upload, cheapest first: the record is
     writable, the files pass check, no stage serves a higher version or our names with other bytes,
     and the tests pass against the installed wheel. Returns what each stage serves, and the tests."""
@@ -178,15 +189,32 @@ def _before_the_uploads(
         refuse_conflicts(release, index, listings.get(index.repository.name))
     if not config.test_install:
         return listings, None
+    return listings, _tested(release, request, tests, books, emit)
+
+
+def _tested(
+    release: Release, request: Request, tests: Tests, books: Bookkeeping, emit: events.Emit
+) -> TestInstall | TestedBefore:
+    """The test-install of the release's files, unless these very files passed it before (a resume)."""
+    config = request.config
+    siblings = ",".join(sorted(p.name for p in tests.local_wheels))
+    how = {"python": request.python, "test_group": config.test_group, "siblings": siblings}
+    if (said := books.state.passed_tests(release.hashes, how)) is not None:
+        events.info(
+            emit, f"{release}: these very files (sha256) passed the test-install before: not run again"
+        )
+        return TestedBefore(said)
     tested = test_install(
-        dists,
+        list(release.dists),
         tests.root,
         python=request.python,
         local_wheels=tests.local_wheels,
         group=config.test_group,
         emit=emit,
     )
-    return listings, tested
+    if not request.dry_run:
+        books.state.record_tests(release.hashes, how, tested.as_json())
+    return tested
 
 
 def burn_all(indexes: Sequence[Index]) -> None:

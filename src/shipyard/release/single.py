@@ -34,9 +34,10 @@ from shipyard.plan.source import Declared
 from shipyard.plan.target import Mode, Target, Trigger, resolve
 from shipyard.publish.audit import AuditLog
 from shipyard.publish.lower import highest_served, read_stages, refuse_lower
+from shipyard.publish.state import ReleaseState
 from shipyard.record import forge, journal, writer
-from shipyard.release.rerun import already_released
-from shipyard.release.ship import Bookkeeping, Request, StageResult, Stages, Tests, ship
+from shipyard.release.rerun import already_released, verified_at_head
+from shipyard.release.ship import Bookkeeping, Request, StageResult, Stages, TestedBefore, Tests, ship
 from shipyard.tools import git, procenv, workdirs
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ class ReleaseResult:
     release: Release
     target: Target
     edits: Mapping[str, bytes]  # the files the build saw updated: the target's, with uv.lock refreshed
-    test_install: TestInstall | None = None
+    test_install: TestInstall | TestedBefore | None = None
     stages: tuple[StageResult, ...] = ()
     recorded: writer.Recorded | None = None
     forge_releases: tuple[forge.ForgeRelease, ...] = ()  # GitHub's or GitLab's
@@ -96,8 +97,9 @@ def _build(
     (from then on a rebuild could conflict with the index; before, it is free); and the release
     commit of a --bump (the same commit again for kept artifacts: same tree, parent, date)."""
     declared, config = target.declared, request.config
+    pinned = declared.from_vcs and target.version is not None  # handed to the backend (target.env)
     source = kept.Source(
-        config.root, target.edits, target.env, target.epoch, request.isolated, declared.from_vcs
+        config.root, target.edits, target.env, target.epoch, request.isolated, declared.from_vcs, pinned
     )
     key = source.key()
     if (found := kept.load(config.root, key, config.dist_dir)) is not None:
@@ -138,7 +140,7 @@ def _build_new(
     if not target.edits:
         return build_from(config.root), target.edits, None
     commit = (_message(target), target.epoch) if _commits(target) else None
-    with stamped(config.root, target.edits, commit) as tree:
+    with stamped(config.root, target.edits, commit, (target.name, target.version), emit) as tree:
         what = f"the release commit {tree.commit[:12]}" if tree.commit else "a checkout of HEAD"
         events.info(
             emit, f"building {target.version} from {what}, with {', '.join(sorted(tree.made))} updated"
@@ -223,14 +225,18 @@ def release(request: Request, environ: Mapping[str, str], emit: events.Emit = ev
     served = _read_before_the_build(config, target, indexes, emit)
     keep: Callable[[], None] | None = None
     sha: str | None = None
+    state: ReleaseState | None = None
     if request.dists is not None:
         made, edits = _prebuilt(request.dists, target), target.edits
+    elif (verified := verified_at_head(config, target, emit)) is not None:
+        (made, state), edits = verified, target.edits  # a re-run at the release's tag: no build
     else:
         dists, edits, key, sha = _build(request, target, emit, public=any(r.public for r in repos))
         made = Release.of(dists)
         keep = functools.partial(kept.keep, config.root, key, dists, edits)
     _same_version(request, target, made)
-    books = Bookkeeping.of(config.root, made, AuditLog.at(config.root, environ), keep)
+    audit = AuditLog.at(config.root, environ)
+    books = Bookkeeping(state, audit, keep) if state else Bookkeeping.of(config.root, made, audit, keep)
     known = served if target.name is not None and canonicalize_name(target.name) == made.name else {}
     stages = Stages(indexes, known)
     if (done := already_released(made, stages, request, books, emit)) is not None:
