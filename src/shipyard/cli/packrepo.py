@@ -128,10 +128,13 @@ def repo_or_fail(args: argparse.Namespace) -> Repo:
 
 def cmd_status(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.assemble import settings
+    from shipyard.cli.workspace import cmd_status_workspace, workspace_of
     from shipyard.index import credentials
     from shipyard.index.open import open_index
     from shipyard.release.status import status
 
+    if (ws := workspace_of(args)) is not None:
+        return cmd_status_workspace(args, out, ws)
     repo = repo_or_fail(args)
     cfg = settings.load(repo, os.environ, option_values(args))
     stages = [cfg.repository(n) for n in cfg.stages]
