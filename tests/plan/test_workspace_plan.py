@@ -22,7 +22,8 @@ def plan(shipyard: ShipyardCLI, root: Path, *extra: str) -> dict[str, Any]:
     run = shipyard("plan", "--json", "-C", str(root), *extra)
     assert run.code == 0, run.text
     doc: dict[str, Any] = json.loads(run.out)
-    return {p["name"]: p for p in doc["packages"]}
+    assert [p["name"] for p in doc["packages"]] == [p["name"] for p in doc["members"] if p["next_version"]]
+    return {p["name"]: p for p in doc["members"]}
 
 
 def tag_all(root: Path, *tags: str) -> None:

@@ -59,7 +59,10 @@ def test_uv_workspace_releases_changed_members_in_order(
     assert sorted(doc["tags"]) == ["alpha-v1.0.0", "beta-v0.3.0", "gamma-v2.1.0"]
     head = git(root, "rev-parse", "HEAD").strip()
     assert doc["commit"] == head
-    assert git(root, "log", "-1", "--format=%s").strip() == "chore(release): alpha 1.0.0, gamma 2.1.0, beta 0.3.0"
+    assert (
+        git(root, "log", "-1", "--format=%s").strip()
+        == "chore(release): alpha 1.0.0, gamma 2.1.0, beta 0.3.0"
+    )
     for name, version in released(doc):
         assert git(root, "rev-parse", f"{name}-v{version}^{{commit}}").strip() == head
         assert f"## [{version}]" in (root / "packages" / name / "CHANGELOG.md").read_text()

@@ -29,8 +29,11 @@ if TYPE_CHECKING:
 def packaging_repo(args: argparse.Namespace) -> Repo | None:
     """The packaging repository at --project, or None for a single project."""
     from shipyard.assemble import layout
+    from shipyard.plan.workspace import is_workspace
 
     root = Path(args.project)
+    if (root / "pyproject.toml").is_file() and is_workspace(root):
+        return None  # a workspace (cli/workspace.py), --changed or not
     if getattr(args, "changed", False) or (
         layout.is_packaging_repo(root)
         and not (root / "pyproject.toml").is_file()

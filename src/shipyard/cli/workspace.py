@@ -22,7 +22,7 @@ def workspace_of(args: argparse.Namespace) -> Workspace | None:
     from shipyard.plan.workspace import discover, is_workspace
 
     root = Path(args.project)
-    if getattr(args, "changed", False) or not is_workspace(root):
+    if not is_workspace(root):
         return None
     return discover(root)
 
@@ -60,7 +60,12 @@ def cmd_plan_workspace(args: argparse.Namespace, out: Renderer, ws: Workspace) -
     order = [f"{p.name} {p.version}" for p in changed]
     if order:
         lines.append(f"  release order: {', '.join(order)}")
-    doc = {"workspace": {"root": str(ws.root), "kind": ws.kind}, "packages": [p.as_json() for p in plans]}
+    # "packages": what a release would ship (as a packaging repository's plan says it, for CI's matrix)
+    doc = {
+        "workspace": {"root": str(ws.root), "kind": ws.kind},
+        "members": [p.as_json() for p in plans],
+        "packages": [p.as_json() for p in changed],
+    }
     out.result("plan", doc, "\n".join(lines))
     return 0
 
@@ -99,13 +104,19 @@ def cmd_release_workspace(args: argparse.Namespace, out: Renderer, ws: Workspace
         raise usage(
             "a workspace releases each member at the version its commits call for: drop --tag and --bump"
         )
-    if args.no_record:
-        raise usage("--no-record is for a packaging repository (release --changed)")
+    if args.no_record and args.push:
+        raise usage("--no-record writes no commit or tag to push: drop --push (or --no-record)")
     cfg = _config(args, ws)
     only = args.package or [n.strip() for n in os.environ.get("SHIPYARD_PACKAGE", "").split(",") if n.strip()]
     with locked(args, cfg, "release", out):
         result = release_workspace(
-            ws, request_of(args, cfg), os.environ, out, only=only, refuse_pins=args.refuse_pin_bumps
+            ws,
+            request_of(args, cfg),
+            os.environ,
+            out,
+            only=only,
+            refuse_pins=args.refuse_pin_bumps,
+            record=not args.no_record,
         )
     done = "would release" if args.dry_run else "released"
     names = ", ".join(result.names(dry_run=args.dry_run))

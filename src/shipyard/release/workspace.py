@@ -110,10 +110,11 @@ class _Run:
     wheels: dict[str, Path] = field(default_factory=dict)  # member key -> its wheel, built this run
 
 
-def command(pre: str | None, only: Sequence[str]) -> str:
+def command(pre: str | None, only: Sequence[str], record: bool = True) -> str:
     """The command a journal is finished by (a --push may be added, or said again)."""
     words = ["shipyard", "release", *(["--pre", pre] if pre else [])]
-    return " ".join(words + [w for name in sorted(only) for w in ("--package", name)])
+    words += [w for name in sorted(only) for w in ("--package", name)]
+    return " ".join(words + ([] if record else ["--no-record"]))
 
 
 def to_release(
@@ -136,18 +137,22 @@ def release_workspace(
     *,
     only: Sequence[str] = (),
     refuse_pins: bool = False,
+    record: bool = True,
 ) -> WorkspaceRelease:
+    """Release the changed members (`only`: those and the changed members they require); `record`
+    False publishes and verifies but writes no commit or tag (a CI matrix job's share, recorded
+    once afterwards by a run that finds every file published)."""
     procenv.register_credentials(environ)
     config, trigger, dry_run = request.config, request.trigger, request.dry_run
     branch = current_branch(ws.root, environ)
     guard_branch(trigger.if_branch, branch)
-    asked = command(trigger.pre, only)
+    asked = command(trigger.pre, only, record)
     if not dry_run and (pending := journal.load(ws.root)) is not None:
         finished = finish_journaled(ws.root, pending, config, asked, trigger.push, emit)
         return WorkspaceRelease(recorded=finished.recorded, finished=finished.finished)
     if not trigger.allow_dirty:
         guard_clean(config)
-    if not dry_run:
+    if record and not dry_run:
         writer.guard_locks(ws.root, [], branch)
     repos = [config.repository(n) for n in config.stages]
     found = credentials.for_stages(repos, ws.root, environ, emit)
@@ -170,7 +175,7 @@ def release_workspace(
                 break
     burn_all(indexes)
     done = [r for r in result.released if r.verified]
-    if not dry_run and done:
+    if record and not dry_run and done:
         steps = _steps(ws, request, done, edits, epoch, branch)
         packages = [_journaled(r) for r in done]
         journal.save(ws.root, journal.Journal(steps, {"packages": packages, "command": asked}))
