@@ -236,7 +236,8 @@ def _bumped_for_pins(p: MemberPlan, pins: list[Pin], rules: Rules, pre: str | No
 
 
 def narrow(plans: list[MemberPlan], names: list[str], ws: Workspace) -> list[MemberPlan]:
-    """`--package`: the named members and the changed members they require, directly or not."""
+    """`--package`: the named members, the changed members they require (directly or not), and the
+    members whose requirements their releases move."""
     for name in names:
         ws.member(name)  # an unknown name is refused
     by_key: Mapping[str, MemberPlan] = {p.member.key: p for p in plans}
@@ -247,4 +248,9 @@ def narrow(plans: list[MemberPlan], names: list[str], ws: Workspace) -> list[Mem
         if key not in wanted:
             wanted.add(key)
             todo += by_key[key].member.requires
+    moved = True
+    while moved:  # a member whose requirement a wanted member's release moves is released with it
+        pinned = {p.member.key for p in plans if any(canonicalize_name(pin.on) in wanted for pin in p.pins)}
+        moved = bool(pinned - wanted)
+        wanted |= pinned
     return [p for p in plans if p.member.key in wanted and p.version]
