@@ -107,6 +107,7 @@ class _Run:
     tree: Path  # the workspace root in the checkout the members are built from
     epoch: int | None
     audit: AuditLog
+    versions: dict[str, str]  # member key -> its version after this release (new, else the last)
     wheels: dict[str, Path] = field(default_factory=dict)  # member key -> its wheel, built this run
 
 
@@ -119,14 +120,16 @@ def command(pre: str | None, only: Sequence[str], record: bool = True) -> str:
 
 def to_release(
     ws: Workspace, request: Request, only: Sequence[str] = (), *, refuse_pins: bool = False
-) -> list[MemberPlan]:
-    """The members this release ships, in dependency order (NothingToRelease when none)."""
+) -> tuple[list[MemberPlan], list[MemberPlan]]:
+    """Every member's plan, and the members this release ships, in dependency order
+    (NothingToRelease when none)."""
     plans = survey(ws, rules(request.config), pre=request.trigger.pre, refuse=refuse_pins)
     chosen = narrow(plans, list(only), ws) if only else [p for p in plans if p.version]
+    if not chosen and only:
+        raise NothingToRelease(f"nothing to release: no change to {', '.join(only)} calls for a release")
     if not chosen:
-        which = ", ".join(only) if only else "no member"
-        raise NothingToRelease(f"nothing to release: {which} changed in a way that calls for a release")
-    return chosen
+        raise NothingToRelease("nothing to release: no member changed in a way that calls for a release")
+    return plans, chosen
 
 
 def release_workspace(
@@ -157,7 +160,7 @@ def release_workspace(
     repos = [config.repository(n) for n in config.stages]
     found = credentials.for_stages(repos, ws.root, environ, emit)
     indexes = [open_index(r, c, config.network) for r, c in zip(repos, found, strict=True)]
-    chosen = to_release(ws, request, only, refuse_pins=refuse_pins)
+    plans, chosen = to_release(ws, request, only, refuse_pins=refuse_pins)
     epoch = source_date_epoch(ws.root)
     date = changelog.release_date(epoch)
     edits = {p.member.key: member_edits(p, date, with_changelog=config.changelog is not None) for p in chosen}
@@ -165,7 +168,7 @@ def release_workspace(
     every |= uv_lock(ws.root, {p.name: p.version for p in chosen if p.version})
     result = WorkspaceRelease()
     with _checkout(ws.root, every) as tree:
-        run = _Run(ws.root, tree, epoch, AuditLog.at(ws.root, environ))
+        run = _Run(ws.root, tree, epoch, AuditLog.at(ws.root, environ), _versions(plans))
         for p in chosen:
             events.step(emit, f"{p.name} {p.version}: {p.plan.reason}")
             try:
@@ -181,6 +184,16 @@ def release_workspace(
         journal.save(ws.root, journal.Journal(steps, {"packages": packages, "command": asked}))
         result.recorded = journal.carry_out(ws.root, steps, emit)
     return result
+
+
+def _versions(plans: Sequence[MemberPlan]) -> dict[str, str]:
+    """Each member's version once this release is made: its new one, else its last release's, else
+    the one it declares (a member required by another but never released)."""
+    found = {}
+    for p in plans:
+        last = str(p.last.version) if p.last else None
+        found[p.member.key] = p.version or last or p.member.declared.version or "0.1.0"
+    return found
 
 
 @contextmanager
@@ -248,9 +261,7 @@ def _requirements(
     found = []
     for name in member.requires:
         if name not in run.wheels:
-            dep = by_key[name]
-            version = dep.declared.version or "0"
-            dists = _built(dep, version, run, request, emit)
+            dists = _built(by_key[name], run.versions[name], run, request, emit)
             run.wheels[name] = next(d.path for d in dists if d.kind == "wheel")
         found.append(run.wheels[name])
     return found
