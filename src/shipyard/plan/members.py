@@ -139,6 +139,9 @@ def survey(ws: Workspace, rules: Rules, *, pre: str | None = None, refuse: bool 
         tagged = {m.key: [t for ts in by_key.values() for t in ts] for m in ws.members}
     if not history.tags or any(not t for t in tagged.values()):
         history = history.checked()
+    top = git.toplevel(ws.root)
+    if top is not None and sum(not t for t in tagged.values()) > 1:  # one log for every new member
+        history = history.batched(top)
     scopes = _scopes(ws)
     plans = []
     for m in ws.members:
