@@ -214,3 +214,38 @@ def test_the_real_livekit_agents_workspace(shipyard: ShipyardCLI, tmp_path: Path
     order = list(found)
     assert order.index("livekit-agents") < order.index("livekit-plugins-openai")
     assert found["livekit-agents"]["version_source"] == "livekit/agents/version.py (__version__)"
+
+
+def test_a_root_project_with_a_uv_workspace_stays_one_project_unless_asked(
+    shipyard: ShipyardCLI, tmp_path: Path
+) -> None:
+    """A project whose pyproject.toml also declares a uv workspace (of its examples, say) is released
+    as before, with its own tags; [tool.shipyard.workspace] makes the root and the examples members."""
+    root = tmp_path / "proj"
+    (root / "examples" / "demo" / "src" / "demo").mkdir(parents=True)
+    (root / "src" / "core").mkdir(parents=True)
+    (root / "src" / "core" / "__init__.py").write_text("")
+    (root / "examples" / "demo" / "src" / "demo" / "__init__.py").write_text("")
+    (root / "examples" / "demo" / "pyproject.toml").write_text(
+        '[project]\nname = "demo"\nversion = "0.1.0"\ndependencies = ["core"]\n\n'
+        "[tool.uv.sources]\ncore = { workspace = true }\n"
+    )
+    (root / "pyproject.toml").write_text(
+        '[project]\nname = "core"\nversion = "1.0.0"\n\n[tool.uv.workspace]\nmembers = ["examples/*"]\n'
+    )
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "a project and its example")
+    tag_all(root, "v1.0.0")
+    run = shipyard("plan", "-C", str(root))
+    assert run.code == 0, run.text
+    assert run.out.startswith("core: last release v1.0.0")
+    text = (root / "pyproject.toml").read_text()
+    (root / "pyproject.toml").write_text(
+        text + '\n[tool.shipyard]\ntag = "{package}-v{version}"\n\n[tool.shipyard.workspace]\n'
+    )
+    git(root, "commit", "-qam", "chore: release the example too")
+    found = plan(shipyard, root)
+    assert list(found) == ["core", "demo"]
+    assert (found["core"]["folder"], found["demo"]["folder"]) == (".", "examples/demo")
+    assert found["demo"]["requires"] == [{"name": "core", "spec": ""}]

@@ -87,12 +87,19 @@ class Workspace:
 
 
 def _globs(root: Path, pyproject: Mapping[str, object]) -> tuple[str, list[str], list[str]] | None:
-    """Which table declares the workspace, its member globs and its exclude globs."""
-    for kind, table in (
-        ("uv", table_at(pyproject, "tool", "uv", "workspace")),
-        ("shipyard", table_at(pyproject, "tool", "shipyard", "workspace")),
+    """Which table declares the workspace, its member globs and its exclude globs: shipyard's when
+    it names members, else uv's. A root that is a project itself stays a single project (released
+    with its own tags, as before) unless [tool.shipyard.workspace] is there too."""
+    ours = table_at(pyproject, "tool", "shipyard")
+    uv = table_at(pyproject, "tool", "uv")
+    if isinstance(pyproject.get("project"), dict) and "workspace" not in ours:
+        return None
+    for kind, present, table in (
+        ("shipyard", "members" in table_at(ours, "workspace"), table_at(ours, "workspace")),
+        ("uv", "workspace" in uv, table_at(uv, "workspace")),
+        ("shipyard", "workspace" in ours, table_at(ours, "workspace")),
     ):
-        if "members" in table or table:
+        if present:
             where = f"[tool.{kind}.workspace] in {root / 'pyproject.toml'}"
             return (
                 kind,
