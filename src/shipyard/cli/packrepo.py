@@ -29,8 +29,11 @@ if TYPE_CHECKING:
 def packaging_repo(args: argparse.Namespace) -> Repo | None:
     """The packaging repository at --project, or None for a single project."""
     from shipyard.assemble import layout
+    from shipyard.plan.workspace import is_workspace
 
     root = Path(args.project)
+    if (root / "pyproject.toml").is_file() and is_workspace(root):
+        return None  # a workspace (cli/workspace.py), --changed or not
     if getattr(args, "changed", False) or (
         layout.is_packaging_repo(root)
         and not (root / "pyproject.toml").is_file()
@@ -128,10 +131,13 @@ def repo_or_fail(args: argparse.Namespace) -> Repo:
 
 def cmd_status(args: argparse.Namespace, out: Renderer) -> int:
     from shipyard.assemble import settings
+    from shipyard.cli.workspace import cmd_status_workspace, workspace_of
     from shipyard.index import credentials
     from shipyard.index.open import open_index
     from shipyard.release.status import status
 
+    if (ws := workspace_of(args)) is not None:
+        return cmd_status_workspace(args, out, ws)
     repo = repo_or_fail(args)
     cfg = settings.load(repo, os.environ, option_values(args))
     stages = [cfg.repository(n) for n in cfg.stages]

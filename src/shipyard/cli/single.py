@@ -21,6 +21,7 @@ from shipyard.cli.common import (
 )
 from shipyard.cli.packrepo import cmd_plan_changed, cmd_release_changed, packaging_repo
 from shipyard.cli.render import Renderer
+from shipyard.cli.workspace import cmd_plan_workspace, cmd_release_workspace, workspace_of
 
 if TYPE_CHECKING:
     from packaging.version import Version
@@ -185,6 +186,8 @@ def cmd_plan(args: argparse.Namespace, out: Renderer) -> int:
 
     if (repo := packaging_repo(args)) is not None:
         return cmd_plan_changed(args, out, repo)
+    if (ws := workspace_of(args)) is not None:
+        return cmd_plan_workspace(args, out, ws)
     cfg = load_config(args)
     name, declared = project_identity(cfg.root, read_pyproject(cfg.root))
     subject = Subject(name, declared.version)
@@ -256,6 +259,8 @@ def cmd_release(args: argparse.Namespace, out: Renderer) -> int:
     unused_targets(out, "release publishes to its stages (publish takes a one-off target)")
     if (repo := packaging_repo(args)) is not None:
         return cmd_release_changed(args, out, repo)
+    if (ws := workspace_of(args)) is not None:
+        return cmd_release_workspace(args, out, ws)
     if args.package or args.no_record:
         raise usage("--package and --no-record are for a packaging repository (release --changed)")
     if args.dists is not None and args.no_isolation:

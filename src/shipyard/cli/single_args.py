@@ -128,6 +128,16 @@ def _plan(command: Command) -> None:
         help="a packaging repository: every package changed since its last tag (the default where "
         "shipyard.toml or .paa.config is found and no pyproject.toml)",
     )
+    _refuse_pins(p)
+
+
+def _refuse_pins(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--refuse-pin-bumps",
+        action="store_true",
+        help="a workspace: refuse a release whose new version falls outside another member's declared "
+        "range, instead of bumping that member and moving its requirement",
+    )
 
 
 def _release(command: Command) -> None:
@@ -203,7 +213,7 @@ def _release_changed_options(p: argparse.ArgumentParser) -> None:
     flag(
         p,
         "--package",
-        "with --changed: release only NAME and the changed packages it imports (repeatable; "
+        "with --changed or in a workspace: release only NAME and the changed packages it needs (repeatable; "
         "SHIPYARD_PACKAGE: comma-separated)",
         action="append",
         metavar="NAME",
@@ -215,3 +225,4 @@ def _release_changed_options(p: argparse.ArgumentParser) -> None:
         help="with --changed: publish and verify, but write no changelog, commit or tag (parallel "
         "CI jobs; one later run records them all)",
     )
+    _refuse_pins(p)

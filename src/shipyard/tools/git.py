@@ -371,3 +371,9 @@ def changed_since(root: Path, commits: Sequence[str]) -> dict[str, set[str]]:
         elif item and current is not None:
             current.add(item)
     return found
+
+
+def commit_files(root: Path, sha: str) -> set[str]:
+    """The files one commit changes against its first parent (relative to the top of the work tree)."""
+    result = _git(root, "diff-tree", "--root", "--no-commit-id", "-r", "--name-only", "-z", sha)
+    return set(_names(result.stdout)) if result.returncode == 0 else set()

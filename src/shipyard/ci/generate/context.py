@@ -23,6 +23,8 @@ from shipyard.ci.generate.compiled import is_compiled
 from shipyard.ci.generate.install import Install, choose, lint_command, writer_version
 from shipyard.config import Config
 from shipyard.errors import ConfigError, UsageError
+from shipyard.plan.workspace import is_workspace
+from shipyard.plan.workspace import load_config as workspace_config
 
 # CPython minors by first release and end of life (python/devguide include/release-cycle.json), the
 # one table to keep current: each October a minor comes out and the oldest one reaches its end
@@ -109,6 +111,7 @@ class Context:
     hosts: tuple[str, ...] = ()  # each stage's upload host, in stage order
     compiled: bool = False  # extension modules: wheels from a cibuildwheel matrix (GitHub)
     lint: str = ""  # the lint job's command ([tool.shipyard.ci] lint); "": ruff check, if ruff is set up
+    workspace: bool = False  # a workspace's members, released as a packaging repository's packages
 
     feed_ids: tuple[str, ...] = ()  # each feed's TwineAuthenticate@1 artifactFeed (PROJECT/FEED or FEED)
 
@@ -323,6 +326,25 @@ def read(root: Path, trigger: list[str] | None, *, for_ci: bool = True) -> Conte
             lint=lint_command(repo.table.get("ci"), "[ci] of shipyard.toml"),
         )
     pyproject = config.read_pyproject(root)
+    if is_workspace(root):  # the packaging repository's pipeline: plan -> matrix per member -> record
+        cfg = workspace_config(root, os.environ)
+        stages, feeds, hosts = _ci_stages(cfg, for_ci)
+        declared = config.table_at(pyproject, "project").get("requires-python")
+        return Context(
+            hosts=hosts,
+            feed_ids=tuple(feed_id(f, cfg.repository(f).upload_url) for f in feeds),
+            name=root.name,
+            packaging_repo=True,
+            workspace=True,
+            tag_pattern=cfg.tag,
+            stages=stages,
+            feeds=feeds,
+            pythons=pythons_for(declared if isinstance(declared, str) else None),
+            ruff=_has_ruff(root, pyproject),
+            trigger=Trigger.parse(trigger, packaging_repo=True),
+            install=choose(_ci_table(pyproject), "[tool.shipyard.ci]", writer_version()),
+            lint=lint_command(_ci_table(pyproject), "[tool.shipyard.ci]"),
+        )
     cfg = config.load(root, environ=os.environ, pyproject=pyproject)
     project = pyproject.get("project", {})
     name = project.get("name") if isinstance(project, dict) else None
