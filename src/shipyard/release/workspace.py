@@ -38,7 +38,16 @@ from shipyard.plan.workspace import Member, Workspace
 from shipyard.publish.audit import AuditLog
 from shipyard.record import journal, writer
 from shipyard.release.changed import _finish as finish_journaled
-from shipyard.release.ship import Bookkeeping, Request, StageResult, Stages, Tests, burn_all, ship
+from shipyard.release.ship import (
+    Bookkeeping,
+    Request,
+    StageResult,
+    Stages,
+    TestedBefore,
+    Tests,
+    burn_all,
+    ship,
+)
 from shipyard.tools import git, procenv
 
 if TYPE_CHECKING:
@@ -50,7 +59,7 @@ if TYPE_CHECKING:
 class Shipped:
     plan: MemberPlan
     dists: list[Dist]
-    test_install: TestInstall | None = None
+    test_install: TestInstall | TestedBefore | None = None
     stages: list[StageResult] = field(default_factory=list)
 
     @property
