@@ -141,7 +141,7 @@ def test_a_bad_flag_value_is_named_by_its_flag() -> None:
 def test_unknown_key_lists_the_declared_ones() -> None:
     with pytest.raises(ConfigError) as err:
         load(ROOT, pyproject={**BASE, "tool": {"shipyard": {"stagess": []}}})
-    assert f"(known: {', '.join([*sorted(OPTIONS), 'repositories', 'ci'])})" in str(err.value)
+    assert f"(known: {', '.join([*sorted(OPTIONS), 'repositories', 'ci', 'workspace'])})" in str(err.value)
     assert "unknown key 'stagess' in [tool.shipyard], did you mean stages? (known" in str(err.value)
     with pytest.raises(
         ConfigError,

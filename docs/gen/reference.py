@@ -72,11 +72,13 @@ def options_page(commands: dict[str, argparse.ArgumentParser]) -> str:
             "",
             *rows,
             "",
-            "Besides the options, `[tool.shipyard]` holds two tables: `repositories` "
+            "Besides the options, `[tool.shipyard]` holds three tables: `repositories` "
             "(`[tool.shipyard.repositories.NAME]`: upload-url, simple-url, public, auth, oidc-url, "
             "cert, client-cert; see [private indexes](../guides/private-indexes.md)) and `ci` "
             '(`install = "..."`: what `shipyard ci init` has the jobs install; see '
-            "[CI pipelines](../guides/ci.md)). [Configuration in depth](../guides/configuration.md) "
+            "[CI pipelines](../guides/ci.md)) and `workspace` (`members`, `exclude`: globs of a "
+            "workspace's member folders; see [monorepos](../guides/monorepos.md)). "
+            "[Configuration in depth](../guides/configuration.md) "
             "says more about each option; the JSON schema is [shipyard.json](../schema/shipyard.json).",
             "",
         ]
@@ -282,6 +284,16 @@ def schema() -> dict[str, object]:
                 "pattern": "^ *[A-Za-z0-9._/:=+,@%-]+( [A-Za-z0-9._/:=+,@%-]+)* *$",
                 "description": "the command the pipelines' lint job runs instead of `ruff check .`",
             },
+        },
+    }
+    globs = {"type": "array", "items": {"type": "string"}}
+    properties["workspace"] = {
+        "type": "object",
+        "description": "a folder of projects released member by member (as uv's [tool.uv.workspace])",
+        "additionalProperties": False,
+        "properties": {
+            "members": {**globs, "description": "globs of the member folders, from the root"},
+            "exclude": {**globs, "description": "globs of folders the members' globs leave out"},
         },
     }
     return {

@@ -198,10 +198,12 @@ def from_table(
     are its owner's, not options)."""
     root = root.resolve()
     files = () if environ is None else tuple(pypirc.paths(environ))  # none for a file's config alone
-    # `ci` is the table of `shipyard ci init` (ci.generate.install reads it)
-    unknown = sorted(set(table) - set(OPTIONS) - {"repositories", "ci", *also_known})
+    # `ci` is the table of `shipyard ci init` (ci.generate.install reads it), `workspace` a root's
+    # member globs (plan.workspace reads it)
+    tables = ("repositories", "ci", "workspace")
+    unknown = sorted(set(table) - set(OPTIONS) - {*tables, *also_known})
     if unknown:
-        known = [*sorted(OPTIONS), "repositories", "ci", *also_known]
+        known = [*sorted(OPTIONS), *tables, *also_known]
         hint = did_you_mean(unknown[0], known)
         raise ConfigError(f"unknown key '{unknown[0]}' in {where}{hint} (known: {', '.join(known)})")
     environ = {} if environ is None else environ

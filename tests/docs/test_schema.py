@@ -107,7 +107,7 @@ def _errors(table: dict[str, object]) -> list[str]:
 
 def test_the_schema_is_a_valid_draft_07_schema() -> None:
     jsonschema.Draft7Validator.check_schema(SCHEMA)
-    assert set(SCHEMA["properties"]) == {*OPTIONS, "repositories", "ci"}
+    assert set(SCHEMA["properties"]) == {*OPTIONS, "repositories", "ci", "workspace"}
 
 
 @pytest.mark.parametrize(("where", "table"), [*_tables_in_markdown(), *_tables_in_examples()])

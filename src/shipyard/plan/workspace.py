@@ -30,7 +30,6 @@ from shipyard.plan.source import Declared
 from shipyard.plan.target import project_identity
 
 TAG = "{package}-v{version}"  # a workspace's default tag pattern, as a packaging repository's
-OWN_KEYS = ("workspace",)  # [tool.shipyard] keys that are the workspace's, not release options
 SKIPPED = ("__pycache__", "node_modules")
 
 
@@ -126,7 +125,7 @@ def load_config(root: Path, environ: Mapping[str, str], flags: Mapping[str, obje
     """The root's [tool.shipyard] options, with tags per member (`{package}-v{version}`) by default."""
     table = dict(table_at(read_pyproject(root), "tool", "shipyard"))
     table.setdefault("tag", TAG)
-    return config.from_table(root, table, environ=environ, flags=flags, also_known=OWN_KEYS)
+    return config.from_table(root, table, environ=environ, flags=flags)
 
 
 def _matched(root: Path, patterns: Sequence[str], what: str) -> list[Path]:
