@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-Kind = Literal["step", "info", "warning", "file", "progress"]
+Kind = Literal["step", "info", "warning", "file", "progress", "phase"]
 
 
 @dataclass(frozen=True)
@@ -36,3 +36,10 @@ def info(emit: Emit, message: str, **data: object) -> None:
 
 def warning(emit: Emit, message: str, **data: object) -> None:
     emit(Event("warning", message, data))
+
+
+def phase(emit: Emit, name: str, stage: str | None = None) -> None:
+    """The start of a timed part of a release (build, check, test-install, publish and verify of a
+    stage, record); it ends where the next one starts, or with the result. Never printed: `--json`
+    reports each one's duration."""
+    emit(Event("phase", name, {"stage": stage} if stage else {}))
