@@ -13,7 +13,7 @@ from keyring.credentials import SimpleCredential
 
 
 class FileKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]  # keyring declares it a class property
+    priority = 1
     file = ""  # set from KEYRING_PROPERTY_FILE
 
     def _store(self) -> dict[str, dict[str, str]]:
@@ -29,7 +29,7 @@ class FileKeyring(KeyringBackend):
         found = self._store().get(service)
         if not found or (username is not None and found.get("username") != username):
             return None
-        return SimpleCredential(found.get("username"), found["password"])
+        return SimpleCredential(found.get("username", ""), found["password"])
 
     def set_password(self, service: str, username: str, password: str) -> None:
         store = {**self._store(), service: {"username": username, "password": password}}

@@ -83,7 +83,7 @@ def test_the_keyring_library_gives_the_credential(tmp_path: Path) -> None:
 def test_pypirc_comes_before_the_keyring_which_is_then_never_loaded(tmp_path: Path) -> None:
     pypirc = f"[corp-index]\nrepository = {URL}\nusername = rc-user\npassword = from-pypirc\n"
     found = _resolve(tmp_path, library=True, path=_git_only(tmp_path), pypirc=pypirc)
-    assert found["password"] == "from-pypirc" and found["source"].endswith("pypirc [corp-index]")  # type: ignore[union-attr]
+    assert found["password"] == "from-pypirc" and str(found["source"]).endswith("pypirc [corp-index]")
     assert found["keyring_imported"] is False
 
 

@@ -18,9 +18,8 @@ from pathlib import Path
 
 from shipyard.builder.reproducible import SKIP_DIRS
 from shipyard.errors import UsageError
-from shipyard.tools import git
+from shipyard.tools import git, venvs
 from shipyard.tools.procenv import child_env
-from shipyard.tools.venvs import last_line
 
 Message = tuple[str, int | None]  # a commit's message and date (the build's SOURCE_DATE_EPOCH)
 
@@ -38,14 +37,12 @@ def sources(root: Path) -> list[str]:
 
 def _refresh_uv_lock(copy: Path) -> bytes | None:
     """The lock file with the project's new version, resolved offline from the lock itself."""
-    from uv import find_uv_bin
-
     lock = copy / "uv.lock"
     if not lock.is_file():
         return None
     before = lock.read_bytes()
     proc = subprocess.run(
-        [find_uv_bin(), "lock", "--offline", "--quiet"],
+        [venvs.uv(), "lock", "--offline", "--quiet"],
         cwd=copy,
         env=child_env(),
         capture_output=True,
@@ -54,7 +51,7 @@ def _refresh_uv_lock(copy: Path) -> bytes | None:
     )
     if proc.returncode:
         raise UsageError(
-            f"uv.lock could not be updated for the new version ({last_line(proc.stderr)}): "
+            f"uv.lock could not be updated for the new version ({venvs.last_line(proc.stderr)}): "
             "run `uv lock`, commit it, and release again",
             detail=proc.stderr,
         )
