@@ -209,7 +209,7 @@ def set_version(project: Path, version: str) -> None:
 # ---------------------------------------------------------------- the three release pairs
 
 
-def release_shipyard(bench: Bench, out: Path) -> Run:
+def release_shipyard(bench: Bench, out: Path, pythonpath: str | None = None) -> Run:
     """`shipyard release --json`, its steps timed by shipyard itself (the `durations` it reports:
     prepare, build, check, publish and verify per stage, record); "start-up" is the rest of the
     wall-clock time: the interpreter and the imports before the command runs, and the exit."""
@@ -218,8 +218,9 @@ def release_shipyard(bench: Bench, out: Path) -> Run:
         str(BIN / "shipyard"), "release", "--stages", "bench", "--json",
         "--no-test-install", "--no-verify-install", "-C", str(bench.project),
     ]  # fmt: skip
+    env = bench.env if pythonpath is None else {**bench.env, "PYTHONPATH": pythonpath}
     start = time.perf_counter()
-    doc = json.loads(run(cmd, bench.env))
+    doc = json.loads(run(cmd, env))
     total = time.perf_counter() - start
     parts: dict[str, float] = {}
     for step in doc.get("durations", []):
@@ -428,6 +429,10 @@ def _summary(runs: list[float]) -> dict[str, Any]:
     return {"median": statistics.median(runs), "min": min(runs), "max": max(runs), "runs": runs}
 
 
+def _baseline_ratio(series: dict[str, Series]) -> float | None:
+    return series["baseline"].median / series["uv"].median if "baseline" in series else None
+
+
 def figures(
     series: dict[str, Series],
     reruns: list[float],
@@ -448,6 +453,10 @@ def figures(
             for tool, s in series.items()
         },
         "ratio_uv": ship / series["uv"].median,
+        "ratio_baseline_uv": _baseline_ratio(series),
+        "round_ratio_uv": statistics.median(
+            a.total / b.total for a, b in zip(series["shipyard"].runs, series["uv"].runs, strict=True)
+        ),
         "ratio_build_twine": ship / series["build+twine"].median,
         "rerun": _summary(reruns),
         "help": _summary(helps),
@@ -485,7 +494,10 @@ def report(data: dict[str, Any], series: dict[str, Series], rounds: int) -> None
     print(
         f"load average (1, 5, 15 min): {_load(before)} before, {_load(after)} after ({os.cpu_count()} cores)"
     )
-    print(f"ratio shipyard / uv pair:     {data['ratio_uv']:.2f}x")
+    each = f"median of each round's: {data['round_ratio_uv']:.2f}x"
+    print(f"ratio shipyard / uv pair:     {data['ratio_uv']:.2f}x ({each})")
+    if data["ratio_baseline_uv"] is not None:
+        print(f"ratio baseline / uv pair:     {data['ratio_baseline_uv']:.2f}x")
     print(f"ratio shipyard / build+twine: {data['ratio_build_twine']:.2f}x")
     r = data["rerun"]
     print(
@@ -523,6 +535,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--rounds", type=int, default=5, help="timed runs per tool (default: 5)")
     parser.add_argument("--skip-memory", action="store_true", help="skip the 200 MB upload memory benchmark")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON to PATH")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="SRC",
+        help="also time `shipyard release` with SRC (another checkout's src/) first on PYTHONPATH, "
+        "interleaved with the others: before/after figures from the same rounds",
+    )
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
@@ -532,6 +551,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     load_before = os.getloadavg()
+    if args.baseline is not None:
+        src = str(args.baseline.resolve())
+        TOOLS["baseline"] = (f"shipyard release ({src})", lambda b, o: release_shipyard(b, o, src))
     try:
         with tempfile.TemporaryDirectory(prefix="shipyard-bench-") as tmp, bench_setup(Path(tmp)) as bench:
             series = bench_releases(bench, args.rounds)
