@@ -42,7 +42,9 @@ NEVER = (
 )
 
 
-def _loaded(shipyard: ShipyardCLI, tmp_path: Path, *args: str, env: dict[str, str] | None = None) -> set[str]:
+def _loaded(
+    shipyard: ShipyardCLI, tmp_path: Path, *args: str, env: dict[str, str] | None = None
+) -> tuple[set[str], dict[str, object]]:
     dump = tmp_path / "modules.txt"
 
     def wrap(cmd: list[str]) -> list[str]:
@@ -51,8 +53,9 @@ def _loaded(shipyard: ShipyardCLI, tmp_path: Path, *args: str, env: dict[str, st
 
     run = shipyard(*args, env=env, wrap=wrap)
     assert run.code == 0, run.text
-    assert json.loads(run.out)["command"] == "release"
-    return set(dump.read_text().split())
+    doc = json.loads(run.out)
+    assert doc["command"] == "release"
+    return set(dump.read_text().split()), doc
 
 
 def _family(modules: set[str], top: str) -> list[str]:
@@ -63,9 +66,22 @@ def test_a_release_to_the_local_index_loads_none_of_what_it_does_not_use(
     shipyard: ShipyardCLI, tmp_path: Path
 ) -> None:
     root = make_project(tmp_path / "proj")
-    modules = _loaded(shipyard, tmp_path, "release", "--no-test-install", "--json", "-C", str(root))
+    modules, doc = _loaded(shipyard, tmp_path, "release", "--no-test-install", "--json", "-C", str(root))
     assert {"shipyard.builder.pep517", "shipyard.publish.verify", "shipyard.index.local"} <= modules
     assert {top: found for top in NEVER if (found := _family(modules, top))} == {}
+    # --json says where the time went, step by step, in order (issue 25, point 6)
+    durations = doc["durations"]
+    assert isinstance(durations, list)
+    assert [(d["step"], d.get("stage")) for d in durations] == [
+        ("prepare", None),
+        ("build", None),
+        ("already-released", None),
+        ("check", None),
+        ("publish", "local"),
+        ("verify", "local"),
+        ("record", None),
+    ]
+    assert all(isinstance(d["seconds"], float) and d["seconds"] >= 0 for d in durations)
 
 
 @pytest.mark.integration
@@ -78,7 +94,7 @@ def test_a_release_with_the_pypirc_credential_never_loads_the_keyring(
     (home / ".pypirc").write_text(
         f"[corp]\nrepository = {index.upload_url}\nusername = {index.username}\npassword = {index.password}\n"
     )
-    modules = _loaded(shipyard, tmp_path, "release", "--no-test-install", "--json", "-C", str(root))
+    modules, _ = _loaded(shipyard, tmp_path, "release", "--no-test-install", "--json", "-C", str(root))
     assert index.served_files("tiny-pkg"), "nothing was uploaded"
     assert {"requests", "shipyard.index.remote", "shipyard.tools.keyrings"} <= modules
     assert {top: found for top in NEVER if (found := _family(modules, top))} == {}
