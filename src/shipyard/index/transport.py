@@ -139,16 +139,13 @@ class _WatchedHttp(HTTPConnection):
     BLOCK bytes, not urllib3's 16 KiB: each block is a read through the multipart encoder and a
     progress event, Python work that cost more than the socket on a 2 MB wheel (issue 25, point 1)."""
 
-    def __init__(self, *args: Any, **kw: Any) -> None:
-        kw.setdefault("blocksize", BLOCK)
-        super().__init__(*args, **kw)
-
     def connect(self) -> None:
         super().connect()
         deadline.watch(self.sock)
 
     def request(self, *args: Any, **kw: Any) -> None:
         deadline.watch(self.sock)
+        self.blocksize = BLOCK  # what urllib3 reads a body by, set in its __init__
         super().request(*args, **kw)
 
 
