@@ -121,11 +121,13 @@ def scan_cost(files: list[Path]) -> float:
     return best * 1000 / size
 
 
-def commands(index: TestIndex, project: Path, files: list[Path]) -> dict[str, list[str]]:
+def commands(
+    index: TestIndex, project: Path, files: list[Path], baseline: Path | None = None
+) -> dict[str, list[str]]:
     shipyard = [sys.executable, "-m", "shipyard"]
     names = [str(p) for p in files]
     login = ["-u", index.username, "-p", index.password]
-    return {
+    found = {
         "twine upload": [
             str(BIN / "twine"), "upload", "--non-interactive", "--disable-progress-bar",
             "--repository-url", index.upload_url, *login, *names,
@@ -140,6 +142,18 @@ def commands(index: TestIndex, project: Path, files: list[Path]) -> dict[str, li
             "--no-test-install", "--no-verify-install", "-C", str(project),
         ],
     }  # fmt: skip
+    if baseline is not None:  # the same two commands with another checkout's src first on the path
+        for tool in ("shipyard publish", "shipyard release --dists"):
+            cmd = found[tool]
+            found[f"{tool} (baseline)"] = [cmd[0], "-c", _BASELINE, str(baseline), *cmd[3:]]
+    return found
+
+
+# runs `python -m shipyard` with SRC (argv[1]) first on sys.path: the code before a change
+_BASELINE = (
+    "import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); "
+    "runpy.run_module('shipyard', run_name='__main__')"
+)
 
 
 def emptied(index: TestIndex, project: Path) -> None:
@@ -160,7 +174,7 @@ def one_run(index: TestIndex, project: Path, cmd: list[str], env: dict[str, str]
     return seconds
 
 
-def bench(tmp: Path, rounds: int) -> dict[str, object]:
+def bench(tmp: Path, rounds: int, baseline: Path | None = None) -> dict[str, object]:
     files = make_files(tmp / "files")
     total = sum(p.stat().st_size for p in files) / MB
     (tmp / "server").mkdir()
@@ -168,7 +182,7 @@ def bench(tmp: Path, rounds: int) -> dict[str, object]:
         project = make_project(tmp, index)
         set_version(project, VERSION)
         env = clean_env(tmp / "shipyard-cache", index)
-        cmds = commands(index, project, files)
+        cmds = commands(index, project, files, baseline)
         runner: Callable[[list[str]], float] = lambda cmd: one_run(index, project, cmd, env, len(files))  # noqa: E731
         print(f"{len(files)} files, {total:.1f} MB; warm-up: one untimed run per tool", flush=True)
         for cmd in cmds.values():
@@ -209,6 +223,9 @@ def report(data: dict[str, object], rounds: int) -> None:
         print(f"{tool:<28}{median:>10.3f}{ratios[tool]:>10.2f}{rounds_[tool]:>11.2f}")
     print("(x twine: ratio of the medians; per round: median of each round's ratio)")
     print(f"secret scan (check/contents.py): {data['scan_ms_per_mb']:.3f} ms per MB")
+    if isinstance(load := data.get("load"), dict):
+        said = {k: " ".join(f"{x:.1f}" for x in v) for k, v in load.items()}
+        print(f"load average (1, 5, 15 min): {said['before']} before, {said['after']} after")
     for tool, goal in GOALS.items():
         print(f"{'PASS' if ratios[tool] <= goal else 'FAIL'}  {tool} <= {goal}x twine upload")
 
@@ -219,10 +236,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--rounds", type=int, default=5, help="timed runs per tool (default: 5)")
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write the figures as JSON to PATH")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        metavar="SRC",
+        help="also run both shipyard commands with SRC (another checkout's src/) first on the path, "
+        "interleaved with the others: before/after figures from the same rounds",
+    )
     args = parser.parse_args(argv)
+    load_before = os.getloadavg()
     try:
         with tempfile.TemporaryDirectory(prefix="shipyard-bench-many-") as tmp:
-            data = bench(Path(tmp), max(1, args.rounds))
+            data = bench(Path(tmp), max(1, args.rounds), args.baseline)
+        data["load"] = {"before": load_before, "after": os.getloadavg()}
     except CommandFailed as exc:
         print(f"benchmark aborted: {exc}\n{exc.output.rstrip()}", file=sys.stderr)
         return 1

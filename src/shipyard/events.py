@@ -19,7 +19,7 @@ __all__ = [
     "warning",
 ]
 
-Kind = Literal["step", "info", "warning", "file", "progress"]
+Kind = Literal["step", "info", "warning", "file", "progress", "phase"]
 
 
 @dataclass(frozen=True)
@@ -46,3 +46,10 @@ def info(emit: Emit, message: str, **data: object) -> None:
 
 def warning(emit: Emit, message: str, **data: object) -> None:
     emit(Event("warning", message, data))
+
+
+def phase(emit: Emit, name: str, stage: str | None = None) -> None:
+    """The start of a timed part of a release (build, check, test-install, publish and verify of a
+    stage, record); it ends where the next one starts, or with the result. Never printed: `--json`
+    reports each one's duration."""
+    emit(Event("phase", name, {"stage": stage} if stage else {}))

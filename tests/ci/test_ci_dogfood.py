@@ -18,7 +18,7 @@ def test_the_committed_workflow_is_what_ci_init_writes_now(shipyard: ShipyardCLI
         "regenerate it: shipyard ci init --github --force (and commit .github/workflows/release.yml)"
     )
     # it releases shipyard with the checkout it releases ([tool.shipyard.ci] install = ".")
-    assert 'SHIPYARD_REQUIREMENT: "."' in made.out
+    assert 'SHIPYARD_REQUIREMENT: ".[uv]"' in made.out
 
 
 def test_ci_check_passes_on_the_committed_workflow(shipyard: ShipyardCLI) -> None:

@@ -18,6 +18,7 @@ from tests.helpers.pipelines import FEED_TOOL, SINGLE_TOOL, make_feed, make_pack
 from tests.helpers.projects import ShipyardCLI, make_project
 
 WRITER = f"shipyard-release=={install.writer_version()}"
+TOOLS = WRITER.replace("shipyard-release", "shipyard-release[uv]")  # shipyard runs uv: a CI image has none
 
 
 @pytest.fixture(scope="module")
@@ -84,9 +85,9 @@ def test_a_bad_install_setting_is_refused(table: object, message: str) -> None:
 @pytest.mark.parametrize("ci", ["github", "gitlab", "azure", "travis"])
 def test_every_pipeline_installs_the_shipyard_that_wrote_it(ci: str, single: Path) -> None:
     [made] = generate.pipelines(single, [ci], None)
-    assert WRITER in made.text
-    signing = WRITER.replace("shipyard-release", "shipyard-release[attest]")
-    assert made.text.count("shipyard-release") == made.text.count(WRITER) + made.text.count(signing) + (
+    assert TOOLS in made.text
+    signing = WRITER.replace("shipyard-release", "shipyard-release[attest,uv]")
+    assert made.text.count("shipyard-release") == made.text.count(TOOLS) + made.text.count(signing) + (
         # the credential-holding jobs install the handed-over files by name, from no index
         made.text.count("--no-index --find-links") if ci in ("github", "gitlab", "travis") else 0
     )
@@ -101,7 +102,7 @@ def test_the_setting_reaches_every_file_and_a_bad_one_writes_nothing(
     assert done.code == 0, done.err
     for path in (".github/workflows/release.yml", ".gitlab-ci.yml", "azure-pipelines.yml", ".travis.yml"):
         text = (root / path).read_text()
-        assert url in text and WRITER not in text, path
+        assert install.with_extra(url, "uv") in text and WRITER not in text and TOOLS not in text, path
     bad = make_project(tmp_path / "q", tool=SINGLE_TOOL + '\n[tool.shipyard.ci]\ninstall = "x $(id)"\n')
     refused = shipyard("ci", "init", "--github", "-C", str(bad))
     assert refused.code == 2
@@ -160,7 +161,7 @@ def test_packaging_repository_reads_ci_install_from_shipyard_toml(
     toml = root / "shipyard.toml"
     toml.write_text(toml.read_text() + '\n[ci]\ninstall = "shipyard-release==9.9.9"\n')
     [made] = generate.pipelines(root, ["github"], None)
-    assert '"shipyard-release==9.9.9"' in made.text
+    assert '"shipyard-release[uv]==9.9.9"' in made.text
     assert "install in [ci] of shipyard.toml" in made.text
 
 
@@ -184,7 +185,7 @@ def test_github_jobs_with_credentials_install_only_the_files_handed_over(
         assert not any("REQUIREMENT" in r for r in runs), f"{name} installs from an index"
         installs = [r for r in runs if "pip install" in r]
         assert installs == [
-            'python -m pip install --no-index --find-links "$RUNNER_TEMP/shipyard-tools" "shipyard-release[attest]"'
+            'python -m pip install --no-index --find-links "$RUNNER_TEMP/shipyard-tools" "shipyard-release[attest,uv]"'
         ], name
         assert fetcher in jobs[name]["needs"] or any(
             fetcher in jobs[n].get("needs", []) for n in jobs[name]["needs"]
@@ -266,7 +267,7 @@ def test_run_sh_install_installs_what_lint_runs(shipyard: ShipyardCLI, tmp_path:
     assert shipyard("ci", "init", "--task-runner", "-C", str(root)).code == 0
     text = (root / "run.sh").read_text()
     body = text.split("install() {")[1].split("\n}")[0]
-    assert f"python -m pip install '{WRITER}' ruff" in body
+    assert f"python -m pip install '{TOOLS}' ruff" in body
     assert "python -m ruff check" in text.split("lint() {")[1].split("\n}")[0]
 
 

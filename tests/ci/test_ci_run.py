@@ -183,7 +183,7 @@ def test_gitlab_tag_pipeline_publishes_and_verifies(
     )
     # the job holding the tokens installs shipyard (with the extra that signs) from the build job's
     # files, reading no index, and publishes the build job's dists without building or testing
-    assert 'pip install --no-index --find-links shipyard-tools "shipyard-release[attest]"' in output
+    assert 'pip install --no-index --find-links shipyard-tools "shipyard-release[attest,uv]"' in output
     assert "--dists dist --no-test-install" in output
     assert_released_on_both(two_indexes, output)
 

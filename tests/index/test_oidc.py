@@ -14,7 +14,8 @@ import pytest
 
 from shipyard.config import Repository, load
 from shipyard.errors import CredentialError
-from shipyard.index.oidc import check_audience, gitlab_token_var, oidc_base, provider
+from shipyard.index.ci import provider
+from shipyard.index.oidc import check_audience, gitlab_token_var, oidc_base
 from tests.helpers import oidc_standin
 from tests.helpers.indexes import TestIndex, start_pypiserver
 from tests.helpers.projects import Run, ShipyardCLI, make_project

@@ -85,3 +85,36 @@ def test_without_a_deadline_errors_pass_unchanged() -> None:
 def test_a_deadline_beyond_what_a_timer_can_wait_is_just_far() -> None:
     with deadline.within(1e15, "a configured 1e15 s") as far:
         assert not far.expired and far.left() > 1e14
+
+
+def test_a_worker_thread_carrying_the_deadline_is_cut_with_it() -> None:
+    """verify downloads a few files at once: each worker runs within the caller's deadline."""
+    ours, peer = socket.socketpair()
+    stop = threading.Event()
+    threading.Thread(target=_trickle, args=(peer, stop), daemon=True).start()
+    raised: list[BaseException] = []
+
+    def worker(within: deadline.Deadline | None) -> None:
+        try:
+            with deadline.carried(within), deadline.guarded("downloading a file"):
+                deadline.watch(ours)
+                ours.settimeout(30)
+                while ours.recv(1):
+                    pass
+                raise ConnectionError("the peer closed")
+        except BaseException as exc:  # handed to the test's thread
+            raised.append(exc)
+
+    try:
+        with deadline.within(1.0, "verify --timeout 1 s") as within:
+            thread = threading.Thread(target=worker, args=(within,))
+            thread.start()
+            thread.join(25)
+        assert deadline.current() is None
+    finally:
+        stop.set()
+        ours.close()
+        peer.close()
+    assert not thread.is_alive()
+    assert len(raised) == 1 and isinstance(raised[0], Expired)
+    assert "downloading a file was cut off by its deadline (verify --timeout 1 s)" in str(raised[0])

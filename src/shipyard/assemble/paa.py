@@ -15,7 +15,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
@@ -75,6 +74,8 @@ def _text(given: Mapping[str, object], key: str, path: Path) -> str:
 
 
 def read_config(path: Path) -> PaaConfig:
+    import yaml  # only a repository in paa's layout pays for it
+
     try:
         given = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
@@ -106,6 +107,8 @@ def tracked_versions(root: Path) -> dict[str, Version]:
     path = root / TRACKING
     if not path.is_file():
         return {}
+    import yaml
+
     try:
         given = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:

@@ -23,15 +23,9 @@ from shipyard.errors import BuildError, InstallError
 from shipyard.tools import venvs
 from shipyard.tools.lock import file_lock
 from shipyard.tools.tomlread import tomllib
+from shipyard.tools.workdirs import cache_dir
 
 _READY = ".shipyard-ready"
-
-
-def cache_dir() -> Path:
-    if value := os.environ.get("SHIPYARD_CACHE_DIR"):
-        return Path(value)
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "shipyard"
 
 
 def _key(*parts: str) -> str:

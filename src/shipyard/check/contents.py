@@ -48,8 +48,8 @@ _NAMES = (
 # before" is checked after its literal `A`, at the same position, so it finds what it always found.
 _TOKENS = (
     (re.compile(rb"pypi-AgE[A-Za-z0-9_\-]{40,}"), "a PyPI token"),
-    (re.compile(rb"gh[pousr]_[A-Za-z0-9]{36}"), "a GitHub token"),
-    (re.compile(rb"github_pat_[A-Za-z0-9_]{22,}"), "a GitHub token"),
+    # both of GitHub's shapes in one pass over the member (its literal `gh` is the skip)
+    (re.compile(rb"gh(?:[pousr]_[A-Za-z0-9]{36}|ithub_pat_[A-Za-z0-9_]{22,})"), "a GitHub token"),
     (re.compile(rb"glpat-[A-Za-z0-9_\-]{20,}"), "a GitLab token"),
     (re.compile(rb"A(?<![A-Z0-9]A)[KS]IA[A-Z0-9]{16}(?![A-Z0-9])"), "an AWS access key id"),
     (re.compile(rb"-----BEGIN ([A-Z]+ )*PRIVATE KEY-----"), "a private key"),

@@ -25,6 +25,7 @@ from packaging.errors import ExceptionGroup
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from shipyard.check import poetry
 from shipyard.errors import ConfigError
 
 TEST_NAMES = ("test", "tests", "testing")
@@ -137,18 +138,14 @@ def _poetry_group(poetry: Mapping[str, object], names: Sequence[str], root: Path
 
 
 def _poetry_requirements(deps: Mapping[str, object], root: Path, where: str) -> tuple[str, ...]:
-    """Poetry's constraints (^1.2, ~1.2, tables with extras and markers) as PEP 508, by poetry-core."""
-    from poetry.core.factory import Factory  # only Poetry projects pay for importing it
-
+    """Poetry's constraints (^1.2, ~1.2, tables with extras and markers) as PEP 508 (check.poetry)."""
     out = []
     for name, constraint in deps.items():
         if name == "python":
             continue
-        if not isinstance(constraint, str | Mapping):
-            raise ConfigError(f"pyproject.toml {where} {name}: a version or a table, not {constraint!r}")
         try:
-            out.append(Factory.create_dependency(name, constraint, root_dir=root).to_pep_508())
-        except (ValueError, TypeError, KeyError) as exc:
+            out += poetry.requirements(name, constraint, root)
+        except poetry.PoetryError as exc:
             raise ConfigError(f"pyproject.toml {where} {name}: {exc}: fix it there") from None
     return tuple(out)
 

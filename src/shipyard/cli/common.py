@@ -25,7 +25,7 @@ exit codes: 0 done (also: already published, identical), 1 a release step failed
 configuration: [tool.shipyard] in pyproject.toml; every option also has a SHIPYARD_* variable
 credentials: SHIPYARD_<REPO>_TOKEN or SHIPYARD_<REPO>_USERNAME/_PASSWORD, TWINE_USERNAME/
              TWINE_PASSWORD and UV_PUBLISH_TOKEN or UV_PUBLISH_USERNAME/_PASSWORD (one target only),
-             .env (never tracked by git), keyring, $PYPIRC_PATH and ~/.pypirc, then trusted
+             .env (never tracked by git), $PYPIRC_PATH and ~/.pypirc, keyring, then trusted
              publishing (GitLab: one id token per audience, <AUD>_ID_TOKEN such as PYPI_ID_TOKEN, or
              the one SHIPYARD_OIDC_TOKEN_VAR names); publish and verify prompt on a terminal outside CI
 trusted publishing: PyPI and TestPyPI accept GitHub Actions, GitLab CI, Google Cloud and

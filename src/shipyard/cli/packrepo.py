@@ -28,17 +28,17 @@ if TYPE_CHECKING:
 
 def packaging_repo(args: argparse.Namespace) -> Repo | None:
     """The packaging repository at --project, or None for a single project."""
+    root = Path(args.project)
+    changed = getattr(args, "changed", False)
+    # a project's own files first: a single project never loads the packaging-repository code
+    if not changed and ((root / "pyproject.toml").is_file() or (root / "setup.py").is_file()):
+        return None  # a setup.py project's shipyard.toml holds its options
     from shipyard.assemble import layout
     from shipyard.plan.workspace import is_workspace
 
-    root = Path(args.project)
     if (root / "pyproject.toml").is_file() and is_workspace(root):
         return None  # a workspace (cli/workspace.py), --changed or not
-    if getattr(args, "changed", False) or (
-        layout.is_packaging_repo(root)
-        and not (root / "pyproject.toml").is_file()
-        and not (root / "setup.py").is_file()  # a setup.py project's shipyard.toml holds its options
-    ):
+    if changed or layout.is_packaging_repo(root):
         return layout.load(root)
     return None
 

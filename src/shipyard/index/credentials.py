@@ -2,9 +2,11 @@
 
 SHIPYARD_<NAME>_TOKEN or SHIPYARD_<NAME>_USERNAME/_PASSWORD, TWINE_USERNAME/TWINE_PASSWORD and
 UV_PUBLISH_TOKEN or UV_PUBLISH_USERNAME/_PASSWORD (one target only), the project's `.env` (refused
-if git tracks it), keyring, ~/.pypirc (or $SHIPYARD_PYPIRC; Azure's TwineAuthenticate writes one at
-$PYPIRC_PATH), in GitHub Actions or GitLab CI trusted publishing (index.oidc), and last what the
-caller's `ask` gets (the CLI's password prompt on a terminal). A token means username __token__.
+if git tracks it), ~/.pypirc (or $SHIPYARD_PYPIRC; Azure's TwineAuthenticate writes one at
+$PYPIRC_PATH), then keyring (twine's order: reading a file costs nothing, the keyring library
+50-100 ms and its backends' waits; tools.keyrings), in GitHub Actions or GitLab CI trusted
+publishing (index.oidc), and last what the caller's `ask` gets (the CLI's password prompt on a
+terminal). A token means username __token__.
 """
 
 from __future__ import annotations
@@ -12,15 +14,19 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from shipyard import events
 from shipyard.config import Repository
 from shipyard.errors import CredentialError, ShipyardError
-from shipyard.index import minted, oidc
+from shipyard.index import ci as oidc_ci
 from shipyard.index.base import PUBLIC_INDEXES, TOKEN_USER, Credential, env_prefix, on_public_index
 from shipyard.index.transport import no_clear_text_proxy
 from shipyard.secrets import Secret, reliable
-from shipyard.tools import git, pypirc
+from shipyard.tools import git, keyrings, pypirc
+
+if TYPE_CHECKING:
+    from shipyard.index import minted
 
 # asked for a username and password when no source has one (None: the user gave none)
 Ask = Callable[[Repository], tuple[str, str] | None]
@@ -169,16 +175,11 @@ def _from_dotenv(root: Path, lookup: _Lookup) -> Credential | None:
 
 
 def _from_keyring(lookup: _Lookup) -> Credential | None:
-    repository = lookup.repository
-    try:
-        import keyring  # 50-100 ms to import, and it may fail to load: only when it is asked
-
-        found = keyring.get_credential(repository.upload_url, None)
-    except Exception:
+    found = keyrings.get(lookup.repository.upload_url)
+    if found is None:
         return None
-    if found is None or not found.password:
-        return None
-    return lookup.credential(found.username or TOKEN_USER, found.password, "keyring")
+    username, password = found
+    return lookup.credential(username or TOKEN_USER, password, "keyring")
 
 
 def _from_pypirc(lookup: _Lookup, environ: Mapping[str, str]) -> Credential | None:
@@ -233,12 +234,14 @@ def resolve(
     found = (
         _from_mapping(environ, lookup, "")
         or _from_dotenv(root, lookup)
-        or _from_keyring(lookup)
         or _from_pypirc(lookup, everywhere)
+        or _from_keyring(lookup)
     )
     if found is not None:
         return found
-    if ci := oidc.provider(environ):  # checked now, minted at the stage's first upload
+    if ci := oidc_ci.provider(environ):  # checked now, minted at the stage's first upload
+        from shipyard.index import minted  # the OIDC exchange (index.oidc, `id`): only in such a CI
+
         return minted.prepare(repository, environ, ci, emit)
     if ask is not None and (given := ask(repository)) is not None:
         return lookup.credential(*given, "the password prompt")
@@ -254,8 +257,8 @@ def _none_found(lookup: _Lookup, environ: Mapping[str, str], *, asked: bool) -> 
         f"{prefix}TOKEN, {prefix}USERNAME/{prefix}PASSWORD"
         + (f", {one_off}" if lookup.one_off else "")
         + " (environment and .env)",
-        f"keyring ({repository.upload_url})",
         " and ".join(str(p) for p in pypirc.paths(environ)),
+        f"keyring ({repository.upload_url})" if keyrings.how() else f"keyring ({keyrings.MISSING})",
         "trusted publishing (GitHub Actions, GitLab CI: not this run)",
         "the password prompt (none given)"
         if asked

@@ -18,6 +18,7 @@ from shipyard.config import Repository
 from shipyard.errors import AuthError
 from shipyard.index import oidc
 from shipyard.index.base import Credential
+from shipyard.index.ci import GITLAB
 
 # a token is taken as run out this long before its `expires`: the index's clock may be ahead of ours
 SKEW = 60.0
@@ -36,7 +37,7 @@ class MintedToken:
         self.trusted = ci
         # GitLab's id token is one variable for the whole job, and an index takes an id token once:
         # its token cannot be minted again (GitHub and the others ask the CI for a new one each time)
-        self.once = ci == oidc.GITLAB
+        self.once = ci == GITLAB
         self.traded = False
         self._held: Credential | None = None
         self._expires: float | None = None

@@ -16,52 +16,24 @@ import binascii
 import json
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from urllib.parse import urlsplit
 
-import id as ambient
 import requests
 
 from shipyard import events
 from shipyard.config import Repository
 from shipyard.errors import CredentialError, IndexError_, ShipyardError
 from shipyard.index.base import PUBLIC_INDEXES, TOKEN_USER, Credential, env_prefix, on_public_index
+from shipyard.index.ci import GITLAB
 from shipyard.index.transport import no_clear_text_proxy, read_timeout, session, transport
 from shipyard.secrets import Secret, register
 from shipyard.shown import shown
 from shipyard.tools import deadline
 from shipyard.tools.network import Network
 
-GITHUB = "GitHub Actions"
-GITLAB = "GitLab CI"
-# the CIs `id` (the PyPA's ambient-credential library) fetches an OIDC token in, by the variable
-# that says we run there; Google Cloud is told by its service account or its machine's product name
-_MARKERS = {
-    "GITHUB_ACTIONS": GITHUB,
-    "GITLAB_CI": GITLAB,
-    "BUILDKITE": "Buildkite",
-    "CIRCLECI": "CircleCI",
-    "GOOGLE_SERVICE_ACCOUNT_NAME": "Google Cloud",
-}
-_GCP_PRODUCT = Path("/sys/class/dmi/id/product_name")
 # GitLab: the variable holding the id token, if not the one `id` reads (<AUDIENCE>_ID_TOKEN)
 TOKEN_VAR_OPTION = "SHIPYARD_OIDC_TOKEN_VAR"  # noqa: S105 (a name, not a secret)
 DEADLINE = 60.0  # seconds for the whole exchange: the answers are a few hundred bytes
-
-
-def provider(environ: Mapping[str, str]) -> str | None:
-    """The CI we run in, if it is one that issues OIDC tokens."""
-    for marker, ci in _MARKERS.items():
-        if environ.get(marker) and (marker != "GITHUB_ACTIONS" or environ[marker] == "true"):
-            return ci
-    try:
-        return (
-            "Google Cloud"
-            if _GCP_PRODUCT.read_text().strip() in ("Google", "Google Compute Engine")
-            else None
-        )
-    except OSError:
-        return None
 
 
 def gitlab_token_var(audience: str) -> str:
@@ -200,6 +172,8 @@ def check_audience(audience: str, base: str, repository: Repository) -> None:
 
 def _claimed_audiences(jwt: str) -> list[str]:
     """The `aud` claim of an id token, read (not verified: the index verifies it) with `id`."""
+    import id as ambient  # the PyPA's ambient-credential library: only in CI, when a token is asked
+
     try:
         claims = json.loads(ambient.decode_oidc_token(jwt)[1])
     except (ValueError, UnicodeDecodeError, binascii.Error):
@@ -249,6 +223,8 @@ def ambient_token(environ: Mapping[str, str], audience: str, ci: str, other: str
         return jwt
     if bearer := environ.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"):
         register(bearer)  # `id` may quote the request in an error
+    import id as ambient
+
     try:
         jwt = ambient.detect_credential(audience=audience)
     except ambient.GitHubOidcPermissionCredentialError:

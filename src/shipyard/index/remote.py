@@ -225,6 +225,7 @@ class RemoteIndex:
                 ) from None
         with resp:
             refusal.raise_for_upload(resp, self.repository, cred, dist)
+            transport.drained(resp)  # its connection serves the next upload
         return True
 
     def download(

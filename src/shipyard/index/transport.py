@@ -41,6 +41,7 @@ from shipyard.tools.network import Network
 CA_VARIABLES = ("REQUESTS_CA_BUNDLE", "SSL_CERT_FILE")  # requests' own order, then uv's and OpenSSL's
 _VERIFY_REASON = re.compile(r"certificate verify failed: (.+?)(?: \(_ssl\.c:\d+\))?['\")]")
 _SSL_REASON = re.compile(r"\[SSL: [A-Z0-9_]+\] (.+?)(?: \(_ssl\.c:\d+\))?['\")]")
+BLOCK = 256 * 1024  # bytes of a request body sent at once
 CERT_HINT = "--cert PATH (or SHIPYARD_CERT, or the repository's cert key)"
 CLIENT_CERT_HINT = "--client-cert PATH (or SHIPYARD_CLIENT_CERT, or the repository's client-cert key)"
 
@@ -102,7 +103,8 @@ def transport(repository: Repository, network: Network, environ: Mapping[str, st
     failed upload."""
     ca, source = _ca_bundle(repository, network, environ)
     client = network.client_cert or repository.client_cert
-    context = ssl.create_default_context()
+    # a bare client context: the default verify paths (~20 ms) are not what is being checked
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     if ca is not None:
         try:
             context.load_verify_locations(cafile=str(ca))
@@ -133,7 +135,9 @@ def _truststore() -> ModuleType:
 
 class _WatchedHttp(HTTPConnection):
     """A connection whose socket the current deadline may shut down (tools.deadline): a new one
-    when it connects, a kept-alive one when a request reuses it."""
+    when it connects, a kept-alive one when a request reuses it. A body is sent in blocks of
+    BLOCK bytes, not urllib3's 16 KiB: each block is a read through the multipart encoder and a
+    progress event, Python work that cost more than the socket on a 2 MB wheel (issue 25, point 1)."""
 
     def connect(self) -> None:
         super().connect()
@@ -141,6 +145,7 @@ class _WatchedHttp(HTTPConnection):
 
     def request(self, *args: Any, **kw: Any) -> None:
         deadline.watch(self.sock)
+        self.blocksize = BLOCK  # what urllib3 reads a body by, set in its __init__
         super().request(*args, **kw)
 
 
@@ -310,3 +315,17 @@ def network_of(http: requests.Session) -> Network:
 def read_timeout(http: requests.Session) -> tuple[float, float]:
     """(connect, read) seconds for a GET."""
     return (CONNECT_TIMEOUT, network_of(http).read_timeout)
+
+
+ANSWER_LIMIT = 64 * 1024  # bytes of a success answer read to free its connection
+
+
+def drained(resp: requests.Response) -> None:
+    """A streamed answer read to its end (a success's few bytes), so that its connection goes back
+    to the pool for the next request instead of a new one each time; one that runs past
+    ANSWER_LIMIT is closed with the response, as before."""
+    read = 0
+    for chunk in resp.iter_content(8192):
+        read += len(chunk)
+        if read > ANSWER_LIMIT:
+            return

@@ -20,7 +20,6 @@ from pathlib import Path
 from shipyard import events
 from shipyard.dists import Dist
 from shipyard.errors import CheckError, ShipyardError, UsageError
-from shipyard.index import oidc
 from shipyard.index.base import Index
 
 SIGSTORE_AUDIENCE = "sigstore"
@@ -69,6 +68,8 @@ def sign(dists: Sequence[Dist], ci: str, environ: Mapping[str, str]) -> Attestat
     from sigstore.models import ClientTrustConfig
     from sigstore.oidc import IdentityToken
     from sigstore.sign import SigningContext
+
+    from shipyard.index import oidc  # the CI's token exchange: only when signing
 
     identity = IdentityToken(oidc.ambient_token(environ, SIGSTORE_AUDIENCE, ci))
     context = SigningContext.from_trust_config(ClientTrustConfig.production())

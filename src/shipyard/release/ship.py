@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 from shipyard import events
 from shipyard.check.check import check
-from shipyard.check.testinstall import TestInstall, test_install
 from shipyard.config import Config
 from shipyard.dists import Release
 from shipyard.errors import IndexError_, ShipyardError, StepFailed
@@ -26,6 +25,7 @@ from shipyard.publish.state import ReleaseState
 from shipyard.publish.verify import Verifying, verify, wait_for_files
 
 if TYPE_CHECKING:
+    from shipyard.check.testinstall import TestInstall
     from shipyard.config import Repository
     from shipyard.index.base import Index
     from shipyard.index.listing import Listing
@@ -150,6 +150,7 @@ def ship(
         repo = index.repository
         try:
             served = listings.get(repo.name) if repo.name == first else None
+            events.phase(emit, "publish", repo.name)
             stage = StageResult(repo.name, publish(release, index, how, served=served, emit=emit))
             results.append(stage)
             if dry_run:
@@ -160,6 +161,7 @@ def ship(
                 events.info(emit, f"{release} was already published to {repo.name} and verified")
                 stage.verified = stage.resumed = True
                 continue
+            events.phase(emit, "verify", repo.name)
             stage.provenance = verify(release, index, checking, emit=emit).provenance
         except StepFailed as exc:
             raise _resumable(exc, repo, [s.repository for s in results if s.verified]) from None
@@ -181,6 +183,7 @@ def _before_the_uploads(
         books.state.writable()
         if books.audit is not None:
             books.audit.writable()
+    events.phase(emit, "check")
     check(dists, public=any(i.repository.public for i in indexes), allow_files=config.allow_files, emit=emit)
     listings = refuse_lower(
         release.name, release.version, indexes, allow=config.allow_lower, emit=emit, known=stages.known
@@ -189,6 +192,7 @@ def _before_the_uploads(
         refuse_conflicts(release, index, listings.get(index.repository.name))
     if not config.test_install:
         return listings, None
+    events.phase(emit, "test-install")
     return listings, _tested(release, request, tests, books, emit)
 
 
@@ -204,6 +208,8 @@ def _tested(
             emit, f"{release}: these very files (sha256) passed the test-install before: not run again"
         )
         return TestedBefore(said)
+    from shipyard.check.testinstall import test_install  # venvs and test runners: only when asked
+
     tested = test_install(
         list(release.dists),
         tests.root,

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from packaging.tags import sys_tags
 from packaging.utils import canonicalize_name, parse_wheel_filename
 from packaging.version import Version
 
@@ -154,6 +153,8 @@ def _prebuilt(folder: Path, target: Target) -> Release:
     if target.name is not None and canonicalize_name(target.name) != release.name:
         raise UsageError(f"--dists {folder} holds files of {release.name}, but this project is {target.name}")
     # a matrix's folder holds wheels for many platforms: the test-install takes one that installs here
+    from packaging.tags import sys_tags  # platform's probing, only for a folder of built files
+
     supported = set(sys_tags())
     ordered = sorted(
         release.dists, key=lambda d: d.kind != "wheel" or not supported & parse_wheel_filename(d.filename)[3]
@@ -226,6 +227,7 @@ def release(request: Request, environ: Mapping[str, str], emit: events.Emit = ev
     keep: Callable[[], None] | None = None
     sha: str | None = None
     state: ReleaseState | None = None
+    events.phase(emit, "build")
     if request.dists is not None:
         made, edits = _prebuilt(request.dists, target), target.edits
     elif (verified := verified_at_head(config, target, emit)) is not None:
@@ -239,11 +241,13 @@ def release(request: Request, environ: Mapping[str, str], emit: events.Emit = ev
     books = Bookkeeping(state, audit, keep) if state else Bookkeeping.of(config.root, made, audit, keep)
     known = served if target.name is not None and canonicalize_name(target.name) == made.name else {}
     stages = Stages(indexes, known)
+    events.phase(emit, "already-released")  # one listing read per stage: is there anything to do?
     if (done := already_released(made, stages, request, books, emit)) is not None:
         result = ReleaseResult(made, target, edits, stages=tuple(done))
     else:
         shipped = ship(made, stages, request, Tests(config.root), books, emit)
         result = ReleaseResult(made, target, edits, shipped.test_install, tuple(shipped.stages))
+    events.phase(emit, "record")
     if records:
         # the journal first: from here on a re-run finishes this record, whatever point it died at
         steps = _steps_of(config, target, head, edits, sha, trigger.push)

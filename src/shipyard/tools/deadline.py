@@ -106,6 +106,21 @@ def within(seconds: float, what: str) -> Iterator[Deadline]:
 
 
 @contextlib.contextmanager
+def carried(deadline: Deadline | None) -> Iterator[None]:
+    """Run this thread's requests within `deadline`, another thread's (a worker of its downloads):
+    its owner's timer shuts this thread's sockets down too."""
+    if deadline is None:
+        yield
+        return
+    stack: list[Deadline] = _local.__dict__.setdefault("stack", [])
+    stack.append(deadline)
+    try:
+        yield
+    finally:
+        stack.remove(deadline)
+
+
+@contextlib.contextmanager
 def guarded(doing: str) -> Iterator[None]:
     """Whatever the block raises (a dropped connection, a short body) or returns, once the current
     deadline has passed it ends as Expired, naming `doing`."""

@@ -9,7 +9,6 @@ never retried: asking again cannot change the answer.
 
 from __future__ import annotations
 
-import email.utils
 import random
 import time
 from collections.abc import Callable
@@ -60,6 +59,8 @@ def retry_after(value: str | None) -> float | None:
     if value.isdigit():
         return float(value)
     try:
+        import email.utils  # only a Retry-After date needs the mail parser (--help does not)
+
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None

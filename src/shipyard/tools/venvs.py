@@ -10,13 +10,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from shipyard.errors import InstallError
+from shipyard.tools import uvbin
 from shipyard.tools.procenv import child_env
 
 
 def uv() -> str:
-    from uv import find_uv_bin
-
-    return str(find_uv_bin())
+    """The uv to run (tools.uvbin: on PATH, the uv package's, or one in shipyard's cache)."""
+    return uvbin.find()
 
 
 def python_in(venv: Path) -> Path:

@@ -17,6 +17,14 @@ STATE = ".shipyard"
 _PATTERNS = frozenset({STATE, f"{STATE}/", f"/{STATE}", f"/{STATE}/", f"{STATE}/*", f"/{STATE}/*"})
 
 
+def cache_dir() -> Path:
+    """shipyard's cache (build environments, a uv of its own): $SHIPYARD_CACHE_DIR, else the XDG one."""
+    if value := os.environ.get("SHIPYARD_CACHE_DIR"):
+        return Path(value)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "shipyard"
+
+
 def unignored_state(root: Path) -> bool:
     """Whether `root/.shipyard` exists but the root .gitignore does not name it.
 

@@ -17,6 +17,8 @@ from shipyard.errors import ConfigError, did_you_mean
 
 DIST = "shipyard-release"
 SIGNING = "attest"  # the extra that signs PEP 740 attestations (pypi-attestations, sigstore)
+# the uv wheel: a CI image has no uv on PATH, and a job that reads no index cannot fetch one later
+UV = "uv"
 # a requirement, a URL or a path: no quotes, spaces, `$` or braces, so that no CI expands or splits it
 _SAFE = re.compile(r"[A-Za-z0-9._@+:/=<>!~,#%-]+(\s*@\s*[A-Za-z0-9._@+:/=#%-]+)?")
 # a lint command: words of these characters, so every CI runs it as written (no quotes, `$`, `;`, `|`,
@@ -31,24 +33,29 @@ class Install:
     note: str  # a comment for the generated file: where the requirement comes from
 
     @property
+    def tools(self) -> str:
+        """The requirement with the `uv` extra: what every job installs (shipyard runs uv)."""
+        return with_extra(self.requirement, UV)
+
+    @property
     def signing(self) -> str:
-        """The requirement with the `attest` extra: what the jobs that may sign (id tokens) install."""
-        return with_extra(self.requirement, SIGNING)
+        """With the `attest` extra too: what the jobs that may sign (id tokens) install."""
+        return with_extra(self.requirement, SIGNING, UV)
 
 
-def with_extra(requirement: str, extra: str) -> str:
-    """`requirement` with `extra` added: a named requirement gets it in brackets, a bare URL gets the
-    name in front (`NAME[extra] @ URL`), a local path or wheel gets `[extra]` after it (pip's form)."""
+def with_extra(requirement: str, *extras: str) -> str:
+    """`requirement` with `extras` added: a named requirement gets them in brackets, a bare URL gets
+    the name in front (`NAME[extra] @ URL`), a local path or wheel gets `[extra]` after it (pip's form)."""
     try:
         parsed = Requirement(requirement)
     except InvalidRequirement:
         parsed = None
     if parsed is not None:
-        parsed.extras.add(extra)
+        parsed.extras.update(extras)
         return str(parsed)
     if "://" in requirement:
-        return f"{DIST}[{extra}] @ {requirement}"
-    return f"{requirement}[{extra}]"
+        return f"{DIST}[{','.join(extras)}] @ {requirement}"
+    return f"{requirement}[{','.join(extras)}]"
 
 
 def writer_version() -> str:
