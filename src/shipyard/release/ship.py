@@ -184,6 +184,7 @@ def _before_the_uploads(
         python=request.python,
         local_wheels=tests.local_wheels,
         group=config.test_group,
+        requirements_file=config.test_requirements_file,
         emit=emit,
     )
     return listings, tested
