@@ -10,8 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.check.test_testinstall_runs import built
-from tests.helpers.projects import ShipyardCLI, make_project
+from tests.helpers.projects import ShipyardCLI, built, make_project
 from tests.helpers.realsdists import RealSdist
 
 pytestmark = pytest.mark.integration

@@ -13,8 +13,7 @@ import pytest
 
 from shipyard.check import testlocks
 from shipyard.tools import venvs
-from tests.check.test_testinstall_runs import built
-from tests.helpers.projects import ShipyardCLI, make_project
+from tests.helpers.projects import ShipyardCLI, built, make_project
 from tests.helpers.realsdists import RealSdist
 
 pytestmark = pytest.mark.integration
