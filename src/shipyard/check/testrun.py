@@ -4,9 +4,10 @@ installed wheel.
 Only copies of the tests (with the pytest configuration and the root conftest.py) are in the run
 folder, so pytest's import mode is the project's: the one its configuration sets, else pytest's
 default (`prepend`: a conftest.py can import the helper modules beside it). The project's sources
-are not there to shadow the wheel, and a plugin proves it: when the run ends, every module of the
-wheel's packages that was imported must come from the venv's site-packages, else the run is refused
-and the line says which module came from where.
+are not there to shadow the wheel, and a plugin proves it: when the run ends, no module of the
+wheel's packages may have been imported from a file of the project or of the run folder (rather than
+the venv's site-packages), else the run is refused and the line says which module came from where.
+(A package's aliases to other modules, such as six.moves' to the standard library, are no concern.)
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from shipyard.tools import venvs
 _NO_TESTS_COLLECTED = 5
 _TAIL = 40  # lines of each stream kept for --verbose when the tests fail
 
-# run by the venv's python as `python RUNNER REPORT NAMES ARGS...`: pytest.main with the origin check
+# run by the venv's python as `python RUNNER REPORT WHAT ARGS...` (WHAT: the wheel's top-level names
+# and the folders none of them may come from, JSON): pytest.main with the origin check
 _RUNNER = """\
 import json, os, sys, sysconfig
 
@@ -32,11 +34,12 @@ import pytest
 
 
 class ShipyardWheelOrigin:
-    def __init__(self, report, names):
-        self.report, self.names = report, names
+    def __init__(self, report, what):
+        self.report, self.names = report, what["names"]
+        self.trees = [os.path.realpath(t) + os.sep for t in what["trees"]]
 
     def pytest_sessionfinish(self, session):
-        roots = {os.path.realpath(sysconfig.get_paths()[k]) for k in ("purelib", "platlib")}
+        venv = [os.path.realpath(sysconfig.get_paths()[k]) + os.sep for k in ("purelib", "platlib")]
         foreign = {}
         for name, module in list(sys.modules.items()):
             if not any(name == n or name.startswith(n + ".") for n in self.names):
@@ -45,14 +48,13 @@ class ShipyardWheelOrigin:
             if not isinstance(where, str):
                 continue  # a namespace package: its modules are checked one by one
             real = os.path.realpath(where)
-            if not any(real.startswith(root + os.sep) for root in roots):
+            if real.startswith(tuple(self.trees)) and not real.startswith(tuple(venv)):
                 foreign[name] = real
         with open(self.report, "w", encoding="utf-8") as f:
             json.dump(foreign, f)
 
 
-report, names = sys.argv[1], [n for n in sys.argv[2].split(",") if n]
-sys.exit(int(pytest.main(sys.argv[3:], plugins=[ShipyardWheelOrigin(report, names)])))
+sys.exit(int(pytest.main(sys.argv[3:], plugins=[ShipyardWheelOrigin(sys.argv[1], json.loads(sys.argv[2]))])))
 """
 
 
@@ -78,7 +80,8 @@ def run_tests(
         "VIRTUAL_ENV": str(bin_dir.parent),
     }
     args = ["-q", "-p", "no:cacheprovider", "--rootdir", str(run), "-c", str(config), *map(str, copies)]
-    result = venvs.run([str(py), str(runner), str(report), ",".join(names), *args], cwd=run, env=test_env)
+    what = json.dumps({"names": names, "trees": [str(run), str(root)]})
+    result = venvs.run([str(py), str(runner), str(report), what, *args], cwd=run, env=test_env)
     _refuse_foreign(report, run, root)
     if result.returncode == _NO_TESTS_COLLECTED:
         return "none", ""
