@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.projects import ShipyardCLI, built, make_project
+from tests.helpers.indexes import TestIndex
+from tests.helpers.projects import ShipyardCLI, built, make_project, repositories_toml
 from tests.helpers.realsdists import RealSdist
 
 pytestmark = pytest.mark.integration
@@ -112,3 +113,27 @@ def test_pyyaml_s_legacy_tests_run_as_its_authors_run_them(
     assert "imported _yaml, yaml from the installed wheel" in run.out
     assert "running tests with pytest's defaults against the installed wheel" in run.out
     assert "tests pass against the installed wheel: 2608 passed" in run.out, run.text
+
+
+def test_a_release_to_pypiserver_runs_a_conftest_that_imports_its_helpers(
+    shipyard: ShipyardCLI, tmp_path: Path, fresh_pypiserver: TestIndex
+) -> None:
+    tool = '[tool.shipyard]\nstages = ["staging"]\n\n' + repositories_toml(staging=fresh_pypiserver)
+    files = {
+        "conftest.py": CONFTEST,
+        "appliance.py": APPLIANCE,
+        "test_appliance.py": "BASE = 0\n",
+        "tests/test_where.py": WHERE,
+    }
+    root = built(make_project(tmp_path / "proj", tool=tool), shipyard, **files)
+    env = {
+        "SHIPYARD_STAGING_USERNAME": fresh_pypiserver.username,
+        "SHIPYARD_STAGING_PASSWORD": fresh_pypiserver.password,
+    }
+    run = shipyard("release", "--json", "-C", str(root), env=env)
+    assert run.code == 0, run.text
+    assert json.loads(run.out)["test_install"]["tests"] == "passed"
+    assert set(fresh_pypiserver.served_files("tiny-pkg")) == {
+        "tiny_pkg-1.0.0.tar.gz",
+        "tiny_pkg-1.0.0-py3-none-any.whl",
+    }

@@ -13,7 +13,8 @@ import pytest
 
 from shipyard.check import testlocks
 from shipyard.tools import venvs
-from tests.helpers.projects import ShipyardCLI, built, make_project
+from tests.helpers.indexes import TestIndex
+from tests.helpers.projects import ShipyardCLI, built, make_project, repositories_toml
 from tests.helpers.realsdists import RealSdist
 
 pytestmark = pytest.mark.integration
@@ -129,3 +130,27 @@ def test_attrs_s_uv_lock_forks_pytest_by_python(real_sdist: RealSdist, tmp_path:
     assert lock.pins(["pytest"], old) == ("pytest==8.4.2",)
     assert lock.pins(["pytest"], new) == ("pytest==9.0.2",)
     assert "attrs" not in lock.packages
+
+
+def test_a_release_to_pypiserver_tests_with_the_locked_pytest(
+    shipyard: ShipyardCLI, tmp_path: Path, fresh_pypiserver: TestIndex
+) -> None:
+    tool = '[tool.shipyard]\nstages = ["staging"]\n\n' + repositories_toml(staging=fresh_pypiserver)
+    root = make_project(tmp_path / "proj", tool=tool)
+    with (root / "pyproject.toml").open("a") as f:
+        f.write('\n[dependency-groups]\ntest = ["pytest>=8"]\n')
+    (root / "tests" / "test_for_pytest_8.py").write_text(FOR_PYTEST_8)
+    uv(root, "lock", "--exclude-newer", "2025-10-01")
+    built(root, shipyard)
+    env = {
+        "SHIPYARD_STAGING_USERNAME": fresh_pypiserver.username,
+        "SHIPYARD_STAGING_PASSWORD": fresh_pypiserver.password,
+    }
+    run = shipyard("release", "--json", "-C", str(root), env=env)
+    assert run.code == 0, run.text
+    tested = json.loads(run.out)["test_install"]
+    assert (tested["tests"], tested["test_requirements"]["pins"]) == ("passed", ["pytest==8.4.2"])
+    assert set(fresh_pypiserver.served_files("tiny-pkg")) == {
+        "tiny_pkg-1.0.0.tar.gz",
+        "tiny_pkg-1.0.0-py3-none-any.whl",
+    }
