@@ -71,6 +71,7 @@ class Config:
     local_index: Path
     test_install: bool
     test_group: str
+    test_requirements_file: Path | None
     verify_install: bool
     verify_timeout: float
     allow_unverified: bool

@@ -117,6 +117,13 @@ OPTIONS: dict[str, Option] = {
             "the dependency group (PEP 735, Poetry or PDM) the tests need, over the ones test-install "
             'looks for (test, tests, testing, then dev); "" to look',
         ),
+        Option(
+            "test-requirements-file",
+            Kind.OPTIONAL_PATH,
+            "",
+            "a requirements file the tests need (pip's format), installed with the test-group's "
+            "requirements, or alone when no test-group is set",
+        ),
         Option("verify-install", Kind.SWITCH, True, "install from each index once its hashes are verified"),
         Option(
             "verify-timeout",

@@ -9,23 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.projects import ShipyardCLI, git, make_project
+from tests.helpers.projects import ShipyardCLI, built, make_project
 
 pytestmark = pytest.mark.integration
-
-
-def built(root: Path, shipyard: ShipyardCLI, pyproject_tail: str = "", **files: str) -> Path:
-    """`root`'s project with `pyproject_tail` appended and `files` (path: text) written, then built."""
-    with (root / "pyproject.toml").open("a") as f:
-        f.write(pyproject_tail)
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "edit")
-    run = shipyard("build", str(root))
-    assert run.code == 0, run.text
-    return root
 
 
 def test_a_conftest_that_cannot_import_shows_stderr_not_no_output(

@@ -143,3 +143,17 @@ authors = ["Test <test@example.invalid>"]
 readme = "README.md"
 packages = [{ include = "tiny_pkg", from = "src" }]
 """
+
+
+def built(root: Path, shipyard: ShipyardCLI, pyproject_tail: str = "", **files: str) -> Path:
+    """`root`'s project with `pyproject_tail` appended and `files` (path: text) written, then built."""
+    with (root / "pyproject.toml").open("a") as f:
+        f.write(pyproject_tail)
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "edit")
+    run = shipyard("build", str(root))
+    assert run.code == 0, run.text
+    return root

@@ -4,12 +4,15 @@ The configuration file is the one pytest would pick at the project root (its ord
 .pytest.toml, pytest.ini, .pytest.ini, pyproject.toml with [tool.pytest...], tox.ini with [pytest],
 setup.cfg with [tool:pytest]). The tests are its `testpaths` when set, else tests/ or test/ (the
 first that holds test files) and test files at the root. The run copies the configuration file, the
-root conftest.py and the tests, and nothing else, so the sources cannot be imported by accident.
+root conftest.py with the root modules it imports (helpers beside it, not the wheel's packages) and
+the tests, and nothing else, so the sources cannot be imported by accident.
 """
 
 from __future__ import annotations
 
+import ast
 import configparser
+import dataclasses
 import shlex
 import shutil
 from collections.abc import Collection
@@ -31,12 +34,18 @@ class TestLayout:
     conftest: bool = False  # a root conftest.py goes along
     missing: str = ""  # why no tests were found, when none were
     left_out: tuple[str, ...] = ()  # testpaths that hold the package's sources (the wheel has them)
+    helpers: tuple[str, ...] = ()  # root modules the root conftest.py imports, copied beside it
 
     def copy_to(self, root: Path, run: Path) -> list[Path]:
         """Copy the configuration, the root conftest.py and the tests under `run`; the copied paths."""
         run.mkdir(parents=True, exist_ok=True)
         for name in [self.config] * bool(self.config) + ["conftest.py"] * self.conftest:
             shutil.copy2(root / name, run / name)
+        for name in self.helpers:
+            if (root / name).is_dir():
+                shutil.copytree(root / name, run / name, ignore=_IGNORED, dirs_exist_ok=True)
+            else:
+                shutil.copy2(root / name, run / name)
         copies = []
         for rel in self.paths:
             source, copy = root / rel, run / rel
@@ -63,6 +72,13 @@ def find(root: Path, packages: Collection[str] = ()) -> TestLayout:
     copied, its sources would be imported instead of the installed wheel."""
     config, testpaths = _config(root)
     conftest = (root / "conftest.py").is_file()
+    layout = _find(root, packages, config, testpaths, conftest)
+    return dataclasses.replace(layout, helpers=_helpers(root, packages, layout.paths)) if conftest else layout
+
+
+def _find(
+    root: Path, packages: Collection[str], config: str, testpaths: list[str], conftest: bool
+) -> TestLayout:
     if testpaths:
         paths = _expand(root, testpaths)
         left_out = tuple(p for p in paths if _holds_sources(root / p, packages))
@@ -79,6 +95,29 @@ def find(root: Path, packages: Collection[str] = ()) -> TestLayout:
     if not paths:
         return TestLayout(config, (), conftest, "no test files in tests/, test/ or test_*.py at the root")
     return TestLayout(config, paths, conftest)
+
+
+def _helpers(root: Path, packages: Collection[str], paths: tuple[str, ...]) -> tuple[str, ...]:
+    """The root modules (a file, or a folder with __init__.py) the root conftest.py imports, other
+    than the wheel's packages and the test paths already copied."""
+    try:
+        tree = ast.parse((root / "conftest.py").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, SyntaxError, ValueError):
+        return ()  # pytest says what is wrong with it
+    imported = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    imported += [
+        n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module and not n.level
+    ]
+    found: list[str] = []
+    for top in dict.fromkeys(name.split(".")[0] for name in imported):
+        if top in packages or top == "conftest":
+            continue
+        for rel in (f"{top}.py", top):
+            path = root / rel
+            if rel not in paths and (path.is_file() or (path / "__init__.py").is_file()):
+                found.append(rel)
+                break
+    return tuple(found)
 
 
 def _holds_sources(path: Path, packages: Collection[str]) -> bool:

@@ -81,6 +81,7 @@ def cmd_test_install(args: argparse.Namespace, out: Renderer) -> int:
         deps=not args.no_deps,
         run_tests=not args.no_tests,
         group=cfg.test_group,
+        requirements_file=cfg.test_requirements_file,
         emit=out,
     )
     tests = {"passed": "its tests pass", "none": "no tests to run"}[result.tests]

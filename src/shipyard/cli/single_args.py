@@ -73,7 +73,7 @@ def _test_install(command: Command) -> None:
     )
     p.add_argument("--no-deps", action="store_true", help="install the wheel without its dependencies")
     p.add_argument("--no-tests", action="store_true", help="only install and import, do not run the tests")
-    option_flags(p, "test-group", "pass-env")
+    option_flags(p, "test-group", "test-requirements-file", "pass-env")
     python_option(p)
     dist_options(p)
 
@@ -185,6 +185,7 @@ def _release(command: Command) -> None:
         p,
         "test-install",
         "test-group",
+        "test-requirements-file",
         "verify-install",
         "allow-unverified",
         "allow-lower",

@@ -216,6 +216,7 @@ def _tested(
         python=request.python,
         local_wheels=tests.local_wheels,
         group=config.test_group,
+        requirements_file=config.test_requirements_file,
         emit=emit,
     )
     if not request.dry_run:
