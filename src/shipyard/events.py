@@ -14,6 +14,7 @@ __all__ = [
     "Event",
     "Kind",
     "ignore",
+    "phase",
     "info",
     "step",
     "warning",

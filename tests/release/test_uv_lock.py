@@ -110,6 +110,10 @@ def test_a_lock_out_of_date_beyond_the_version_is_resolved_again(
     git(root, "commit", "-qm", "chore: python 3.10 and up (the lock not updated)")
     tag(root, "v1.2.0")
     commit(root, "fix: a fix")
+    # the build environment (hatchling) is made once, as a runner's restored shipyard cache has it:
+    # without it the build, not the lock, would need uv's network
+    warm = shipyard("build", "-C", str(root), "--out", str(tmp_path / "warm"))
+    assert warm.code == 0, warm.text
 
     run = shipyard("release", "--bump", "--no-test-install", "-C", str(root), env=fresh_runner(tmp_path))
     assert run.code == 0, run.text
