@@ -14,8 +14,8 @@ __all__ = [
     "Event",
     "Kind",
     "ignore",
-    "phase",
     "info",
+    "phase",
     "step",
     "warning",
 ]
