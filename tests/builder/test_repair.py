@@ -111,7 +111,9 @@ def test_a_public_stage_repairs_without_asking(shipyard: ShipyardCLI, tmp_path: 
 def test_without_the_tools_check_and_build_say_how_to_get_them(shipyard: ShipyardCLI, tmp_path: Path) -> None:
     """shipyard in a venv holding its dependencies but not the wheels extra."""
     checkout = Path(__file__).resolve().parents[2]
-    dependencies = tomllib.loads((checkout / "pyproject.toml").read_text())["project"]["dependencies"]
+    project = tomllib.loads((checkout / "pyproject.toml").read_text())["project"]
+    # the uv extra too: a machine without uv on PATH has shipyard fetch one, and this venv has no pip
+    dependencies = [*project["dependencies"], *project["optional-dependencies"]["uv"]]
     venv = tmp_path / "venv"
     for command in (
         ["venv", "--quiet", str(venv)],

@@ -40,7 +40,8 @@ def test_release_to_two_stages_then_rerun_uploads_nothing(
                                      "tests": "passed", "pytest_config": None, "test_paths": ["tests"],
                                      "not_found": None, "left_out": [],
                                      "test_requirements": {"from": "nowhere (pytest alone)", "requirements": [],
-                                                           "extras": [], "files": []}}  # fmt: skip
+                                                           "extras": [], "files": [], "lock": None,
+                                                           "pins": []}}  # fmt: skip
 
     again = release_json(shipyard, root, env)
     assert actions(again) == {"staging": ["skipped", "skipped"], "production": ["skipped", "skipped"]}
