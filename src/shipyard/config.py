@@ -69,6 +69,7 @@ class Config:
     pass_env: tuple[str, ...]
     forge_release: bool
     lock_timeout: float
+    jobs: int
     attest: bool
     attestations: bool
     publisher: str

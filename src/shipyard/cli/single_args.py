@@ -215,3 +215,4 @@ def _release_changed_options(p: argparse.ArgumentParser) -> None:
         help="with --changed: publish and verify, but write no changelog, commit or tag (parallel "
         "CI jobs; one later run records them all)",
     )
+    option_flags(p, "jobs")
