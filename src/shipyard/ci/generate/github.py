@@ -10,10 +10,10 @@ per stage, a matrix releases each package in a job of its own, in parallel (`rel
 --no-record` with SHIPYARD_PACKAGE=NAME: the package and the changed ones it imports; a dependency
 published by two jobs at once is safe, publishing being idempotent); past MAX_JOBS changed packages
 (GitHub runs no matrix of more than 256 jobs, and then nothing at all), a job releases a batch of
-them, SHIPYARD_PACKAGE=A,B,..., the packages of a dependency level at once on its cores; then one record job finds every file
-published and identical, verifies, and records once: changelogs, README table, commit and tags,
-pushed together (one job, so that no two pushes race on main). A docs job builds every package's
-MkDocs site under /<package>/ and a pages job deploys it.
+them, SHIPYARD_PACKAGE=A,B,..., the packages of a dependency level at once on its cores; then
+one record job finds every file published and identical, verifies, and records once: changelogs,
+README table, commit and tags, pushed together (one job, so that no two pushes race on main). A
+docs job builds every package's MkDocs site under /<package>/ and a pages job deploys it.
 """
 
 from __future__ import annotations
