@@ -12,6 +12,7 @@ the first failure stops the run.
 from __future__ import annotations
 
 import os
+import sysconfig
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -102,6 +103,9 @@ def _parallel(
     outcome: Outcome[U, R],
     at_once: int,
 ) -> None:
+    # filled on first use without a lock before Python 3.12: a second thread read a half-filled
+    # table (uv's find_uv_bin got None for EXE), so fill it before the threads start
+    sysconfig.get_config_vars()
     stop = threading.Event()
     results: dict[int, R] = {}
     errors: dict[int, ShipyardError] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ from shipyard.errors import InstallError
 from shipyard.tools.procenv import child_env
 
 
+@functools.cache  # found once a run (threads release packages at once)
 def uv() -> str:
     from uv import find_uv_bin
 
