@@ -52,6 +52,17 @@ class Outcome(Generic[U, R]):
     not_started: list[U] = field(default_factory=list)
 
 
+class _Held:
+    """An `Emit` that keeps a unit's events, under its heading, until the unit is done."""
+
+    def __init__(self, heading: str) -> None:
+        self.events = [events.Event("step", heading)]
+
+    def __call__(self, event: events.Event) -> None:
+        if event.kind != "progress":  # an upload's bar, shown once the upload is over, says nothing
+            self.events.append(event)
+
+
 def workers(jobs: int) -> int:
     """How many units run at once: `jobs`, or one per core for 0."""
     return jobs if jobs > 0 else max(1, os.cpu_count() or 1)
@@ -113,9 +124,9 @@ def _parallel(
     def one(n: int, unit: U) -> None:
         if stop.is_set():
             return  # a unit of this level failed: this one is left for the re-run
-        held: list[events.Event] = [events.Event("step", title(unit))]
+        held = _Held(title(unit))
         try:
-            results[n] = work(unit, held.append)
+            results[n] = work(unit, held)
         except ShipyardError as exc:
             errors[n] = exc
             stop.set()
@@ -123,7 +134,7 @@ def _parallel(
             stop.set()
             raise
         finally:
-            emit.block(held)
+            emit.block(held.events)
 
     with ThreadPoolExecutor(max_workers=at_once, thread_name_prefix="shipyard-release") as pool:
         futures: list[Future[None]] = [pool.submit(one, n, u) for n, u in enumerate(level)]
