@@ -68,8 +68,8 @@ class Config:
     remote: str
     pass_env: tuple[str, ...]
     forge_release: bool
-    lock_timeout: float
     jobs: int
+    lock_timeout: float
     attest: bool
     attestations: bool
     publisher: str

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -17,11 +18,16 @@ import yaml
 
 from shipyard.ci.generate import providers as generate
 from shipyard.ci.generate.github import MAX_JOBS
-from tests.ci.test_ci_linters import BIN, _shellcheck
 from tests.helpers.indexes import required
 from tests.helpers.pipelines import make_packrepo
 
 GITHUB_MATRIX_LIMIT = 256  # jobs a matrix may make (GitHub's documented limit)
+BIN = Path(sys.executable).parent
+
+
+def _shellcheck() -> str:
+    found = shutil.which("shellcheck")
+    return str(required(Path(found or "/usr/bin/shellcheck"), "shellcheck is not installed"))
 
 
 @pytest.fixture(scope="module")
