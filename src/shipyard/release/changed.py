@@ -148,7 +148,6 @@ def release_changed(
             _prebuilt(request.dists / p.module.import_name, p)
     grouped = levels(repo, packages)
     shared = workers(config.jobs) > 1 and any(len(level) > 1 for level in grouped)
-    builder = Builder() if shared else None
     run = _Run(
         source_date_epoch(repo.root),
         versions={p.name: str(p.last.version) for p in everything if p.last},
@@ -156,18 +155,10 @@ def release_changed(
         audit=AuditLog.at(repo.root, environ),  # at the repository root, for every package
         branch=branch,
         command=asked,
-        build=builder.build if builder else build_tree,
         shared=shared,
     )
     run.versions.update({p.name: p.version for p in packages if p.version})
-    try:
-        outcome = run_levels(
-            grouped, lambda p, said: _one(repo, p, indexes, request, run, said), _title, serial, config.jobs
-        )
-    finally:
-        if builder is not None:
-            builder.close()
-    result = _result(packages, outcome, emit)
+    result = _result(packages, _by_levels(repo, grouped, indexes, request, run, serial), emit)
     burn_all(indexes)  # the tokens kept for a next package (GitLab's, minted once a job)
     done = [r for r in result.released if r.verified]
     if record and not dry_run and done:
@@ -175,6 +166,32 @@ def release_changed(
         # index, and CI's re-run must see its tags to release only what is left
         result.recorded, result.forge_releases = _record(repo, request, done, run, environ, emit)
     return result
+
+
+def _by_levels(
+    repo: Repo,
+    grouped: list[list[Package]],
+    indexes: Sequence[Index],
+    request: Request,
+    run: _Run,
+    emit: Serialized,
+) -> Outcome[Package, Released]:
+    """Each level's packages at once (run.shared), their builds in one worker process."""
+    builder = Builder() if run.shared else None
+    run.build = builder.build if builder else build_tree
+
+    def between() -> None:  # a token shared by a level's packages is burnt once none uploads
+        for index in indexes if run.shared else ():
+            index.burn(again=True)
+
+    def work(package: Package, said: events.Emit) -> Released:
+        return _one(repo, package, indexes, request, run, said)
+
+    try:
+        return run_levels(grouped, work, _title, emit, request.config.jobs, between)
+    finally:
+        if builder is not None:
+            builder.close()
 
 
 def _title(package: Package) -> str:

@@ -74,18 +74,22 @@ def run_levels(
     title: Callable[[U], str],
     emit: Serialized,
     jobs: int,
+    between: Callable[[], None] = lambda: None,
 ) -> Outcome[U, R]:
     """`work(unit, emit)` for every unit, a level after the one before it verified whole; `title`:
-    the step that heads a unit's output."""
+    the step that heads a unit's output; `between`: run after each level, no unit at work."""
     outcome: Outcome[U, R] = Outcome()
     for n, level in enumerate(levels):
         if outcome.failed:
             outcome.not_started += [u for rest in levels[n:] for u in rest]
             break
-        if workers(jobs) == 1 or len(level) == 1:
-            _serial(level, work, title, emit, outcome)
-        else:
-            _parallel(level, work, title, emit, outcome, min(workers(jobs), len(level)))
+        try:
+            if workers(jobs) == 1 or len(level) == 1:
+                _serial(level, work, title, emit, outcome)
+            else:
+                _parallel(level, work, title, emit, outcome, min(workers(jobs), len(level)))
+        finally:
+            between()
     return outcome
 
 

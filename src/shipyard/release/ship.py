@@ -85,7 +85,7 @@ class Stages:
     indexes: Sequence[Index]
     known: Mapping[str, Listing | IndexError_] = field(default_factory=dict)
     again: bool = False  # another release of this run uses these indexes (a packaging repository's)
-    shared: bool = False  # other releases use them at the same time: the run burns their tokens
+    shared: bool = False  # other releases use them at the same time: burnt by the run between levels
 
 
 @dataclass
