@@ -65,7 +65,12 @@ class _Held:
 
 def workers(jobs: int) -> int:
     """How many units run at once: `jobs`, or one per core for 0."""
-    return jobs if jobs > 0 else max(1, os.cpu_count() or 1)
+    if jobs > 0:
+        return jobs
+    try:  # the cores this process may run on (a container's share), where the system tells
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
 
 
 def run_levels(
