@@ -85,6 +85,7 @@ class Config:
     remote: str
     pass_env: tuple[str, ...]
     forge_release: bool
+    jobs: int
     lock_timeout: float
     attest: bool
     attestations: bool

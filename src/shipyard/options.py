@@ -273,6 +273,13 @@ OPTIONS: dict[str, Option] = {
             network=True,
         ),
         Option(
+            "jobs",
+            Kind.COUNT,
+            0,
+            "packages of a packaging repository released at once (each dependency level in parallel; "
+            "0: one per core, 1: one after another)",
+        ),
+        Option(
             "lock-timeout",
             Kind.SECONDS,
             10.0,

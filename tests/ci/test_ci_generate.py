@@ -183,11 +183,14 @@ def test_github_release_hygiene(kind: str, single: Path, packrepo: Path) -> None
         stages = ["feed", "pypi"]
         for stage, before in zip(stages, ["plan", "publish-feed"], strict=True):
             job = jobs[f"publish-{stage}"]
-            assert job["strategy"]["matrix"]["package"] == "${{ fromJSON(needs.plan.outputs.packages) }}"
+            assert job["strategy"]["matrix"]["packages"] == "${{ fromJSON(needs.plan.outputs.batches) }}"
             assert job["environment"]["name"] == stage and before in job["needs"]
             assert job["permissions"] == {"contents": "read", "id-token": "write"}
             run = job["steps"][-1]["run"]
-            assert '--package "$PACKAGE" --no-record' in run
+            assert (
+                "--no-record" in run
+                and job["steps"][-1]["env"]["SHIPYARD_PACKAGE"] == "${{ matrix.packages }}"
+            )
             # the plan job's files, handed over: no stage job builds again
             assert run.endswith(f'--stages {stage} --dists "$RUNNER_TEMP/dist" --no-test-install')
         plan = jobs["plan"]["steps"]

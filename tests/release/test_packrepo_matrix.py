@@ -60,11 +60,13 @@ def _sha256s(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in folder.rglob("*") if p.is_file()}
 
 
-def _plan(job: dict[str, Any], cwd: Path, home: Path, package: str) -> list[str]:
+def _plan(job: dict[str, Any], cwd: Path, home: Path, package: str, max_jobs: str = "") -> list[str]:
+    """The plan step's `packages` (its `batches` as one job each: within the bound, the same)."""
     step = next(s for s in job["steps"] if s.get("id") == "plan")
     output = cwd.parent / "github_output"
     output.write_text("")
     extra = {
+        "MAX_JOBS": max_jobs or step["env"]["MAX_JOBS"],
         "PACKAGE": package,
         "GITHUB_OUTPUT": str(output),
         "SHIPYARD_JSON": "",
@@ -73,8 +75,13 @@ def _plan(job: dict[str, Any], cwd: Path, home: Path, package: str) -> list[str]
     env = _env(home, **{**step["env"], **extra})
     done = subprocess.run(["bash", "-c", step["run"]], cwd=cwd, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    names: list[str] = json.loads(output.read_text().strip().removeprefix("packages="))
-    return names
+    said = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    names: list[str] = json.loads(said["packages"])
+    if not max_jobs:
+        assert json.loads(said["batches"]) == names  # a job each
+        return names
+    batches: list[str] = json.loads(said["batches"])
+    return batches
 
 
 def _uploads(doc: dict[str, Any]) -> list[str]:
@@ -108,6 +115,8 @@ def test_matrix_jobs_in_parallel_then_one_record(
     assert _plan(jobs["plan"], work, home, "menu") == ["menu"]
     with pytest.raises(AssertionError, match="nope has not changed since its last tag"):
         _plan(jobs["plan"], work, home, "nope")
+    # past the bound, batches in dependency order (issue 25, point 4)
+    assert _plan(jobs["plan"], work, home, "", max_jobs="2") == ["greetings", "recipes,menu"]
 
     # the plan job's build: every changed package once, into dist/ (handed to the jobs below)
     planned = _clone(origin, tmp_path / "job-plan")
@@ -123,7 +132,9 @@ def test_matrix_jobs_in_parallel_then_one_record(
         name: subprocess.Popen(
             ["bash", "-c", matrix_cmd],
             cwd=_clone(origin, tmp_path / f"job-{name}", dist),
-            env=_env(home, PACKAGE=name, RUNNER_TEMP=str(tmp_path / f"job-{name}" / "temp"), **secrets),
+            env=_env(
+                home, SHIPYARD_PACKAGE=name, RUNNER_TEMP=str(tmp_path / f"job-{name}" / "temp"), **secrets
+            ),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -184,7 +195,9 @@ def test_matrix_jobs_in_parallel_then_one_record(
     again = subprocess.run(
         ["bash", "-c", matrix_cmd],
         cwd=_clone(origin, tmp_path / "job-again", dist),
-        env=_env(home, PACKAGE="menu", RUNNER_TEMP=str(tmp_path / "job-again" / "temp"), **secrets),
+        env=_env(
+            home, SHIPYARD_PACKAGE="recipes,menu", RUNNER_TEMP=str(tmp_path / "job-again" / "temp"), **secrets
+        ),
         capture_output=True,
         text=True,
         check=False,

@@ -59,12 +59,14 @@ def test_push_sends_the_release_commit_and_every_tag(shipyard: ShipyardCLI, tmp_
 def test_failed_release_pushes_nothing(shipyard: ShipyardCLI, tmp_path: Path) -> None:
     root, remote, _ = with_remote(tmp_path)
     before = remote_state(remote)
-    # the first package in dependency order fails its tests against the installed wheel
+    # the first package in dependency order fails its tests against the installed wheel; one package
+    # at a time (--jobs 1), nothing after it starts (in parallel, recipes of the same level would
+    # finish and be pushed: test_packrepo_parallel.py)
     (root / "tests" / "greetings" / "test_greetings.py").write_text(
         "def test_broken() -> None:\n    assert False\n"
     )
     git(root, "commit", "-qam", "break the greetings' tests")
-    run = shipyard("release", "--changed", "--push", "-C", str(root))
+    run = shipyard("release", "--changed", "--push", "--jobs", "1", "-C", str(root))
     assert run.code == 1, run.text
     assert "the tests fail against the installed wheel" in run.err
     assert remote_state(remote) == before

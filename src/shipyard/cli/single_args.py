@@ -227,3 +227,4 @@ def _release_changed_options(p: argparse.ArgumentParser) -> None:
         "CI jobs; one later run records them all)",
     )
     _refuse_pins(p)
+    option_flags(p, "jobs")

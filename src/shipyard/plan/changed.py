@@ -214,6 +214,20 @@ def order(repo: Repo, packages: list[Package]) -> list[Package]:
     return [by_import[n] for n in names]
 
 
+def levels(repo: Repo, packages: list[Package]) -> list[list[Package]]:
+    """`packages` (in dependency order) in levels: each imports only packages of the levels before
+    it, so the packages of one level can be released at the same time."""
+    graph = dependencies(repo, packages)
+    depth: dict[str, int] = {}
+    for p in packages:  # dependency order: what a package imports has its depth already
+        name = p.module.import_name
+        depth[name] = 1 + max((depth[d] for d in graph[name] if d in depth), default=-1)
+    grouped: list[list[Package]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    for p in packages:
+        grouped[depth[p.module.import_name]].append(p)
+    return grouped
+
+
 def narrow(repo: Repo, packages: list[Package], names: list[str]) -> list[Package]:
     """Of the changed `packages` (in dependency order), `names` and the changed ones they import,
     directly or not, in the same order: what one job of a parallel release publishes."""

@@ -10,8 +10,9 @@ during it is finished by the same command, which builds and publishes nothing.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +22,7 @@ from packaging.version import Version
 from shipyard import events
 from shipyard.assemble.layout import Repo
 from shipyard.assemble.tree import assemble, check_sources
-from shipyard.builder.inprocess import build_tree
+from shipyard.builder.inprocess import Builder, build_tree
 from shipyard.builder.reproducible import epoch_of, source_date_epoch
 from shipyard.config import Config
 from shipyard.dists import Dist, Release, in_folder
@@ -30,12 +31,14 @@ from shipyard.index import credentials
 from shipyard.index.base import Index, release_page
 from shipyard.index.open import open_index
 from shipyard.plan import changelog
-from shipyard.plan.changed import FIRST_VERSION, Package, narrow, survey
+from shipyard.plan.changed import FIRST_VERSION, Package, levels, narrow, survey
 from shipyard.plan.guards import guard_branch, guard_clean
 from shipyard.plan.target import current_branch, rules
 from shipyard.publish.audit import AuditLog
 from shipyard.record import forge, journal, writer
 from shipyard.record.table import readme_with_table
+from shipyard.release.finish import finish
+from shipyard.release.parallel import Outcome, Serialized, run_levels, workers
 from shipyard.release.ship import (
     Bookkeeping,
     Request,
@@ -83,6 +86,8 @@ class RepoRelease:
     error: ShipyardError | None = None
     forge_releases: list[forge.ForgeRelease] = field(default_factory=list)  # GitHub's or GitLab's
     finished: list[dict[str, object]] = field(default_factory=list)  # journaled by a run that stopped
+    failed: list[str] = field(default_factory=list)  # `name version` of each package that failed
+    not_started: list[str] = field(default_factory=list)  # left for the re-run by a failure
 
     def names(self, *, dry_run: bool = False) -> list[str]:
         """`name version` of what this run released (or would), or finished the record of."""
@@ -96,6 +101,8 @@ class RepoRelease:
             "tags": list(self.recorded.tags),
             "pushed": self.recorded.pushed,
             "forge_releases": [f.as_json() for f in self.forge_releases],
+            "failed": self.failed,
+            "not_started": self.not_started,
         }
 
 
@@ -110,6 +117,9 @@ class _Run:
     branch: str | None  # the branch the release commit goes on
     command: str  # the one command that finishes this run's record (the journal says it)
     wheels: dict[str, Path] = field(default_factory=dict)  # wheels built in this run, for dependants
+    build: Callable[[Path, Path, int | None], list[Dist]] = build_tree  # a Builder's, in parallel
+    shared: bool = False  # packages are released at the same time (their indexes shared)
+    siblings: threading.Lock = field(default_factory=threading.Lock)  # one builds a missing sibling
 
 
 def release_changed(
@@ -121,9 +131,11 @@ def release_changed(
     only: Sequence[str] = (),
     record: bool = True,
 ) -> RepoRelease:
-    """Release the changed packages (`only`: those and the changed packages they import); `record`
-    False publishes and verifies but writes no changelog, commit or tag (a parallel job's share,
-    recorded once afterwards by a run that finds every file published)."""
+    """Release the changed packages (`only`: those and the changed packages they import), those of
+    one dependency level at once (config.jobs); `record` False publishes and verifies but writes no
+    changelog, commit or tag (a parallel job's share, recorded once afterwards by a run that finds
+    every file published)."""
+    emit = serial = Serialized(emit)  # one event, or one package's events, at a time
     procenv.register_credentials(environ)  # the forge's token too, before any text is made
     config, trigger, dry_run = request.config, request.trigger, request.dry_run
     branch = current_branch(repo.root, environ)
@@ -131,7 +143,8 @@ def release_changed(
     asked = _command(trigger.pre, only, record)
     if not dry_run and (pending := journal.load(repo.root)) is not None:
         # before the tree is found dirty
-        return _finish(repo.root, pending, config, asked, trigger.push, emit)
+        recorded, finished = finish(repo.root, pending, config, asked, trigger.push, emit)
+        return RepoRelease(recorded=recorded, finished=finished)
     if not trigger.allow_dirty:
         guard_clean(config)
     if record and not dry_run:  # a lock a killed git left would stop the record after the publish
@@ -144,6 +157,8 @@ def release_changed(
     if request.dists is not None:  # every package's files there, before anything is published
         for p in packages:
             _prebuilt(request.dists / p.module.import_name, p)
+    grouped = levels(repo, packages)
+    shared = workers(config.jobs) > 1 and any(len(level) > 1 for level in grouped)
     run = _Run(
         source_date_epoch(repo.root),
         versions={p.name: str(p.last.version) for p in everything if p.last},
@@ -151,23 +166,64 @@ def release_changed(
         audit=AuditLog.at(repo.root, environ),  # at the repository root, for every package
         branch=branch,
         command=asked,
+        shared=shared,
     )
     run.versions.update({p.name: p.version for p in packages if p.version})
-    result = RepoRelease()
-    for package in packages:
-        assert package.version is not None and package.plan is not None
-        events.step(emit, f"{package.name} {package.version}: {package.plan.reason}")
-        try:
-            result.released.append(_one(repo, package, indexes, request, run, emit))
-        except ShipyardError as exc:
-            result.error = exc
-            break
+    result = _result(packages, _by_levels(repo, grouped, indexes, request, run, serial), emit)
     burn_all(indexes)  # the tokens kept for a next package (GitLab's, minted once a job)
     done = [r for r in result.released if r.verified]
     if record and not dry_run and done:
         # what verified is recorded (and pushed) even when a later package failed: it is on the
         # index, and CI's re-run must see its tags to release only what is left
         result.recorded, result.forge_releases = _record(repo, request, done, run, environ, emit)
+    return result
+
+
+def _by_levels(
+    repo: Repo,
+    grouped: list[list[Package]],
+    indexes: Sequence[Index],
+    request: Request,
+    run: _Run,
+    emit: Serialized,
+) -> Outcome[Package, Released]:
+    """Each level's packages at once (run.shared), their builds in one worker process."""
+    builder = Builder() if run.shared else None
+    run.build = builder.build if builder else build_tree
+
+    def between() -> None:  # a token shared by a level's packages is burnt once none uploads
+        for index in indexes if run.shared else ():
+            index.burn(again=True)
+
+    def work(package: Package, said: events.Emit) -> Released:
+        return _one(repo, package, indexes, request, run, said)
+
+    try:
+        return run_levels(grouped, work, _title, emit, request.config.jobs, between)
+    finally:
+        if builder is not None:
+            builder.close()
+
+
+def _title(package: Package) -> str:
+    assert package.version is not None and package.plan is not None
+    return f"{package.name} {package.version}: {package.plan.reason}"
+
+
+def _result(packages: list[Package], outcome: Outcome[Package, Released], emit: events.Emit) -> RepoRelease:
+    """What the run released, in the plan's order; the first failure is the run's error."""
+    at = {p.name: n for n, p in enumerate(packages)}
+    result = RepoRelease(sorted((r for _, r in outcome.done), key=lambda r: at[r.package.name]))
+    failed = sorted(outcome.failed, key=lambda f: at[f[0].name])
+    result.failed = [f"{p.name} {p.version}" for p, _ in failed]
+    result.not_started = [f"{p.name} {p.version}" for p in outcome.not_started]
+    if failed:
+        result.error = failed[0][1]
+        if len(failed) > 1:
+            others = ", ".join(result.failed[1:])
+            result.error = result.error.extended(f"; {others} failed too (said with each package above)")
+    if failed and result.not_started:
+        events.info(emit, f"not started, left for the re-run: {', '.join(result.not_started)}")
     return result
 
 
@@ -209,35 +265,6 @@ def _journaled(r: Released) -> dict[str, object]:
     return journal.Journaled(r.package.name, r.version, tag, tuple(r.dists), stages).as_json()
 
 
-def _finish(
-    root: Path, pending: journal.Journal, config: Config, asked: str, push: bool, emit: events.Emit
-) -> RepoRelease:
-    """Finish the record an earlier run journaled (its packages are published and verified): the
-    commit, the tags and the push, each unless done. Nothing is built or published; packages a
-    failure stopped that run before are released by the next one."""
-    released = pending.releases
-    names = [f"{r.name} {r.version}" for r in released] or ["a release the journal does not name"]
-    what, many = (", ".join(names[:-1]) + " and " if len(names) > 1 else "") + names[-1], len(names) > 1
-    journal.check_command(root, what, pending.command or "shipyard release", asked, many=many)
-    journal.validate(root, pending, remote=config.remote, stages=config.stages)
-    events.info(
-        emit,
-        f"{what} {'were' if many else 'was'} published and verified by a run that stopped: finishing "
-        f"{'their' if many else 'its'} record",
-    )
-    steps = replace(pending.steps, push=pending.steps.push or push)
-    journal.check_head(root, what, steps, many=many)
-    recorded = journal.carry_out(root, steps, emit)
-    packages = [_finished(r) for r in released] if "packages" in pending.release else []
-    return RepoRelease(recorded=recorded, finished=packages)
-
-
-def _finished(said: journal.Journaled) -> dict[str, object]:
-    """A package whose record a run that stopped journaled, as this run reports it."""
-    stages = [StageResult(s, [], verified=True, resumed=True).as_json() for s in said.stages]
-    return {**said.as_json(), "stages": stages, "test_install": None, "verified": True}
-
-
 def _to_release(
     repo: Repo, config: Config, pre: str | None, only: Sequence[str]
 ) -> tuple[list[Package], list[Package]]:
@@ -273,17 +300,18 @@ def _one(
     if request.dists is not None:  # built once by an earlier job: every stage gets those very files
         dists = _prebuilt(request.dists / imp, package)
     else:
-        dists = build_tree(built.tree, repo.root / "dist" / imp, run.epoch)
+        dists = run.build(built.tree, repo.root / "dist" / imp, run.epoch)
     for d in dists:
         emit(events.Event("file", f"{d.filename}  sha256:{d.sha256}", d.as_json()))
-    missing = [s for s in built.siblings if s not in wheels]
-    if missing and request.config.test_install:
-        wheels.update(_sibling_wheels(repo, missing, run))
+    with run.siblings:  # two packages of a level may need the same unchanged one
+        missing = [s for s in built.siblings if s not in wheels]
+        if missing and request.config.test_install:
+            wheels.update(_sibling_wheels(repo, missing, run))
     local = [wheels[s] for s in built.siblings if s in wheels]
     wheels[package.name] = next(d.path for d in dists if d.kind == "wheel")
     made = Release.of(dists)
     tests = Tests(built.tree, local_wheels=local, siblings=built.siblings)
-    stages = Stages(indexes, again=True)
+    stages = Stages(indexes, again=True, shared=run.shared)
     shipped = ship(made, stages, request, tests, Bookkeeping.of(repo.root, made, run.audit), emit)
     return Released(package, package.version, dists, shipped.test_install, shipped.stages)
 
@@ -318,7 +346,7 @@ def _sibling_wheels(repo: Repo, names: list[str], run: _Run) -> dict[str, Path]:
             repo, module, run.versions.get(name, FIRST_VERSION), repo.root / "build" / module.import_name
         )
         when = epoch_of(repo.root, run.tagged[name]) if name in run.tagged else run.epoch
-        dists = build_tree(tree.tree, repo.root / "dist" / module.import_name, when)
+        dists = run.build(tree.tree, repo.root / "dist" / module.import_name, when)
         found[name] = next(d.path for d in dists if d.kind == "wheel")
     return found
 

@@ -85,6 +85,7 @@ class Stages:
     indexes: Sequence[Index]
     known: Mapping[str, Listing | IndexError_] = field(default_factory=dict)
     again: bool = False  # another release of this run uses these indexes (a packaging repository's)
+    shared: bool = False  # other releases use them at the same time: burnt by the run between levels
 
 
 @dataclass
@@ -166,7 +167,8 @@ def ship(
         except StepFailed as exc:
             raise _resumable(exc, repo, [s.repository for s in results if s.verified]) from None
         finally:  # a trusted-publishing token lives as long as its stage
-            index.burn(again=stages.again)
+            if not stages.shared:  # not while another release uploads with it
+                index.burn(again=stages.again)
         books.state.record(repo.name, release.hashes, installed=config.verify_install)
         stage.verified = True
     return Shipped(tested, results)

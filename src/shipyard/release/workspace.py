@@ -37,7 +37,7 @@ from shipyard.plan.target import current_branch, rules
 from shipyard.plan.workspace import Member, Workspace
 from shipyard.publish.audit import AuditLog
 from shipyard.record import journal, writer
-from shipyard.release.changed import _finish as finish_journaled
+from shipyard.release.finish import finish as finish_journaled
 from shipyard.release.ship import (
     Bookkeeping,
     Request,
@@ -160,8 +160,8 @@ def release_workspace(
     guard_branch(trigger.if_branch, branch)
     asked = command(trigger.pre, only, record)
     if not dry_run and (pending := journal.load(ws.root)) is not None:
-        finished = finish_journaled(ws.root, pending, config, asked, trigger.push, emit)
-        return WorkspaceRelease(recorded=finished.recorded, finished=finished.finished)
+        recorded, finished = finish_journaled(ws.root, pending, config, asked, trigger.push, emit)
+        return WorkspaceRelease(recorded=recorded, finished=finished)
     if not trigger.allow_dirty:
         guard_clean(config)
     if record and not dry_run:

@@ -1,6 +1,6 @@
 """Files written whole or not at all.
 
-Each is written to a `.NAME.PID.tmp` beside it and renamed over it; a failed write (the disk full,
+Each is written to a `.NAME.PID.THREAD.tmp` beside it and renamed over it; a failed write (the disk full,
 a file-size limit, a read-only folder) removes that temporary file and ends the command with one
 `WriteError` naming the path and the reason: nothing half written is ever left to be read as a
 whole file (a truncated wheel in dist/, an index page cut short).
@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,7 +30,7 @@ def failed(path: Path, exc: OSError) -> WriteError:
 def replacing(path: Path) -> Iterator[Path]:
     """A temporary path beside `path` to write to; renamed to `path` if the block succeeds,
     removed if it fails (an OSError becomes WriteError)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")  # a thread each
     try:
         yield tmp
         os.replace(tmp, path)

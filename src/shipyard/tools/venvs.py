@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -14,6 +15,7 @@ from shipyard.tools import uvbin
 from shipyard.tools.procenv import child_env
 
 
+@functools.cache  # found once a run (threads release packages at once)
 def uv() -> str:
     """The uv to run (tools.uvbin: on PATH, the uv package's, or one in shipyard's cache)."""
     return uvbin.find()
