@@ -14,7 +14,6 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from packaging.utils import canonicalize_name
 from packaging.version import Version
@@ -42,41 +41,23 @@ from shipyard.release.parallel import Outcome, Serialized, run_levels, workers
 from shipyard.release.ship import (
     Bookkeeping,
     Request,
-    StageResult,
+    ShippedFiles,
     Stages,
-    TestedBefore,
     Tests,
     burn_all,
     ship,
 )
 from shipyard.tools import procenv
 
-if TYPE_CHECKING:
-    from shipyard.check.testinstall import TestInstall
-
 
 @dataclass
-class Released:
+class Released(ShippedFiles):
     package: Package
     version: str
-    dists: list[Dist]
-    test_install: TestInstall | TestedBefore | None = None
-    stages: list[StageResult] = field(default_factory=list)
-
-    @property
-    def verified(self) -> bool:
-        return bool(self.stages) and all(s.verified for s in self.stages)
 
     def as_json(self) -> dict[str, object]:
-        return {
-            "name": self.package.name,
-            "version": self.version,
-            "tag": self.package.plan.tag if self.package.plan else None,
-            "dists": [d.as_json() for d in self.dists],
-            "test_install": self.test_install.as_json() if self.test_install else None,
-            "stages": [s.as_json() for s in self.stages],
-            "verified": self.verified,
-        }
+        tag = self.package.plan.tag if self.package.plan else None
+        return {"name": self.package.name, "version": self.version, "tag": tag, **self.files_json()}
 
 
 @dataclass
@@ -313,7 +294,9 @@ def _one(
     tests = Tests(built.tree, local_wheels=local, siblings=built.siblings)
     stages = Stages(indexes, again=True, shared=run.shared)
     shipped = ship(made, stages, request, tests, Bookkeeping.of(repo.root, made, run.audit), emit)
-    return Released(package, package.version, dists, shipped.test_install, shipped.stages)
+    return Released(
+        package, package.version, dists=dists, test_install=shipped.test_install, stages=shipped.stages
+    )
 
 
 def _prebuilt(folder: Path, package: Package) -> list[Dist]:

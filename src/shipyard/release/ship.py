@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from shipyard import events
 from shipyard.check.check import check
 from shipyard.config import Config
-from shipyard.dists import Release
+from shipyard.dists import Dist, Release
 from shipyard.errors import IndexError_, ShipyardError, StepFailed
 from shipyard.plan.target import Trigger
 from shipyard.publish.attest import Attester
@@ -115,6 +115,28 @@ class TestedBefore:
 
     def as_json(self) -> dict[str, object]:
         return {**self.said, "reused": True}
+
+
+@dataclass(kw_only=True)
+class ShippedFiles:
+    """What one unit of a run of many (a packaging repository's package, a workspace's member)
+    built and shipped: its files, their test-install and each stage's result."""
+
+    dists: list[Dist]
+    test_install: TestInstall | TestedBefore | None = None
+    stages: list[StageResult] = field(default_factory=list)
+
+    @property
+    def verified(self) -> bool:
+        return bool(self.stages) and all(s.verified for s in self.stages)
+
+    def files_json(self) -> dict[str, object]:
+        return {
+            "dists": [d.as_json() for d in self.dists],
+            "test_install": self.test_install.as_json() if self.test_install else None,
+            "stages": [s.as_json() for s in self.stages],
+            "verified": self.verified,
+        }
 
 
 @dataclass(frozen=True)

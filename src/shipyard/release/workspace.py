@@ -41,9 +41,8 @@ from shipyard.release.finish import finish as finish_journaled
 from shipyard.release.ship import (
     Bookkeeping,
     Request,
-    StageResult,
+    ShippedFiles,
     Stages,
-    TestedBefore,
     Tests,
     burn_all,
     ship,
@@ -51,16 +50,12 @@ from shipyard.release.ship import (
 from shipyard.tools import git, procenv
 
 if TYPE_CHECKING:
-    from shipyard.check.testinstall import TestInstall
     from shipyard.index.base import Index
 
 
 @dataclass
-class Shipped:
+class Shipped(ShippedFiles):
     plan: MemberPlan
-    dists: list[Dist]
-    test_install: TestInstall | TestedBefore | None = None
-    stages: list[StageResult] = field(default_factory=list)
 
     @property
     def name(self) -> str:
@@ -71,10 +66,6 @@ class Shipped:
         assert self.plan.version is not None
         return self.plan.version
 
-    @property
-    def verified(self) -> bool:
-        return bool(self.stages) and all(s.verified for s in self.stages)
-
     def as_json(self) -> dict[str, object]:
         return {
             "name": self.name,
@@ -83,10 +74,7 @@ class Shipped:
             "tag": self.plan.plan.tag,
             "reason": self.plan.plan.reason,
             "pins": [p.said() for p in self.plan.pins],
-            "dists": [d.as_json() for d in self.dists],
-            "test_install": self.test_install.as_json() if self.test_install else None,
-            "stages": [s.as_json() for s in self.stages],
-            "verified": self.verified,
+            **self.files_json(),
         }
 
 
@@ -258,7 +246,7 @@ def _one(
     tests = Tests(member.path, local_wheels=local, siblings=member.requires)
     books = Bookkeeping.of(run.root, made, run.audit)
     shipped = ship(made, Stages(indexes, again=True), request, tests, books, emit)
-    return Shipped(p, dists, shipped.test_install, shipped.stages)
+    return Shipped(p, dists=dists, test_install=shipped.test_install, stages=shipped.stages)
 
 
 def _requirements(
