@@ -145,3 +145,25 @@ def test_hatch_poetry_and_setuptools_members(
     assert sorted(doc["tags"]) == ["hatched-v2.0.0", "poetic-v0.5.1"]
     again = shipyard("release", "-C", str(root), env=env)
     assert again.code == 3, again.text
+
+
+def test_a_level_of_members_is_released_at_once_each_ones_output_together(
+    shipyard: ShipyardCLI, tmp_path: Path, fresh_pypiserver: TestIndex
+) -> None:
+    """alpha and gamma require no member (one level, released at once with --jobs 2), beta alpha:
+    each member's lines come together under its heading, never mixed with another's."""
+    root = uv_workspace(tmp_path / "ws", fresh_pypiserver)
+    run = shipyard("release", *FAST, "--jobs", "2", "-C", str(root), env=creds(staging=fresh_pypiserver))
+    assert run.code == 0, run.text
+    lines = run.out.splitlines()
+    members = {"alpha": "1.0.0", "gamma": "2.1.0", "beta": "0.3.0"}
+    heads = {
+        n: next(i for i, ln in enumerate(lines) if ln.startswith(f"==> {n} {v}: "))
+        for n, v in members.items()
+    }
+    assert heads["beta"] > max(heads["alpha"], heads["gamma"])  # beta's level comes after alpha's
+    starts = sorted(heads.values())
+    for name, version in members.items():
+        end = next((s for s in starts if s > heads[name]), len(lines))
+        mine = [i for i, ln in enumerate(lines) if f"{name}-{version}" in ln and "tagged" not in ln]
+        assert mine and all(heads[name] < i < end for i in mine), (name, run.out)

@@ -13,6 +13,7 @@ publishes nothing. A failure stops the run after recording what verified; the re
 from __future__ import annotations
 
 import tempfile
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from shipyard.plan.workspace import Member, Workspace
 from shipyard.publish.audit import AuditLog
 from shipyard.record import journal, writer
 from shipyard.release.finish import finish as finish_journaled
+from shipyard.release.parallel import Outcome, Serialized, run_levels, workers
 from shipyard.release.ship import (
     Bookkeeping,
     Request,
@@ -106,6 +108,8 @@ class _Run:
     audit: AuditLog
     versions: dict[str, str]  # member key -> its version after this release (new, else the last)
     wheels: dict[str, Path] = field(default_factory=dict)  # member key -> its wheel, built this run
+    shared: bool = False  # members of a level released at once: their stages' tokens burnt between levels
+    building: threading.Lock = field(default_factory=threading.Lock)  # an unchanged member's wheel, once
 
 
 def command(pre: str | None, only: Sequence[str], record: bool = True) -> str:
@@ -142,6 +146,7 @@ def release_workspace(
     """Release the changed members (`only`: those and the changed members they require); `record`
     False publishes and verifies but writes no commit or tag (a CI matrix job's share, recorded
     once afterwards by a run that finds every file published)."""
+    emit = serial = Serialized(emit)  # one event, or one member's events, at a time
     procenv.register_credentials(environ)
     config, trigger, dry_run = request.config, request.trigger, request.dry_run
     branch = current_branch(ws.root, environ)
@@ -164,15 +169,20 @@ def release_workspace(
     every = {k: v for e in edits.values() for k, v in e.items()}
     every |= uv_lock(ws.root, {p.name: p.version for p in chosen if p.version})
     result = WorkspaceRelease()
+    grouped = _levels(chosen)
+    shared = workers(config.jobs) > 1 and any(len(level) > 1 for level in grouped)
     with _checkout(ws.root, every) as tree:
-        run = _Run(ws.root, tree, epoch, AuditLog.at(ws.root, environ), _versions(plans))
-        for p in chosen:
-            events.step(emit, f"{p.name} {p.version}: {p.plan.reason}")
-            try:
-                result.released.append(_one(ws, p, indexes, request, run, emit))
-            except ShipyardError as exc:
-                result.error = exc
-                break
+        run = _Run(ws.root, tree, epoch, AuditLog.at(ws.root, environ), _versions(plans), shared=shared)
+
+        def work(p: MemberPlan, said: events.Emit) -> Shipped:
+            return _one(ws, p, indexes, request, run, said)
+
+        def between() -> None:  # a token a level's members share is burnt once none uploads
+            for index in indexes if shared else ():
+                index.burn(again=True)
+
+        outcome = run_levels(grouped, work, _title, serial, config.jobs, between)
+    _outcome(result, chosen, outcome, emit)
     burn_all(indexes)
     done = [r for r in result.released if r.verified]
     if record and not dry_run and done:
@@ -181,6 +191,42 @@ def release_workspace(
         journal.save(ws.root, journal.Journal(steps, {"packages": packages, "command": asked}))
         result.recorded = journal.carry_out(ws.root, steps, emit)
     return result
+
+
+def _levels(chosen: Sequence[MemberPlan]) -> list[list[MemberPlan]]:
+    """`chosen` (in dependency order) in levels: each requires only members of the levels before it,
+    so the members of one level are released at the same time."""
+    depth: dict[str, int] = {}
+    for p in chosen:
+        depth[p.member.key] = 1 + max((depth[r] for r in p.member.requires if r in depth), default=-1)
+    grouped: list[list[MemberPlan]] = [[] for _ in range(max(depth.values(), default=-1) + 1)]
+    for p in chosen:
+        grouped[depth[p.member.key]].append(p)
+    return grouped
+
+
+def _title(p: MemberPlan) -> str:
+    return f"{p.name} {p.version}: {p.plan.reason}"
+
+
+def _outcome(
+    result: WorkspaceRelease,
+    chosen: Sequence[MemberPlan],
+    outcome: Outcome[MemberPlan, Shipped],
+    emit: events.Emit,
+) -> None:
+    """What the levels released, in the plan's order; the first failure is the run's error."""
+    at = {p.member.key: n for n, p in enumerate(chosen)}
+    result.released = sorted((r for _, r in outcome.done), key=lambda r: at[r.plan.member.key])
+    failed = sorted(outcome.failed, key=lambda f: at[f[0].member.key])
+    if failed:
+        result.error = failed[0][1]
+        if len(failed) > 1:
+            others = ", ".join(f"{p.name} {p.version}" for p, _ in failed[1:])
+            result.error = result.error.extended(f"; {others} failed too (said with each member above)")
+    if failed and outcome.not_started:
+        left = ", ".join(f"{p.name} {p.version}" for p in outcome.not_started)
+        events.info(emit, f"not started, left for the re-run: {left}")
 
 
 def _versions(plans: Sequence[MemberPlan]) -> dict[str, str]:
@@ -245,7 +291,7 @@ def _one(
     run.wheels[member.key] = next(d.path for d in dists if d.kind == "wheel")
     tests = Tests(member.path, local_wheels=local, siblings=member.requires)
     books = Bookkeeping.of(run.root, made, run.audit)
-    shipped = ship(made, Stages(indexes, again=True), request, tests, books, emit)
+    shipped = ship(made, Stages(indexes, again=True, shared=run.shared), request, tests, books, emit)
     return Shipped(p, dists=dists, test_install=shipped.test_install, stages=shipped.stages)
 
 
@@ -257,9 +303,10 @@ def _requirements(
     by_key = {m.key: m for m in ws.members}
     found = []
     for name in member.requires:
-        if name not in run.wheels:
-            dists = _built(by_key[name], run.versions[name], run, request, emit)
-            run.wheels[name] = next(d.path for d in dists if d.kind == "wheel")
+        with run.building:  # two members of a level may need one unchanged member's wheel
+            if name not in run.wheels:
+                dists = _built(by_key[name], run.versions[name], run, request, emit)
+                run.wheels[name] = next(d.path for d in dists if d.kind == "wheel")
         found.append(run.wheels[name])
     return found
 
