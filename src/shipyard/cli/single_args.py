@@ -160,26 +160,7 @@ def _release(command: Command) -> None:
         "release the next version from the commits (or the bump given), write it and the changelog, "
         "then commit and tag once verified",
     )
-    p.add_argument(
-        "--dists",
-        default=os.environ.get("SHIPYARD_RELEASE_DISTS"),
-        metavar="DIR",
-        help="release the wheels and sdist in DIR (built elsewhere, e.g. a cibuildwheel matrix) instead "
-        "of building: one release of this project, at the version the release resolves to; with "
-        "--changed, each package's files from DIR/<import name>/ (an earlier run's dist/) "
-        "[env: SHIPYARD_RELEASE_DISTS]",
-    )
-    flag(
-        p,
-        "--if-branch",
-        "release only on this branch, else exit 3 (nothing to release)",
-        metavar="BRANCH",
-        default=os.environ.get("SHIPYARD_IF_BRANCH"),
-    )
-    p.add_argument(
-        "--allow-dirty", action="store_true", help="release even with uncommitted changes in the tree"
-    )
-    p.add_argument("--push", action="store_true", help="push the release commit and tag once made")
+    _release_files_and_git(p)
     _release_changed_options(p)
     option_flags(
         p,
@@ -201,6 +182,30 @@ def _release(command: Command) -> None:
     lock_option(p)
     python_option(p)
     more_options(p)
+
+
+def _release_files_and_git(p: argparse.ArgumentParser) -> None:
+    """Where `release` takes its files from, and what it asks of the git tree and branch."""
+    p.add_argument(
+        "--dists",
+        default=os.environ.get("SHIPYARD_RELEASE_DISTS"),
+        metavar="DIR",
+        help="release the wheels and sdist in DIR (built elsewhere, e.g. a cibuildwheel matrix) instead "
+        "of building: one release of this project, at the version the release resolves to; with "
+        "--changed, each package's files from DIR/<import name>/ (an earlier run's dist/) "
+        "[env: SHIPYARD_RELEASE_DISTS]",
+    )
+    flag(
+        p,
+        "--if-branch",
+        "release only on this branch, else exit 3 (nothing to release)",
+        metavar="BRANCH",
+        default=os.environ.get("SHIPYARD_IF_BRANCH"),
+    )
+    p.add_argument(
+        "--allow-dirty", action="store_true", help="release even with uncommitted changes in the tree"
+    )
+    p.add_argument("--push", action="store_true", help="push the release commit and tag once made")
 
 
 def _release_changed_options(p: argparse.ArgumentParser) -> None:

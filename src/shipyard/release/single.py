@@ -255,13 +255,17 @@ def release(request: Request, environ: Mapping[str, str], emit: events.Emit = ev
         result = dataclasses.replace(result, recorded=journal.carry_out(config.root, steps, emit))
     if not request.dry_run and config.forge_release and target.tag:
         result = dataclasses.replace(result, forge_releases=_forge_release(result, config, environ, emit))
-    if workdirs.unignored_state(config.root):
+    _warn_unignored_state(config.root, emit)
+    return result
+
+
+def _warn_unignored_state(root: Path, emit: events.Emit) -> None:
+    if workdirs.unignored_state(root):
         events.warning(
             emit,
             f"add {workdirs.STATE}/ to .gitignore: shipyard keeps its state and local index there, "
             "and backends such as hatchling would pack it into the next sdist (which check then refuses)",
         )
-    return result
 
 
 def _read_before_the_build(

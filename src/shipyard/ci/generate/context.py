@@ -327,24 +327,7 @@ def read(root: Path, trigger: list[str] | None, *, for_ci: bool = True) -> Conte
         )
     pyproject = config.read_pyproject(root)
     if is_workspace(root):  # the packaging repository's pipeline: plan -> matrix per member -> record
-        cfg = workspace_config(root, os.environ)
-        stages, feeds, hosts = _ci_stages(cfg, for_ci)
-        declared = config.table_at(pyproject, "project").get("requires-python")
-        return Context(
-            hosts=hosts,
-            feed_ids=tuple(feed_id(f, cfg.repository(f).upload_url) for f in feeds),
-            name=root.name,
-            packaging_repo=True,
-            workspace=True,
-            tag_pattern=cfg.tag,
-            stages=stages,
-            feeds=feeds,
-            pythons=pythons_for(declared if isinstance(declared, str) else None),
-            ruff=_has_ruff(root, pyproject),
-            trigger=Trigger.parse(trigger, packaging_repo=True),
-            install=choose(_ci_table(pyproject), "[tool.shipyard.ci]", writer_version()),
-            lint=lint_command(_ci_table(pyproject), "[tool.shipyard.ci]"),
-        )
+        return _workspace(root, pyproject, trigger, for_ci=for_ci)
     cfg = config.load(root, environ=os.environ, pyproject=pyproject)
     project = pyproject.get("project", {})
     name = project.get("name") if isinstance(project, dict) else None
@@ -373,3 +356,27 @@ def _ci_table(pyproject: dict[str, object]) -> object:
     tool = pyproject.get("tool")
     shipyard = tool.get("shipyard") if isinstance(tool, dict) else None
     return shipyard.get("ci") if isinstance(shipyard, dict) else None
+
+
+def _workspace(
+    root: Path, pyproject: dict[str, object], trigger: list[str] | None, *, for_ci: bool
+) -> Context:
+    """A workspace's context: its members are released as a packaging repository's packages."""
+    cfg = workspace_config(root, os.environ)
+    stages, feeds, hosts = _ci_stages(cfg, for_ci)
+    declared = config.table_at(pyproject, "project").get("requires-python")
+    return Context(
+        hosts=hosts,
+        feed_ids=tuple(feed_id(f, cfg.repository(f).upload_url) for f in feeds),
+        name=root.name,
+        packaging_repo=True,
+        workspace=True,
+        tag_pattern=cfg.tag,
+        stages=stages,
+        feeds=feeds,
+        pythons=pythons_for(declared if isinstance(declared, str) else None),
+        ruff=_has_ruff(root, pyproject),
+        trigger=Trigger.parse(trigger, packaging_repo=True),
+        install=choose(_ci_table(pyproject), "[tool.shipyard.ci]", writer_version()),
+        lint=lint_command(_ci_table(pyproject), "[tool.shipyard.ci]"),
+    )
