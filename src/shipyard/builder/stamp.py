@@ -55,9 +55,24 @@ def stamped(
     commit of exactly that tree is made (not on any branch) and checked out, so the build sees
     what the tag will hold. A git worktree, so a backend that asks git for the files or the
     version (setuptools-scm) sees the commit's."""
+    with edited_checkout(root, edits, "the release's version edits need one") as tree:
+        made = dict(edits)
+        if edits and (lock := uvlock.refresh(tree, *project, emit=emit)) is not None:
+            made[uvlock.LOCK] = lock
+        sha = None
+        if commit is not None:
+            sha = git.commit_tree(root, made, commit[0], epoch=commit[1])
+            git.reset_hard(tree, sha)
+        yield ReleaseTree(tree, made, sha)
+
+
+@contextmanager
+def edited_checkout(root: Path, edits: Mapping[str, bytes], why: str) -> Iterator[Path]:
+    """A temporary detached git worktree of HEAD with `edits` written in; yields `root`'s folder in
+    it. `why` completes the error outside a git repository."""
     top = git.toplevel(root)
     if top is None:
-        raise UsageError(f"{root} is not in a git repository: the release's version edits need one")
+        raise UsageError(f"{root} is not in a git repository: {why}")
     base = root.resolve().relative_to(top.resolve())
     with tempfile.TemporaryDirectory(prefix="shipyard-release-") as tmp:
         checkout = Path(tmp) / top.name
@@ -67,13 +82,6 @@ def stamped(
             for rel, data in edits.items():
                 (tree / rel).parent.mkdir(parents=True, exist_ok=True)
                 (tree / rel).write_bytes(data)
-            made = dict(edits)
-            if edits and (lock := uvlock.refresh(tree, *project, emit=emit)) is not None:
-                made[uvlock.LOCK] = lock
-            sha = None
-            if commit is not None:
-                sha = git.commit_tree(root, made, commit[0], epoch=commit[1])
-                git.reset_hard(tree, sha)
-            yield ReleaseTree(tree, made, sha)
+            yield tree
         finally:
             git.worktree_remove(root, checkout)

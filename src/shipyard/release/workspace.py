@@ -12,10 +12,8 @@ publishes nothing. A failure stops the run after recording what verified; the re
 
 from __future__ import annotations
 
-import tempfile
 import threading
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -25,6 +23,7 @@ from packaging.version import Version
 from shipyard import events
 from shipyard.builder.pep517 import build
 from shipyard.builder.reproducible import source_date_epoch
+from shipyard.builder.stamp import edited_checkout
 from shipyard.dists import Dist, Release, in_folder
 from shipyard.errors import BuildError, NothingToRelease, ShipyardError, UsageError
 from shipyard.index import credentials
@@ -49,7 +48,7 @@ from shipyard.release.ship import (
     burn_all,
     ship,
 )
-from shipyard.tools import git, procenv
+from shipyard.tools import procenv
 
 if TYPE_CHECKING:
     from shipyard.index.base import Index
@@ -171,7 +170,7 @@ def release_workspace(
     result = WorkspaceRelease()
     grouped = _levels(chosen)
     shared = workers(config.jobs) > 1 and any(len(level) > 1 for level in grouped)
-    with _checkout(ws.root, every) as tree:
+    with edited_checkout(ws.root, every, "a workspace is released from its commits") as tree:
         run = _Run(ws.root, tree, epoch, AuditLog.at(ws.root, environ), _versions(plans), shared=shared)
 
         def work(p: MemberPlan, said: events.Emit) -> Shipped:
@@ -237,27 +236,6 @@ def _versions(plans: Sequence[MemberPlan]) -> dict[str, str]:
         last = str(p.last.version) if p.last else None
         found[p.member.key] = p.version or last or p.member.declared.version or "0.1.0"
     return found
-
-
-@contextmanager
-def _checkout(root: Path, edits: Mapping[str, bytes]) -> Iterator[Path]:
-    """A temporary detached checkout of HEAD with `edits` written in: what the members are built from,
-    so that nothing reaches the working tree before the release verified."""
-    top = git.toplevel(root)
-    if top is None:
-        raise UsageError(f"{root} is not in a git repository: a workspace is released from its commits")
-    base = root.resolve().relative_to(top.resolve())
-    with tempfile.TemporaryDirectory(prefix="shipyard-workspace-") as tmp:
-        checkout = Path(tmp) / top.name
-        git.worktree_add(root, checkout, "HEAD")
-        try:
-            tree = checkout / base
-            for rel, data in edits.items():
-                (tree / rel).parent.mkdir(parents=True, exist_ok=True)
-                (tree / rel).write_bytes(data)
-            yield tree
-        finally:
-            git.worktree_remove(root, checkout)
 
 
 def _folder(base: Path, member: Member) -> Path:
