@@ -190,3 +190,16 @@ def test_system_certs_without_truststore_is_a_usage_error(monkeypatch: pytest.Mo
         ConfigError, match=r"system-certs needs the truststore package: pip install 'shipyard\[truststore\]'"
     ):
         transport(repo, Network(system_certs=True), {})
+
+
+def test_a_machine_wide_ca_bundle_is_checked_for_https_and_not_read_for_plain_http(tmp_path: Path) -> None:
+    bogus = tmp_path / "bogus.pem"
+    bogus.write_text("not a certificate\n")
+    env = {"REQUESTS_CA_BUNDLE": str(bogus)}
+    secure = Repository("corp", "https://corp.example/legacy/", "https://corp.example/simple/")
+    with pytest.raises(ConfigError, match=r"REQUESTS_CA_BUNDLE names .*bogus\.pem"):
+        transport(secure, Network(), env)
+    local = Repository("local", "http://127.0.0.1:8080/", "http://127.0.0.1:8080/simple/")
+    assert transport(local, Network(), env).ca_bundle == bogus  # still handed on, never read here
+    with pytest.raises(ConfigError, match=r"--cert names"):  # one named for this run is checked
+        transport(local, Network(cert=bogus), env)

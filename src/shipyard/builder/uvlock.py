@@ -13,10 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-import tomlkit
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
-from tomlkit.exceptions import TOMLKitError
 
 from shipyard import events
 from shipyard.errors import UsageError
@@ -38,6 +36,9 @@ def _own(entry: object, name: str) -> bool:
 def with_version(text: str, name: str, version: str) -> tuple[str, bool]:
     """The lock's text with the project's own entry at `version` (as uv writes it, normalized), and
     whether the lock has that entry at all. An entry without `version` (dynamic) is left alone."""
+    import tomlkit  # only a project with a uv.lock: the other releases skip its import
+    from tomlkit.exceptions import TOMLKitError
+
     try:
         doc = tomlkit.parse(text)
         written = str(Version(version))

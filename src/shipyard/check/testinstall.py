@@ -84,7 +84,9 @@ def test_install(
             events.warning(emit, f"no tests run: {layout.missing}")
             return result
         requires = wheel.metadata.requires_dist or []
-        pins = lock.pins(reqs.named(root, requires), venvs.marker_environment(py))
+        # the venv's marker values only for a lock to pin from (one interpreter start a package)
+        markers = venvs.marker_environment(py) if lock.packages else {}
+        pins = lock.pins(reqs.named(root, requires), markers)
         reqs = dataclasses.replace(reqs, lock=lock.file if pins else "", pins=pins)
         events.info(emit, f"test requirements from {reqs.source}: {_shown(reqs)}")
         constraints = work / "locked.txt"

@@ -118,10 +118,10 @@ def load_config(args: argparse.Namespace, *, outside: bool = False) -> Config:
 
 
 def dists_of(args: argparse.Namespace, cfg: Config) -> list[Dist]:
-    from shipyard.dists import identify, read_manifest
+    from shipyard.dists import identify_each, read_manifest
 
     if getattr(args, "files", None):
-        return [identify(Path(f)) for f in args.files]
+        return identify_each([Path(f) for f in args.files])
     return read_manifest(cfg.dist_dir)
 
 

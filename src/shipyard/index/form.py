@@ -8,7 +8,6 @@ that `shipyard check` refuses is not uploaded.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -34,7 +33,6 @@ _FIELDS = {
     "import_names": "import_name",
     "import_namespaces": "import_namespace",
 }
-_CHUNK = 1 << 20
 _UNSAFE = re.compile(r"[^A-Za-z0-9.]+")
 
 
@@ -48,14 +46,6 @@ def _pyversion(dist: Dist) -> str:
     if dist.kind == "sdist":
         return "source"
     return dist.filename.removesuffix(".whl").split("-")[-3]
-
-
-def _blake2_256(dist: Dist) -> str:
-    digest = hashlib.blake2b(digest_size=32)
-    with dist.path.open("rb") as f:
-        while chunk := f.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def fields(dist: Dist, attestations: Sequence[Mapping[str, object]] = ()) -> list[tuple[str, str]]:
@@ -83,7 +73,7 @@ def fields(dist: Dist, attestations: Sequence[Mapping[str, object]] = ()) -> lis
         ("filetype", "sdist" if dist.kind == "sdist" else "bdist_wheel"),
         ("sha256_digest", dist.sha256),
         *([("attestations", json.dumps(list(attestations)))] if attestations else []),  # twine's place
-        ("blake2_256_digest", _blake2_256(dist)),
+        ("blake2_256_digest", dist.blake2_256),
         (":action", "file_upload"),
         ("protocol_version", "1"),
     ]

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from packaging.version import InvalidVersion, Version
 
 from shipyard import events
-from shipyard.builder import kept
 from shipyard.check.check import check
 from shipyard.config import Config, Repository, read_pyproject, setup_py_only, table_at
 from shipyard.dists import Release, built_sizes
@@ -22,7 +21,6 @@ from shipyard.errors import UsageError
 from shipyard.index import credentials
 from shipyard.index.base import Index, release_page
 from shipyard.index.open import open_index
-from shipyard.plan.target import project_name
 from shipyard.publish.attest import Attester
 from shipyard.publish.audit import AuditLog
 from shipyard.publish.lower import refuse_lower
@@ -117,6 +115,8 @@ def verify_on(
         return Checked(built.name, built.version, True, verify(built, index, how, emit=emit))
     if asked is None:
         raise UsageError("nothing to verify: run `shipyard build` first, or name a --version")
+    from shipyard.builder import kept  # the build's folders: only a verify of a version not built here
+
     name = _project_name(config)
     sizes = built_sizes([*kept.folders(config.root), config.dist_dir])  # bounds for its downloads
     return Checked(name, asked, False, verify_published(index, name, asked, how, emit=emit, sizes=sizes))
@@ -132,6 +132,8 @@ def _same_version(asked: str, built: str) -> bool:
 def _project_name(config: Config) -> str:
     pyproject = read_pyproject(config.root)
     if setup_py_only(config.root):
+        from shipyard.plan.target import project_name  # setup.py's name: git and a child process
+
         return project_name(config.root, pyproject)
     name = table_at(pyproject, "project").get("name")
     if not isinstance(name, str) or not name:

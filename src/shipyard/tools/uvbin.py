@@ -19,7 +19,6 @@ import tempfile
 from pathlib import Path
 
 from shipyard.errors import InstallError
-from shipyard.tools.lock import file_lock
 from shipyard.tools.procenv import child_env
 from shipyard.tools.workdirs import cache_dir
 
@@ -68,6 +67,8 @@ def _packaged() -> str | None:
 
 def _installed() -> str:
     """A uv of shipyard's own, in its cache: installed the first time, by this interpreter's pip."""
+    from shipyard.tools.lock import file_lock  # filelock: only the first run that installs uv
+
     home = cache_dir() / "uv"
     home.mkdir(parents=True, exist_ok=True)
     binary = home / "current" / "bin" / EXE
