@@ -277,7 +277,7 @@ OPTIONS: dict[str, Option] = {
             Kind.COUNT,
             0,
             "packages of a packaging repository released at once (each dependency level in parallel; "
-            "0: one per core, 1: one after another)",
+            "0: one more than the cores, 1: one after another)",
         ),
         Option(
             "lock-timeout",

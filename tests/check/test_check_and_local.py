@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import subprocess
 import sys
@@ -142,3 +143,27 @@ def test_test_install_runs_the_tests_against_the_installed_wheel(
     assert run.code == 1
     assert last_error(run.err).startswith("error: the tests fail against the installed wheel: ")
     assert "1 failed" in run.err
+
+
+def test_a_test_install_starts_with_pytest_compiled_by_the_one_before(
+    shipyard: ShipyardCLI, tmp_path: Path
+) -> None:
+    root = make_project(tmp_path / "proj")
+    # passes only where pytest's code came from a .pyc that was there before the import
+    (root / "tests" / "test_compiled.py").write_text(
+        "import os\nimport _pytest.main\n\n\n"
+        "def test_pytest_was_compiled():\n    assert os.path.exists(_pytest.main.__cached__)\n"
+    )
+    assert shipyard("build", str(root)).code == 0
+    env = {"SHIPYARD_CACHE_DIR": str(tmp_path / "cache")}
+    writing = env | {"PYTHONDONTWRITEBYTECODE": ""}  # empty: Python writes bytecode
+    assert shipyard("test-install", "-C", str(root), env=writing).code == 0  # Python writes, shipyard keeps
+    kept = list((tmp_path / "cache" / "bytecode").glob("cpython-*/*.pyc"))
+    assert len(kept) > 20, kept  # pytest, pluggy, iniconfig...
+    ours = hashlib.sha256((root / "src" / "tiny_pkg" / "__init__.py").read_bytes()).hexdigest()
+    assert not any(p.stem == ours for p in kept)  # never the package under test
+    read_only = env | {"PYTHONDONTWRITEBYTECODE": "1"}  # nothing is written during the run itself
+    run = shipyard("test-install", "-C", str(root), env=read_only)
+    assert run.code == 0, run.text
+    empty = read_only | {"SHIPYARD_CACHE_DIR": str(tmp_path / "another-cache")}
+    assert shipyard("test-install", "-C", str(root), env=empty).code == 1  # the test can fail

@@ -106,4 +106,4 @@ def test_an_unexpected_error_is_raised_after_the_others_end() -> None:
 
 
 def test_workers_zero_is_one_per_core() -> None:
-    assert workers(0) >= 1 and workers(3) == 3
+    assert workers(0) >= 2 and workers(3) == 3  # one more than the cores: the waits filled

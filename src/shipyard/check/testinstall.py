@@ -16,9 +16,9 @@ from shipyard.check import testlayout, testlocks, testreqs, testrun
 from shipyard.check.testlayout import TestLayout
 from shipyard.check.testreqs import TestRequirements
 from shipyard.config import read_pyproject
-from shipyard.dists import Dist, wheel_top_level
+from shipyard.dists import Dist, parse_filename, wheel_top_level
 from shipyard.errors import UsageError
-from shipyard.tools import venvs
+from shipyard.tools import bytecode, venvs, workdirs
 from shipyard.tools.procenv import child_env
 
 
@@ -94,7 +94,13 @@ def test_install(
         args = reqs.install_args(wheel.path, root, constraints if pins else None)
         venvs.install(py, args, what="the test requirements", env=env)
         testrun.announce(layout, emit)
-        tests, last = testrun.run_tests(py, root, layout, names, work, env)
+        ours = [wheel.name, *(parse_filename(p.name)[1] for p in local_wheels)]
+        compiled = bytecode.Kept(workdirs.cache_dir() / "bytecode", work / "venv", skip=ours)
+        compiled.place()  # pytest and the test dependencies as compiled by an earlier run
+        try:
+            tests, last = testrun.run_tests(py, root, layout, names, work, env)
+        finally:  # failed tests compiled the tools all the same
+            compiled.keep()
         if tests == "passed":
             events.info(emit, f"tests pass against the installed wheel: {last}")
         if tests == "none":

@@ -64,13 +64,16 @@ class _Held:
 
 
 def workers(jobs: int) -> int:
-    """How many units run at once: `jobs`, or one per core for 0."""
+    """How many units run at once: `jobs`, or for 0 one more than the cores. A package's steps wait
+    on the disk and on child processes between their CPU work, and the one more fills those waits
+    (30 packages on 2 cores: 2 at once 17.9 s, 3 at once 15.1 s, 4 at once 16.0 s)."""
     if jobs > 0:
         return jobs
     try:  # the cores this process may run on (a container's share), where the system tells
-        return max(1, len(os.sched_getaffinity(0)))
+        cores = len(os.sched_getaffinity(0))
     except AttributeError:  # macOS, Windows
-        return max(1, os.cpu_count() or 1)
+        cores = os.cpu_count() or 1
+    return max(1, cores) + 1
 
 
 def run_levels(
