@@ -50,9 +50,19 @@ def test_hello() -> None:
 """
 
 
+# as users run it: Python writes bytecode (this machine sets PYTHONDONTWRITEBYTECODE for everything),
+# so the test venvs start with the pytest an earlier run compiled (tools/bytecode.py)
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def shipyard(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "shipyard", *args], cwd=cwd, capture_output=True, text=True, check=False
+        [sys.executable, "-m", "shipyard", *args],
+        cwd=cwd,
+        env=ENV,
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
