@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import fnmatch
 import io
+import json
+import os
 import re
+import sys
 import tarfile
+import threading
 import zipfile
 import zlib
 from collections.abc import Iterator, Sequence
@@ -30,6 +34,7 @@ HELD = (
     "a credential shipyard holds in this run is in it (a link to /proc/self/environ or to a file "
     "outside the project, a copied .env...): take it out of the build and build again"
 )
+FORK_MIN = 32 << 20  # bytes of dists worth a second process (below it the fork costs what it saves)
 _OVERLAP = 4096  # bytes kept between chunks: longer than any credential value
 
 # what shipyard's own runs leave behind, and repositories: refused by path part, never allowed
@@ -58,9 +63,58 @@ _TOKENS = (
 
 def each(dists: Sequence[Dist], allow: Sequence[str] = ()) -> list[list[str]]:
     """`problems` of every dist, two at a time: zlib inflates one member while the regex engine,
-    which holds the GIL, searches another's text."""
+    which holds the GIL, searches another's text. A release of FORK_MIN bytes or more is shared
+    with a forked child where that is cheap and safe (`_forkable`): the regex runs on two cores."""
+    if len(dists) > 1 and _forkable(dists):
+        return _forked(list(dists), allow)
+    return _threads(dists, allow)
+
+
+def _threads(dists: Sequence[Dist], allow: Sequence[str]) -> list[list[str]]:
     with ThreadPoolExecutor(max_workers=2) as pool:
         return list(pool.map(lambda dist: _readable(dist, allow), dists))
+
+
+def _forkable(dists: Sequence[Dist]) -> bool:
+    """Linux, two cores or more, FORK_MIN bytes to scan, and no other thread running: a fork copies
+    only the calling thread, and a lock another one held would stay locked in the child (a
+    deadline's timer that was cancelled holds none)."""
+    if sys.platform != "linux" or len(os.sched_getaffinity(0)) < 2:
+        return False
+    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    if any(not (isinstance(t, threading.Timer) and t.finished.is_set()) for t in others):
+        return False
+    return sum(d.size for d in dists) >= FORK_MIN
+
+
+def _forked(dists: list[Dist], allow: Sequence[str]) -> list[list[str]]:
+    """Every other dist scanned by a forked child, its findings sent back through a pipe; the rest
+    here. A child that fails leaves its share to be scanned here, as without it."""
+    theirs, mine = dists[1::2], dists[0::2]
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child scans, answers and leaves: none of the parent's exit handlers or buffers
+        code = 1
+        try:
+            os.close(read)
+            with os.fdopen(write, "w", encoding="utf-8") as pipe:
+                json.dump(_threads(theirs, allow), pipe)
+            code = 0
+        finally:
+            os._exit(code)
+    os.close(write)
+    here = _threads(mine, allow)
+    with os.fdopen(read, encoding="utf-8") as pipe:
+        try:
+            there: object = json.load(pipe)
+        except ValueError:  # the child died before it answered
+            there = None
+    _, status = os.waitpid(pid, 0)
+    if status != 0 or not isinstance(there, list) or len(there) != len(theirs):
+        there = _threads(theirs, allow)
+    return [here[i // 2] if i % 2 == 0 else there[i // 2] for i in range(len(dists))]
 
 
 def _readable(dist: Dist, allow: Sequence[str]) -> list[str]:
