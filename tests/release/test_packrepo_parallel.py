@@ -104,6 +104,18 @@ def test_one_fails_mid_level_the_others_finish_and_the_rerun_releases_the_rest(
     doc = run_json(shipyard, "release", "-C", str(root), "--jobs", "2")
     assert sorted(p["name"] for p in doc["packages"]) == sorted({"beta", *left})
     assert all(p["verified"] for p in doc["packages"]) and doc["failed"] == [] == doc["not_started"]
+    # each package's own steps, timed as they ran (their output was held and shown later)
+    ran = [
+        ("build", None),
+        ("check", None),
+        ("test-install", None),
+        ("publish", "local"),
+        ("verify", "local"),
+    ]
+    for package in doc["packages"]:
+        assert [(d["step"], d.get("stage")) for d in package["durations"]] == ran, package["durations"]
+        assert package["durations"][2]["seconds"] > 0  # a venv made, a wheel installed, tests run
+    assert [d["step"] for d in doc["durations"]] == ["prepare", "packages", "record"]
     assert set(git(root, "tag", "--list").split()) == {f"{n}-v0.1.0" for n in NAMES}
 
 

@@ -105,5 +105,5 @@ def test_an_unexpected_error_is_raised_after_the_others_end() -> None:
     assert "unit a" in [e.message for e in seen]  # its output shown all the same
 
 
-def test_workers_zero_is_one_per_core() -> None:
+def test_workers_zero_is_one_more_than_the_cores() -> None:
     assert workers(0) >= 2 and workers(3) == 3  # one more than the cores: the waits filled

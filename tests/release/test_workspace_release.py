@@ -56,6 +56,10 @@ def test_uv_workspace_releases_changed_members_in_order(
     assert released(doc) == [("alpha", "1.0.0"), ("gamma", "2.1.0"), ("beta", "0.3.0")]
     beta = doc["packages"][2]
     assert beta["test_install"]["tests"] == "passed"
+    # each member's own steps, on a clock of its own; the run's: planning, the members, the record
+    ran = ["build", "check", "test-install", "publish", "verify"]
+    assert all([d["step"] for d in p["durations"]] == ran for p in doc["packages"]), doc["packages"]
+    assert [d["step"] for d in doc["durations"]] == ["prepare", "members", "record"]
     assert sorted(doc["tags"]) == ["alpha-v1.0.0", "beta-v0.3.0", "gamma-v2.1.0"]
     head = git(root, "rev-parse", "HEAD").strip()
     assert doc["commit"] == head

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from shipyard.cli.paint import label, labels
+from shipyard.events import Clock
 from shipyard.shown import shown
 
 if TYPE_CHECKING:
@@ -31,15 +31,13 @@ class Renderer:
         self._finished: set[str] = set()
         self._tty = sys.stderr.isatty()
         # the timed parts of a release (events.phase): "prepare" runs from here to the first one
-        self._phase: tuple[str, str | None, float] = ("prepare", None, time.perf_counter())
-        self.durations: list[dict[str, object]] = []
+        self.clock = Clock("prepare")
 
     def __call__(self, event: Event) -> None:
         from shipyard.secrets import redact
 
         if event.kind == "phase":
-            stage = event.data.get("stage")
-            self._end_phase(event.message, stage if isinstance(stage, str) else None)
+            self.clock.mark(event)
             return
         message = redact(event.message)
         if event.kind == "warning":
@@ -99,23 +97,13 @@ class Renderer:
             self._bar.stop()
             self._bar = None
 
-    def _end_phase(self, following: str | None, stage: str | None = None) -> None:
-        """The phase running ends now (recorded once a phase was announced); `following` starts."""
-        name, its_stage, start = self._phase
-        now = time.perf_counter()
-        if not name or (following is None and not self.durations):
-            return  # ended already, or a command that announced no phase: no durations
-        step: dict[str, object] = {"step": name, "seconds": round(now - start, 4)}
-        self.durations.append(step | ({"stage": its_stage} if its_stage else {}))
-        self._phase = (following or "", stage, now)
-
     def result(self, command: str, data: Mapping[str, object], summary: str) -> None:
         from shipyard.secrets import redact, redact_data
 
         self.close()
-        self._end_phase(None)
+        durations = self.clock.stop()
         if self.as_json:
-            timed = {"durations": self.durations} if self.durations else {}
+            timed = {"durations": durations} if durations else {}
             doc = {"ok": True, "command": command, **data, **timed, "warnings": self.warnings}
             print(json.dumps(redact_data(doc), indent=2))  # values redacted, then serialized
         else:

@@ -46,6 +46,7 @@ from shipyard.release.ship import (
     Tests,
     burn_all,
     ship,
+    timed,
 )
 from shipyard.tools import procenv
 
@@ -150,10 +151,12 @@ def release_changed(
         shared=shared,
     )
     run.versions.update({p.name: p.version for p in packages if p.version})
+    events.phase(emit, "packages")  # each package's own steps: its `durations`
     result = _result(packages, _by_levels(repo, grouped, indexes, request, run, serial), emit)
     burn_all(indexes)  # the tokens kept for a next package (GitLab's, minted once a job)
     done = [r for r in result.released if r.verified]
     if record and not dry_run and done:
+        events.phase(emit, "record")
         # what verified is recorded (and pushed) even when a later package failed: it is on the
         # index, and CI's re-run must see its tags to release only what is left
         result.recorded, result.forge_releases = _record(repo, request, done, run, environ, emit)
@@ -180,7 +183,7 @@ def _by_levels(
         return _one(repo, package, indexes, request, run, said)
 
     try:
-        return run_levels(grouped, work, _title, emit, request.config.jobs, between)
+        return run_levels(grouped, timed(work), _title, emit, request.config.jobs, between)
     finally:
         if builder is not None:
             builder.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from shipyard import events
 from shipyard.check.check import check
@@ -125,6 +125,7 @@ class ShippedFiles:
     dists: list[Dist]
     test_install: TestInstall | TestedBefore | None = None
     stages: list[StageResult] = field(default_factory=list)
+    durations: list[dict[str, object]] = field(default_factory=list)  # its own steps (`timed`)
 
     @property
     def verified(self) -> bool:
@@ -136,7 +137,27 @@ class ShippedFiles:
             "test_install": self.test_install.as_json() if self.test_install else None,
             "stages": [s.as_json() for s in self.stages],
             "verified": self.verified,
+            "durations": self.durations,
         }
+
+
+Unit = TypeVar("Unit")
+Files = TypeVar("Files", bound=ShippedFiles)
+
+
+def timed(work: Callable[[Unit, events.Emit], Files]) -> Callable[[Unit, events.Emit], Files]:
+    """`work` on one unit of a run of many, its steps (build, then ship's) timed on a clock of its
+    own: units released at once have their output held and shown later, so the run's clock cannot
+    time them; `--json` gives each unit its `durations`."""
+
+    def run(unit: Unit, emit: events.Emit) -> Files:
+        own = events.Timed(emit)
+        events.phase(own, "build")
+        done = work(unit, own)
+        done.durations = own.clock.stop()
+        return done
+
+    return run
 
 
 @dataclass(frozen=True)

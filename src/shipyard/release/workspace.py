@@ -47,6 +47,7 @@ from shipyard.release.ship import (
     Tests,
     burn_all,
     ship,
+    timed,
 )
 from shipyard.tools import procenv
 
@@ -170,6 +171,7 @@ def release_workspace(
     result = WorkspaceRelease()
     grouped = _levels(chosen)
     shared = workers(config.jobs) > 1 and any(len(level) > 1 for level in grouped)
+    events.phase(emit, "members")  # each member's own steps: its `durations`
     with edited_checkout(ws.root, every, "a workspace is released from its commits") as tree:
         run = _Run(ws.root, tree, epoch, AuditLog.at(ws.root, environ), _versions(plans), shared=shared)
 
@@ -180,11 +182,12 @@ def release_workspace(
             for index in indexes if shared else ():
                 index.burn(again=True)
 
-        outcome = run_levels(grouped, work, _title, serial, config.jobs, between)
+        outcome = run_levels(grouped, timed(work), _title, serial, config.jobs, between)
     _outcome(result, chosen, outcome, emit)
     burn_all(indexes)
     done = [r for r in result.released if r.verified]
     if record and not dry_run and done:
+        events.phase(emit, "record")
         steps = _steps(ws, request, done, edits, epoch, branch)
         packages = [_journaled(r) for r in done]
         journal.save(ws.root, journal.Journal(steps, {"packages": packages, "command": asked}))
