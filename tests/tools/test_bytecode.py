@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib.util
 import os
 import py_compile
 import subprocess
@@ -44,20 +45,33 @@ def _site(venv: Path) -> Path:
     return next(venv.glob("lib/python*/site-packages"))
 
 
-def _compiled_by_python(venv: Path) -> None:
-    """What an import with bytecode writing on leaves: a timestamped .pyc beside each source."""
+def _pyc(source: Path, prefix: Path | None) -> str:
+    """Where Python keeps the bytecode of `source` with that PYTHONPYCACHEPREFIX (its own rule)."""
+    old, sys.pycache_prefix = sys.pycache_prefix, str(prefix) if prefix else None
+    try:
+        return importlib.util.cache_from_source(str(source))
+    finally:
+        sys.pycache_prefix = old
+
+
+def _compiled_by_python(venv: Path, prefix: Path | None = None) -> None:
+    """What an import with bytecode writing on leaves: a timestamped .pyc for each source."""
     for source in _site(venv).glob("*/__init__.py"):
-        py_compile.compile(str(source), invalidation_mode=py_compile.PycInvalidationMode.TIMESTAMP)
+        mode = py_compile.PycInvalidationMode.TIMESTAMP
+        py_compile.compile(str(source), cfile=_pyc(source, prefix), invalidation_mode=mode)
 
 
-def _import(venv: Path, name: str) -> tuple[str, bool]:
+def _import(venv: Path, name: str, prefix: Path | None = None) -> tuple[str, bool]:
     """(the module's SAID, whether its code came from the .pyc), as a fresh interpreter imports it."""
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(_site(venv))}
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPYCACHEPREFIX"}
+    env |= {"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(_site(venv))}
+    env |= {"PYTHONPYCACHEPREFIX": str(prefix)} if prefix else {}
     done = subprocess.run(
         [sys.executable, "-v", "-c", f"import {name}; print({name}.SAID)"],
         env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip
-    return done.stdout.strip(), f"code object from '{_site(venv) / name / '__pycache__'}" in done.stderr
+    pyc = _pyc(_site(venv) / name / "__init__.py", prefix)
+    return done.stdout.strip(), f"code object from '{pyc}'" in done.stderr
 
 
 def _clear(venv: Path) -> None:
@@ -108,3 +122,15 @@ def test_no_cache_tag_keeps_nothing(tmp_path: Path) -> None:
     _compiled_by_python(venv)
     assert Kept(tmp_path / "store", venv, skip=[]).keep() == 0
     assert cache_tag(_venv(tmp_path / "cp")) == TAG
+
+
+def test_a_pycache_prefix_is_where_bytecode_is_kept_from_and_placed(tmp_path: Path) -> None:
+    store, prefix = tmp_path / "store", tmp_path / "prefix"
+    first = _venv(tmp_path / "first")
+    _compiled_by_python(first, prefix)
+    assert Kept(store, first, skip=["ours"]).keep() == 0  # nothing beside the sources
+    assert Kept(store, first, skip=["ours"], prefix=str(prefix)).keep() == 1
+    second = _venv(tmp_path / "second")
+    assert Kept(store, second, skip=["ours"], prefix=str(prefix)).place() == 1
+    assert _import(second, "tool", prefix) == ("the tool", True)
+    assert Kept(store, second, skip=[], prefix="relative/prefix").place() == 0  # where would it be?

@@ -95,7 +95,8 @@ def test_install(
         venvs.install(py, args, what="the test requirements", env=env)
         testrun.announce(layout, emit)
         ours = [wheel.name, *(parse_filename(p.name)[1] for p in local_wheels)]
-        compiled = bytecode.Kept(workdirs.cache_dir() / "bytecode", work / "venv", skip=ours)
+        prefix = env.get("PYTHONPYCACHEPREFIX")  # where the test run's Python keeps bytecode, if set
+        compiled = bytecode.Kept(workdirs.cache_dir() / "bytecode", work / "venv", ours, prefix)
         compiled.place()  # pytest and the test dependencies as compiled by an earlier run
         try:
             tests, last = testrun.run_tests(py, root, layout, names, work, env)

@@ -33,9 +33,13 @@ _TIMESTAMPED = b"\0\0\0\0"
 class Kept:
     """The kept bytecode of one venv's distributions but those named in `skip`."""
 
-    def __init__(self, store: Path, venv: Path, skip: Collection[str]) -> None:
+    def __init__(self, store: Path, venv: Path, skip: Collection[str], prefix: str | None = None) -> None:
+        """`prefix`: the run's PYTHONPYCACHEPREFIX, where Python then reads and writes bytecode
+        (a relative one depends on the run's folder: nothing is kept then)."""
         self.tag = cache_tag(venv)
-        self.folder = store / self.tag if self.tag else None
+        self.prefix = Path(prefix) if prefix else None
+        usable = self.tag is not None and (self.prefix is None or self.prefix.is_absolute())
+        self.folder = store / self.tag if usable and self.tag else None
         skipped = {canonicalize_name(n) for n in skip}
         self.sources = [] if self.folder is None else list(_sources(venv, skipped))
 
@@ -54,8 +58,8 @@ class Kept:
             with contextlib.suppress(OSError):
                 body = (folder / f"{digest}.pyc").read_bytes()
                 if len(body) > _HEADER and _holds(source, digest):
-                    cached = _cached(source, self.tag)
-                    cached.parent.mkdir(exist_ok=True)
+                    cached = self._cached(source)
+                    cached.parent.mkdir(parents=True, exist_ok=True)
                     cached.write_bytes(body[:8] + _stamp(source) + body[_HEADER:])
                     placed += 1
         return placed
@@ -70,12 +74,20 @@ class Kept:
                 entry = self.folder / f"{digest}.pyc"
                 if entry.is_file():
                     continue
-                data = _cached(source, self.tag).read_bytes()
+                data = self._cached(source).read_bytes()
                 current = data[4:8] == _TIMESTAMPED and data[8:_HEADER] == _stamp(source)
                 if len(data) > _HEADER and current and _holds(source, digest):
                     _write(entry, data)
                     kept += 1
         return kept
+
+    def _cached(self, source: Path) -> Path:
+        """Where Python reads and writes the bytecode of `source` (importlib's cache_from_source)."""
+        name = f"{source.stem}.{self.tag}.pyc"
+        if self.prefix is None:
+            return source.parent / "__pycache__" / name
+        folder = source.parent.absolute()  # as Python's abspath: links are not resolved
+        return self.prefix / str(folder)[len(folder.drive) :].lstrip("/\\") / name
 
 
 def cache_tag(venv: Path) -> str | None:
@@ -110,10 +122,6 @@ def _sources(venv: Path, skip: Collection[str]) -> Iterator[tuple[Path, str]]:
 def _holds(source: Path, digest: str) -> bool:
     """Whether `source` holds the bytes of that sha256 (its RECORD may say otherwise)."""
     return hashlib.sha256(source.read_bytes()).hexdigest() == digest
-
-
-def _cached(source: Path, tag: str | None) -> Path:
-    return source.parent / "__pycache__" / f"{source.stem}.{tag}.pyc"
 
 
 def _stamp(source: Path) -> bytes:
