@@ -112,7 +112,7 @@ def publish(
     if todo and how.before_upload is not None:
         how.before_upload()
     try:
-        for dist in _digested(todo):
+        for dist in todo if repo.is_local else _digested(todo):  # a remote's form has a blake2
             sent = attestations.get(dist.filename, ())
             outcomes.append(Outcome(dist, _upload_one(index, dist, emit, sent, strict)))
     except ShipyardError as exc:
