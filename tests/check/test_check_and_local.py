@@ -127,14 +127,19 @@ def test_broken_build_is_one_line_with_the_backend_reason(shipyard: ShipyardCLI,
     assert not (root / "dist").exists()
 
 
+def _built_with_test(shipyard: ShipyardCLI, tmp_path: Path, name: str, text: str) -> Path:
+    """The small project with one more test file, built."""
+    root = make_project(tmp_path / "proj")
+    (root / "tests" / name).write_text(text)
+    assert shipyard("build", str(root)).code == 0
+    return root
+
+
 def test_test_install_runs_the_tests_against_the_installed_wheel(
     shipyard: ShipyardCLI, tmp_path: Path
 ) -> None:
-    root = make_project(tmp_path / "proj")
-    (root / "tests" / "test_where.py").write_text(
-        "import tiny_pkg\n\n\ndef test_imported_from_the_venv():\n    assert 'site-packages' in tiny_pkg.__file__\n"
-    )
-    assert shipyard("build", str(root)).code == 0
+    where = "import tiny_pkg\n\n\ndef test_imported_from_the_venv():\n    assert 'site-packages' in tiny_pkg.__file__\n"
+    root = _built_with_test(shipyard, tmp_path, "test_where.py", where)
     run = shipyard("test-install", "--json", "-C", str(root))
     assert run.code == 0, run.text
     assert json.loads(run.out)["tests"] == "passed"
@@ -148,13 +153,12 @@ def test_test_install_runs_the_tests_against_the_installed_wheel(
 def test_a_test_install_starts_with_pytest_compiled_by_the_one_before(
     shipyard: ShipyardCLI, tmp_path: Path
 ) -> None:
-    root = make_project(tmp_path / "proj")
     # passes only where pytest's code came from a .pyc that was there before the import
-    (root / "tests" / "test_compiled.py").write_text(
+    compiled = (
         "import os\nimport _pytest.main\n\n\n"
         "def test_pytest_was_compiled():\n    assert os.path.exists(_pytest.main.__cached__)\n"
     )
-    assert shipyard("build", str(root)).code == 0
+    root = _built_with_test(shipyard, tmp_path, "test_compiled.py", compiled)
     env = {"SHIPYARD_CACHE_DIR": str(tmp_path / "cache")}
     writing = env | {"PYTHONDONTWRITEBYTECODE": ""}  # empty: Python writes bytecode
     assert shipyard("test-install", "-C", str(root), env=writing).code == 0  # Python writes, shipyard keeps
