@@ -5,9 +5,10 @@ first on PATH)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,31 +84,45 @@ def test_install(
         if reqs is None:
             events.warning(emit, f"no tests run: {layout.missing}")
             return result
-        requires = wheel.metadata.requires_dist or []
-        # the venv's marker values only for a lock to pin from (one interpreter start a package)
-        markers = venvs.marker_environment(py) if lock.packages else {}
-        pins = lock.pins(reqs.named(root, requires), markers)
-        reqs = dataclasses.replace(reqs, lock=lock.file if pins else "", pins=pins)
+        reqs = _pinned(reqs, lock, root, wheel, py)
         events.info(emit, f"test requirements from {reqs.source}: {_shown(reqs)}")
         constraints = work / "locked.txt"
-        constraints.write_text("".join(f"{p}\n" for p in pins))
-        args = reqs.install_args(wheel.path, root, constraints if pins else None)
+        constraints.write_text("".join(f"{p}\n" for p in reqs.pins))
+        args = reqs.install_args(wheel.path, root, constraints if reqs.pins else None)
         venvs.install(py, args, what="the test requirements", env=env)
         testrun.announce(layout, emit)
-        ours = [wheel.name, *(parse_filename(p.name)[1] for p in local_wheels)]
-        prefix = env.get("PYTHONPYCACHEPREFIX")  # where the test run's Python keeps bytecode, if set
-        compiled = bytecode.Kept(workdirs.cache_dir() / "bytecode", work / "venv", ours, prefix)
-        compiled.place()  # pytest and the test dependencies as compiled by an earlier run
-        try:
+        with _compiled(work / "venv", env, [wheel.name, *(parse_filename(p.name)[1] for p in local_wheels)]):
             tests, last = testrun.run_tests(py, root, layout, names, work, env)
-        finally:  # failed tests compiled the tools all the same
-            compiled.keep()
         if tests == "passed":
             events.info(emit, f"tests pass against the installed wheel: {last}")
         if tests == "none":
             layout = dataclasses.replace(layout, missing="pytest collected no tests")
             events.warning(emit, f"no tests run: pytest collected none from {' '.join(layout.paths)}")
         return TestInstall(wheel.filename, tuple(names), tests, reqs, layout)
+
+
+def _pinned(
+    reqs: TestRequirements, lock: testlocks.Lock, root: Path, wheel: Dist, py: Path
+) -> TestRequirements:
+    """The test requirements with the versions the project's lock pins for them in this venv."""
+    requires = wheel.metadata.requires_dist or []
+    # the venv's marker values only for a lock to pin from (one interpreter start a package)
+    markers = venvs.marker_environment(py) if lock.packages else {}
+    pins = lock.pins(reqs.named(root, requires), markers)
+    return dataclasses.replace(reqs, lock=lock.file if pins else "", pins=pins)
+
+
+@contextlib.contextmanager
+def _compiled(venv: Path, env: Mapping[str, str], ours: Sequence[str]) -> Iterator[None]:
+    """The test run with pytest and the test dependencies as an earlier run compiled them, keeping
+    what this one compiles (failed tests compiled them all the same); never the packages in `ours`."""
+    prefix = env.get("PYTHONPYCACHEPREFIX")  # where the test run's Python keeps bytecode, if set
+    compiled = bytecode.Kept(workdirs.cache_dir() / "bytecode", venv, ours, prefix)
+    compiled.place()
+    try:
+        yield
+    finally:
+        compiled.keep()
 
 
 def _requirements(root: Path, wheel: Dist, group: str, file: Path | None) -> TestRequirements:
