@@ -75,6 +75,10 @@ def _threads(dists: Sequence[Dist], allow: Sequence[str]) -> list[list[str]]:
         return list(pool.map(lambda dist: _readable(dist, allow), dists))
 
 
+def _serial(dists: Sequence[Dist], allow: Sequence[str]) -> list[list[str]]:
+    return [_readable(dist, allow) for dist in dists]
+
+
 def _forkable(dists: Sequence[Dist]) -> bool:
     """Linux, two cores or more, FORK_MIN bytes to scan, and no other thread running: a fork copies
     only the calling thread, and a lock another one held would stay locked in the child (a
@@ -91,7 +95,9 @@ def _forkable(dists: Sequence[Dist]) -> bool:
 
 def _forked(dists: list[Dist], allow: Sequence[str]) -> list[list[str]]:
     """Every other dist scanned by a forked child, its findings sent back through a pipe; the rest
-    here. A child that fails leaves its share to be scanned here, as without it."""
+    here. Each side scans one dist after another: a second thread would only contend for the GIL
+    (82 MB: threads 176 ms, one after another 176 ms, forked 122 ms with threads, 101 ms without).
+    A child that fails leaves its share to be scanned here, as without it."""
     theirs, mine = dists[1::2], dists[0::2]
     read, write = os.pipe()
     pid = os.fork()
@@ -100,12 +106,12 @@ def _forked(dists: list[Dist], allow: Sequence[str]) -> list[list[str]]:
         try:
             os.close(read)
             with os.fdopen(write, "w", encoding="utf-8") as pipe:
-                json.dump(_threads(theirs, allow), pipe)
+                json.dump(_serial(theirs, allow), pipe)
             code = 0
         finally:
             os._exit(code)
     os.close(write)
-    here = _threads(mine, allow)
+    here = _serial(mine, allow)
     with os.fdopen(read, encoding="utf-8") as pipe:
         try:
             there: object = json.load(pipe)
@@ -113,7 +119,7 @@ def _forked(dists: list[Dist], allow: Sequence[str]) -> list[list[str]]:
             there = None
     _, status = os.waitpid(pid, 0)
     if status != 0 or not isinstance(there, list) or len(there) != len(theirs):
-        there = _threads(theirs, allow)
+        there = _serial(theirs, allow)
     return [here[i // 2] if i % 2 == 0 else there[i // 2] for i in range(len(dists))]
 
 
