@@ -163,7 +163,10 @@ def test_separate_commands_build_check_publish_verify(
         run = shipyard(*args, "-C", str(root), env=env)
         assert run.code == 0, (args, run.text)
     publish_again = shipyard("publish", "--json", "-C", str(root), env=env)
-    assert [f["action"] for f in json.loads(publish_again.out)["files"]] == ["skipped", "skipped"]
+    doc = json.loads(publish_again.out)
+    assert [f["action"] for f in doc["files"]] == ["skipped", "skipped"]
+    steps = [(d["step"], d.get("stage")) for d in doc["durations"]]
+    assert steps == [("prepare", None), ("check", None), ("publish", "production")]
 
 
 def test_verify_an_earlier_version_from_the_index_alone(
@@ -177,6 +180,10 @@ def test_verify_an_earlier_version_from_the_index_alone(
     assert run.code == 0, run.text
     doc = json.loads(run.out)
     assert doc["version"] == "1.0.0" and doc["installed"] is True
+    assert [(d["step"], d.get("stage")) for d in doc["durations"]] == [
+        ("prepare", None),
+        ("verify", "staging"),
+    ]
     assert doc["files"] == fresh_pypiserver.served_files("tiny-pkg")
     missing = shipyard(
         "verify", "--on", "staging", "--version", "9.9", "--timeout", "0", "-C", str(root), env=env

@@ -71,10 +71,12 @@ def publish_to(
     credentials.guard_dotenv(config.root)  # a committed .env: refused whatever the credential's source
     index = target.index(emit)
     release = files()
+    events.phase(emit, "check")  # --json: each step's duration, as a release reports them
     check(list(release.dists), public=repo.public, allow_files=config.allow_files, emit=emit, whole=False)
     audit = AuditLog.at(config.root, target.environ) if project else None
     if audit and not dry_run:
         audit.writable()
+    events.phase(emit, "publish", repo.name)
     with contextlib.nullcontext() if dry_run or not project else lock():
         served = refuse_lower(release.name, release.version, [index], allow=config.allow_lower, emit=emit)
         attester = Attester(config.attest, config.attestations, emit=emit)
@@ -111,6 +113,7 @@ def verify_on(
     how = Verifying(config.verify_timeout, install, python, expect=expect)
     index = target.index(emit)
     built = files()
+    events.phase(emit, "verify", target.repository.name)
     if built is not None and (asked is None or _same_version(asked, built.version)):
         return Checked(built.name, built.version, True, verify(built, index, how, emit=emit))
     if asked is None:
