@@ -63,6 +63,15 @@ def repositories_toml(**indexes: TestIndex) -> str:
     return "\n".join(lines)
 
 
+def staged(tree: Path, index: TestIndex) -> dict[str, str]:
+    """The project's one stage is `index`; the credentials for it."""
+    text = (tree / "pyproject.toml").read_text()
+    (tree / "pyproject.toml").write_text(
+        text + '\n[tool.shipyard]\nstages = ["staging"]\n\n' + repositories_toml(staging=index)
+    )
+    return {"SHIPYARD_STAGING_USERNAME": index.username, "SHIPYARD_STAGING_PASSWORD": index.password}
+
+
 def make_project(
     root: Path,
     name: str = "tiny-pkg",

@@ -14,18 +14,10 @@ import pytest
 from shipyard.plan import foreign
 from shipyard.plan.source import Place
 from tests.helpers.indexes import TestIndex
-from tests.helpers.projects import ShipyardCLI, commit, git, make_project, repositories_toml, tag
+from tests.helpers.projects import ShipyardCLI, commit, git, make_project, staged, tag
 from tests.helpers.realsdists import RealSdist
 
 IGNORED = "dist/\n.shipyard/\nbuild/\n*.egg-info/\n__pycache__/\n"
-
-
-def staged(tree: Path, index: TestIndex) -> dict[str, str]:
-    text = (tree / "pyproject.toml").read_text()
-    (tree / "pyproject.toml").write_text(
-        text + '\n[tool.shipyard]\nstages = ["staging"]\n\n' + repositories_toml(staging=index)
-    )
-    return {"SHIPYARD_STAGING_USERNAME": index.username, "SHIPYARD_STAGING_PASSWORD": index.password}
 
 
 @pytest.mark.integration

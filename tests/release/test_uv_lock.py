@@ -17,19 +17,18 @@ from uv import find_uv_bin
 
 from shipyard.builder import uvlock
 from tests.helpers.indexes import TestIndex
-from tests.helpers.projects import ShipyardCLI, commit, git, make_project, repositories_toml, snapshot, tag
+from tests.helpers.projects import (
+    ShipyardCLI,
+    commit,
+    git,
+    make_project,
+    snapshot,
+    staged,
+    tag,
+)
 from tests.helpers.realsdists import RealSdist
 
 IGNORED = "dist/\n.shipyard/\nbuild/\n*.egg-info/\n__pycache__/\n"
-
-
-def staged(tree: Path, index: TestIndex) -> dict[str, str]:
-    """The project's one stage is `index`; the credentials for it."""
-    text = (tree / "pyproject.toml").read_text()
-    (tree / "pyproject.toml").write_text(
-        text + '\n[tool.shipyard]\nstages = ["staging"]\n\n' + repositories_toml(staging=index)
-    )
-    return {"SHIPYARD_STAGING_USERNAME": index.username, "SHIPYARD_STAGING_PASSWORD": index.password}
 
 
 def fresh_runner(tmp_path: Path, name: str = "uv-cache") -> dict[str, str]:
@@ -97,19 +96,28 @@ def test_a_real_uv_locked_workspace_is_bumped_on_a_fresh_runner(
     assert uv_locked(tree, fresh_runner(tmp_path, "again")).returncode == 0
 
 
-def test_a_lock_out_of_date_beyond_the_version_is_resolved_again(
-    shipyard: ShipyardCLI, tmp_path: Path
-) -> None:
+def _locked_then_changed(tmp_path: Path, edit: tuple[str, str], message: str) -> Path:
+    """A project at 1.2.0 with its uv.lock, then pyproject.toml changed by `edit` and the lock not
+    updated, tagged v1.2.0, and a fix after the tag."""
     root = make_project(tmp_path / "proj", version="1.2.0", tool='[tool.shipyard]\nstages = ["local"]\n')
     subprocess.run([find_uv_bin(), "lock", "--offline", "--quiet"], cwd=root, check=True)
     pyproject = root / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text().replace('requires-python = ">=3.9"', 'requires-python = ">=3.10"')
-    )
+    pyproject.write_text(pyproject.read_text().replace(*edit))
     git(root, "add", "-A")
-    git(root, "commit", "-qm", "chore: python 3.10 and up (the lock not updated)")
+    git(root, "commit", "-qm", message)
     tag(root, "v1.2.0")
     commit(root, "fix: a fix")
+    return root
+
+
+def test_a_lock_out_of_date_beyond_the_version_is_resolved_again(
+    shipyard: ShipyardCLI, tmp_path: Path
+) -> None:
+    root = _locked_then_changed(
+        tmp_path,
+        ('requires-python = ">=3.9"', 'requires-python = ">=3.10"'),
+        "chore: python 3.10 and up (the lock not updated)",
+    )
     # the build environment (hatchling) is made once, as a runner's restored shipyard cache has it:
     # without it the build, not the lock, would need uv's network
     warm = shipyard("build", "-C", str(root), "--out", str(tmp_path / "warm"))
@@ -126,16 +134,11 @@ def test_a_lock_out_of_date_beyond_the_version_is_resolved_again(
 def test_a_lock_that_cannot_be_resolved_stops_the_release_before_anything(
     shipyard: ShipyardCLI, tmp_path: Path
 ) -> None:
-    root = make_project(tmp_path / "proj", version="1.2.0", tool='[tool.shipyard]\nstages = ["local"]\n')
-    subprocess.run([find_uv_bin(), "lock", "--offline", "--quiet"], cwd=root, check=True)
-    pyproject = root / "pyproject.toml"
-    pyproject.write_text(
-        pyproject.read_text().replace('version = "1.2.0"', 'version = "1.2.0"\ndependencies = ["attrs"]')
+    root = _locked_then_changed(
+        tmp_path,
+        ('version = "1.2.0"', 'version = "1.2.0"\ndependencies = ["attrs"]'),
+        "feat: depend on attrs (the lock not updated)",
     )
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "feat: depend on attrs (the lock not updated)")
-    tag(root, "v1.2.0")
-    commit(root, "fix: a fix")
     before = snapshot(root)
 
     run = shipyard("release", "--bump", "--no-test-install", "-C", str(root), env=fresh_runner(tmp_path))

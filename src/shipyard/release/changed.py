@@ -25,7 +25,7 @@ from shipyard.builder.inprocess import Builder, build_tree
 from shipyard.builder.reproducible import epoch_of, source_date_epoch
 from shipyard.config import Config
 from shipyard.dists import Dist, Release, in_folder
-from shipyard.errors import NothingToRelease, ShipyardError, UsageError
+from shipyard.errors import NothingToRelease, UsageError
 from shipyard.index import credentials
 from shipyard.index.base import Index, release_page
 from shipyard.index.open import open_index
@@ -40,6 +40,7 @@ from shipyard.release.finish import finish
 from shipyard.release.parallel import Outcome, Serialized, run_levels, workers
 from shipyard.release.ship import (
     Bookkeeping,
+    ManyReleased,
     Request,
     ShippedFiles,
     Stages,
@@ -56,32 +57,23 @@ class Released(ShippedFiles):
     package: Package
     version: str
 
+    @property
+    def name(self) -> str:
+        return self.package.name
+
     def as_json(self) -> dict[str, object]:
         tag = self.package.plan.tag if self.package.plan else None
         return {"name": self.package.name, "version": self.version, "tag": tag, **self.files_json()}
 
 
 @dataclass
-class RepoRelease:
-    released: list[Released] = field(default_factory=list)
-    recorded: writer.Recorded = field(default_factory=writer.Recorded)  # the default: nothing recorded
-    error: ShipyardError | None = None
+class RepoRelease(ManyReleased[Released]):
     forge_releases: list[forge.ForgeRelease] = field(default_factory=list)  # GitHub's or GitLab's
-    finished: list[dict[str, object]] = field(default_factory=list)  # journaled by a run that stopped
     failed: list[str] = field(default_factory=list)  # `name version` of each package that failed
     not_started: list[str] = field(default_factory=list)  # left for the re-run by a failure
 
-    def names(self, *, dry_run: bool = False) -> list[str]:
-        """`name version` of what this run released (or would), or finished the record of."""
-        done = [f"{r.package.name} {r.version}" for r in self.released if r.verified or dry_run]
-        return done + [f"{p['name']} {p['version']}" for p in self.finished]
-
     def as_json(self) -> dict[str, object]:
-        return {
-            "packages": [r.as_json() for r in self.released] + self.finished,
-            "commit": self.recorded.commit,
-            "tags": list(self.recorded.tags),
-            "pushed": self.recorded.pushed,
+        return super().as_json() | {
             "forge_releases": [f.as_json() for f in self.forge_releases],
             "failed": self.failed,
             "not_started": self.not_started,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from shipyard import events
 from shipyard.check.check import check
@@ -23,6 +23,7 @@ from shipyard.publish.provenance import Expectation, Proven
 from shipyard.publish.publish import Outcome, Publishing, publish, refuse_conflicts
 from shipyard.publish.state import ReleaseState
 from shipyard.publish.verify import Verifying, verify, wait_for_files
+from shipyard.record import writer
 
 if TYPE_CHECKING:
     from shipyard.check.testinstall import TestInstall
@@ -143,6 +144,45 @@ class ShippedFiles:
 
 Unit = TypeVar("Unit")
 Files = TypeVar("Files", bound=ShippedFiles)
+
+
+class _Unit(Protocol):
+    """A released unit as a run of many reports it (`Released`, a workspace's `Shipped`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def verified(self) -> bool: ...
+    def as_json(self) -> dict[str, object]: ...
+
+
+Done = TypeVar("Done", bound=_Unit)
+
+
+@dataclass
+class ManyReleased(Generic[Done]):
+    """What a run of many (a packaging repository's packages, a workspace's members) released and
+    recorded, or the record it finished for a run that stopped (`finished`, as journaled)."""
+
+    released: list[Done] = field(default_factory=list)
+    recorded: writer.Recorded = field(default_factory=writer.Recorded)  # the default: nothing recorded
+    error: ShipyardError | None = None
+    finished: list[dict[str, object]] = field(default_factory=list)
+
+    def names(self, *, dry_run: bool = False) -> list[str]:
+        """`name version` of what this run released (or would), or finished the record of."""
+        done = [f"{r.name} {r.version}" for r in self.released if r.verified or dry_run]
+        return done + [f"{p['name']} {p['version']}" for p in self.finished]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "packages": [r.as_json() for r in self.released] + self.finished,
+            "commit": self.recorded.commit,
+            "tags": list(self.recorded.tags),
+            "pushed": self.recorded.pushed,
+        }
 
 
 def timed(work: Callable[[Unit, events.Emit], Files]) -> Callable[[Unit, events.Emit], Files]:

@@ -25,7 +25,7 @@ from shipyard.builder.pep517 import build
 from shipyard.builder.reproducible import source_date_epoch
 from shipyard.builder.stamp import edited_checkout
 from shipyard.dists import Dist, Release, in_folder
-from shipyard.errors import BuildError, NothingToRelease, ShipyardError, UsageError
+from shipyard.errors import BuildError, NothingToRelease, UsageError
 from shipyard.index import credentials
 from shipyard.index.open import open_index
 from shipyard.plan import changelog
@@ -41,6 +41,7 @@ from shipyard.release.finish import finish as finish_journaled
 from shipyard.release.parallel import Outcome, Serialized, run_levels, workers
 from shipyard.release.ship import (
     Bookkeeping,
+    ManyReleased,
     Request,
     ShippedFiles,
     Stages,
@@ -80,24 +81,8 @@ class Shipped(ShippedFiles):
         }
 
 
-@dataclass
-class WorkspaceRelease:
-    released: list[Shipped] = field(default_factory=list)
-    recorded: writer.Recorded = field(default_factory=writer.Recorded)
-    error: ShipyardError | None = None
-    finished: list[dict[str, object]] = field(default_factory=list)  # journaled by a run that stopped
-
-    def names(self, *, dry_run: bool = False) -> list[str]:
-        done = [f"{r.name} {r.version}" for r in self.released if r.verified or dry_run]
-        return done + [f"{p['name']} {p['version']}" for p in self.finished]
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "packages": [r.as_json() for r in self.released] + self.finished,
-            "commit": self.recorded.commit,
-            "tags": list(self.recorded.tags),
-            "pushed": self.recorded.pushed,
-        }
+class WorkspaceRelease(ManyReleased[Shipped]):
+    """A workspace's release: its members, their commit and tags."""
 
 
 @dataclass
